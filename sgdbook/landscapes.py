@@ -152,7 +152,7 @@ def plot_contour_with_paths(
 
     X, Y, Z = grid_values(objective, xlim, ylim, n)
     lv = contour_levels(Z, levels) if np.ndim(levels) == 0 else np.asarray(levels, dtype=float)
-    cs = ax.contour(X, Y, Z, levels=lv, colors="0.6", linewidths=0.8)
+    cs = ax.contour(X, Y, Z, levels=lv, colors="0.6", linewidths=0.8, linestyles="solid")
     if isinstance(paths, Mapping):
         items = list(paths.items())
     else:
