@@ -13,7 +13,7 @@ r"""Two-dimensional loss landscapes: grid evaluation, contour plots with GD path
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from typing import Mapping, Sequence  # typing (not collections.abc): Sphinx resolves these without intersphinx
 from dataclasses import dataclass, field
 
 import numpy as np
