@@ -1,0 +1,391 @@
+r"""Convergence bounds of gradient descent, as functions the chapters plot next to measured runs.
+
+Notation: :math:`f` is :math:`L`-smooth (its gradient is :math:`L`-Lipschitz) and, where stated,
+:math:`\mu`-strongly convex; :math:`x^*` is a minimiser, :math:`f^* = f(x^*)`, :math:`\eta` the
+step size and :math:`k` the number of steps. Every bound here is proved in chapter 1 of the book
+(see also Nesterov 2018, ch. 2; Bottou, Curtis and Nocedal 2018, §4):
+
+* descent lemma: :math:`f(x - \eta g) \le f(x) - \eta(1 - L\eta/2)\|g\|^2` with
+  :math:`g = \nabla f(x)` (:func:`descent_lemma_upper`, :func:`guaranteed_decrease`);
+* convex, :math:`0 < \eta \le 1/L`:
+  :math:`f(x_k) - f^* \le \|x_0 - x^*\|^2 / (2\eta k)` (:func:`sublinear_bound`);
+* :math:`\mu`-strongly convex, :math:`0 < \eta \le 1/L`:
+  :math:`f(x_k) - f^* \le (1 - \eta\mu)^k (f(x_0) - f^*)` (:func:`linear_rate_bound`);
+* quadratics: the iterates in closed form through the eigen-decomposition of the Hessian
+  (:func:`quadratic_exact_iterates`, :func:`quadratic_exact_gap`, :func:`quadratic_contraction`);
+* stopping: for :math:`\mu`-strongly convex :math:`f`,
+  :math:`f(x) - f^* \le \|\nabla f(x)\|^2/(2\mu)` and :math:`\|x - x^*\| \le \|\nabla f(x)\|/\mu`
+  (:func:`gap_from_gradient`, :func:`distance_from_gradient`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _validate
+from .objectives import Objective, Quadratic
+
+__all__ = [
+    "descent_lemma_upper",
+    "guaranteed_decrease",
+    "sublinear_bound",
+    "linear_rate_bound",
+    "steps_for_linear_rate",
+    "quadratic_contraction",
+    "quadratic_exact_iterates",
+    "quadratic_exact_gap",
+    "gap_from_gradient",
+    "distance_from_gradient",
+    "gradient_norms",
+    "bound_holds",
+]
+
+
+def _steps_array(k) -> np.ndarray:
+    """Validate a step count or an array of step counts (non-negative integers)."""
+    arr = np.asarray(k)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"k must be an integer or an array of integers, got {k!r}")
+    if np.any(arr < 0):
+        raise ValueError(f"k must be >= 0, got {k!r}")
+    return arr
+
+
+def _step_size(lr: float | None, L: float) -> float:
+    """The step size of the bounds: ``1/L`` by default, else a value in ``(0, 1/L]``."""
+    if lr is None:
+        return 1.0 / L
+    lr = _validate.positive("lr", lr)
+    if lr > 1.0 / L * (1 + 1e-12):
+        raise ValueError(f"lr must be <= 1/L = {1.0 / L:g} for this bound, got {lr!r}")
+    return lr
+
+
+def descent_lemma_upper(value: float, grad, lr, L: float) -> np.ndarray | float:
+    r"""The descent-lemma upper bound on :math:`f(x - \eta\nabla f(x))`.
+
+    For an :math:`L`-smooth :math:`f`, :math:`f(x - \eta g) \le f(x) - \eta\|g\|^2 +
+    \tfrac{L\eta^2}{2}\|g\|^2` for every :math:`\eta \ge 0`, where :math:`g = \nabla f(x)`.
+
+    Args:
+        value: :math:`f(x)`.
+        grad: the gradient :math:`g` at :math:`x` (a vector).
+        lr: one step size :math:`\eta \ge 0` or an array of them.
+        L: the smoothness constant (> 0).
+
+    Returns:
+        The bound, a float for a scalar ``lr``, else an array shaped like ``lr``.
+
+    Raises:
+        ValueError: ``L`` not positive, a negative step size, or non-finite input.
+    """
+    value = _validate.real("value", value)
+    g = _validate.vector("grad", grad)
+    L = _validate.positive("L", L)
+    eta = np.asarray(lr, dtype=float)
+    if not np.all(np.isfinite(eta)) or np.any(eta < 0):
+        raise ValueError(f"lr must be finite and >= 0, got {lr!r}")
+    g2 = float(g @ g)
+    out = value - eta * g2 + 0.5 * L * eta**2 * g2
+    return float(out) if out.ndim == 0 else out
+
+
+def guaranteed_decrease(grad_norm, lr: float, L: float):
+    r"""The decrease :math:`\eta(1 - L\eta/2)\|\nabla f(x)\|^2` that one step is sure to achieve.
+
+    It is positive exactly when :math:`0 < \eta < 2/L`, and largest, :math:`\|g\|^2/(2L)`, at
+    :math:`\eta = 1/L`.
+
+    Args:
+        grad_norm: :math:`\|\nabla f(x)\|` (a number or an array of them, >= 0).
+        lr: step size :math:`\eta > 0`.
+        L: smoothness constant (> 0).
+
+    Returns:
+        The guaranteed decrease, shaped like ``grad_norm``.
+
+    Raises:
+        ValueError: a negative gradient norm, or ``lr``, ``L`` not positive.
+    """
+    lr = _validate.positive("lr", lr)
+    L = _validate.positive("L", L)
+    g = np.asarray(grad_norm, dtype=float)
+    if not np.all(np.isfinite(g)) or np.any(g < 0):
+        raise ValueError(f"grad_norm must be finite and >= 0, got {grad_norm!r}")
+    out = lr * (1.0 - 0.5 * L * lr) * g**2
+    return float(out) if out.ndim == 0 else out
+
+
+def sublinear_bound(k, L: float, distance0: float, lr: float | None = None):
+    r"""The :math:`O(1/k)` bound for convex :math:`L`-smooth :math:`f`.
+
+    :math:`f(x_k) - f^* \le \dfrac{\|x_0 - x^*\|^2}{2\eta k}`, which is
+    :math:`L\|x_0 - x^*\|^2/(2k)` for :math:`\eta = 1/L`.
+
+    Args:
+        k: number of steps (an integer >= 1, or an array of them).
+        L: smoothness constant (> 0).
+        distance0: :math:`\|x_0 - x^*\|` (>= 0).
+        lr: step size in :math:`(0, 1/L]`; ``1/L`` when omitted.
+
+    Returns:
+        The bound, shaped like ``k``.
+
+    Raises:
+        ValueError: ``k < 1``, ``lr > 1/L`` (the proof needs :math:`\eta \le 1/L`), or
+            another argument out of range.
+    """
+    k = _steps_array(k)
+    if np.any(k < 1):
+        raise ValueError(f"k must be >= 1 for the sublinear bound, got {k!r}")
+    L = _validate.positive("L", L)
+    distance0 = _validate.nonnegative("distance0", distance0)
+    eta = _step_size(lr, L)
+    out = distance0**2 / (2.0 * eta * k)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def linear_rate_bound(k, L: float, mu: float, gap0: float, lr: float | None = None):
+    r"""The linear rate for :math:`\mu`-strongly convex, :math:`L`-smooth :math:`f`.
+
+    :math:`f(x_k) - f^* \le (1 - \eta\mu)^k\,(f(x_0) - f^*)` for :math:`0 < \eta \le 1/L`; with
+    :math:`\eta = 1/L` the factor is :math:`1 - 1/\kappa`, :math:`\kappa = L/\mu`.
+
+    Args:
+        k: number of steps (integer >= 0, or an array of them).
+        L: smoothness constant (> 0).
+        mu: strong-convexity constant, ``0 < mu <= L``.
+        gap0: :math:`f(x_0) - f^*` (>= 0).
+        lr: step size in :math:`(0, 1/L]`; ``1/L`` when omitted.
+
+    Returns:
+        The bound, shaped like ``k``.
+
+    Raises:
+        ValueError: ``mu > L``, ``lr > 1/L`` or another argument out of range.
+    """
+    k = _steps_array(k)
+    L = _validate.positive("L", L)
+    mu = _validate.positive("mu", mu)
+    if mu > L:
+        raise ValueError(f"mu must be <= L, got mu={mu!r} > L={L!r}")
+    gap0 = _validate.nonnegative("gap0", gap0)
+    eta = _step_size(lr, L)
+    out = (1.0 - eta * mu) ** k * gap0
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def steps_for_linear_rate(L: float, mu: float, gap0: float, tol: float) -> int:
+    r"""The step budget that the linear rate with :math:`\eta = 1/L` certifies.
+
+    The smallest :math:`k` with :math:`(1 - 1/\kappa)^k\,(f(x_0) - f^*) \le` ``tol``; it is at
+    most :math:`\lceil \kappa \ln((f(x_0) - f^*)/\mathrm{tol}) \rceil`.
+
+    Args:
+        L: smoothness constant (> 0).
+        mu: strong-convexity constant, ``0 < mu <= L``.
+        gap0: initial gap :math:`f(x_0) - f^*` (>= 0).
+        tol: target gap (> 0).
+
+    Returns:
+        The number of steps (0 when ``gap0 <= tol``).
+
+    Raises:
+        ValueError: an argument out of range.
+    """
+    L = _validate.positive("L", L)
+    mu = _validate.positive("mu", mu)
+    if mu > L:
+        raise ValueError(f"mu must be <= L, got mu={mu!r} > L={L!r}")
+    gap0 = _validate.nonnegative("gap0", gap0)
+    tol = _validate.positive("tol", tol)
+    if gap0 <= tol:
+        return 0
+    if mu == L:  # one step of size 1/L lands on the minimiser
+        return 1
+    k = math.ceil(math.log(tol / gap0) / math.log1p(-mu / L))
+    # guard against rounding in the logarithms
+    while (1 - mu / L) ** k * gap0 > tol:
+        k += 1
+    while k > 0 and (1 - mu / L) ** (k - 1) * gap0 <= tol:
+        k -= 1
+    return k
+
+
+def quadratic_contraction(eigenvalues, lr: float) -> float:
+    r"""The per-step contraction :math:`\max_i |1 - \eta\lambda_i|` of GD on a quadratic.
+
+    On :math:`f(x) = \tfrac12 x^\top A x - b^\top x`, the error :math:`x_k - x^*` shrinks (in the
+    worst direction) by this factor per step; GD is stable iff it is < 1.
+
+    Args:
+        eigenvalues: the eigenvalues :math:`\lambda_i` of :math:`A`.
+        lr: step size (> 0).
+
+    Returns:
+        The contraction factor.
+
+    Raises:
+        ValueError: ``lr`` not positive or ``eigenvalues`` empty or non-finite.
+    """
+    lam = _validate.vector("eigenvalues", eigenvalues)
+    lr = _validate.positive("lr", lr)
+    return float(np.max(np.abs(1.0 - lr * lam)))
+
+
+def _eigen_coordinates(q: Quadratic, x0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    if not isinstance(q, Quadratic):
+        raise TypeError(f"q must be a sgdbook.objectives.Quadratic, got {type(q).__name__}")
+    x0 = _validate.vector("x0", x0, dim=q.dim)
+    lam, Q = np.linalg.eigh(q.A)
+    x_star = q.minimizer()
+    c0 = Q.T @ (x0 - x_star)
+    return lam, Q, x_star, c0
+
+
+def quadratic_exact_iterates(q: Quadratic, x0, lr: float, steps: int) -> np.ndarray:
+    r"""The gradient-descent iterates on a quadratic, in closed form.
+
+    With :math:`A = Q\Lambda Q^\top`, :math:`x_k = x^* + Q(I - \eta\Lambda)^k Q^\top(x_0 - x^*)`:
+    in the eigenbasis every coordinate of the error is multiplied by :math:`1 - \eta\lambda_i` per
+    step, independently of the others.
+
+    Args:
+        q: a :class:`~sgdbook.objectives.Quadratic` with positive-definite ``A``.
+        x0: starting point (length ``q.dim``).
+        lr: step size (> 0).
+        steps: number of steps (>= 0).
+
+    Returns:
+        Array of shape ``(steps + 1, d)``: :math:`x_0, \dots, x_{\text{steps}}`.
+
+    Raises:
+        ValueError: ``A`` not positive definite or an argument out of range.
+        TypeError: ``q`` is not a ``Quadratic``.
+    """
+    lam, Q, x_star, c0 = _eigen_coordinates(q, x0)
+    lr = _validate.positive("lr", lr)
+    steps = _validate.integer("steps", steps, minimum=0)
+    k = np.arange(steps + 1)[:, None]
+    factors = (1.0 - lr * lam)[None, :] ** k  # (steps+1, d)
+    return x_star[None, :] + (factors * c0[None, :]) @ Q.T
+
+
+def quadratic_exact_gap(q: Quadratic, x0, lr: float, steps: int) -> np.ndarray:
+    r"""The optimality gap :math:`f(x_k) - f^*` of GD on a quadratic, in closed form.
+
+    :math:`f(x_k) - f^* = \sum_i \tfrac{\lambda_i}{2}(1 - \eta\lambda_i)^{2k} c_i^2`, where
+    :math:`c = Q^\top(x_0 - x^*)` are the coordinates of the initial error in the eigenbasis.
+
+    Args:
+        q: a :class:`~sgdbook.objectives.Quadratic` with positive-definite ``A``.
+        x0: starting point.
+        lr: step size (> 0).
+        steps: number of steps (>= 0).
+
+    Returns:
+        Array of shape ``(steps + 1,)``.
+
+    Raises:
+        ValueError: ``A`` not positive definite or an argument out of range.
+        TypeError: ``q`` is not a ``Quadratic``.
+    """
+    lam, _, _, c0 = _eigen_coordinates(q, x0)
+    lr = _validate.positive("lr", lr)
+    steps = _validate.integer("steps", steps, minimum=0)
+    k = np.arange(steps + 1)[:, None]
+    with np.errstate(over="ignore"):
+        terms = 0.5 * lam[None, :] * (1.0 - lr * lam)[None, :] ** (2 * k) * c0[None, :] ** 2
+    return terms.sum(axis=1)
+
+
+def gap_from_gradient(grad_norm, mu: float):
+    r"""Upper bound :math:`\|\nabla f(x)\|^2 / (2\mu) \ge f(x) - f^*` for :math:`\mu`-strongly convex :math:`f`.
+
+    Args:
+        grad_norm: :math:`\|\nabla f(x)\|` (number or array, >= 0).
+        mu: strong-convexity constant (> 0).
+
+    Returns:
+        The bound, shaped like ``grad_norm``.
+
+    Raises:
+        ValueError: negative gradient norm or ``mu`` not positive.
+    """
+    mu = _validate.positive("mu", mu)
+    g = np.asarray(grad_norm, dtype=float)
+    if not np.all(np.isfinite(g)) or np.any(g < 0):
+        raise ValueError(f"grad_norm must be finite and >= 0, got {grad_norm!r}")
+    out = g**2 / (2.0 * mu)
+    return float(out) if out.ndim == 0 else out
+
+
+def distance_from_gradient(grad_norm, mu: float):
+    r"""Upper bound :math:`\|\nabla f(x)\| / \mu \ge \|x - x^*\|` for :math:`\mu`-strongly convex :math:`f`.
+
+    Args:
+        grad_norm: :math:`\|\nabla f(x)\|` (number or array, >= 0).
+        mu: strong-convexity constant (> 0).
+
+    Returns:
+        The bound, shaped like ``grad_norm``.
+
+    Raises:
+        ValueError: negative gradient norm or ``mu`` not positive.
+    """
+    mu = _validate.positive("mu", mu)
+    g = np.asarray(grad_norm, dtype=float)
+    if not np.all(np.isfinite(g)) or np.any(g < 0):
+        raise ValueError(f"grad_norm must be finite and >= 0, got {grad_norm!r}")
+    out = g / mu
+    return float(out) if out.ndim == 0 else out
+
+
+def gradient_norms(objective: Objective, xs) -> np.ndarray:
+    r"""The gradient norms :math:`\|\nabla f(x_k)\|` along a run (rows of ``xs``).
+
+    Args:
+        objective: anything with ``grad(x)``.
+        xs: iterates, shape ``(n, d)`` (e.g. ``Trajectory.xs``).
+
+    Returns:
+        Array of shape ``(n,)``.
+
+    Raises:
+        ValueError: ``xs`` is not a non-empty two-dimensional array.
+    """
+    xs = np.asarray(xs, dtype=float)
+    if xs.ndim != 2 or xs.shape[0] == 0:
+        raise ValueError(f"xs must have shape (n, d) with n >= 1, got {xs.shape}")
+    return np.array([np.linalg.norm(objective.grad(x)) for x in xs])
+
+
+def bound_holds(measured, bound, *, atol: float = 1e-12, rtol: float = 1e-9) -> bool:
+    r"""Whether ``bound >= measured`` holds everywhere, up to floating-point rounding.
+
+    Elementwise :math:`\text{measured} \le \text{bound} + \text{atol} + \text{rtol}\,|\text{bound}|`;
+    the tolerances only absorb rounding (a gap of ``1e-17`` measured against a bound of ``0``).
+
+    Args:
+        measured: measured values (array).
+        bound: the bound, same shape (or broadcastable).
+        atol: absolute tolerance (>= 0).
+        rtol: relative tolerance (>= 0).
+
+    Returns:
+        ``True`` when the bound holds at every entry.
+
+    Raises:
+        ValueError: the shapes do not broadcast, or a tolerance is negative.
+    """
+    atol = _validate.nonnegative("atol", atol)
+    rtol = _validate.nonnegative("rtol", rtol)
+    m = np.asarray(measured, dtype=float)
+    b = np.asarray(bound, dtype=float)
+    try:
+        np.broadcast_shapes(m.shape, b.shape)
+    except ValueError as exc:
+        raise ValueError(f"measured {m.shape} and bound {b.shape} do not broadcast") from exc
+    return bool(np.all(m <= b + atol + rtol * np.abs(b)))

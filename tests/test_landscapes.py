@@ -1,0 +1,158 @@
+"""Tests of sgdbook.landscapes: gradients, critical points, grids and the contour helper."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from sgdbook import gd, landscapes, objectives
+
+
+def finite_difference_grad(f, x, h=1e-6):
+    return np.array([(f.value(x + h * e) - f.value(x - h * e)) / (2 * h) for e in np.eye(len(x))])
+
+
+@pytest.fixture
+def logistic():
+    X, y = landscapes.two_gaussians(40, seed=2)
+    return landscapes.LogisticLoss(X, y, reg=0.05)
+
+
+class TestTiltedDoubleWell:
+    @pytest.mark.parametrize("tilt", [0.0, 0.3, -0.2, 1.0])
+    def test_gradient_and_hessian_match_finite_differences(self, tilt):
+        f = landscapes.TiltedDoubleWell(tilt=tilt, curvature=1.7)
+        rng = np.random.default_rng(0)
+        for _ in range(10):
+            x = rng.uniform(-2, 2, size=2)
+            np.testing.assert_allclose(f.grad(x), finite_difference_grad(f, x), rtol=1e-6, atol=1e-7)
+            h = 1e-5
+            H = np.column_stack([(f.grad(x + h * e) - f.grad(x - h * e)) / (2 * h) for e in np.eye(2)])
+            np.testing.assert_allclose(f.hessian(x), H, rtol=1e-6, atol=1e-6)
+
+    def test_values_match_value(self):
+        f = landscapes.TiltedDoubleWell()
+        pts = np.random.default_rng(1).normal(size=(7, 2))
+        np.testing.assert_allclose(f.values(pts), [f.value(p) for p in pts])
+
+    def test_critical_points(self):
+        f = landscapes.TiltedDoubleWell(tilt=0.3)
+        cps = f.critical_points()
+        assert [c.kind for c in cps] == ["全局极小点", "鞍点", "局部极小点"]
+        for c in cps:
+            np.testing.assert_allclose(f.grad(c.x), 0, atol=1e-14)
+        assert cps[0].value < cps[2].value < cps[1].value
+        saddle = cps[1]
+        assert saddle.hessian_eigenvalues[0] < 0 < saddle.hessian_eigenvalues[1]
+
+    def test_single_minimum_for_large_tilt(self):
+        cps = landscapes.TiltedDoubleWell(tilt=1.0).critical_points()
+        assert [c.kind for c in cps] == ["全局极小点"]
+
+    def test_gd_reaches_the_basins(self):
+        f = landscapes.TiltedDoubleWell()
+        glob, saddle, local = f.critical_points()
+        right = gd.gradient_descent(f, [1.8, 1.0], 0.1, 500)
+        left = gd.gradient_descent(f, [-1.8, 1.0], 0.1, 500)
+        np.testing.assert_allclose(right.x, local.x, atol=1e-6)
+        np.testing.assert_allclose(left.x, glob.x, atol=1e-6)
+        # on the saddle's stable line x1 = x_saddle the gradient has no x1 component
+        stuck = gd.gradient_descent(f, [saddle.x[0], 1.5], 0.1, 500)
+        np.testing.assert_allclose(stuck.x, saddle.x, atol=1e-6)
+
+    def test_rejects(self):
+        with pytest.raises(ValueError, match="curvature"):
+            landscapes.TiltedDoubleWell(curvature=0.0)
+        with pytest.raises(ValueError, match="length 2"):
+            landscapes.TiltedDoubleWell().value([1.0, 2.0, 3.0])
+
+
+class TestLogisticLoss:
+    def test_gradient_and_hessian(self, logistic):
+        rng = np.random.default_rng(3)
+        for _ in range(5):
+            w = rng.normal(size=2) * 3
+            np.testing.assert_allclose(logistic.grad(w), finite_difference_grad(logistic, w), rtol=1e-6, atol=1e-8)
+            h = 1e-5
+            H = np.column_stack([(logistic.grad(w + h * e) - logistic.grad(w - h * e)) / (2 * h) for e in np.eye(2)])
+            np.testing.assert_allclose(logistic.hessian(w), H, rtol=1e-5, atol=1e-8)
+
+    def test_constants_bound_the_hessian(self, logistic):
+        rng = np.random.default_rng(4)
+        for _ in range(50):
+            eig = np.linalg.eigvalsh(logistic.hessian(rng.normal(size=2) * 5))
+            assert logistic.mu - 1e-12 <= eig[0] and eig[-1] <= logistic.L + 1e-12
+
+    def test_minimizer(self, logistic):
+        w = logistic.minimizer()
+        np.testing.assert_allclose(logistic.grad(w), 0, atol=1e-12)
+        assert logistic.min_value() <= logistic.value(w + 1e-3)
+
+    def test_no_overflow_far_away(self, logistic):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            w = np.array([1e4, -1e4])
+            assert np.isfinite(logistic.value(w)) and np.all(np.isfinite(logistic.grad(w)))
+
+    def test_values_match_value(self, logistic):
+        pts = np.random.default_rng(5).normal(size=(6, 2))
+        np.testing.assert_allclose(logistic.values(pts), [logistic.value(p) for p in pts])
+
+    def test_rejects(self):
+        with pytest.raises(ValueError, match="labels"):
+            landscapes.LogisticLoss(np.ones((3, 2)), np.array([0.0, 1.0, 1.0]))
+        with pytest.raises(ValueError, match="length 3"):
+            landscapes.LogisticLoss(np.ones((3, 2)), np.array([1.0, -1.0]))
+        with pytest.raises(ValueError, match="reg"):
+            landscapes.LogisticLoss(np.ones((2, 2)), np.array([1.0, -1.0]), reg=0.0)
+
+
+class TestGrid:
+    def test_grid_values_paths_agree(self):
+        q = objectives.ill_conditioned_2d()
+        X, Y, Z = landscapes.grid_values(q, (-2, 2), (-1, 1), n=5)
+        assert Z.shape == (5, 5)
+        assert Z[2, 2] == pytest.approx(0.0)
+        assert Z[0, -1] == pytest.approx(q.value([2.0, -1.0]))
+        f = landscapes.TiltedDoubleWell()
+        _, _, Zf = landscapes.grid_values(f, (-2, 2), (-1, 1), n=4)
+        slow = objectives.FunctionObjective(f.value, f.grad)
+        _, _, Zs = landscapes.grid_values(slow, (-2, 2), (-1, 1), n=4)
+        np.testing.assert_allclose(Zf, Zs)
+
+    def test_bad_limits(self):
+        with pytest.raises(ValueError, match="xlim"):
+            landscapes.grid_values(objectives.ill_conditioned_2d(), (1, -1), (0, 1))
+        with pytest.raises(TypeError, match="ylim"):
+            landscapes.grid_values(objectives.ill_conditioned_2d(), (0, 1), 3)
+        with pytest.raises(ValueError, match="two-dimensional"):
+            landscapes.grid_values(objectives.square(), (0, 1), (0, 1))
+
+    def test_contour_levels(self):
+        Z = np.linspace(0, 10, 101)
+        lv = landscapes.contour_levels(Z, 4, quantile=1.0)
+        np.testing.assert_allclose(lv, [10 / 16, 10 / 4, 10 * 9 / 16, 10])
+        with pytest.raises(ValueError, match="constant"):
+            landscapes.contour_levels(np.ones(5))
+
+    def test_plot_contour_with_paths(self):
+        import matplotlib
+
+        matplotlib.use("agg")
+        import matplotlib.pyplot as plt
+
+        q = objectives.ill_conditioned_2d()
+        t = gd.gradient_descent(q, [-8.0, 2.0], 0.45, 20)
+        fig, ax = plt.subplots()
+        cs = landscapes.plot_contour_with_paths(ax, q, {"η=0.45": t.xs}, xlim=(-9, 9), ylim=(-3, 3),
+                                                points={"最小点": [0, 0]})
+        assert len(cs.levels) == 12
+        labels = [h.get_label() for h in ax.get_legend_handles_labels()[0]]
+        assert labels == ["η=0.45", "最小点"]
+        line = ax.get_lines()[0]
+        np.testing.assert_allclose(line.get_xydata(), t.xs)
+        with pytest.raises(ValueError, match="shape"):
+            landscapes.plot_contour_with_paths(ax, q, [np.ones(3)], xlim=(-1, 1), ylim=(-1, 1))
+        plt.close(fig)
