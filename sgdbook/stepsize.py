@@ -41,6 +41,7 @@ __all__ = [
     "per_example_regression",
     "PerExampleRun",
     "per_example_sgd",
+    "mean_square_factor",
 ]
 
 
@@ -177,16 +178,20 @@ def iterations_to_tolerance(quadratic: Quadratic, x0, lrs, tol: float,
     counts = np.full(len(lrs), np.inf)
     active = np.ones(len(lrs), dtype=bool)
     A = quadratic.A
-    for k in range(1, max_steps + 1):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        E[idx] -= lrs[idx, None] * (E[idx] @ A)
-        norms = np.linalg.norm(E[idx], axis=1)
-        done = norms <= tol * n0
-        counts[idx[done]] = k
-        blown = ~np.isfinite(norms) | (norms > DIVERGENCE_THRESHOLD)
-        active[idx[done | blown]] = False
+    target = (tol * n0) ** 2
+    blow = DIVERGENCE_THRESHOLD ** 2
+    step = lrs[:, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, max_steps + 1):
+            E -= step * (E @ A)
+            sq = np.einsum("ij,ij->i", E, E)
+            done = active & (sq <= target)
+            blown = active & ~(sq <= blow)
+            counts[done] = k
+            E[blown] = 0.0  # frozen: no overflow from rows already judged divergent
+            active &= ~(done | blown)
+            if not active.any():
+                break
     return counts
 
 
@@ -452,9 +457,12 @@ def per_example_sgd(data: RegressionData, lr: float, epochs: int, order: str = "
     d = data.X.shape[1]
     w = np.zeros(d) if w0 is None else _validate.vector("w0", w0, dim=d)
     wstar = data.minimizer()
-    dists = [float(np.linalg.norm(w - wstar))]
     n = data.n
+    X, y = data.X, data.y
+    W = np.empty((epochs * n + 1, d))
+    W[0] = w
     k = 0
+    diverged_at = None
     for _ in range(epochs):
         if order == "replacement":
             idx = rng.integers(n, size=n)
@@ -463,10 +471,37 @@ def per_example_sgd(data: RegressionData, lr: float, epochs: int, order: str = "
         else:
             idx = np.arange(n)
         for i in idx:
-            xi = data.X[i]
-            w = w - lr * xi * (xi @ w - data.y[i])
+            xi = X[i]
+            w = w - lr * (xi @ w - y[i]) * xi
             k += 1
-            dists.append(float(np.linalg.norm(w - wstar)))
-            if not np.all(np.isfinite(w)) or np.max(np.abs(w)) > DIVERGENCE_THRESHOLD:
-                return PerExampleRun(np.array(dists), k, lr, order)
-    return PerExampleRun(np.array(dists), None, lr, order)
+            W[k] = w
+            if not np.abs(w).max() <= DIVERGENCE_THRESHOLD:  # also catches nan
+                diverged_at = k
+                break
+        if diverged_at is not None:
+            break
+    dists = np.linalg.norm(W[:k + 1] - wstar, axis=1)
+    return PerExampleRun(dists, diverged_at, lr, order)
+
+
+def mean_square_factor(data: RegressionData, lr: float) -> float:
+    r"""Growth factor per update of :math:`\mathbb E\, e_k e_k^\top` for per-example SGD with replacement.
+
+    Without the target noise the error :math:`e_k = w_k - w^\star` of a consistent problem obeys
+    :math:`e_{k+1} = M_i e_k` with :math:`M_i = I - \eta x_i x_i^\top` and ``i`` uniform, so
+    :math:`P_k = \mathbb E\, e_k e_k^\top` obeys :math:`P_{k+1} = \frac1n \sum_i M_i P_k M_i`.
+    The spectral radius of that linear map, :math:`\rho(\frac1n\sum_i M_i \otimes M_i)`, is
+    returned: below 1 the mean squared error of the homogeneous part decays geometrically,
+    above 1 it grows geometrically (mean-square stability).
+
+    Raises:
+        ValueError: ``lr`` not positive.
+    """
+    lr = _validate.positive("lr", lr)
+    d = data.X.shape[1]
+    T = np.zeros((d * d, d * d))
+    for x in data.X:
+        M = np.eye(d) - lr * np.outer(x, x)
+        T += np.kron(M, M)
+    T /= data.n
+    return float(np.max(np.abs(np.linalg.eigvals(T))))
