@@ -155,8 +155,8 @@ def iterations_to_tolerance(quadratic: Quadratic, x0, lrs, tol: float,
         max_steps: give up after this many steps.
 
     Returns:
-        A float array: the measured count, or ``inf`` where the run diverged or did not reach
-        the tolerance within ``max_steps``.
+        The measured counts (floats), ``inf`` where the run diverged or did not reach the
+        tolerance within ``max_steps``.
 
     Raises:
         ValueError: bad arguments, or ``x0`` is the minimiser.

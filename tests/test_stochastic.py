@@ -141,3 +141,12 @@ class TestLogistic:
             st.train_logistic(X, y, X, y, batch_size=11, device="cpu")
         with pytest.raises(ValueError, match="flips"):
             st.two_gaussians(5, 11, seed=0)
+
+
+def test_train_logistic_restores_thread_count():
+    import torch
+
+    before = torch.get_num_threads()
+    X, y = st.two_gaussians(5, 0, seed=0)
+    st.train_logistic(X, y, X, y, batch_size=5, epochs=1, device="cpu")
+    assert torch.get_num_threads() == before
