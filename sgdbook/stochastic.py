@@ -211,14 +211,15 @@ def sgd(problem: FiniteSum, x0, lr: float, steps: int, seed: int,
     idx = draw_indices(problem.n, steps, rng, sampling)
     xs, losses = [x.copy()], [problem.value(x)]
     diverged = False
-    for i in idx:
-        x = x - lr * np.atleast_1d(problem.grads[i](x))
-        xs.append(x.copy())
-        losses.append(problem.value(x))
-        if not np.all(np.isfinite(x)) or np.max(np.abs(x)) > DIVERGENCE_THRESHOLD:
-            diverged = True
-            idx = idx[:len(xs) - 1]
-            break
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in idx:
+            x = x - lr * np.atleast_1d(problem.grads[i](x))
+            xs.append(x.copy())
+            losses.append(problem.value(x))
+            if not np.all(np.isfinite(x)) or np.max(np.abs(x)) > DIVERGENCE_THRESHOLD:
+                diverged = True
+                idx = idx[:len(xs) - 1]
+                break
     return SGDRun(np.array(xs), np.array(losses), np.asarray(idx), lr, diverged)
 
 

@@ -155,3 +155,32 @@ class TestPerExample:
             stepsize.per_example_sgd(data, 0.01, 3, "random")
         with pytest.raises(ValueError, match="noise"):
             stepsize.per_example_regression(noise=-1.0)
+
+
+class TestMeanSquare:
+    def test_operator_matches_direct_average(self):
+        data = stepsize.per_example_regression(n=30, d=2, seed=3)
+        eta = 0.05
+        rng = np.random.default_rng(0)
+        B = rng.normal(size=(2, 2))
+        P = B @ B.T
+        Ms = [np.eye(2) - eta * np.outer(x, x) for x in data.X]
+        direct = sum(M @ P @ M for M in Ms) / data.n
+        T = sum(np.kron(M, M) for M in Ms) / data.n
+        np.testing.assert_allclose(T @ P.reshape(-1), direct.reshape(-1), rtol=1e-12)
+        assert stepsize.mean_square_factor(data, eta) == pytest.approx(
+            np.max(np.abs(np.linalg.eigvals(T))))
+
+    def test_factor_orders_the_thresholds(self):
+        data = stepsize.per_example_regression()
+        # below the per-example bound every map is non-expansive, so the factor is <= 1
+        assert stepsize.mean_square_factor(data, 2 / data.per_example_curvatures().max()) < 1
+        assert stepsize.mean_square_factor(data, 0.1) > 1
+        # one example: the factor is (1 - eta ||x||^2)^2, the square of the 1-D GD factor
+        one = stepsize.RegressionData(np.array([[3.0]]), np.array([0.0]), np.array([0.0]))
+        assert stepsize.mean_square_factor(one, 0.1) == pytest.approx((1 - 0.9) ** 2)
+
+    def test_iterations_at_exact_threshold_never_converge(self):
+        q = objectives.ill_conditioned_2d()
+        (k,) = stepsize.iterations_to_tolerance(q, [1.0, 1.0], [0.5], 1e-3, max_steps=2000)
+        assert np.isinf(k)
