@@ -242,21 +242,28 @@ class Fingerprinter:
             self._data = digest.hexdigest()
         return self._data
 
-    def __call__(self, code: str) -> str:
-        """Fingerprint of a chapter whose code cells, joined by NUL characters, are ``code``."""
+    def __call__(self, deps: tuple[str, ...]) -> str:
+        """Fingerprint of a chapter whose code imports ``deps`` (see :func:`dependencies`)."""
         digest = hashlib.sha256(self._base.encode())
-        roots = imported_modules(code)
-        if roots:
-            modules = module_closure(roots)
-        elif re.search(rf"\b{PACKAGE}\b", code):
-            modules = all_modules()  # named but not imported in a way we read: depend on all
-        else:
-            modules = {}
+        modules = all_modules() if deps == ("*",) else module_closure(set(deps)) if deps else {}
         for name, path in sorted(modules.items()):
             digest.update(f"{name}\0{self._hash(path)}\0".encode())
         if modules:
             digest.update(self._data_hash().encode())
         return digest.hexdigest()
+
+
+def dependencies(code: str) -> tuple[str, ...]:
+    """The sgdbook modules a chapter's code imports, sorted; ``("*",)`` stands for all of them.
+
+    A chapter that names the package without an import statement this module can read (e.g.
+    ``importlib.import_module``) depends on every module: re-executing too much is safe,
+    re-executing nothing is not.
+    """
+    roots = imported_modules(code)
+    if roots:
+        return tuple(sorted(roots))
+    return ("*",) if re.search(rf"\b{PACKAGE}\b", code) else ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -316,16 +323,28 @@ def _executed_by_cache(page: _Page) -> bool:
 # Sphinx events
 # --------------------------------------------------------------------------------------------
 def _fingerprints(app: Sphinx, env) -> dict[str, str]:
-    """Current fingerprints of every notebook page of the project (computed once per build)."""
+    """Current fingerprints of every notebook page of the project (computed once per build).
+
+    What a page imports is remembered in the environment with the file's size and mtime, so a
+    rebuild reads only the pages that changed.
+    """
     if getattr(app, "_sgdbook_fps", None) is None:
         fingerprint = Fingerprinter()
+        memo = env.__dict__.setdefault("sgdbook_sources", {})
         fps: dict[str, str] = {}
-        pages: dict[str, _Page] = {}
+        pages: dict[str, _Page | None] = {}
         for docname in sorted(env.found_docs):
-            page = _read_page(env, docname)
-            if page is not None:
-                fps[docname] = fingerprint(_code_of(page))
-                pages[docname] = page
+            try:
+                stat = Path(env.doc2path(docname)).stat()
+            except OSError:
+                continue
+            key = (stat.st_mtime_ns, stat.st_size)
+            if docname not in memo or memo[docname][0] != key:
+                page = pages[docname] = _read_page(env, docname)
+                memo[docname] = (key, None if page is None else dependencies(_code_of(page)))
+            deps = memo[docname][1]
+            if deps is not None:
+                fps[docname] = fingerprint(deps)
         app._sgdbook_fps = fps  # type: ignore[attr-defined]
         app._sgdbook_pages = pages  # type: ignore[attr-defined]
         app._sgdbook_kind = fingerprint.kind  # type: ignore[attr-defined]
@@ -354,8 +373,10 @@ def _execute_one(notebook, cwd: str | None, in_temp: bool, timeout, allow_errors
                                          allow_errors=allow_errors, meta_override=True)
     except Exception as exc:  # e.g. a kernel that did not start: report it like a cell error
         return notebook, time.perf_counter() - started, type(exc).__name__, traceback.format_exc()
-    error = None if result.err is None else f"{result.err.__class__.__name__}"
-    return result.nb, result.time, error, result.exc_string
+    if result.err is None:
+        return result.nb, result.time, None, None
+    # the cell's source and the kernel's traceback, without nbclient's own frames
+    return result.nb, result.time, type(result.err).__name__, str(result.err)
 
 
 def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
@@ -368,7 +389,8 @@ def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
         if docname not in fps:
             continue
         env.sgdbook_fingerprints[docname] = fps[docname]
-        page = app._sgdbook_pages.get(docname)  # type: ignore[attr-defined]
+        pages_read = app._sgdbook_pages  # type: ignore[attr-defined]
+        page = pages_read[docname] if docname in pages_read else _read_page(env, docname)
         if page is not None and _executed_by_cache(page):
             pages.append(page)
     if not pages:
@@ -454,11 +476,12 @@ def _purge(app: Sphinx, env, docname: str) -> None:
     # drop it for a page that no longer exists
     if docname not in env.found_docs:
         getattr(env, "sgdbook_fingerprints", {}).pop(docname, None)
+        getattr(env, "sgdbook_sources", {}).pop(docname, None)
 
 
 def _merge(app: Sphinx, env, docnames, other) -> None:
-    env.sgdbook_fingerprints = {**getattr(env, "sgdbook_fingerprints", {}),
-                                **getattr(other, "sgdbook_fingerprints", {})}
+    for name in ("sgdbook_fingerprints", "sgdbook_sources"):
+        setattr(env, name, {**getattr(env, name, {}), **getattr(other, name, {})})
 
 
 # --------------------------------------------------------------------------------------------
@@ -497,4 +520,4 @@ def setup(app: Sphinx) -> dict:
             "parallel_write_safe": True}
 
 
-__all__ = ["setup", "device_kind", "build_jobs", "Fingerprinter", "module_closure"]
+__all__ = ["setup", "device_kind", "build_jobs", "dependencies", "Fingerprinter", "module_closure"]
