@@ -234,6 +234,23 @@ def test_device_change_executes_everything(book):
     assert executed == ["cha", "chb", "chc"]
 
 
+def test_a_warning_fails_every_build_until_fixed(book):
+    # a cell writing to stderr is a warning (stderr_output: warn), and a warning fails the build;
+    # rerunning without a change must fail again, not skip the unchanged page and pass
+    original = (book.book / "chc.md").read_text(encoding="utf-8")
+    (book.book / "chc.md").write_text(
+        original + "\n```{code-cell} ipython3\nimport sys\nprint('deliberate stderr', file=sys.stderr)\n```\n",
+        encoding="utf-8")
+    executed, output = book.build(expect_ok=False)
+    warning = re.compile(r"chc\.md:\d+: WARNING: stderr was found in the cell outputs")
+    assert executed == ["chc"] and warning.search(output) and "1 warning(s)" in output
+    executed, output = book.build(expect_ok=False)
+    assert executed == [] and warning.search(output)
+    (book.book / "chc.md").write_text(original, encoding="utf-8")
+    executed, _ = book.build()
+    assert executed == []  # the previous code's execution is still in the cache
+
+
 def test_cell_error_fails_the_build_and_is_not_cached(book):
     book.edit("book/chb.md", "print('beta now says', beta.VALUE)",
               "raise ValueError('deliberate failure 42')")

@@ -498,6 +498,12 @@ def _resolve_paths(app: Sphinx, config) -> None:
 
 def _fail_on_warnings(app: Sphinx, exception: Exception | None) -> None:
     if exception is None and app._warncount:
+        # Sphinx reports a page's warnings only when it reads or writes that page, so a plain
+        # rerun would skip the unchanged broken page and pass. Dropping the saved environment
+        # makes the next build read every page again (from the execution cache: nothing runs).
+        from sphinx.application import ENV_PICKLE_FILENAME
+
+        Path(app.doctreedir, ENV_PICKLE_FILENAME).unlink(missing_ok=True)
         raise StrictBuildError(
             f"the build emitted {app._warncount} warning(s), listed above; the book's build is "
             "strict (see book/_ext/sgdbook_build.py), fix them"
