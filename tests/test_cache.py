@@ -10,6 +10,7 @@ runs (a few seconds each: the chapters only print).
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -219,10 +220,15 @@ def test_restored_stale_cache_is_checked(book):
     assert "says 22" in book.html("chb") and "alpha says 101" in book.html("cha")
 
 
-def test_lock_change_executes_everything(book):
+def test_lock_change_executes_everything_longest_first(book):
+    times = json.loads((book.book / "_build" / ".jupyter_cache" / "sgdbook_execution_times.json").read_text())
+    assert set(times) == {"cha", "chb", "chc"}
     book.write("requirements/lock.txt", "numpy==2.0.1\n")
-    executed, _ = book.build()
+    executed, output = book.build()
     assert executed == ["cha", "chb", "chc"]
+    # the chapters are started longest first, by their last recorded execution times
+    order = re.search(r"executing 3 notebook\(s\), 3 at a time \(cpu\): (.*)", output).group(1)
+    assert order.split(", ") == sorted(times, key=lambda d: -times[d])
 
 
 def test_device_change_executes_everything(book):

@@ -30,6 +30,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.metadata
+import json
 import os
 import re
 import shutil
@@ -59,6 +60,8 @@ FINGERPRINT_KEY = "sgdbook_fingerprint"
 #: Environment variable: number of notebooks executed at once (default: the usable cores, or 1
 #: on a GPU).
 JOBS_ENV = "SGDBOOK_BUILD_JOBS"
+#: File in the cache folder with each chapter's last execution time (to start the longest first).
+TIMES_FILE = "sgdbook_execution_times.json"
 
 _IMPORT_RE = re.compile(rf"^\s*(?:from|import)\s+({PACKAGE}(?:\.[\w.]+)?)", re.MULTILINE)
 _MAGIC_RE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
@@ -418,6 +421,13 @@ def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
 
     kind = getattr(app, "_sgdbook_kind", "cpu")
     jobs = min(build_jobs(kind), len(todo))
+    # longest first (by the last recorded run; unknown ones first): the shortest total time
+    times_file = Path(cache.path) / TIMES_FILE
+    try:
+        times = json.loads(times_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        times = {}
+    todo = dict(sorted(todo.items(), key=lambda kv: -times.get(kv[1].docname, float("inf"))))
     logger.info("[sgdbook] executing %d notebook(s), %d at a time (%s): %s", len(todo), jobs, kind,
                 ", ".join(p.docname for p in todo.values()))
     failures: list[tuple[_Page, str, str]] = []
@@ -437,6 +447,7 @@ def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
                           data={"execution_seconds": seconds, FINGERPRINT_KEY: fps[page.docname],
                                 "sgdbook_device": kind}),
             check_validity=False, overwrite=True)
+        times[page.docname] = round(seconds, 2)
         logger.info("[sgdbook] executed %s in %.1f s", page.docname, seconds)
 
     def args(page: _Page) -> tuple:
@@ -457,6 +468,8 @@ def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
             for future in as_completed(futures):
                 finish(futures[future], future.result())
     logger.info("[sgdbook] executed %d notebook(s) in %.1f s", len(todo), time.perf_counter() - started)
+    with suppress(OSError):
+        times_file.write_text(json.dumps(times, indent=1, sort_keys=True), encoding="utf-8")
 
     if failures:
         reports = []
