@@ -35,6 +35,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -461,8 +462,9 @@ def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
     else:
         import multiprocessing
 
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        # fork on Linux (cheap; nothing heavy such as torch is imported in this process yet),
+        # spawn elsewhere (macOS libraries do not survive a fork)
+        context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             futures = {pool.submit(_execute_one, *args(page)): page for page in todo.values()}
             for future in as_completed(futures):
