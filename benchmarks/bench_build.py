@@ -1,0 +1,161 @@
+"""Benchmark of the book build: clean, no-change, prose-edit and code-edit builds, per chapter.
+
+Run from the repository root (with the project's environment active):
+
+    python benchmarks/bench_build.py [--chapter gradient-descent] [--no-serial] [--keep]
+
+It works on a temporary copy of the working tree (tracked and untracked, not ignored, files;
+``node_modules`` and ``.venv`` are linked), so the repository itself is never edited and its
+``book/_build`` is left alone. It prints:
+
+* a serial clean build (``SGDBOOK_BUILD_JOBS=1``): each chapter's execution time, measured
+  without other chapters competing for the cores, and their sum (the serial cost);
+* a clean build with the default parallelism (one chapter per core; ``SGDBOOK_BUILD_JOBS``
+  in the environment overrides it) and its ratio to the slowest chapter (the best possible with
+  enough cores) and to the serial sum;
+* a no-change rebuild, a rebuild after a prose edit and one after a code edit in one chapter;
+* each number against the targets of issue 8 (informative; this script never fails on them).
+
+Timings are wall-clock seconds and depend on the machine's load: report the machine with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+EXECUTED_RE = re.compile(r"^\[sgdbook\] executed (\S+) in ([0-9.]+) s$", re.MULTILINE)
+
+
+def copy_worktree(dest: Path) -> None:
+    """Copy the working tree's tracked and untracked-but-not-ignored files (symlinks kept)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src = REPO / rel
+        if not src.exists() and not src.is_symlink():
+            continue  # deleted in the working tree
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target, follow_symlinks=False)
+    for name in ("node_modules", ".venv"):
+        if (REPO / name).exists() and not (dest / name).exists():
+            (dest / name).symlink_to((REPO / name).resolve())
+
+
+def toc_chapters(root: Path) -> list[str]:
+    """Docnames of the TOC's chapters that have code cells, in TOC order."""
+    files = re.findall(r"^\s*-?\s*file:\s*(\S+)", (root / "_toc.yml").read_text(encoding="utf-8"), re.M)
+    return [f for f in files if "{code-cell}" in (root / "book" / f"{f}.md").read_text(encoding="utf-8")]
+
+
+class Bench:
+    def __init__(self, root: Path):
+        self.root = root
+        self.env = {**os.environ, "PYTHONPATH": str(root)}
+
+    def build(self, label: str, **env: str) -> tuple[float, dict[str, float]]:
+        """One ``jupyter-book build book``; its wall time and the chapters it executed."""
+        started = time.perf_counter()
+        proc = subprocess.run([str(JUPYTER_BOOK), "build", "book"], cwd=self.root,
+                              env={**self.env, **env}, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        output = proc.stdout + proc.stderr
+        if proc.returncode != 0:
+            sys.stdout.write(output[-8000:])
+            raise SystemExit(f"bench_build: the {label} build failed (exit {proc.returncode})")
+        executed = {name: float(t) for name, t in EXECUTED_RE.findall(output)}
+        print(f"  {label:<28} {seconds:7.1f} s   executed: {', '.join(executed) or 'nothing'}",
+              flush=True)
+        return seconds, executed
+
+    def clean(self) -> None:
+        shutil.rmtree(self.root / "book" / "_build", ignore_errors=True)
+
+
+def target(label: str, value: float, limit: float) -> str:
+    return f"  {label:<44} {value:7.1f} s  (target <= {limit:.1f} s: {'met' if value <= limit else 'MISSED'})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chapter", help="docname edited for the prose and code edits "
+                        "(default: the first chapter of the TOC with code)")
+    parser.add_argument("--no-serial", action="store_true",
+                        help="skip the serial clean build (per-chapter times then come from the "
+                        "parallel build, inflated by competition for the cores)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary copy")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="sgdbook-bench-"))
+    root = tmp / "repo"
+    try:
+        copy_worktree(root)
+        bench = Bench(root)
+        chapters = toc_chapters(root)
+        chapter = args.chapter or chapters[0]
+        page = root / "book" / f"{chapter}.md"
+        print(f"sgdbook build benchmark on a copy of {REPO} in {root}")
+        print(f"  cores: {len(os.sched_getaffinity(0))}, load average: "
+              f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}; edited chapter: {chapter}\n")
+
+        per_chapter: dict[str, float] = {}
+        serial_time = None
+        if not args.no_serial:
+            bench.clean()
+            serial_time, per_chapter = bench.build("clean build, serial", SGDBOOK_BUILD_JOBS="1")
+        bench.clean()
+        clean_time, parallel_chapters = bench.build("clean build, parallel")
+        if args.no_serial:
+            per_chapter = parallel_chapters
+        nochange_time, executed = bench.build("no-change rebuild")
+        assert not executed, executed
+
+        text = page.read_text(encoding="utf-8")
+        page.write_text(text + "\n基准测试追加的一段文字。\n", encoding="utf-8")
+        prose_time, executed = bench.build("rebuild after a prose edit")
+        assert not executed, executed
+        page.write_text(text + "\n```{code-cell} ipython3\n_sgdbook_bench_edit = 1\n```\n", encoding="utf-8")
+        code_time, executed = bench.build("rebuild after a code edit")
+        assert set(executed) <= {chapter}, executed
+
+        print("\nchapter execution times" + (" (serial build)" if not args.no_serial else " (parallel build)"))
+        for name in chapters:
+            shown = f"{per_chapter[name]:7.1f} s" if name in per_chapter else "  (same code as another chapter: executed once)"
+            print(f"  {name:<28} {shown}")
+        serial_sum = sum(per_chapter.values())
+        slowest = max(per_chapter.values(), default=0.0)
+        print(f"  {'sum (serial)':<28} {serial_sum:7.1f} s")
+        print(f"  {'slowest':<28} {slowest:7.1f} s\n")
+
+        print("summary")
+        if serial_time is not None:
+            print(f"  {'clean build, serial':<44} {serial_time:7.1f} s")
+        print(f"  {'clean build, parallel':<44} {clean_time:7.1f} s")
+        if slowest:
+            print(f"  {'ratio clean build / slowest chapter':<44} {clean_time / slowest:7.2f}")
+            print(f"  {'ratio clean build / serial sum':<44} {clean_time / serial_sum:7.2f}")
+        print(target("no-change rebuild", nochange_time, 10))
+        print(target("rebuild after a prose edit", prose_time, 15))
+        print(f"  {'rebuild after a code edit':<44} {code_time:7.1f} s")
+        print(target("clean build (0.75 x serial sum + 20 s)", clean_time, 0.75 * serial_sum + 20))
+        print(target("slowest chapter", slowest, 45))
+    finally:
+        if args.keep:
+            print(f"\nkept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
