@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 JB := $(VENV)/bin/jupyter-book
 
-.PHONY: env book test serve clean
+.PHONY: env book test serve clean bench
 
 env:
 	@bash tools/setup-env.sh
@@ -26,3 +26,7 @@ serve:
 ## Remove the build output, executed-notebook cache included.
 clean:
 	rm -rf book/_build
+
+## Print the build benchmark (clean, no-change, prose-edit and code-edit rebuilds; chapter times).
+bench: env
+	$(PY) benchmarks/bench_build.py
