@@ -15,11 +15,15 @@ repeated, so the rate carries over to the whole product).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from . import _validate
+from .timing import gflops, matmul_flops, measure
 
-__all__ = ["matmul_elementwise", "matmul_columns", "matmul_blocks", "matmul_full", "METHODS"]
+__all__ = ["matmul_elementwise", "matmul_columns", "matmul_blocks", "matmul_full", "METHODS",
+           "WayTiming", "time_four_ways", "peak_gflops"]
 
 
 def _check(A: torch.Tensor, B: torch.Tensor) -> None:
@@ -96,3 +100,72 @@ METHODS = (
     ("64 列分块（mm）", matmul_blocks),
     ("整体（mm）", matmul_full),
 )
+
+
+@dataclass(frozen=True)
+class WayTiming:
+    """The measured rate of one way of computing the product.
+
+    Attributes:
+        name: the way, as named in :data:`METHODS`.
+        calls: framework calls made by one timed run (``torch.dot``, ``torch.mv`` or ``torch.mm``).
+        flops: floating-point operations of the timed run (``2 m k n`` for the part computed).
+        seconds: median seconds of one run.
+        rows: rows of ``C`` computed by the timed run.
+    """
+
+    name: str
+    calls: int
+    flops: int
+    seconds: float
+    rows: int
+
+    @property
+    def gflops(self) -> float:
+        """Rate in GFLOP/s."""
+        return gflops(self.flops, self.seconds)
+
+
+def time_four_ways(A: torch.Tensor, B: torch.Tensor, *, elementwise_rows: int = 4,
+                   block: int = 64, repeats: int = 5) -> list[WayTiming]:
+    """Time the four ways on ``A @ B`` with :func:`sgdbook.timing.measure` (warm-up, median of
+    ``repeats`` rounds, device synchronisation).
+
+    The entry-by-entry way computes only the first ``elementwise_rows`` rows (it repeats the same
+    operation for every entry, so its rate on a part is its rate on the whole; the whole would
+    take ``m / elementwise_rows`` times as long). Fast ways run several times per round so that a
+    round lasts long enough for the clock.
+
+    Returns:
+        One :class:`WayTiming` per way, in the order of :data:`METHODS`.
+    """
+    _check(A, B)
+    m, k = A.shape
+    n = B.shape[1]
+    rows = _validate.integer("elementwise_rows", elementwise_rows, minimum=1)
+    device = A.device
+    plan = [
+        (METHODS[0][0], lambda: matmul_elementwise(A, B, rows=rows), rows * n, rows, 1),
+        (METHODS[1][0], lambda: matmul_columns(A, B), n, m, 1),
+        (METHODS[2][0], lambda: matmul_blocks(A, B, block), -(-n // block), m, 10),
+        (METHODS[3][0], lambda: matmul_full(A, B), 1, m, 20),
+    ]
+    out = []
+    for name, fn, calls, r, number in plan:
+        res = measure(fn, repeats=repeats, number=number, warmup=max(1, number // 5),
+                      device=device)
+        out.append(WayTiming(name=name, calls=calls, flops=matmul_flops(r, k, n),
+                             seconds=res.median, rows=r))
+    return out
+
+
+def peak_gflops(size: int, *, device: torch.device | str, dtype: torch.dtype = torch.float32,
+                repeats: int = 3, seed: int = 0) -> float:
+    """Measured rate of one large ``size x size`` product on ``device`` (GFLOP/s): the practical
+    peak against which the four ways are compared."""
+    size = _validate.integer("size", size, minimum=1)
+    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    P = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
+    Q = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
+    res = measure(lambda: torch.mm(P, Q), repeats=repeats, number=1, warmup=1, device=device)
+    return gflops(matmul_flops(size, size, size), res.median)
