@@ -2,7 +2,7 @@
 
 :class:`BatchIterator` is what the book uses when the whole data set already sits in memory (on
 the CPU or the GPU). Each epoch it draws one random permutation, gathers every tensor in that
-order with a single indexing call, and then hands out consecutive slices, which are views and cost
+order (one ``index_select``, in a few serial pieces on the CPU), and then hands out consecutive slices, which are views and cost
 almost nothing. ``torch.utils.data.DataLoader`` over a ``TensorDataset`` instead fetches the
 examples of a batch one by one and stacks them (``default_collate``), paying Python overhead per
 *example*. :func:`loader_throughput` measures both.
@@ -19,6 +19,25 @@ from . import _validate
 from .timing import measure
 
 __all__ = ["BatchIterator", "dataloader", "loader_throughput"]
+
+
+#: Rows gathered per call on the CPU: pieces of at most this many elements stay below ATen's
+#: parallel grain size (32768), so each runs on the calling thread. On a busy machine a parallel
+#: kernel can stall for a whole scheduler time slice waking its worker threads; small serial
+#: pieces never do, and cost about the same when the machine is idle.
+_CHUNK_ELEMENTS = 16384
+
+
+def _gather(t: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+    """``t[perm]`` along the first dimension, in serial pieces on the CPU (see above)."""
+    row = max(1, t[0].numel())
+    rows = max(1, _CHUNK_ELEMENTS // row)
+    if t.device.type != "cpu" or t.shape[0] <= rows:
+        return t.index_select(0, perm)
+    out = torch.empty((t.shape[0],) + tuple(t.shape[1:]), dtype=t.dtype, device=t.device)
+    for start in range(0, t.shape[0], rows):
+        torch.index_select(t, 0, perm[start:start + rows], out=out[start:start + rows])
+    return out
 
 
 def _check_tensors(tensors: tuple[torch.Tensor, ...]) -> int:
@@ -97,7 +116,7 @@ class BatchIterator:
         if self.shuffle:
             perm = torch.randperm(self.n, generator=self.generator)
             perm = perm.to(self.tensors[0].device, non_blocking=True)
-            data = tuple(t[perm] for t in self.tensors)  # one gather per tensor per epoch
+            data = tuple(_gather(t, perm) for t in self.tensors)  # one gather per epoch
         else:
             data = self.tensors
         # torch.split makes all the slices (views, no copy) in one call per tensor

@@ -59,15 +59,18 @@ def array_sha256(a: np.ndarray) -> str:
 def diabetes_dir() -> Path:
     """The directory inside the installed scikit-learn that holds the diabetes files.
 
+    scikit-learn is located without being imported (importing it takes seconds).
+
     Raises:
         DatasetError: scikit-learn is not installed.
     """
-    try:
-        import sklearn.datasets
-    except ImportError as exc:  # pragma: no cover - scikit-learn is a dependency
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or spec.origin is None:
         raise DatasetError("the diabetes data ships with scikit-learn, which is not installed; "
-                           "install it with `pip install scikit-learn`") from exc
-    return Path(sklearn.datasets.__file__).resolve().parent / "data"
+                           "install it with `pip install scikit-learn`")
+    return Path(spec.origin).resolve().parent / "datasets" / "data"
 
 
 def load_diabetes(data_dir: str | Path | None = None) -> Dataset:

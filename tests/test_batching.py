@@ -168,3 +168,14 @@ class TestMinibatchMath:
         _, fstar = minibatch.optimal_loss(self.X, self.y)
         assert gd.losses[-1] - fstar < 1e-6 * max(1.0, fstar)
         assert np.all(np.diff(gd.losses) <= 1e-15)  # GD with step 1/L never increases the loss
+
+
+def test_gather_in_pieces_matches_indexing(monkeypatch):
+    monkeypatch.setattr(batching, "_CHUNK_ELEMENTS", 7)  # force several pieces
+    X = torch.arange(60.0).reshape(20, 3)
+    perm = torch.randperm(20, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(batching._gather(X, perm), X[perm])
+    torch.testing.assert_close(batching._gather(X[:, 0], perm), X[perm, 0])
+    it = batching.BatchIterator(X, X[:, 0], batch_size=6, seed=0)
+    for xb, yb in it:
+        torch.testing.assert_close(xb[:, 0], yb)
