@@ -42,13 +42,13 @@ class Dataset:
         X: features, shape (n, d), float64, as stored (not standardised).
         y: targets, shape (n,), float64.
         feature_names: one name per column of ``X``.
-        source: the directory the files were read from.
+        source: the directory the files were read from (as a string).
     """
 
     X: np.ndarray
     y: np.ndarray
     feature_names: tuple[str, ...]
-    source: Path
+    source: str
 
 
 def array_sha256(a: np.ndarray) -> str:
@@ -56,7 +56,7 @@ def array_sha256(a: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(a, dtype="<f8").tobytes()).hexdigest()
 
 
-def diabetes_dir() -> Path:
+def diabetes_dir() -> str:
     """The directory inside the installed scikit-learn that holds the diabetes files.
 
     scikit-learn is located without being imported (importing it takes seconds).
@@ -70,14 +70,14 @@ def diabetes_dir() -> Path:
     if spec is None or spec.origin is None:
         raise DatasetError("the diabetes data ships with scikit-learn, which is not installed; "
                            "install it with `pip install scikit-learn`")
-    return Path(spec.origin).resolve().parent / "datasets" / "data"
+    return str(Path(spec.origin).resolve().parent / "datasets" / "data")
 
 
-def load_diabetes(data_dir: str | Path | None = None) -> Dataset:
+def load_diabetes(data_dir: str | None = None) -> Dataset:
     """Load and verify the diabetes data (442 x 10 features, 442 targets).
 
     Args:
-        data_dir: directory holding ``diabetes_data_raw.csv.gz`` and ``diabetes_target.csv.gz``;
+        data_dir: directory (a string or path-like object) holding ``diabetes_data_raw.csv.gz`` and ``diabetes_target.csv.gz``;
             ``None`` means the copy inside scikit-learn (:func:`diabetes_dir`).
 
     Returns:
@@ -87,7 +87,7 @@ def load_diabetes(data_dir: str | Path | None = None) -> Dataset:
         DatasetError: a file is missing or unreadable, or its shape or checksum differs from the
             published data; the message names the file and what is wrong.
     """
-    base = diabetes_dir() if data_dir is None else Path(data_dir)
+    base = Path(diabetes_dir() if data_dir is None else data_dir)
     arrays = []
     for name, shape, digest in zip(DIABETES_FILES, DIABETES_SHAPES, DIABETES_SHA256):
         path = base / name
@@ -106,7 +106,7 @@ def load_diabetes(data_dir: str | Path | None = None) -> Dataset:
             raise DatasetError(f"diabetes data file {path} fails its checksum: SHA-256 of the values "
                                f"is {got}, expected {digest}; the file is corrupt or was altered")
         arrays.append(arr)
-    return Dataset(X=arrays[0], y=arrays[1], feature_names=DIABETES_FEATURES, source=base)
+    return Dataset(X=arrays[0], y=arrays[1], feature_names=DIABETES_FEATURES, source=str(base))
 
 
 def standardize(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -147,8 +147,8 @@ def time_four_ways(A: torch.Tensor, B: torch.Tensor, *, elementwise_rows: int = 
     plan = [
         (METHODS[0][0], lambda: matmul_elementwise(A, B, rows=rows), rows * n, rows, 1),
         (METHODS[1][0], lambda: matmul_columns(A, B), n, m, 1),
-        (METHODS[2][0], lambda: matmul_blocks(A, B, block), -(-n // block), m, 10),
-        (METHODS[3][0], lambda: matmul_full(A, B), 1, m, 20),
+        (METHODS[2][0], lambda: matmul_blocks(A, B, block), -(-n // block), m, 3),
+        (METHODS[3][0], lambda: matmul_full(A, B), 1, m, 5),
     ]
     out = []
     for name, fn, calls, r, number in plan:

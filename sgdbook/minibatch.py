@@ -99,6 +99,11 @@ def gradient_noise(G: torch.Tensor, batch_sizes, draws: int, *, replace: bool,
     replacement; ``False``: ``b`` distinct indices), averages the rows of ``G`` over each batch,
     and returns ``sqrt(mean ||g_B - g||^2)`` where ``g`` is the mean of all rows.
 
+    The batches of different sizes are prefixes of the same ``draws`` index sequences (iid
+    indices, or random permutations): every prefix is itself a uniform sample of its size, so
+    each estimate is exact in distribution; only the estimates for different sizes are
+    correlated, and the sampling work is done once.
+
     Args:
         G: per-example gradients, shape (n, d).
         batch_sizes: batch sizes (integers >= 1; <= n when ``replace`` is False).
@@ -114,17 +119,21 @@ def gradient_noise(G: torch.Tensor, batch_sizes, draws: int, *, replace: bool,
     draws = _validate.integer("draws", draws, minimum=2)
     gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
     n = G.shape[0]
+    sizes = [_validate.integer("batch size", b, minimum=1) for b in batch_sizes]
+    if not sizes:
+        raise ValueError("batch_sizes must not be empty")
+    largest = max(sizes)
+    if replace:
+        pool = torch.randint(n, (draws, largest), generator=gen)
+    else:
+        if largest > n:
+            raise ValueError(f"batch size {largest} > n={n} without replacement")
+        pool = torch.rand(draws, n, generator=gen).argsort(dim=1)  # random permutations
+    pool = pool.to(G.device)
     mean = G.mean(dim=0)
     out = []
-    for b in batch_sizes:
-        b = _validate.integer("batch size", b, minimum=1)
-        if replace:
-            idx = torch.randint(n, (draws, b), generator=gen)
-        else:
-            if b > n:
-                raise ValueError(f"batch size {b} > n={n} without replacement")
-            idx = torch.rand(draws, n, generator=gen).argsort(dim=1)[:, :b]
-        gB = G[idx.to(G.device)].mean(dim=1)
+    for b in sizes:
+        gB = G[pool[:, :b]].mean(dim=1)
         out.append(float(((gB - mean) ** 2).sum(dim=1).mean().sqrt()))
     return np.array(out)
 

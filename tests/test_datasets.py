@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ def test_diabetes_loads_and_verifies():
 
 def _copy(tmp_path):
     for name in datasets.DIABETES_FILES:
-        shutil.copy(datasets.diabetes_dir() / name, tmp_path / name)
+        shutil.copy(Path(datasets.diabetes_dir()) / name, tmp_path / name)
     return tmp_path
 
 
