@@ -37,7 +37,7 @@ from .device import get_device
 
 __all__ = [
     "WorkerError", "free_port", "choose_backend", "launch", "data_parallel_sgd",
-    "large_batch_sgd", "sgd_worker", "failing_worker", "sleeping_worker",
+    "large_batch_sgd", "sgd_worker", "failing_worker", "crashing_worker", "sleeping_worker",
 ]
 
 
@@ -87,6 +87,11 @@ def _run_rank(fn, args, rank, world_size, backend, port, timeout, out: Path) -> 
     os.dup2(fd, 2)
     os.close(fd)
     code = 0
+
+    def report() -> None:  # first line: a system-wide clock, to order the reports of all ranks
+        text = f"{time.monotonic_ns()}\n{traceback.format_exc()}"
+        (out / f"rank{rank}.error").write_text(text, encoding="utf-8")
+
     try:
         import pickle
 
@@ -98,14 +103,23 @@ def _run_rank(fn, args, rank, world_size, backend, port, timeout, out: Path) -> 
                                 world_size=world_size, timeout=timedelta(seconds=timeout))
         try:
             result = fn(rank, world_size, *args)
+            dist.barrier()  # nobody tears the group down while a peer still uses it
+        except BaseException:
+            report()  # before the group is torn down, which makes the peers fail too
+            code = 1
         finally:
-            dist.destroy_process_group()
-        tmp = out / f"rank{rank}.result.tmp"
-        with open(tmp, "wb") as fh:
-            pickle.dump(result, fh)
-        os.replace(tmp, out / f"rank{rank}.result")
+            try:
+                dist.destroy_process_group()
+            except Exception as exc:  # teardown only; the result (if any) stands
+                print(f"destroy_process_group failed: {exc!r}", flush=True)
+        if code == 0:
+            tmp = out / f"rank{rank}.result.tmp"
+            with open(tmp, "wb") as fh:
+                pickle.dump(result, fh)
+            os.replace(tmp, out / f"rank{rank}.result")
     except BaseException:  # report everything, KeyboardInterrupt included
-        (out / f"rank{rank}.error").write_text(traceback.format_exc(), encoding="utf-8")
+        if not (out / f"rank{rank}.error").is_file():
+            report()
         code = 1
     finally:
         sys.stdout.flush()
@@ -128,7 +142,18 @@ def _pool_entry() -> None:
         fn, args = pickle.load(fh)
     children: dict[int, int] = {}
 
+    def reap(pid: int, status: int, killed: bool) -> None:
+        rank = children.pop(pid, None)
+        if rank is not None:  # "<exit code> <self|killed>": did it stop by itself?
+            code = os.waitstatus_to_exitcode(status)
+            (out / f"rank{rank}.exit").write_text(f"{code} {'killed' if killed else 'self'}")
+
     def stop_all(*_: object) -> None:
+        while children:  # first collect those that already stopped by themselves
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            reap(pid, status, killed=False)
         for pid in list(children):
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -136,10 +161,11 @@ def _pool_entry() -> None:
                 pass
         for pid in list(children):
             try:
-                os.waitpid(pid, 0)
+                _, status = os.waitpid(pid, 0)
             except ChildProcessError:
-                pass
-            children.pop(pid, None)
+                children.pop(pid, None)
+                continue
+            reap(pid, status, killed=True)
 
     def on_term(*_: object) -> None:
         stop_all()
@@ -155,13 +181,9 @@ def _pool_entry() -> None:
     (out / "pids").write_text(" ".join(map(str, children)), encoding="utf-8")
     while children:
         pid, status = os.waitpid(-1, 0)
-        rank = children.pop(pid, None)
-        if rank is None:
-            continue
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            (out / f"rank{rank}.exitcode").write_text(str(code), encoding="utf-8")
-            (out / "first_failure").write_text(str(rank), encoding="utf-8")
+        failed = os.waitstatus_to_exitcode(status) != 0
+        reap(pid, status, killed=False)
+        if failed:
             stop_all()
             os._exit(1)
     os._exit(0)
@@ -242,19 +264,27 @@ def launch(fn: Callable[..., Any], world_size: int, args: tuple = (), *,
             extra = f"\n--- worker {rank} output (tail) ---\n{tail}" if tail else ""
             return WorkerError(f"worker {rank} of {world_size} failed: {what}{extra}", rank, pids)
 
-        # the worker that failed first is the cause; the others typically lost their peers
-        order = list(range(world_size))
-        if (workdir / "first_failure").is_file():
-            first = int((workdir / "first_failure").read_text())
-            order = [first] + [r for r in order if r != first]
-        for rank in order:
-            if (workdir / f"rank{rank}.error").is_file():
-                text = (workdir / f"rank{rank}.error").read_text(encoding="utf-8")
-                raise failure(rank, "it raised\n" + text)
+        # Find the cause. A worker that died without reporting (a crash) comes first; otherwise
+        # the earliest error report: the others failed later, because they lost a peer.
+        crashed, raised = [], []
         for rank in range(world_size):
-            if (workdir / f"rank{rank}.exitcode").is_file():
-                code = (workdir / f"rank{rank}.exitcode").read_text()
-                raise failure(rank, f"it exited with code {code} without reporting")
+            exit_file = workdir / f"rank{rank}.exit"
+            error_file = workdir / f"rank{rank}.error"
+            if error_file.is_file():
+                stamp = error_file.read_text(encoding="utf-8").split("\n", 1)[0]
+                raised.append((int(stamp), rank))
+            elif exit_file.is_file():
+                code, how = exit_file.read_text().split()
+                if int(code) != 0 and how == "self":
+                    crashed.append(rank)
+        if crashed:
+            rank = crashed[0]
+            code = (workdir / f"rank{rank}.exit").read_text().split()[0]
+            raise failure(rank, f"it exited with code {code} without reporting")
+        if raised:
+            rank = min(raised)[1]
+            text = (workdir / f"rank{rank}.error").read_text(encoding="utf-8").split("\n", 1)[1]
+            raise failure(rank, "it raised\n" + text)
         results = []
         for rank in range(world_size):
             path = workdir / f"rank{rank}.result"
@@ -401,4 +431,15 @@ def failing_worker(rank: int, world_size: int, bad_rank: int) -> int:
 def sleeping_worker(rank: int, world_size: int, seconds: float) -> int:
     """A worker for tests: sleeps ``seconds`` then returns its rank (to exercise timeouts)."""
     time.sleep(seconds)
+    return rank
+
+
+def crashing_worker(rank: int, world_size: int, bad_rank: int) -> int:
+    """A worker for tests: rank ``bad_rank`` dies at once (``os._exit(3)``, no Python error, as
+    after a segmentation fault or an out-of-memory kill); the others wait at a barrier."""
+    import torch.distributed as dist
+
+    if rank == bad_rank:
+        os._exit(3)
+    dist.barrier()
     return rank

@@ -74,3 +74,10 @@ def test_validation():
 def test_backend_choice_on_cpu(monkeypatch):
     monkeypatch.setenv("SGDBOOK_DEVICE", "cpu")
     assert parallel.choose_backend(4) == "gloo"
+
+
+def test_crashed_worker_is_reported_and_reaped():
+    with pytest.raises(parallel.WorkerError, match="worker 0 of 2 failed: it exited with code 3") as info:
+        parallel.launch(parallel.crashing_worker, 2, (0,), backend="gloo", timeout=120)
+    assert info.value.rank == 0
+    assert all(_gone(pid) for pid in info.value.pids)
