@@ -196,7 +196,8 @@ def launch(fn: Callable[..., Any], world_size: int, args: tuple = (), *,
     One fresh Python process is started (``subprocess``, in a session of its own, with this
     package on its path); it imports torch once and forks the workers, so the start-up cost of
     torch is paid once, not once per worker. Each worker's stdout and stderr go to a log file.
-    Linux and macOS only (``os.fork``).
+    If the chosen port is taken by another program before the group binds it, the launch is
+    retried with a new port (at most three attempts). Linux and macOS only (``os.fork``).
 
     Args:
         fn: a module-level (importable, picklable) function; its return value must be picklable.
@@ -214,6 +215,18 @@ def launch(fn: Callable[..., Any], world_size: int, args: tuple = (), *,
         TimeoutError: the workers did not all finish within ``timeout`` seconds.
         ValueError, TypeError: invalid arguments, or ``fn``/``args`` cannot be pickled.
     """
+    for attempt in range(3):
+        try:
+            return _launch_once(fn, world_size, args, backend=backend, timeout=timeout)
+        except WorkerError as exc:
+            # the port was free when chosen but another program took it before rank 0 bound it
+            if attempt == 2 or "address already in use" not in str(exc).lower():
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _launch_once(fn: Callable[..., Any], world_size: int, args: tuple, *, backend: str | None,
+                 timeout: float) -> list[Any]:
     import pickle
     import signal
     import subprocess
