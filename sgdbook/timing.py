@@ -46,6 +46,11 @@ class TimingResult:
         return statistics.median(self.times)
 
     @property
+    def best(self) -> float:
+        """Shortest seconds per call over the rounds (interruptions only ever add time)."""
+        return min(self.times)
+
+    @property
     def spread(self) -> float:
         """Largest minus smallest round, relative to the median (a rough noise indicator)."""
         return (max(self.times) - min(self.times)) / self.median if self.median > 0 else 0.0

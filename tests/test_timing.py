@@ -30,6 +30,7 @@ def test_measure_counts_calls_and_takes_median():
     assert len(calls) == 4 + 3 * 2
     assert r.times == (1.5, 0.5, 1.0)  # per call: round time / number
     assert r.median == 1.0
+    assert r.best == 0.5
     assert r.spread == pytest.approx(1.0)
     assert "3 rounds x 2 calls" in str(r)
 
