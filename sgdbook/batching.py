@@ -1,0 +1,171 @@
+"""Mini-batches of in-memory tensors: a fast shuffled iterator, and its comparison with DataLoader.
+
+:class:`BatchIterator` is what the book uses when the whole data set already sits in memory (on
+the CPU or the GPU). Each epoch it draws one random permutation, gathers every tensor in that
+order (one ``index_select``, in a few serial pieces on the CPU), and then hands out consecutive slices, which are views and cost
+almost nothing. ``torch.utils.data.DataLoader`` over a ``TensorDataset`` instead fetches the
+examples of a batch one by one and stacks them (``default_collate``), paying Python overhead per
+*example*. :func:`loader_throughput` measures both.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterator
+
+import torch
+
+from . import _validate
+from .timing import measure
+
+__all__ = ["BatchIterator", "dataloader", "loader_throughput"]
+
+
+#: Rows gathered per call on the CPU: pieces of at most this many elements stay below ATen's
+#: parallel grain size (32768), so each runs on the calling thread. On a busy machine a parallel
+#: kernel can stall for a whole scheduler time slice waking its worker threads; small serial
+#: pieces never do, and cost about the same when the machine is idle.
+_CHUNK_ELEMENTS = 16384
+
+
+def _gather(t: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+    """``t[perm]`` along the first dimension, in serial pieces on the CPU (see above)."""
+    row = max(1, t[0].numel())
+    rows = max(1, _CHUNK_ELEMENTS // row)
+    if t.device.type != "cpu" or t.shape[0] <= rows:
+        return t.index_select(0, perm)
+    out = torch.empty((t.shape[0],) + tuple(t.shape[1:]), dtype=t.dtype, device=t.device)
+    for start in range(0, t.shape[0], rows):
+        torch.index_select(t, 0, perm[start:start + rows], out=out[start:start + rows])
+    return out
+
+
+def _check_tensors(tensors: tuple[torch.Tensor, ...]) -> int:
+    if not tensors:
+        raise ValueError("at least one tensor is needed")
+    for k, t in enumerate(tensors):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"tensors[{k}] must be a torch.Tensor, got {type(t).__name__}")
+        if t.ndim == 0:
+            raise ValueError(f"tensors[{k}] must have a first (example) dimension, got a scalar")
+    n = tensors[0].shape[0]
+    for k, t in enumerate(tensors[1:], start=1):
+        if t.shape[0] != n:
+            raise ValueError(f"all tensors must have the same first dimension: tensors[0] has {n}, "
+                             f"tensors[{k}] has {t.shape[0]}")
+        if t.device != tensors[0].device:
+            raise ValueError(f"all tensors must be on one device: {tensors[0].device} and {t.device}")
+    if n == 0:
+        raise ValueError("the tensors hold no examples (first dimension 0)")
+    return n
+
+
+class BatchIterator:
+    """Shuffled mini-batches of in-memory tensors by index slicing.
+
+    Iterating over the object runs one epoch: a fresh permutation of the ``n`` examples (from the
+    iterator's own generator, so the sequence of epochs is reproducible), the tensors gathered in
+    that order, then slices of ``batch_size`` consecutive rows. Batches stay on the device of the
+    tensors; the permutation is drawn on the CPU, so the same seed gives the same batches on every
+    device.
+
+    Args:
+        *tensors: tensors with the same first dimension ``n >= 1`` (e.g. ``X`` and ``y``), all on
+            one device.
+        batch_size: examples per batch, an integer >= 1 (a value above ``n`` gives one batch).
+        shuffle: draw a new permutation each epoch (``False``: the stored order).
+        drop_last: drop the last batch of an epoch when it is smaller than ``batch_size``.
+        seed: seed of the iterator's ``torch.Generator``; ``None`` draws the seed from torch's
+            global generator (reproducible after ``seed_everything``).
+
+    Raises:
+        TypeError: a tensor is not a ``torch.Tensor``, or ``batch_size``/``seed`` is not an integer.
+        ValueError: no tensors, mismatched first dimensions or devices, no examples,
+            ``batch_size < 1``, or ``drop_last`` with ``batch_size > n`` (no batch at all).
+
+    Example:
+        >>> it = BatchIterator(torch.arange(5.0), batch_size=2, seed=0)
+        >>> [b[0].tolist() for b in it]  # doctest: +SKIP
+        [[4.0, 1.0], [2.0, 0.0], [3.0]]
+    """
+
+    def __init__(self, *tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
+                 drop_last: bool = False, seed: int | None = None) -> None:
+        self.n = _check_tensors(tensors)
+        self.tensors = tensors
+        self.batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+        if not isinstance(shuffle, bool) or not isinstance(drop_last, bool):
+            raise TypeError("shuffle and drop_last must be bool")
+        if drop_last and self.batch_size > self.n:
+            raise ValueError(f"drop_last=True with batch_size={self.batch_size} > n={self.n} "
+                             "would give no batch at all")
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        if seed is None:
+            seed = int(torch.randint(0, 2**62, (1,)).item())
+        self.seed = _validate.integer("seed", seed, minimum=0)
+        self.generator = torch.Generator(device="cpu").manual_seed(self.seed)
+
+    def __len__(self) -> int:
+        """Batches per epoch."""
+        if self.drop_last:
+            return self.n // self.batch_size
+        return math.ceil(self.n / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        if self.shuffle:
+            perm = torch.randperm(self.n, generator=self.generator)
+            perm = perm.to(self.tensors[0].device, non_blocking=True)
+            data = tuple(_gather(t, perm) for t in self.tensors)  # one gather per epoch
+        else:
+            data = self.tensors
+        # torch.split makes all the slices (views, no copy) in one call per tensor
+        pieces = [torch.split(t, self.batch_size) for t in data]
+        count = len(self)
+        for k, batch in enumerate(zip(*pieces)):
+            if k == count:  # drop_last: the short last piece is left out
+                return
+            yield batch
+
+
+def dataloader(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
+               drop_last: bool = False, seed: int | None = None) -> torch.utils.data.DataLoader:
+    """The standard alternative: ``DataLoader(TensorDataset(*tensors))`` in the main process.
+
+    Same arguments and checks as :class:`BatchIterator`; ``num_workers=0``, default collation.
+    """
+    _check_tensors(tensors)
+    batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+    generator = None
+    if seed is not None:
+        generator = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(*tensors),
+                                       batch_size=batch_size, shuffle=shuffle,
+                                       drop_last=drop_last, generator=generator)
+
+
+def loader_throughput(*tensors: torch.Tensor, batch_size: int, kind: str, repeats: int = 3,
+                      warmup: int = 1) -> float:
+    """Examples per second of one full epoch of ``kind`` (``"sgdbook"`` or ``"dataloader"``).
+
+    Each timed epoch iterates over every batch (what a training loop receives: tensors ready to
+    use; on a GPU, the synchronisation at the end of the epoch waits for queued copies); the time is the median over ``repeats`` epochs after ``warmup``
+    untimed ones, with device synchronisation (see :func:`sgdbook.timing.measure`).
+
+    Raises:
+        ValueError: ``kind`` is neither ``"sgdbook"`` nor ``"dataloader"``.
+    """
+    if kind == "sgdbook":
+        loader = BatchIterator(*tensors, batch_size=batch_size, seed=0)
+    elif kind == "dataloader":
+        loader = dataloader(*tensors, batch_size=batch_size, seed=0)
+    else:
+        raise ValueError(f"kind must be 'sgdbook' or 'dataloader', got {kind!r}")
+
+    def epoch() -> None:
+        for _ in loader:
+            pass
+
+    n = tensors[0].shape[0]
+    result = measure(epoch, repeats=repeats, warmup=warmup, device=tensors[0].device)
+    return n / result.median

@@ -1,0 +1,244 @@
+"""Mini-batch SGD on least squares: gradient noise against batch size, and timed training runs.
+
+The objective is the mean squared error ``f(w) = (1/n) sum_i f_i(w)`` with
+``f_i(w) = (x_i^T w - y_i)^2 / 2``, whose per-example gradient is ``g_i = (x_i^T w - y_i) x_i``.
+The mini-batch gradient on a batch ``B`` is the mean of the ``g_i`` over ``B``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import _validate
+from .batching import BatchIterator
+from .device import synchronize
+
+__all__ = [
+    "add_bias", "mse", "full_gradient", "per_example_gradients", "smoothness",
+    "minibatch_step_size", "gradient_noise", "noise_theory", "loglog_slope", "TrainingRun",
+    "train_least_squares", "optimal_loss",
+]
+
+
+def _xy(X: torch.Tensor, y: torch.Tensor) -> None:
+    if not (isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor)):
+        raise TypeError("X and y must be torch tensors")
+    if X.ndim != 2 or y.shape != (X.shape[0],) or X.shape[0] == 0:
+        raise ValueError(f"X must be (n, d) with n >= 1 and y (n,), got {tuple(X.shape)} and "
+                         f"{tuple(y.shape)}")
+
+
+def add_bias(X: torch.Tensor) -> torch.Tensor:
+    """Append a column of ones (the intercept) to ``X``."""
+    return torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype, device=X.device)], dim=1)
+
+
+def mse(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> float:
+    """``f(w) = mean((X w - y)^2) / 2``."""
+    _xy(X, y)
+    r = X @ w - y
+    return float((r @ r) / (2 * X.shape[0]))
+
+
+def full_gradient(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``grad f(w) = X^T (X w - y) / n`` (for a batch ``X_B, y_B``: the mini-batch gradient)."""
+    _xy(X, y)
+    return X.T @ (X @ w - y) / X.shape[0]
+
+
+def per_example_gradients(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """All ``g_i(w)`` as the rows of an (n, d) tensor."""
+    _xy(X, y)
+    return (X @ w - y)[:, None] * X
+
+
+def optimal_loss(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """The least-squares minimiser ``w*`` and ``f(w*)`` (computed in float64)."""
+    _xy(X, y)
+    Xd, yd = X.double().cpu(), y.double().cpu()
+    w = torch.linalg.lstsq(Xd, yd[:, None]).solution[:, 0]
+    return w.to(X.dtype).to(X.device), mse(Xd, yd, w)
+
+
+def smoothness(X: torch.Tensor) -> tuple[float, float]:
+    """``L``, the largest eigenvalue of ``X^T X / n`` (smoothness of ``f``), and
+    ``L_max = max_i ||x_i||^2`` (the largest smoothness constant of a single ``f_i``)."""
+    if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError("X must be a non-empty (n, d) tensor")
+    Xd = X.double().cpu()
+    L = float(torch.linalg.eigvalsh(Xd.T @ Xd / Xd.shape[0])[-1])
+    L_max = float((Xd * Xd).sum(dim=1).max())
+    return L, L_max
+
+
+def minibatch_step_size(L: float, L_max: float, n: int, batch_size: int) -> float:
+    """``1 / L(b)`` with ``L(b) = n(b-1)/(b(n-1)) L + (n-b)/(b(n-1)) L_max``.
+
+    ``L(b)`` (the "expected smoothness" of b-element batches drawn without replacement) runs from
+    ``L_max`` at ``b = 1`` to ``L`` at ``b = n``: the step can grow with the batch.
+    """
+    L = _validate.positive("L", L)
+    L_max = _validate.positive("L_max", L_max)
+    n = _validate.integer("n", n, minimum=2)
+    b = _validate.integer("batch_size", batch_size, minimum=1)
+    if b > n:
+        raise ValueError(f"batch_size must be <= n={n}, got {b}")
+    Lb = n * (b - 1) / (b * (n - 1)) * L + (n - b) / (b * (n - 1)) * L_max
+    return 1.0 / Lb
+
+
+def gradient_noise(G: torch.Tensor, batch_sizes, draws: int, *, replace: bool,
+                   seed: int) -> np.ndarray:
+    """Measured root-mean-square error of the mini-batch gradient, one value per batch size.
+
+    For each ``b`` it draws ``draws`` batches (``replace=True``: ``b`` indices uniformly with
+    replacement; ``False``: ``b`` distinct indices), averages the rows of ``G`` over each batch,
+    and returns ``sqrt(mean ||g_B - g||^2)`` where ``g`` is the mean of all rows.
+
+    The batches of different sizes are prefixes of the same ``draws`` index sequences (iid
+    indices, or random permutations): every prefix is itself a uniform sample of its size, so
+    each estimate is exact in distribution; only the estimates for different sizes are
+    correlated, and the sampling work is done once.
+
+    Args:
+        G: per-example gradients, shape (n, d).
+        batch_sizes: batch sizes (integers >= 1; <= n when ``replace`` is False).
+        draws: batches per size (>= 2).
+        replace: sample with replacement or not.
+        seed: seed of the generator that draws the batches.
+
+    Returns:
+        One standard deviation per batch size.
+    """
+    if not isinstance(G, torch.Tensor) or G.ndim != 2 or G.shape[0] == 0:
+        raise ValueError("G must be a non-empty (n, d) tensor")
+    draws = _validate.integer("draws", draws, minimum=2)
+    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    n = G.shape[0]
+    sizes = [_validate.integer("batch size", b, minimum=1) for b in batch_sizes]
+    if not sizes:
+        raise ValueError("batch_sizes must not be empty")
+    largest = max(sizes)
+    if replace:
+        pool = torch.randint(n, (draws, largest), generator=gen)
+    else:
+        if largest > n:
+            raise ValueError(f"batch size {largest} > n={n} without replacement")
+        pool = torch.rand(draws, n, generator=gen).argsort(dim=1)  # random permutations
+    pool = pool.to(G.device)
+    mean = G.mean(dim=0)
+    out = []
+    for b in sizes:
+        gB = G[pool[:, :b]].mean(dim=1)
+        out.append(float(((gB - mean) ** 2).sum(dim=1).mean().sqrt()))
+    return np.array(out)
+
+
+def noise_theory(G: torch.Tensor, batch_sizes, *, replace: bool) -> np.ndarray:
+    """Exact ``sqrt(E ||g_B - g||^2)``: ``sigma / sqrt(b)`` with replacement, and
+    ``sigma / sqrt(b) * sqrt((n - b) / (n - 1))`` without, where
+    ``sigma^2 = (1/n) sum_i ||g_i - g||^2``."""
+    n = G.shape[0]
+    sigma2 = float(((G - G.mean(dim=0)) ** 2).sum(dim=1).mean())
+    b = np.asarray(batch_sizes, dtype=float)
+    var = sigma2 / b
+    if not replace:
+        var = var * (n - b) / (n - 1)
+    return np.sqrt(var)
+
+
+def loglog_slope(x, y) -> float:
+    """Least-squares slope of ``log y`` against ``log x``."""
+    x = _validate.vector("x", x)
+    y = _validate.vector("y", y, dim=x.shape[0])
+    if np.any(x <= 0) or np.any(y <= 0):
+        raise ValueError("x and y must be positive for a log-log fit")
+    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+@dataclass
+class TrainingRun:
+    """Loss recorded during a mini-batch SGD run on least squares.
+
+    Attributes:
+        batch_size: examples per step.
+        lr: the constant step size.
+        examples: examples processed (gradients of single ``f_i`` computed) at each record.
+        iterations: parameter updates made at each record.
+        seconds: wall-clock seconds spent in the updates (loss evaluation excluded) at each record.
+        losses: ``f(w)`` over the whole data set at each record.
+        w: the final parameters.
+    """
+
+    batch_size: int
+    lr: float
+    examples: np.ndarray
+    iterations: np.ndarray
+    seconds: np.ndarray
+    losses: np.ndarray
+    w: torch.Tensor
+
+
+def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr: float,
+                        epochs: int, seed: int, record_every: int | None = None) -> TrainingRun:
+    """Mini-batch SGD from ``w = 0`` with shuffled epochs (:class:`~sgdbook.batching.BatchIterator`).
+
+    The loss over all ``n`` examples is recorded at the start and then after the first update that
+    brings the count of processed examples to the next multiple of ``record_every`` (and after
+    the last update). Only the updates are timed; the device is synchronised before every
+    reading of the clock.
+
+    Args:
+        X, y: data, (n, d) and (n,), on the device to train on.
+        batch_size: examples per update (``n``: gradient descent; ``1``: plain SGD).
+        lr: constant step size > 0.
+        epochs: passes over the data (>= 1).
+        seed: seed of the batch order.
+        record_every: examples between records; default ``max(1, n // 20)``.
+
+    Returns:
+        The recorded curve.
+    """
+    _xy(X, y)
+    lr = _validate.positive("lr", lr)
+    epochs = _validate.integer("epochs", epochs, minimum=1)
+    n = X.shape[0]
+    record_every = max(1, n // 20) if record_every is None else _validate.integer(
+        "record_every", record_every, minimum=1)
+    loader = BatchIterator(X, y, batch_size=batch_size, seed=seed)
+    w = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
+    examples, iterations, seconds, losses = [0], [0], [0.0], [mse(X, y, w)]
+    seen = steps = 0
+    elapsed = 0.0
+    next_mark = record_every
+    synchronize(X.device)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        for xb, yb in loader:
+            w -= lr * (xb.T @ (xb @ w - yb)) / xb.shape[0]
+            seen += xb.shape[0]
+            steps += 1
+            if seen >= next_mark:
+                synchronize(X.device)
+                elapsed += time.perf_counter() - start
+                examples.append(seen)
+                iterations.append(steps)
+                seconds.append(elapsed)
+                losses.append(mse(X, y, w))
+                next_mark = (seen // record_every + 1) * record_every
+                synchronize(X.device)
+                start = time.perf_counter()
+    if examples[-1] != seen:
+        synchronize(X.device)
+        elapsed += time.perf_counter() - start
+        examples.append(seen)
+        iterations.append(steps)
+        seconds.append(elapsed)
+        losses.append(mse(X, y, w))
+    return TrainingRun(batch_size=loader.batch_size, lr=lr, examples=np.array(examples),
+                       iterations=np.array(iterations), seconds=np.array(seconds),
+                       losses=np.array(losses), w=w)

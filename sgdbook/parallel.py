@@ -1,0 +1,458 @@
+"""Data-parallel mini-batch SGD with ``torch.distributed``, and a launcher that always cleans up.
+
+:func:`launch` starts ``world_size`` worker processes (forked from one fresh Python process that
+imports torch once, so the function they run must be importable, i.e. defined in a module such as
+this one, not in a notebook), joins them into one process group over TCP on a free local port, runs
+``fn(rank, world_size, *args)`` in each and returns the results in rank order. Whatever happens
+(a worker raises, dies, or hangs past the timeout, or the caller is interrupted) every worker is
+terminated and reaped before :func:`launch` returns or raises. A worker's own stdout and stderr
+go to a log file, not to the caller's streams (its tail is quoted when the worker fails), so a
+notebook cell that launches workers shows only what the caller prints.
+
+:func:`data_parallel_sgd` is the chapter's experiment: each worker computes the gradient of its
+shard of every mini-batch, ``all_reduce`` sums the shard gradients and each worker divides by the
+number of workers, which (with equal shards) is exactly the mini-batch gradient; every worker
+then takes the same step. :func:`large_batch_sgd` is the single-process reference with the same
+batches.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import traceback
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from . import _validate
+from .device import get_device
+
+__all__ = [
+    "WorkerError", "free_port", "choose_backend", "launch", "data_parallel_sgd",
+    "large_batch_sgd", "sgd_worker", "failing_worker", "crashing_worker", "sleeping_worker",
+]
+
+
+class WorkerError(RuntimeError):
+    """A worker process raised or died; the message names the rank and quotes its error.
+
+    Attributes:
+        rank: the rank of the first worker found failed.
+        pids: process ids of the launcher process and the workers (all stopped and reaped when
+            this is raised).
+    """
+
+    def __init__(self, message: str, rank: int, pids: list[int]):
+        super().__init__(message)
+        self.rank = rank
+        self.pids = pids
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def choose_backend(world_size: int) -> str:
+    """``"nccl"`` when :func:`sgdbook.device.get_device` is CUDA and there is one GPU per worker,
+    else ``"gloo"`` (CPU tensors; NCCL cannot place two ranks on one GPU)."""
+    world_size = _validate.integer("world_size", world_size, minimum=1)
+    if get_device().type == "cuda" and torch.cuda.device_count() >= world_size:
+        return "nccl"
+    return "gloo"
+
+
+def _tail(path: Path, limit: int = 2000) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return text[-limit:].strip()
+
+
+def _run_rank(fn, args, rank, world_size, backend, port, timeout, out: Path) -> None:
+    """Body of one forked worker: never returns (``os._exit``)."""
+    fd = os.open(out / f"rank{rank}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    code = 0
+
+    def report() -> None:  # first line: a system-wide clock, to order the reports of all ranks
+        text = f"{time.monotonic_ns()}\n{traceback.format_exc()}"
+        (out / f"rank{rank}.error").write_text(text, encoding="utf-8")
+
+    try:
+        import pickle
+
+        import torch.distributed as dist
+
+        if backend == "nccl":
+            torch.cuda.set_device(rank)
+        dist.init_process_group(backend, init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+                                world_size=world_size, timeout=timedelta(seconds=timeout))
+        try:
+            result = fn(rank, world_size, *args)
+            dist.barrier()  # nobody tears the group down while a peer still uses it
+        except BaseException:
+            report()  # before the group is torn down, which makes the peers fail too
+            code = 1
+        finally:
+            try:
+                dist.destroy_process_group()
+            except Exception as exc:  # teardown only; the result (if any) stands
+                print(f"destroy_process_group failed: {exc!r}", flush=True)
+        if code == 0:
+            tmp = out / f"rank{rank}.result.tmp"
+            with open(tmp, "wb") as fh:
+                pickle.dump(result, fh)
+            os.replace(tmp, out / f"rank{rank}.result")
+    except BaseException:  # report everything, KeyboardInterrupt included
+        if not (out / f"rank{rank}.error").is_file():
+            report()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _pool_entry() -> None:
+    """The process :func:`launch` starts: it imports torch once, then forks one worker per rank
+    (no parallel torch operation has run yet, so forking is safe), reaps them, and stops all of
+    them as soon as one fails or when it is asked to stop (SIGTERM)."""
+    import pickle
+    import signal
+
+    import torch.distributed  # noqa: F401  (imported once, shared by the forked workers)
+
+    job, world_size, backend, port, timeout, outdir = sys.argv[1:7]
+    world_size, port, timeout, out = int(world_size), int(port), float(timeout), Path(outdir)
+    with open(job, "rb") as fh:
+        fn, args = pickle.load(fh)
+    children: dict[int, int] = {}
+
+    def reap(pid: int, status: int, killed: bool) -> None:
+        rank = children.pop(pid, None)
+        if rank is not None:  # "<exit code> <self|killed>": did it stop by itself?
+            code = os.waitstatus_to_exitcode(status)
+            (out / f"rank{rank}.exit").write_text(f"{code} {'killed' if killed else 'self'}")
+
+    def stop_all(*_: object) -> None:
+        while children:  # first collect those that already stopped by themselves
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            reap(pid, status, killed=False)
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in list(children):
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:
+                children.pop(pid, None)
+                continue
+            reap(pid, status, killed=True)
+
+    def on_term(*_: object) -> None:
+        stop_all()
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, on_term)
+    for rank in range(world_size):
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _run_rank(fn, args, rank, world_size, backend, port, timeout, out)
+        children[pid] = rank
+    (out / "pids").write_text(" ".join(map(str, children)), encoding="utf-8")
+    while children:
+        pid, status = os.waitpid(-1, 0)
+        failed = os.waitstatus_to_exitcode(status) != 0
+        reap(pid, status, killed=False)
+        if failed:
+            stop_all()
+            os._exit(1)
+    os._exit(0)
+
+
+def launch(fn: Callable[..., Any], world_size: int, args: tuple = (), *,
+           backend: str | None = None, timeout: float = 120.0) -> list[Any]:
+    """Run ``fn(rank, world_size, *args)`` in ``world_size`` processes joined in a process group.
+
+    One fresh Python process is started (``subprocess``, in a session of its own, with this
+    package on its path); it imports torch once and forks the workers, so the start-up cost of
+    torch is paid once, not once per worker. Each worker's stdout and stderr go to a log file.
+    If the chosen port is taken by another program before the group binds it, the launch is
+    retried with a new port (at most three attempts). Linux and macOS only (``os.fork``).
+
+    Args:
+        fn: a module-level (importable, picklable) function; its return value must be picklable.
+        world_size: number of worker processes (>= 1).
+        args: extra positional arguments, pickled to every worker.
+        backend: ``"gloo"`` or ``"nccl"``; ``None``: :func:`choose_backend`.
+        timeout: seconds allowed for the whole run (start-up included); also the process
+            group's timeout for a collective operation.
+
+    Returns:
+        The return values of ``fn``, in rank order.
+
+    Raises:
+        WorkerError: a worker raised (its traceback is in the message) or exited abnormally.
+        TimeoutError: the workers did not all finish within ``timeout`` seconds.
+        ValueError, TypeError: invalid arguments, or ``fn``/``args`` cannot be pickled.
+    """
+    for attempt in range(3):
+        try:
+            return _launch_once(fn, world_size, args, backend=backend, timeout=timeout)
+        except WorkerError as exc:
+            # the port was free when chosen but another program took it before rank 0 bound it
+            if attempt == 2 or "address already in use" not in str(exc).lower():
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _launch_once(fn: Callable[..., Any], world_size: int, args: tuple, *, backend: str | None,
+                 timeout: float) -> list[Any]:
+    import pickle
+    import signal
+    import subprocess
+
+    world_size = _validate.integer("world_size", world_size, minimum=1)
+    timeout = _validate.positive("timeout", timeout)
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {fn!r}")
+    backend = choose_backend(world_size) if backend is None else backend
+    if backend not in ("gloo", "nccl"):
+        raise ValueError(f"backend must be 'gloo' or 'nccl', got {backend!r}")
+    workdir = Path(tempfile.mkdtemp(prefix="sgdbook-dist-"))
+    pool: subprocess.Popen | None = None
+    log = None
+    pids: list[int] = []
+    try:
+        job = workdir / "job.pkl"
+        try:
+            job.write_bytes(pickle.dumps((fn, tuple(args))))
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            raise TypeError(f"fn and args must be picklable (fn defined at module level in an "
+                            f"importable module, not in a notebook): {exc}") from exc
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in env.get(
+            "PYTHONPATH", "").split(os.pathsep) if p])
+        if backend == "gloo" and sys.platform.startswith("linux"):
+            env.setdefault("GLOO_SOCKET_IFNAME", "lo")  # loopback, no hostname lookup
+        code = "from sgdbook.parallel import _pool_entry; _pool_entry()"
+        argv = [sys.executable, "-c", code, str(job), str(world_size), backend, str(free_port()),
+                repr(timeout), str(workdir)]
+        log = open(workdir / "pool.log", "wb")
+        pool = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, env=env, cwd=workdir,
+                                start_new_session=True)
+        pids.append(pool.pid)
+        try:
+            pool.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"the {world_size} workers did not finish within {timeout:g} s; "
+                               "all of them were stopped") from None
+        finally:
+            if (workdir / "pids").is_file():
+                pids.extend(int(p) for p in (workdir / "pids").read_text().split())
+
+        def failure(rank: int, what: str) -> WorkerError:
+            tail = _tail(workdir / f"rank{rank}.log")
+            extra = f"\n--- worker {rank} output (tail) ---\n{tail}" if tail else ""
+            return WorkerError(f"worker {rank} of {world_size} failed: {what}{extra}", rank, pids)
+
+        # Find the cause. A worker that died without reporting (a crash) comes first; otherwise
+        # the earliest error report: the others failed later, because they lost a peer.
+        crashed, raised = [], []
+        for rank in range(world_size):
+            exit_file = workdir / f"rank{rank}.exit"
+            error_file = workdir / f"rank{rank}.error"
+            if error_file.is_file():
+                stamp = error_file.read_text(encoding="utf-8").split("\n", 1)[0]
+                raised.append((int(stamp), rank))
+            elif exit_file.is_file():
+                code, how = exit_file.read_text().split()
+                if int(code) != 0 and how == "self":
+                    crashed.append(rank)
+        if crashed:
+            rank = crashed[0]
+            code = (workdir / f"rank{rank}.exit").read_text().split()[0]
+            raise failure(rank, f"it exited with code {code} without reporting")
+        if raised:
+            rank = min(raised)[1]
+            text = (workdir / f"rank{rank}.error").read_text(encoding="utf-8").split("\n", 1)[1]
+            raise failure(rank, "it raised\n" + text)
+        results = []
+        for rank in range(world_size):
+            path = workdir / f"rank{rank}.result"
+            if not path.is_file():
+                tail = _tail(workdir / "pool.log")
+                raise WorkerError(f"worker {rank} of {world_size} left no result (launcher exit "
+                                  f"code {pool.returncode})" + (f"\n{tail}" if tail else ""),
+                                  rank, pids)
+            results.append(pickle.loads(path.read_bytes()))
+        return results
+    finally:
+        if pool is not None:
+            if pool.poll() is None:
+                pool.terminate()  # the pool kills and reaps its workers
+                try:
+                    pool.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+            try:  # whatever is left in the session (nothing, normally)
+                os.killpg(pool.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            pool.wait()
+        if log is not None:
+            log.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _batches(n: int, batch_size: int, steps: int, seed: int) -> list[torch.Tensor]:
+    """The index sets of the mini-batches: each a fresh random subset of ``batch_size`` distinct
+    examples (the same sequence in every process, from a seeded CPU generator)."""
+    gen = torch.Generator().manual_seed(seed)
+    return [torch.randperm(n, generator=gen)[:batch_size] for _ in range(steps)]
+
+
+def sgd_worker(rank: int, world_size: int, X: np.ndarray, y: np.ndarray, w0: np.ndarray,
+               lr: float, steps: int, batch_size: int, seed: int) -> dict[str, np.ndarray]:
+    """One worker of :func:`data_parallel_sgd` (run by :func:`launch`).
+
+    For every step: the shared mini-batch, this rank's shard of ``batch_size / world_size``
+    examples, the shard's mean gradient of ``(x^T w - y)^2 / 2``, ``all_reduce`` (sum) divided by
+    ``world_size``, then the SGD step.
+
+    Returns:
+        ``{"w": final parameters, "grads": averaged gradient of every step, "shard": sizes}``.
+    """
+    import torch.distributed as dist
+
+    device = torch.device("cuda", rank) if dist.get_backend() == "nccl" else torch.device("cpu")
+    Xt = torch.from_numpy(X).to(device)
+    yt = torch.from_numpy(y).to(device)
+    w = torch.from_numpy(w0).to(device).clone()
+    shard = batch_size // world_size
+    grads = []
+    for batch in _batches(X.shape[0], batch_size, steps, seed):
+        mine = batch[rank * shard:(rank + 1) * shard].to(device)
+        xb, yb = Xt[mine], yt[mine]
+        g = xb.T @ (xb @ w - yb) / shard
+        dist.all_reduce(g, op=dist.ReduceOp.SUM)
+        g /= world_size
+        grads.append(g.cpu().numpy())
+        w -= lr * g
+    return {"w": w.cpu().numpy(), "grads": np.stack(grads), "shard": np.array(shard)}
+
+
+def _check_problem(X, y, w0, lr, steps, batch_size, seed):
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    if X.ndim != 2 or y.shape != (X.shape[0],) or X.shape[0] == 0:
+        raise ValueError(f"X must be (n, d) and y (n,), got {X.shape} and {y.shape}")
+    w0 = np.zeros(X.shape[1]) if w0 is None else _validate.vector("w0", w0, dim=X.shape[1])
+    lr = _validate.positive("lr", lr)
+    steps = _validate.integer("steps", steps, minimum=1)
+    batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+    if batch_size > X.shape[0]:
+        raise ValueError(f"batch_size must be <= n={X.shape[0]}, got {batch_size}")
+    seed = _validate.integer("seed", seed, minimum=0)
+    return X, y, w0, lr, steps, batch_size, seed
+
+
+def large_batch_sgd(X: np.ndarray, y: np.ndarray, *, batch_size: int, lr: float, steps: int,
+                    seed: int, w0: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Single-process mini-batch SGD on ``(x^T w - y)^2 / 2`` with the batches that
+    :func:`data_parallel_sgd` uses (float64, CPU).
+
+    Returns:
+        ``{"w": final parameters, "grads": mini-batch gradient of every step}``.
+    """
+    X, y, w0, lr, steps, batch_size, seed = _check_problem(X, y, w0, lr, steps, batch_size, seed)
+    Xt, yt, w = torch.from_numpy(X), torch.from_numpy(y), torch.from_numpy(w0).clone()
+    grads = []
+    for batch in _batches(X.shape[0], batch_size, steps, seed):
+        xb, yb = Xt[batch], yt[batch]
+        g = xb.T @ (xb @ w - yb) / batch_size
+        grads.append(g.numpy().copy())
+        w -= lr * g
+    return {"w": w.numpy(), "grads": np.stack(grads)}
+
+
+def data_parallel_sgd(X: np.ndarray, y: np.ndarray, *, world_size: int, batch_size: int,
+                      lr: float, steps: int, seed: int, w0: np.ndarray | None = None,
+                      backend: str | None = None, timeout: float = 120.0) -> list[dict]:
+    """Mini-batch SGD on least squares split over ``world_size`` processes (float64).
+
+    Args:
+        X, y: data, (n, d) and (n,).
+        world_size: worker processes; must divide ``batch_size`` (equal shards).
+        batch_size: examples per step over all workers.
+        lr: step size.
+        steps: SGD steps.
+        seed: seed of the mini-batch sequence (shared by all workers).
+        w0: start (default zeros).
+        backend: see :func:`launch`.
+        timeout: see :func:`launch`.
+
+    Returns:
+        One dict per rank, as returned by :func:`sgd_worker`.
+
+    Raises:
+        ValueError: ``world_size`` does not divide ``batch_size``, or other invalid arguments.
+        WorkerError, TimeoutError: see :func:`launch`.
+    """
+    X, y, w0, lr, steps, batch_size, seed = _check_problem(X, y, w0, lr, steps, batch_size, seed)
+    world_size = _validate.integer("world_size", world_size, minimum=1)
+    if batch_size % world_size:
+        raise ValueError(f"world_size={world_size} must divide batch_size={batch_size} "
+                         "(equal shards make the average of shard means the batch mean)")
+    return launch(sgd_worker, world_size, (X, y, w0, lr, steps, batch_size, seed),
+                  backend=backend, timeout=timeout)
+
+
+def failing_worker(rank: int, world_size: int, bad_rank: int) -> int:
+    """A worker for tests and demonstrations: rank ``bad_rank`` raises ``ValueError``, the others
+    wait at a barrier that can then never complete."""
+    import torch.distributed as dist
+
+    if rank == bad_rank:
+        print("worker about to fail", file=sys.stderr)
+        raise ValueError(f"deliberate failure in worker {rank}")
+    dist.barrier()
+    return rank
+
+
+def sleeping_worker(rank: int, world_size: int, seconds: float) -> int:
+    """A worker for tests: sleeps ``seconds`` then returns its rank (to exercise timeouts)."""
+    time.sleep(seconds)
+    return rank
+
+
+def crashing_worker(rank: int, world_size: int, bad_rank: int) -> int:
+    """A worker for tests: rank ``bad_rank`` dies at once (``os._exit(3)``, no Python error, as
+    after a segmentation fault or an out-of-memory kill); the others wait at a barrier."""
+    import torch.distributed as dist
+
+    if rank == bad_rank:
+        os._exit(3)
+    dist.barrier()
+    return rank

@@ -1,0 +1,181 @@
+"""Tests of sgdbook.batching and sgdbook.minibatch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sgdbook import batching, minibatch
+
+
+def _data(n=10, d=3):
+    X = torch.arange(n * d, dtype=torch.float32).reshape(n, d)
+    y = torch.arange(n, dtype=torch.float32)
+    return X, y
+
+
+class TestBatchIterator:
+    def test_epoch_is_a_permutation_and_rows_stay_aligned(self):
+        X, y = _data(10)
+        batches = list(batching.BatchIterator(X, y, batch_size=3, seed=1))
+        assert [len(b[0]) for b in batches] == [3, 3, 3, 1]
+        ys = torch.cat([b[1] for b in batches])
+        assert sorted(ys.tolist()) == list(range(10))
+        assert ys.tolist() != list(range(10))  # shuffled (this seed)
+        for xb, yb in batches:
+            torch.testing.assert_close(xb, X[yb.long()])
+
+    def test_drop_last(self):
+        X, y = _data(10)
+        it = batching.BatchIterator(X, y, batch_size=3, drop_last=True, seed=0)
+        assert len(it) == 3
+        batches = list(it)
+        assert [len(b[0]) for b in batches] == [3, 3, 3]
+        assert len(set(torch.cat([b[1] for b in batches]).tolist())) == 9
+
+    def test_len_and_large_batch(self):
+        X, y = _data(10)
+        assert len(batching.BatchIterator(X, y, batch_size=3)) == 4
+        assert [len(b[0]) for b in batching.BatchIterator(X, y, batch_size=50)] == [10]
+
+    def test_seeded_and_epochs_differ(self):
+        X, y = _data(20)
+        a = batching.BatchIterator(X, y, batch_size=4, seed=7)
+        b = batching.BatchIterator(X, y, batch_size=4, seed=7)
+        e1a, e1b = [t[1].tolist() for t in a], [t[1].tolist() for t in b]
+        assert e1a == e1b
+        e2a = [t[1].tolist() for t in a]
+        assert e2a != e1a  # a new permutation each epoch
+        c = batching.BatchIterator(X, y, batch_size=4, seed=8)
+        assert [t[1].tolist() for t in c] != e1a
+
+    def test_unseeded_follows_torch_global_seed(self):
+        X, y = _data(20)
+        torch.manual_seed(3)
+        a = [t[1].tolist() for t in batching.BatchIterator(X, y, batch_size=5)]
+        torch.manual_seed(3)
+        b = [t[1].tolist() for t in batching.BatchIterator(X, y, batch_size=5)]
+        assert a == b
+
+    def test_no_shuffle_keeps_order(self):
+        X, y = _data(7)
+        ys = [t[1].tolist() for t in batching.BatchIterator(X, y, batch_size=3, shuffle=False)]
+        assert ys == [[0, 1, 2], [3, 4, 5], [6]]
+
+    def test_single_tensor(self):
+        (b,) = next(iter(batching.BatchIterator(torch.arange(4), batch_size=4, seed=0)))
+        assert sorted(b.tolist()) == [0, 1, 2, 3]
+
+    @pytest.mark.parametrize("bs,exc", [(0, ValueError), (-1, ValueError), (2.0, TypeError),
+                                         (True, TypeError), ("3", TypeError)])
+    def test_rejects_bad_batch_size(self, bs, exc):
+        X, y = _data()
+        with pytest.raises(exc, match="batch_size"):
+            batching.BatchIterator(X, y, batch_size=bs)
+
+    def test_rejects_bad_tensors(self):
+        X, y = _data()
+        with pytest.raises(ValueError, match="same first dimension"):
+            batching.BatchIterator(X, y[:5], batch_size=2)
+        with pytest.raises(ValueError, match="no examples"):
+            batching.BatchIterator(X[:0], y[:0], batch_size=2)
+        with pytest.raises(ValueError, match="at least one tensor"):
+            batching.BatchIterator(batch_size=2)
+        with pytest.raises(TypeError, match="torch.Tensor"):
+            batching.BatchIterator(X.numpy(), batch_size=2)
+        with pytest.raises(ValueError, match="scalar"):
+            batching.BatchIterator(torch.tensor(1.0), batch_size=1)
+        with pytest.raises(ValueError, match="no batch at all"):
+            batching.BatchIterator(X, y, batch_size=11, drop_last=True)
+
+    def test_same_batches_as_counts_of_dataloader(self):
+        X, y = _data(10)
+        dl = batching.dataloader(X, y, batch_size=4, seed=0)
+        assert [len(b[0]) for b in dl] == [4, 4, 2]
+        with pytest.raises(ValueError, match="same first dimension"):
+            batching.dataloader(X, y[:3], batch_size=2)
+
+    def test_throughput_positive_and_kind_checked(self):
+        X, y = _data(50)
+        for kind in ("sgdbook", "dataloader"):
+            assert batching.loader_throughput(X, y, batch_size=10, kind=kind, repeats=1) > 0
+        with pytest.raises(ValueError, match="kind"):
+            batching.loader_throughput(X, y, batch_size=10, kind="fast")
+
+
+class TestMinibatchMath:
+    def setup_method(self):
+        g = torch.Generator().manual_seed(0)
+        self.X = minibatch.add_bias(torch.randn(50, 3, generator=g, dtype=torch.float64))
+        self.w = torch.randn(4, generator=g, dtype=torch.float64)
+        self.y = self.X @ self.w + 0.1 * torch.randn(50, generator=g, dtype=torch.float64)
+
+    def test_gradients_consistent(self):
+        G = minibatch.per_example_gradients(self.X, self.y, self.w)
+        torch.testing.assert_close(G.mean(0), minibatch.full_gradient(self.X, self.y, self.w))
+        w = self.w.clone().requires_grad_(True)
+        loss = ((self.X @ w - self.y) ** 2).mean() / 2
+        loss.backward()
+        torch.testing.assert_close(w.grad, minibatch.full_gradient(self.X, self.y, self.w))
+        assert minibatch.mse(self.X, self.y, self.w) == pytest.approx(float(loss.detach()))
+
+    def test_optimal_loss_is_minimum(self):
+        w, f = minibatch.optimal_loss(self.X, self.y)
+        torch.testing.assert_close(minibatch.full_gradient(self.X, self.y, w),
+                                   torch.zeros(4, dtype=torch.float64), atol=1e-10, rtol=0)
+        assert f <= minibatch.mse(self.X, self.y, self.w)
+        assert f <= minibatch.mse(self.X, self.y, w + 0.01)
+
+    def test_step_size_interpolates(self):
+        L, Lmax = minibatch.smoothness(self.X)
+        assert Lmax >= L
+        assert minibatch.minibatch_step_size(L, Lmax, 50, 1) == pytest.approx(1 / Lmax)
+        assert minibatch.minibatch_step_size(L, Lmax, 50, 50) == pytest.approx(1 / L)
+        with pytest.raises(ValueError):
+            minibatch.minibatch_step_size(L, Lmax, 50, 51)
+
+    @pytest.mark.parametrize("replace", [True, False])
+    def test_noise_matches_theory(self, replace):
+        G = minibatch.per_example_gradients(self.X, self.y, self.w)
+        bs = [1, 4, 16]
+        measured = minibatch.gradient_noise(G, bs, 4000, replace=replace, seed=0)
+        theory = minibatch.noise_theory(G, bs, replace=replace)
+        np.testing.assert_allclose(measured, theory, rtol=0.06)
+        if not replace:  # the whole population has no sampling error
+            assert minibatch.gradient_noise(G, [50], 10, replace=False, seed=0)[0] < 1e-12
+            assert minibatch.noise_theory(G, [50], replace=False)[0] == 0
+
+    def test_loglog_slope(self):
+        x = np.array([1.0, 2, 4, 8])
+        assert minibatch.loglog_slope(x, 3 * x**-0.5) == pytest.approx(-0.5)
+        with pytest.raises(ValueError, match="positive"):
+            minibatch.loglog_slope([1, 2], [1, -1])
+
+    def test_training_records_and_reproducible(self):
+        L, Lmax = minibatch.smoothness(self.X)
+        runs = [minibatch.train_least_squares(self.X, self.y, batch_size=5, epochs=3, seed=2,
+                                              lr=minibatch.minibatch_step_size(L, Lmax, 50, 5))
+                for _ in range(2)]
+        a, b = runs
+        np.testing.assert_array_equal(a.losses, b.losses)
+        assert a.examples[0] == 0 and a.examples[-1] == 150
+        assert a.iterations[-1] == 30
+        assert np.all(np.diff(a.seconds) >= 0)
+        assert a.losses[-1] < a.losses[0]
+        gd = minibatch.train_least_squares(self.X, self.y, batch_size=50, epochs=200,
+                                           lr=1 / L, seed=0)
+        _, fstar = minibatch.optimal_loss(self.X, self.y)
+        assert gd.losses[-1] - fstar < 1e-6 * max(1.0, fstar)
+        assert np.all(np.diff(gd.losses) <= 1e-15)  # GD with step 1/L never increases the loss
+
+
+def test_gather_in_pieces_matches_indexing(monkeypatch):
+    monkeypatch.setattr(batching, "_CHUNK_ELEMENTS", 7)  # force several pieces
+    X = torch.arange(60.0).reshape(20, 3)
+    perm = torch.randperm(20, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(batching._gather(X, perm), X[perm])
+    torch.testing.assert_close(batching._gather(X[:, 0], perm), X[perm, 0])
+    it = batching.BatchIterator(X, X[:, 0], batch_size=6, seed=0)
+    for xb, yb in it:
+        torch.testing.assert_close(xb[:, 0], yb)

@@ -1,0 +1,86 @@
+"""Tests of sgdbook.parallel: data-parallel SGD equals large-batch SGD; failures clean up."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from sgdbook import parallel
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _problem():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=40)
+    return X, y
+
+
+def test_data_parallel_equals_large_batch():
+    X, y = _problem()
+    res = parallel.data_parallel_sgd(X, y, world_size=2, batch_size=8, lr=0.1, steps=4, seed=3,
+                                     backend="gloo", timeout=120)
+    ref = parallel.large_batch_sgd(X, y, batch_size=8, lr=0.1, steps=4, seed=3)
+    assert len(res) == 2 and int(res[0]["shard"]) == 4
+    for r in res:
+        np.testing.assert_allclose(r["grads"], ref["grads"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(r["w"], ref["w"], rtol=0, atol=1e-12)
+    assert not np.allclose(ref["w"], 0)
+
+
+def test_failing_worker_raises_and_leaves_nothing():
+    with pytest.raises(parallel.WorkerError) as info:
+        parallel.launch(parallel.failing_worker, 3, (1,), backend="gloo", timeout=120)
+    msg = str(info.value)
+    assert "worker 1 of 3 failed: it raised" in msg, msg
+    assert "deliberate failure in worker 1" in msg
+    assert "worker about to fail" in msg  # the worker's stderr is quoted, not leaked
+    assert info.value.rank == 1
+    assert len(info.value.pids) == 4  # the launcher process and three workers
+    assert all(_gone(pid) for pid in info.value.pids)
+
+
+def test_timeout_stops_workers():
+    with pytest.raises(TimeoutError, match="did not finish within 3 s"):
+        parallel.launch(parallel.sleeping_worker, 2, (60,), backend="gloo", timeout=3)
+
+
+def test_results_in_rank_order(capfd):
+    assert parallel.launch(parallel.sleeping_worker, 3, (0,), backend="gloo") == [0, 1, 2]
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""  # workers print nothing to the caller's streams
+
+
+def test_validation():
+    X, y = _problem()
+    with pytest.raises(ValueError, match="must divide"):
+        parallel.data_parallel_sgd(X, y, world_size=3, batch_size=8, lr=0.1, steps=1, seed=0)
+    with pytest.raises(ValueError, match="backend"):
+        parallel.launch(parallel.sleeping_worker, 1, (0,), backend="mpi")
+    with pytest.raises(TypeError, match="picklable"):
+        parallel.launch(lambda r, w: r, 1)
+    with pytest.raises(ValueError, match="world_size"):
+        parallel.launch(parallel.sleeping_worker, 0, (0,))
+
+
+def test_backend_choice_on_cpu(monkeypatch):
+    monkeypatch.setenv("SGDBOOK_DEVICE", "cpu")
+    assert parallel.choose_backend(4) == "gloo"
+
+
+def test_crashed_worker_is_reported_and_reaped():
+    with pytest.raises(parallel.WorkerError) as info:
+        parallel.launch(parallel.crashing_worker, 3, (1,), backend="gloo", timeout=120)
+    msg = str(info.value)
+    assert "worker 1 of 3 failed: it exited with code 3" in msg, msg
+    assert info.value.rank == 1
+    assert all(_gone(pid) for pid in info.value.pids)
