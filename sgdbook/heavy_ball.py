@@ -34,6 +34,8 @@ __all__ = [
     "heavy_ball",
     "nesterov_sutskever",
     "iterations_to_tolerance",
+    "nesterov_spectral_radius",
+    "observed_rate",
 ]
 
 
@@ -224,3 +226,37 @@ def iterations_to_tolerance(rate: float, tol: float) -> float:
     tol = _validate.positive("tol", tol)
     return math.log(1.0 / tol) / math.log(1.0 / rate)
 
+
+
+def nesterov_spectral_radius(lr, momentum, eigenvalues) -> np.ndarray:
+    r"""Spectral radius of Nesterov's method on a quadratic (any of its equivalent forms).
+
+    Per eigenvalue :math:`\lambda` the iteration matrix has characteristic polynomial
+    :math:`z^2 - (1+\beta)(1-\alpha\lambda) z + \beta(1-\alpha\lambda)`; this returns the
+    largest root modulus over ``eigenvalues`` (broadcast over ``lr`` and ``momentum``).
+    """
+    lam = _validate.vector("eigenvalues", eigenvalues)
+    a = np.asarray(lr, dtype=float)[..., None]
+    b = np.asarray(momentum, dtype=float)[..., None]
+    c = 1.0 - a * lam
+    tr = (1.0 + b) * c
+    sq = np.sqrt((tr**2 - 4.0 * b * c).astype(complex))
+    return np.maximum(np.abs((tr + sq) / 2.0), np.abs((tr - sq) / 2.0)).max(axis=-1)
+
+
+def observed_rate(errors, start: int, stop: int) -> float:
+    r"""Average contraction per step :math:`(e_{\text{stop}}/e_{\text{start}})^{1/(\text{stop}-\text{start})}`.
+
+    Args:
+        errors: e.g. distances :math:`\|x_k - x^*\|` of a run.
+        start: first index.
+        stop: last index (``> start``).
+    """
+    e = np.asarray(errors, dtype=float)
+    start = _validate.integer("start", start, minimum=0)
+    stop = _validate.integer("stop", stop, minimum=start + 1)
+    if stop >= len(e):
+        raise ValueError(f"stop must be < len(errors) = {len(e)}, got {stop}")
+    if e[start] <= 0:
+        raise ValueError("errors[start] must be > 0")
+    return float((e[stop] / e[start]) ** (1.0 / (stop - start)))

@@ -23,8 +23,9 @@ from typing import Callable
 import numpy as np
 
 from . import _validate
+from .seeding import rng
 
-__all__ = ["adam_paper", "rmsprop_keras", "adamw_paper", "rmsprop_steady_step"]
+__all__ = ["adam_paper", "rmsprop_keras", "adamw_paper", "rmsprop_steady_step", "decay_under_noise"]
 
 Grad = Callable[[np.ndarray], np.ndarray]
 
@@ -121,3 +122,45 @@ def rmsprop_steady_step(g, lr: float, eps: float, *, inside: bool) -> np.ndarray
     lr = _validate.positive("lr", lr)
     eps = _validate.positive("eps", eps)
     return lr * g / (np.sqrt(g * g + eps) if inside else g + eps)
+
+
+def decay_under_noise(make_optimizer, sigmas, *, steps: int = 500, chains: int = 200,
+                      seed: int = 0, l2: float = 0.0) -> np.ndarray:
+    r"""How fast weight decay shrinks weights whose gradients are pure noise of different sizes.
+
+    Each coordinate :math:`i` sees the gradient :math:`\lambda_{L2}\,\theta_i + \sigma_i \xi`
+    (``l2`` is an explicit L2 term added to the gradient, as ``Adam(weight_decay=...)`` does;
+    :math:`\xi \sim N(0, 1)`), starting from :math:`\theta_i = 1`. The parameter is one
+    ``(chains, len(sigmas))`` tensor; element-wise optimizers (Adam, AdamW, RMSprop, SGD) treat
+    every entry independently, so the chains are independent runs.
+
+    Args:
+        make_optimizer: builds the optimizer from a list with one tensor.
+        sigmas: noise level of each coordinate (``> 0``).
+        steps: number of steps.
+        chains: independent runs averaged.
+        seed: seed of the noise.
+        l2: coefficient of the L2 term added to the gradient by hand (``>= 0``).
+
+    Returns:
+        Array of shape ``(steps + 1, len(sigmas))``: the mean of :math:`\theta_i` over chains.
+    """
+    import torch
+
+    sig = _validate.vector("sigmas", sigmas)
+    if np.any(sig <= 0):
+        raise ValueError("sigmas must be > 0")
+    steps = _validate.integer("steps", steps, minimum=1)
+    chains = _validate.integer("chains", chains, minimum=1)
+    l2 = _validate.nonnegative("l2", l2)
+    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    theta = torch.ones(chains, len(sig), dtype=torch.float64, requires_grad=True)
+    opt = make_optimizer([theta])
+    s = torch.as_tensor(sig)
+    out = [np.ones(len(sig))]
+    for _ in range(steps):
+        noise = torch.randn(chains, len(sig), generator=gen, dtype=torch.float64) * s
+        theta.grad = l2 * theta.detach() + noise
+        opt.step()
+        out.append(theta.detach().mean(0).numpy().copy())
+    return np.array(out)

@@ -96,3 +96,15 @@ def test_landscapes():
     assert landscapes.escape_step([3, 2, 1, 0.5], 1.0) == 2
     assert landscapes.escape_step([3, 2], 1.0) is None
     assert ill_conditioned_2d().condition_number == pytest.approx(20)
+
+
+def test_decay_under_noise_adam_l2_vs_adamw():
+    from sgdbook.optim import Adam, AdamW
+
+    sig = [0.01, 1.0]
+    l2 = paper_forms.decay_under_noise(lambda p: Adam(p, lr=0.01, weight_decay=0.1), sig, steps=300)
+    dec = paper_forms.decay_under_noise(lambda p: AdamW(p, lr=0.01, weight_decay=0.1), sig, steps=300)
+    # AdamW: both shrink like (1 - lr*wd)^t in the mean
+    np.testing.assert_allclose(dec[-1], (1 - 0.001) ** 300, rtol=0.03)
+    # Adam + L2: the low-noise weight is driven to ~0, the noisy one barely decays
+    assert abs(l2[-1, 0]) < 0.1 and l2[-1, 1] > 0.6

@@ -86,3 +86,19 @@ def test_validation():
     with pytest.raises(ValueError, match="momentum"):
         hb.heavy_ball(objectives.square(), 1.0, 0.1, 1.0, 5)
     assert hb.iterations_to_tolerance(0.5, 1e-3) == pytest.approx(np.log(1e3) / np.log(2))
+
+
+def test_nesterov_spectral_radius_matches_runs():
+    q = objectives.Quadratic(np.diag([0.2, 4.0]))
+    for lr, mom in [(0.25, 0.9), (0.25, 0.635), (0.1, 0.5)]:
+        thetas, _ = hb.nesterov_sutskever(q, [1.0, 1.0], lr, mom, 600)
+        err = np.linalg.norm(thetas, axis=1)
+        assert hb.observed_rate(err, 300, 600) == pytest.approx(
+            float(hb.nesterov_spectral_radius(lr, mom, [0.2, 4.0])), rel=5e-3)
+
+
+def test_observed_rate():
+    e = 3.0 * 0.5 ** np.arange(10)
+    assert hb.observed_rate(e, 2, 8) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="stop"):
+        hb.observed_rate(e, 2, 10)
