@@ -38,6 +38,10 @@ __all__ = [
 
 OptimizerFactory = Callable[[Iterable[torch.nn.Parameter], float], torch.optim.Optimizer]
 
+#: A mean training loss above this (cross-entropy over 10 classes starts near ln 10 = 2.3), or a
+#: non-finite one, counts as divergence.
+DIVERGENCE_LOSS = 1e3
+
 
 @dataclass(frozen=True)
 class DigitsData:
@@ -163,7 +167,8 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float,
 class TrainResult:
     """Per-epoch training loss, validation loss and accuracy, and the final test accuracy.
 
-    ``diverged`` is true when the training loss became non-finite; training stopped there and
+    ``diverged`` is true when an epoch's training loss was non-finite or above
+    :data:`DIVERGENCE_LOSS`; training stopped there and
     the remaining entries are ``nan``.
     """
 
@@ -203,7 +208,7 @@ def train(make_optimizer: OptimizerFactory, lr: float, data: DigitsData, *, epoc
         diverged = False
         for epoch in range(epochs):
             loss = train_epoch(model, optimizer, data.X_train, data.y_train, batch_size, gen)
-            if not np.isfinite(loss):
+            if not np.isfinite(loss) or loss > DIVERGENCE_LOSS:
                 diverged = True
                 break
             tl[epoch] = loss
