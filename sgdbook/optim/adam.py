@@ -92,7 +92,8 @@ class Adam(BookOptimizer):
         eps: :math:`\epsilon > 0` (default ``1e-8``).
         weight_decay: L2 coefficient :math:`\lambda \ge 0` (default 0).
         amsgrad: AMSGrad variant (default ``False``).
-        foreach: ``None``/``True`` multi-tensor path, ``False`` per-tensor loop.
+        foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
+            multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
         check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
@@ -174,7 +175,8 @@ class AdamW(Adam):
         eps: :math:`\epsilon > 0` (default ``1e-8``).
         weight_decay: decoupled decay :math:`\lambda \ge 0` (default ``1e-2``).
         amsgrad: AMSGrad variant (default ``False``).
-        foreach: ``None``/``True`` multi-tensor path, ``False`` per-tensor loop.
+        foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
+            multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
         check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 

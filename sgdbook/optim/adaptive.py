@@ -121,7 +121,8 @@ class Adagrad(BookOptimizer):
         weight_decay: L2 coefficient :math:`\ge 0` added to the gradient (default 0).
         initial_accumulator_value: starting value of the sum of squares, :math:`\ge 0`.
         eps: :math:`\epsilon > 0` (default ``1e-10``).
-        foreach: ``None``/``True`` multi-tensor path, ``False`` per-tensor loop.
+        foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
+            multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
         check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
@@ -190,7 +191,8 @@ class RMSprop(BookOptimizer):
         weight_decay: L2 coefficient :math:`\ge 0` added to the gradient.
         momentum: :math:`\mu \ge 0` (default 0).
         centered: use the centered second moment (default ``False``).
-        foreach: ``None``/``True`` multi-tensor path, ``False`` per-tensor loop.
+        foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
+            multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
         check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 

@@ -93,7 +93,7 @@ def run_optimizer(
             point = x.detach().numpy().copy()
             g = grad(point) if grad is not None else objective.grad(point)
             x.grad = torch.as_tensor(np.asarray(g, dtype=np.float64)).reshape(x.shape).clone()
-            return torch.tensor(value_of(x))
+            return torch.tensor(value_of(x), dtype=torch.float64)
         x.grad = None
         with torch.enable_grad():
             loss = objective(x)

@@ -92,8 +92,9 @@ class SGD(BookOptimizer):
         dampening: :math:`\tau \in [0, 1]` (default 0).
         nesterov: Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
         weight_decay: L2 coefficient :math:`\lambda \ge 0` added to the gradient.
-        foreach: ``None``/``True`` use the multi-tensor ``torch._foreach_*`` path,
-            ``False`` the per-tensor loop (same numbers).
+        foreach: ``True`` uses the multi-tensor ``torch._foreach_*`` path, ``None`` (default)
+            does so on GPUs only (as torch),
+            ``False`` uses the per-tensor loop (same numbers).
         check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that
             leaves a parameter ``inf`` or ``nan``.
 
@@ -183,7 +184,8 @@ class EMAMomentum(BookOptimizer):
             factor above).
         beta: :math:`\beta \in [0, 1)` (default 0.9; ``beta = 0`` is plain SGD).
         weight_decay: L2 coefficient added to the gradient.
-        foreach: ``None``/``True`` multi-tensor path, ``False`` per-tensor loop.
+        foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
+            multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
         check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
