@@ -11,7 +11,8 @@ reading the clock.
 Run from the repository root::
 
     PYTHONPATH=. python benchmarks/bench_optim.py            # all optimizers
-    PYTHONPATH=. python benchmarks/bench_optim.py --repeats 50 --only Adam
+    PYTHONPATH=. python benchmarks/bench_optim.py --repeats 50 --only Adam "SGD momentum"
+    PYTHONPATH=. python benchmarks/bench_optim.py --threads 1   # steadier on a busy machine
 
 Columns: median milliseconds per step of torch (its default: the for-loop implementation on
 the CPU, foreach on CUDA), of sgdbook's per-tensor path (``foreach=False``, the one the book
@@ -95,7 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=30, help="timed steps per implementation")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--only", nargs="*", help="optimizer names to run (default: all)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads (default: torch's choice)")
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
 
     device = get_device()
     params, grads = make_model(device)

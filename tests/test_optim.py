@@ -104,6 +104,18 @@ CASES = [
      lambda p: torch.optim.AdamW(p, 0.05, (0.8, 0.99), 1e-6, 0.5)),
     ("adamw-amsgrad", lambda p, **k: so.AdamW(p, 0.01, amsgrad=True, **k),
      lambda p: torch.optim.AdamW(p, 0.01, amsgrad=True)),
+    ("sgd-maximize", lambda p, **k: so.SGD(p, 0.01, 0.9, nesterov=True, weight_decay=0.1,
+                                           maximize=True, **k),
+     lambda p: torch.optim.SGD(p, 0.01, 0.9, nesterov=True, weight_decay=0.1, maximize=True)),
+    ("adagrad-maximize", lambda p, **k: so.Adagrad(p, 0.1, weight_decay=0.1, maximize=True, **k),
+     lambda p: torch.optim.Adagrad(p, 0.1, weight_decay=0.1, maximize=True)),
+    ("rmsprop-maximize", lambda p, **k: so.RMSprop(p, 1e-3, momentum=0.5, centered=True,
+                                                   maximize=True, **k),
+     lambda p: torch.optim.RMSprop(p, 1e-3, momentum=0.5, centered=True, maximize=True)),
+    ("adam-maximize", lambda p, **k: so.Adam(p, 0.01, weight_decay=0.1, maximize=True, **k),
+     lambda p: torch.optim.Adam(p, 0.01, weight_decay=0.1, maximize=True)),
+    ("adamw-tensor-lr", lambda p, **k: so.AdamW(p, torch.tensor(0.01), maximize=False, **k),
+     lambda p: torch.optim.AdamW(p, 0.01)),
     ("adamw-wd0", lambda p, **k: so.AdamW(p, 0.01, weight_decay=0.0, **k),
      lambda p: torch.optim.AdamW(p, 0.01, weight_decay=0.0)),
 ]
@@ -113,7 +125,7 @@ CASES = [
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("name,ours,theirs", CASES, ids=[c[0] for c in CASES])
 def test_matches_torch_every_step(name, ours, theirs, dtype, foreach):
-    run_side_by_side(lambda p: ours(p, foreach=foreach), theirs, dtype=dtype, steps=40)
+    run_side_by_side(lambda p: ours(p, foreach=foreach), theirs, dtype=dtype, steps=30)
 
 
 @pytest.mark.parametrize("name,ours,theirs", CASES, ids=[c[0] for c in CASES])
@@ -392,6 +404,8 @@ def test_optimizers_are_torch_optimizers_with_torch_defaults():
         assert isinstance(opt, torch.optim.Optimizer)
         for k, v in defaults.items():
             assert opt.param_groups[0][k] == v, (cls, k)
+    for cls in expected:
+        assert cls(x).param_groups[0]["maximize"] is False
     ema = so.EMAMomentum(x, lr=0.1)
     assert ema.param_groups[0]["beta"] == 0.9
 
@@ -434,6 +448,21 @@ def test_bad_arguments_raise_value_error_naming_them(make, name, value):
     with pytest.raises(ValueError, match=name) as info:
         make()
     assert value.replace("\\", "") in str(info.value) or name == "params"
+
+
+def test_torch_scheduler_drives_sgdbook_optimizer():
+    x = torch.ones(2, requires_grad=True)
+    opt = so.SGD([x], lr=1.0)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    lrs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(5):
+            x.grad = torch.ones(2)
+            opt.step()
+            sched.step()
+            lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == [1.0, 0.5, 0.5, 0.25, 0.25]
 
 
 def test_bad_types():

@@ -130,7 +130,12 @@ def _check_betas(value: Any) -> tuple[float, float]:
 
 
 def _check_lr(value: Any) -> float:
-    """A learning rate: finite and >= 0 (0 is allowed, as in torch: it freezes the parameters)."""
+    """A learning rate: finite and >= 0 (0 is allowed, as in torch: it freezes the parameters).
+
+    A one-element tensor is accepted and converted to a Python float.
+    """
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
     return _validate.nonnegative("lr", value)
 
 
@@ -158,6 +163,9 @@ class BookOptimizer(torch.optim.Optimizer):
     Raises:
         ValueError: ``params`` is empty, or a hyper-parameter is out of range (also for groups
             added later with ``add_param_group``).
+
+    A group whose ``maximize`` is ``True`` (torch's option) gets the update of the negated
+    gradient, i.e. gradient ascent.
     """
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any], *, check_finite: bool = False):
@@ -185,6 +193,7 @@ class BookOptimizer(torch.optim.Optimizer):
         try:
             group = self.param_groups[-1]
             self._validate_group(group)
+            group["maximize"] = _check_bool("maximize", group.get("maximize", False))
             for p in group["params"]:
                 if not (p.is_floating_point()):
                     raise TypeError(
@@ -248,6 +257,8 @@ class BookOptimizer(torch.optim.Optimizer):
             grads = [p.grad for p in params]
             if any(g.is_sparse for g in grads):
                 raise RuntimeError("sgdbook optimizers do not support sparse gradients")
+            if group.get("maximize", False):
+                grads = torch._foreach_neg(grads)  # ascend: the same update with -g
             states = [self.state[p] for p in params]
             if self._use_foreach(group, params):
                 for idx in _group_by_device_and_dtype(params):

@@ -94,6 +94,7 @@ class Adam(BookOptimizer):
         amsgrad: AMSGrad variant (default ``False``).
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
+        maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
         check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
@@ -106,9 +107,10 @@ class Adam(BookOptimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *,
-                 foreach: bool | None = None, check_finite: bool = False):
+                 foreach: bool | None = None, maximize: bool = False,
+                 check_finite: bool = False):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, foreach=foreach)
+                        amsgrad=amsgrad, foreach=foreach, maximize=maximize)
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
@@ -177,6 +179,7 @@ class AdamW(Adam):
         amsgrad: AMSGrad variant (default ``False``).
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
+        maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
         check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
@@ -189,6 +192,8 @@ class AdamW(Adam):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 foreach: bool | None = None, check_finite: bool = False):
+                 foreach: bool | None = None, maximize: bool = False,
+                 check_finite: bool = False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, foreach=foreach, check_finite=check_finite)
+                         amsgrad=amsgrad, foreach=foreach, maximize=maximize,
+                         check_finite=check_finite)

@@ -123,6 +123,7 @@ class Adagrad(BookOptimizer):
         eps: :math:`\epsilon > 0` (default ``1e-10``).
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
+        maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
         check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
@@ -132,10 +133,11 @@ class Adagrad(BookOptimizer):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
-                 eps: float = 1e-10, *, foreach: bool | None = None, check_finite: bool = False):
+                 eps: float = 1e-10, *, foreach: bool | None = None, maximize: bool = False,
+                 check_finite: bool = False):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps,
-                        foreach=foreach)
+                        foreach=foreach, maximize=maximize)
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
@@ -193,6 +195,7 @@ class RMSprop(BookOptimizer):
         centered: use the centered second moment (default ``False``).
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
+        maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
         check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
@@ -203,9 +206,10 @@ class RMSprop(BookOptimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
                  centered: bool = False, *, foreach: bool | None = None,
-                 check_finite: bool = False):
+                 maximize: bool = False, check_finite: bool = False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum, centered=centered, foreach=foreach)
+                        momentum=momentum, centered=centered, foreach=foreach,
+                        maximize=maximize)
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):

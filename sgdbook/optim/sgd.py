@@ -82,8 +82,7 @@ class SGD(BookOptimizer):
     :math:`g \leftarrow \nabla f + \lambda x`, :math:`v \leftarrow \mu v + (1-\tau) g`
     (:math:`v_1 = g_1`, no dampening at the first step), then
     :math:`x \leftarrow x - \eta v`, or :math:`x \leftarrow x - \eta (g + \mu v)` with Nesterov.
-    Arguments and defaults are torch's (``maximize``, ``differentiable`` and ``fused`` are not
-    offered).
+    Arguments and defaults are torch's (``differentiable`` and ``fused`` are not offered).
 
     Args:
         params: tensors or parameter-group dicts to optimise.
@@ -95,6 +94,7 @@ class SGD(BookOptimizer):
         foreach: ``True`` uses the multi-tensor ``torch._foreach_*`` path, ``None`` (default)
             does so on GPUs only (as torch),
             ``False`` uses the per-tensor loop (same numbers).
+        maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
         check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that
             leaves a parameter ``inf`` or ``nan``.
 
@@ -105,9 +105,10 @@ class SGD(BookOptimizer):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0, *,
-                 foreach: bool | None = None, check_finite: bool = False):
+                 foreach: bool | None = None, maximize: bool = False,
+                 check_finite: bool = False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
-                        weight_decay=weight_decay, foreach=foreach)
+                        weight_decay=weight_decay, foreach=foreach, maximize=maximize)
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
@@ -186,6 +187,7 @@ class EMAMomentum(BookOptimizer):
         weight_decay: L2 coefficient added to the gradient.
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
+        maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
         check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
@@ -195,8 +197,9 @@ class EMAMomentum(BookOptimizer):
 
     def __init__(self, params: Iterable[Any], lr: float, beta: float = 0.9,
                  weight_decay: float = 0.0, *, foreach: bool | None = None,
-                 check_finite: bool = False):
-        defaults = dict(lr=lr, beta=beta, weight_decay=weight_decay, foreach=foreach)
+                 maximize: bool = False, check_finite: bool = False):
+        defaults = dict(lr=lr, beta=beta, weight_decay=weight_decay, foreach=foreach,
+                        maximize=maximize)
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
