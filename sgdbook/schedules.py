@@ -1,6 +1,6 @@
 r"""Learning-rate schedules that work with sgdbook's and torch's optimizers alike.
 
-A schedule is attached to an optimizer and, like :mod:`torch.optim.lr_scheduler`, writes the
+A schedule is attached to an optimizer and, like ``torch.optim.lr_scheduler``, writes the
 learning rate of every parameter group into ``group["lr"]``: once when it is created (the
 rate of epoch 0) and again at every :meth:`Schedule.step` (call it after ``optimizer.step()``,
 once per epoch or per iteration, as you prefer). It remembers each group's starting rate as
@@ -15,19 +15,16 @@ For plotting, :meth:`Schedule.lr_at` gives the closed form :math:`\eta_t` of any
 (no optimizer state is touched), and :func:`lr_curve` records the rates a schedule actually
 sets over a number of steps (it also accepts torch's schedulers).
 
-=============================  ============================================================
-sgdbook                        torch counterpart
-=============================  ============================================================
-:class:`InverseTimeDecay`      ``LambdaLR(opt, lambda e: 1 / (1 + k * e))``
-:class:`StepDecay`             ``StepLR``
-:class:`MultiStepDecay`        ``MultiStepLR``
-:class:`ExponentialDecay`      ``ExponentialLR``
-:class:`CosineAnnealing`       ``CosineAnnealingLR``
-:class:`CosineAnnealingWarmRestarts`  ``CosineAnnealingWarmRestarts``
-:class:`LinearWarmup`          ``LinearLR(start_factor, 1.0, warmup_steps)``, followed (via
-                               ``SequentialLR(..., milestones=[warmup_steps])``) by ``after``
-:class:`ReduceOnPlateau`       ``ReduceLROnPlateau``
-=============================  ============================================================
+Counterparts in ``torch.optim.lr_scheduler``:
+
+* :class:`InverseTimeDecay`: ``LambdaLR(opt, lambda e: 1 / (1 + k * e))``;
+* :class:`StepDecay`: ``StepLR``; :class:`MultiStepDecay`: ``MultiStepLR``;
+* :class:`ExponentialDecay`: ``ExponentialLR``;
+* :class:`CosineAnnealing`: ``CosineAnnealingLR``;
+* :class:`CosineAnnealingWarmRestarts`: ``CosineAnnealingWarmRestarts``;
+* :class:`LinearWarmup`: ``LinearLR(opt, start_factor, 1.0, warmup_steps)``, and with a
+  following schedule ``SequentialLR(opt, [that LinearLR, after], milestones=[warmup_steps])``;
+* :class:`ReduceOnPlateau`: ``ReduceLROnPlateau``.
 """
 
 from __future__ import annotations
@@ -56,8 +53,8 @@ def _check_optimizer(optimizer: Any) -> None:
 class Schedule:
     """Base class: sets ``group["lr"]`` of every parameter group from the epoch counter.
 
-    Subclasses define :meth:`_next_lr` (the rate of ``last_epoch`` given the current rate,
-    as torch computes it) and :meth:`_closed_form` (the rate of any epoch from the base rate).
+    Subclasses define ``_next_lr`` (the rate of ``last_epoch`` given the current rate,
+    as torch computes it) and ``_closed_form`` (the rate of any epoch from the base rate).
 
     Args:
         optimizer: a :class:`torch.optim.Optimizer` (sgdbook's or torch's).
@@ -242,7 +239,7 @@ class ExponentialDecay(Schedule):
 class CosineAnnealing(Schedule):
     r"""Cosine annealing :math:`\eta_t = \eta_{\min} + \tfrac12(\eta_0 - \eta_{\min})(1 + \cos(\pi t / T_{\max}))`.
 
-    Torch's ``CosineAnnealingLR``, whose :meth:`step` uses the recursive form
+    Torch's ``CosineAnnealingLR``, whose ``step()`` uses the recursive form
 
     .. math::
 
@@ -250,7 +247,7 @@ class CosineAnnealing(Schedule):
                  \frac{1 + \cos(\pi t / T_{\max})}{1 + \cos(\pi (t-1) / T_{\max})}
 
     (with an additive update where the denominator vanishes); this class does the same and so
-    gives torch's numbers. After :math:`T_{\max}` the rate climbs back along the cosine
+    gives torch's numbers (:meth:`Schedule.lr_at` gives the closed form above). After :math:`T_{\max}` the rate climbs back along the cosine
     (period :math:`2 T_{\max}`), as in torch; see :class:`CosineAnnealingWarmRestarts` for
     restarts.
 

@@ -1,4 +1,4 @@
-"""From-scratch optimizers that match :mod:`torch.optim`, plus a runner for small problems.
+"""From-scratch optimizers that match ``torch.optim``, plus a runner for small problems.
 
 Every optimizer is a :class:`torch.optim.Optimizer` subclass (parameter groups, ``zero_grad``,
 ``state_dict``/``load_state_dict``, closures), with torch's argument names and defaults, and

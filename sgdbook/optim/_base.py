@@ -69,7 +69,7 @@ def params_finite(optimizer: torch.optim.Optimizer) -> bool:
         for p in params:
             by_device[p.device].append(p)
         for ps in by_device.values():
-            if not bool(torch.isfinite(torch.stack([m.float() for m in _max_abs(ps)])).all()):
+            if not bool(torch.stack([torch.isfinite(m) for m in _max_abs(ps)]).all()):
                 return False
     return True
 
