@@ -30,6 +30,8 @@ __all__ = [
     "train_linreg",
     "batch_curvatures",
     "gradient",
+    "least_squares_loss",
+    "predicted_excess_loss",
 ]
 
 TRUE_W = (2.0, -3.4)
@@ -101,6 +103,13 @@ class LinRegRun:
     def final_loss(self) -> float:
         """The last full-data loss measured (``inf`` for a diverged run)."""
         return float("inf") if self.diverged else float(self.losses[-1])
+
+    def mean_loss_after(self, examples: int) -> float:
+        """Mean of the recorded losses measured after more than ``examples`` examples."""
+        sel = self.losses[self.examples > examples]
+        if sel.size == 0:
+            raise ValueError(f"no loss recorded after {examples} examples")
+        return float(sel.mean())
 
     def status(self) -> str:
         """One line in Chinese describing the outcome."""
@@ -202,3 +211,36 @@ def batch_curvatures(X: torch.Tensor, batch_size: int, *, seed: int = 0) -> np.n
         B = Xt[order[start:start + batch_size]]
         out.append(np.linalg.eigvalsh(B.T @ B / len(B))[-1])
     return np.array(out)
+
+
+def least_squares_loss(X: torch.Tensor, y: torch.Tensor) -> float:
+    """The smallest achievable training loss (exact least squares with an intercept), in float64."""
+    Xt = np.hstack([np.asarray(X, dtype=np.float64), np.ones((len(X), 1))])
+    yy = np.asarray(y, dtype=np.float64)
+    coef, *_ = np.linalg.lstsq(Xt, yy, rcond=None)
+    return float(0.5 * np.mean((Xt @ coef - yy) ** 2))
+
+
+def predicted_excess_loss(X: torch.Tensor, lr: float, batch_size: int, noise: float) -> float:
+    r"""Stationary excess loss of constant-step mini-batch SGD near the optimum (i.i.d. batches).
+
+    Near the least-squares solution the per-example gradient is :math:`\tilde x\,\epsilon`, whose
+    covariance is :math:`\sigma^2 H` with :math:`H = \frac1n\sum_i \tilde x^{(i)}\tilde x^{(i)\top}`;
+    a batch of size :math:`b` divides it by :math:`b`. In the eigenbasis of :math:`H` (eigenvalues
+    :math:`\lambda_i`) the directions decouple into the one-dimensional problem of
+    :mod:`sgdbook.noise_floor` with noise variance :math:`\sigma^2\lambda_i/b`, so the expected
+    excess loss tends to
+
+    .. math:: \sum_i \frac{\eta\,\sigma^2\lambda_i / b}{2\,(2 - \eta\lambda_i)}.
+
+    Raises:
+        ValueError: ``lr * lambda_max >= 2`` (no stationary regime).
+    """
+    lr = _validate.positive("lr", lr)
+    batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+    noise = _validate.nonnegative("noise", noise)
+    Xt = np.hstack([np.asarray(X, dtype=np.float64), np.ones((len(X), 1))])
+    lam = np.linalg.eigvalsh(Xt.T @ Xt / len(Xt))
+    if lr * lam[-1] >= 2:
+        raise ValueError(f"lr * lambda_max must be < 2, got {lr * lam[-1]!r}")
+    return float(np.sum(lr * noise**2 * lam / batch_size / (2.0 * (2.0 - lr * lam))))

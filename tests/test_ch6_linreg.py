@@ -66,3 +66,18 @@ def test_batch_curvatures(data):
     single = linreg.batch_curvatures(X, 1)
     np.testing.assert_allclose(np.sort(single), np.sort((Xt**2).sum(1)), rtol=1e-10)
     assert linreg.batch_curvatures(X, 10).shape == (100,)
+
+
+def test_predicted_floor_matches_constant_step_runs(data):
+    X, y = data
+    fstar = linreg.least_squares_loss(X, y)
+    assert fstar == pytest.approx(0.5 * 0.01**2, rel=0.15)
+    pred = linreg.predicted_excess_loss(X, 0.2, 10, 0.01)
+    runs = [linreg.train_linreg(X, y, 10, 0.2, epochs=6, decay_epoch=None, seed=s) for s in range(4)]
+    measured = np.mean([r.mean_loss_after(2000) - fstar for r in runs])
+    assert measured == pytest.approx(pred, rel=0.5)
+    decayed = np.mean([linreg.train_linreg(X, y, 10, 0.2, epochs=6, decay_epoch=2, seed=s).mean_loss_after(2000)
+                       - fstar for s in range(4)])
+    assert decayed < measured / 3
+    with pytest.raises(ValueError, match="lambda_max"):
+        linreg.predicted_excess_loss(X, 5.0, 10, 0.01)
