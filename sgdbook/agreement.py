@@ -1,7 +1,7 @@
 """Run two optimizers side by side on the same problem and measure how far apart they drift.
 
-:func:`step_differences` is what the chapters use to show that a from-scratch optimizer of
-:mod:`sgdbook.optim` and its :mod:`torch.optim` counterpart produce the same parameters at every
+``step_differences`` is what the chapters use to show that a from-scratch optimizer of
+``sgdbook.optim`` and its ``torch.optim`` counterpart produce the same parameters at every
 step: both start from the same random tensors, each takes the gradient of the same loss at its
 own parameters, and after every step the largest absolute difference between the two sets of
 parameters is recorded. Any difference in the update rule would show up and grow.

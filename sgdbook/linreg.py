@@ -6,8 +6,8 @@ The data follow the outline of chapter 6: :math:`n = 1000` inputs
 linear and the loss is half the mean squared error,
 :math:`\ell(\theta) = \frac1{2n}\sum_i (x^{(i)\top} w + b - y^{(i)})^2`.
 
-:func:`train_linreg` trains it with :class:`sgdbook.optim.SGD` and, optionally, a
-:class:`sgdbook.schedules.MultiStepDecay` that divides the rate by 10 from a given epoch on;
+:func:`train_linreg` trains it with ``sgdbook.optim.SGD`` and, optionally, a
+``sgdbook.schedules.MultiStepDecay`` that divides the rate by 10 from a given epoch on;
 divergence is detected and the run stopped (no overflow, no walls of ``nan``).
 :func:`batch_curvatures` gives the per-batch curvature that explains which settings diverge.
 """
@@ -24,6 +24,7 @@ from .seeding import rng
 
 __all__ = [
     "TRUE_W",
+    "DIVERGENCE_LOSS",
     "TRUE_B",
     "synthetic_regression",
     "LinRegRun",
@@ -128,9 +129,9 @@ def train_linreg(X: torch.Tensor, y: torch.Tensor, batch_size: int, lr: float, *
 
     The loop is the standard one: each epoch shuffles the data (seeded), and for every
     mini-batch sets the gradient (:func:`gradient`, the closed form of what ``backward()`` would
-    compute) and calls ``optimizer.step()`` (:class:`sgdbook.optim.SGD`); after each epoch the
+    compute) and calls ``optimizer.step()`` (``sgdbook.optim.SGD``); after each epoch the
     schedule
-    (:class:`sgdbook.schedules.MultiStepDecay` with milestone ``decay_epoch``) steps.
+    (``sgdbook.schedules.MultiStepDecay`` with milestone ``decay_epoch``) steps.
 
     Args:
         X: inputs, shape ``(n, 2)``.

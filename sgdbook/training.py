@@ -26,6 +26,7 @@ from .device import get_device
 
 __all__ = [
     "DigitsData",
+    "DIVERGENCE_LOSS",
     "load_digits_data",
     "make_mlp",
     "train_epoch",
