@@ -12,13 +12,20 @@ Run from the repository root::
 
     PYTHONPATH=. python benchmarks/bench_optim.py            # all optimizers
     PYTHONPATH=. python benchmarks/bench_optim.py --repeats 50 --only Adam "SGD momentum"
-    PYTHONPATH=. python benchmarks/bench_optim.py --threads 1   # steadier on a busy machine
+    PYTHONPATH=. python benchmarks/bench_optim.py --threads 2   # torch's default thread count
 
-Columns: median milliseconds per step of torch (its default: the for-loop implementation on
+On the CPU the benchmark uses one torch thread unless ``--threads`` says otherwise: with
+several threads every operation waits for its slowest thread, and on a machine shared with
+other jobs that makes single timings vary by a factor of two or more.
+
+Columns: median wall-clock milliseconds per step of torch (its default: the for-loop implementation on
 the CPU, foreach on CUDA), of sgdbook's per-tensor path (``foreach=False``, the one the book
 explains) and of its multi-tensor path (``foreach=True``, ``torch._foreach_*`` ops), and the
 ratio of sgdbook's default path (``foreach=None``: per-tensor on the CPU, multi-tensor on
-CUDA, like torch) to torch (target: at most 1.3).
+CUDA, like torch) to torch: the median over rounds of the paired ratio of two steps timed
+moments apart (target: at most 1.3). The three are timed in rotating order in every round.
+On the CPU, ``cpu ratio`` is the same paired ratio measured with the thread's CPU time
+(:func:`time.thread_time`), which does not count time the process spent descheduled.
 """
 
 from __future__ import annotations
@@ -74,21 +81,39 @@ def attach(params: list[torch.Tensor], grads: list[torch.Tensor]) -> list[torch.
 
 
 def time_steps(optimizers: list[torch.optim.Optimizer], device: torch.device, warmup: int,
-               repeats: int) -> list[float]:
-    """Median seconds per ``step()`` of each optimizer, measured alternately."""
+               repeats: int) -> dict[str, list[float]]:
+    """Time ``step()`` of each optimizer, in rounds; the order rotates from round to round.
+
+    Returns, per clock (``wall``: :func:`time.perf_counter` around a synchronized step;
+    ``cpu``: :func:`time.thread_time`, the CPU time of this thread, which is the whole work
+    of a step on the CPU with one torch thread and ignores time spent descheduled), the
+    median seconds per step of each optimizer (``<clock>``) and the median over rounds of the
+    paired ratio ``time_i / time_0`` (``<clock>_ratio``; the first optimizer is the
+    reference). Pairing steps taken moments apart cancels most of the drift of a machine
+    shared with other work.
+    """
     for _ in range(warmup):
         for opt in optimizers:
             opt.step()
     synchronize(device)
-    samples: list[list[float]] = [[] for _ in optimizers]
-    for _ in range(repeats):
-        for i, opt in enumerate(optimizers):
+    k = len(optimizers)
+    wall: list[list[float]] = [[] for _ in optimizers]
+    cpu: list[list[float]] = [[] for _ in optimizers]
+    for r in range(repeats):
+        for j in range(k):
+            i = (r + j) % k
             synchronize(device)
-            t0 = time.perf_counter()
-            opt.step()
+            c0, t0 = time.thread_time(), time.perf_counter()
+            optimizers[i].step()
             synchronize(device)
-            samples[i].append(time.perf_counter() - t0)
-    return [statistics.median(s) for s in samples]
+            wall[i].append(time.perf_counter() - t0)
+            cpu[i].append(time.thread_time() - c0)
+    out: dict[str, list[float]] = {}
+    for name, samples in (("wall", wall), ("cpu", cpu)):
+        out[name] = [statistics.median(s) for s in samples]
+        out[name + "_ratio"] = [statistics.median(a / max(b, 1e-12) for a, b in zip(s, samples[0]))
+                                for s in samples]
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,21 +122,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--only", nargs="*", help="optimizer names to run (default: all)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch intra-op threads (default: torch's choice)")
+                        help="torch intra-op threads (default: 1 on the CPU, for steady timings)")
     args = parser.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
 
     device = get_device()
+    if args.threads is None and device.type == "cpu":
+        torch.set_num_threads(1)
     params, grads = make_model(device)
     n = sum(p.numel() for p in params)
+    on_cpu = device.type == "cpu"
     print(f"device: {describe_device(device)}; torch threads: {torch.get_num_threads()}")
     print(f"model: {n / 1e6:.2f}M float32 parameters in {len(params)} tensors; "
-          f"median of {args.repeats} steps after {args.warmup} warm-up steps\n")
+          f"{args.repeats} timed rounds after {args.warmup} warm-up steps")
     default_foreach = device.type in ("cuda", "xpu")
     print(f"sgdbook default path here: foreach={default_foreach}\n")
     header = (f"{'optimizer':<22} {'torch ms':>9} {'foreach=False':>14} {'foreach=True':>13} "
-              f"{'ratio':>6}")
+              f"{'ratio':>6}" + (f" {'cpu ratio':>10}" if on_cpu else ""))
     print(header)
     print("-" * len(header))
     worst = 0.0
@@ -120,12 +148,16 @@ def main(argv: list[str] | None = None) -> int:
             continue
         opts = [theirs(attach(params, grads)), ours(attach(params, grads), foreach=False),
                 ours(attach(params, grads), foreach=True)]
-        t_torch, t_single, t_multi = time_steps(opts, device, args.warmup, args.repeats)
+        t = time_steps(opts, device, args.warmup, args.repeats)
         del opts
-        ratio = (t_multi if default_foreach else t_single) / t_torch
+        pick = 2 if default_foreach else 1
+        ratio = t["wall_ratio"][pick]
         worst = max(worst, ratio)
-        print(f"{name:<22} {t_torch * 1e3:9.2f} {t_single * 1e3:14.2f} {t_multi * 1e3:13.2f} "
-              f"{ratio:6.2f}", flush=True)
+        t_torch, t_single, t_multi = (x * 1e3 for x in t["wall"])
+        line = f"{name:<22} {t_torch:9.2f} {t_single:14.2f} {t_multi:13.2f} {ratio:6.2f}"
+        if on_cpu:
+            line += f" {t['cpu_ratio'][pick]:10.2f}"
+        print(line, flush=True)
     print(f"\nworst ratio sgdbook/torch: {worst:.2f} (target <= 1.3)")
     return 0
 

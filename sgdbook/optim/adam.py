@@ -70,7 +70,7 @@ def adam_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], 
         torch.maximum(v_hat, v, out=v_hat)                     # v_hat = max(v_hat, v)
     else:
         v_hat = v
-    denom = (v_hat.sqrt() / bias_correction2**0.5).add_(eps)   # sqrt(v_hat / bc2) + eps
+    denom = v_hat.sqrt().div_(bias_correction2**0.5).add_(eps)  # sqrt(v_hat / bc2) + eps
     param.addcdiv_(m, denom, value=-step_size)                 # x = x - lr/bc1 * m / denom
 
 
