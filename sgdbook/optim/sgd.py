@@ -71,7 +71,7 @@ def ema_momentum_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str
     v = state.get("velocity")
     if v is None:
         v = state["velocity"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-    v.mul_(beta).add_(grad, alpha=1 - beta)                     # v = beta v + (1 - beta) g
+    v.lerp_(grad, 1 - beta)                                     # v = beta v + (1 - beta) g
     param.add_(v, alpha=-lr)                                    # x = x - lr v
 
 
@@ -220,6 +220,5 @@ class EMAMomentum(BookOptimizer):
             if "velocity" not in s:
                 s["velocity"] = torch.zeros_like(p, memory_format=torch.preserve_format)
         vs = [s["velocity"] for s in states]
-        torch._foreach_mul_(vs, beta)
-        torch._foreach_add_(vs, grads, alpha=1 - beta)
+        torch._foreach_lerp_(vs, grads, 1 - beta)
         torch._foreach_add_(params, vs, alpha=-group["lr"])
