@@ -1,0 +1,95 @@
+r"""Constant-step SGD stalls at a noise floor; decaying steps (Robbins–Monro) do not.
+
+The model problem is the one-dimensional quadratic :math:`f(x) = \tfrac h2 x^2` observed through
+a noisy gradient :math:`g_t = h x_t + \xi_t` with independent :math:`\xi_t \sim N(0, \sigma^2)`.
+SGD with steps :math:`\eta_t` gives :math:`x_{t+1} = (1-\eta_t h) x_t - \eta_t \xi_t`, hence
+
+.. math:: \mathbb E x_{t+1} = (1-\eta_t h)\,\mathbb E x_t, \qquad
+          e_{t+1} = (1-\eta_t h)^2 e_t + \eta_t^2 \sigma^2, \quad e_t = \mathbb E x_t^2.
+
+With a constant step the excess loss :math:`\tfrac h2 e_t` tends to
+:math:`\eta\sigma^2 / (2(2-\eta h))` (:func:`stationary_excess_loss`), not to zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validate
+from .seeding import rng
+
+__all__ = ["simulate", "expected_excess_loss", "stationary_excess_loss", "limit_of_mean"]
+
+
+def _steps(lrs) -> np.ndarray:
+    lrs = _validate.vector("lrs", lrs)
+    if np.any(lrs < 0):
+        raise ValueError("lrs must be >= 0")
+    return lrs
+
+
+def simulate(h: float, sigma: float, lrs, x0: float, *, chains: int = 2000, seed: int = 0) -> np.ndarray:
+    r"""Average excess loss :math:`\tfrac h2 x_t^2` over independent SGD chains.
+
+    Args:
+        h: curvature (``> 0``).
+        sigma: standard deviation of the gradient noise (``>= 0``).
+        lrs: the steps :math:`\eta_0, \dots, \eta_{T-1}` (1-D, ``>= 0``).
+        x0: common starting point.
+        chains: number of independent chains averaged.
+        seed: seed of the noise.
+
+    Returns:
+        Array of length ``T+1``: the mean of :math:`\tfrac h2 x_t^2` over the chains,
+        :math:`t = 0, \dots, T`.
+    """
+    h = _validate.positive("h", h)
+    sigma = _validate.nonnegative("sigma", sigma)
+    lrs = _steps(lrs)
+    x0 = _validate.real("x0", x0)
+    chains = _validate.integer("chains", chains, minimum=1)
+    gen = rng(seed)
+    x = np.full(chains, x0)
+    out = np.empty(len(lrs) + 1)
+    out[0] = 0.5 * h * x0**2
+    for t, eta in enumerate(lrs):
+        x = x - eta * (h * x + sigma * gen.standard_normal(chains))
+        out[t + 1] = 0.5 * h * np.mean(x**2)
+    return out
+
+
+def expected_excess_loss(h: float, sigma: float, lrs, x0: float) -> np.ndarray:
+    r"""The exact :math:`\tfrac h2 \mathbb E x_t^2` from the recursion :math:`e_{t+1} = (1-\eta_t h)^2 e_t + \eta_t^2\sigma^2`.
+
+    Same arguments as :func:`simulate`; returns an array of length ``T+1``.
+    """
+    h = _validate.positive("h", h)
+    sigma = _validate.nonnegative("sigma", sigma)
+    lrs = _steps(lrs)
+    e = _validate.real("x0", x0) ** 2
+    out = [0.5 * h * e]
+    for eta in lrs:
+        e = (1.0 - eta * h) ** 2 * e + eta**2 * sigma**2
+        out.append(0.5 * h * e)
+    return np.array(out)
+
+
+def stationary_excess_loss(h: float, sigma: float, lr: float) -> float:
+    r"""Limit :math:`\eta\sigma^2/(2(2-\eta h))` of the expected excess loss for a constant step.
+
+    Raises:
+        ValueError: ``lr * h >= 2`` (the iteration is unstable and has no limit).
+    """
+    h = _validate.positive("h", h)
+    sigma = _validate.nonnegative("sigma", sigma)
+    lr = _validate.positive("lr", lr)
+    if lr * h >= 2:
+        raise ValueError(f"lr * h must be < 2 for a stationary limit, got {lr * h!r}")
+    return lr * sigma**2 / (2.0 * (2.0 - lr * h))
+
+
+def limit_of_mean(h: float, lrs, x0: float) -> float:
+    r""":math:`\mathbb E x_T = x_0 \prod_t (1-\eta_t h)`: stays away from 0 when :math:`\sum_t \eta_t < \infty`."""
+    h = _validate.positive("h", h)
+    lrs = _steps(lrs)
+    return float(_validate.real("x0", x0) * np.prod(1.0 - lrs * h))

@@ -1,0 +1,274 @@
+"""The machinery shared by sgdbook's optimizers: validation, the step loop, divergence checks.
+
+Every optimizer in :mod:`sgdbook.optim` is a :class:`torch.optim.Optimizer` subclass built on
+:class:`BookOptimizer`. A subclass supplies two things:
+
+* ``_update(group, param, grad, state)``: the textbook update of **one** tensor (it calls the
+  small module-level function the book explains, e.g. :func:`sgdbook.optim.adam_update`);
+* ``_foreach_update(group, params, grads, states)``: the same arithmetic on a whole list of
+  tensors at once with the ``torch._foreach_*`` ops (one call per operation instead of one per
+  tensor and operation), used when ``foreach`` allows it.
+
+Both paths perform the same operations in the same order as ``torch.optim``, so they agree with
+it to the last few bits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any, Callable, Iterable
+
+import torch
+
+from .. import _validate
+
+__all__ = ["BookOptimizer", "DivergenceError", "assert_finite", "params_finite"]
+
+
+class DivergenceError(RuntimeError):
+    """A step produced a parameter that is ``inf`` or ``nan``.
+
+    Raised by :func:`assert_finite`, and by any sgdbook optimizer created with
+    ``check_finite=True`` right after the step that broke. The attributes say where.
+
+    Args:
+        message: the text shown.
+        step: number of optimizer steps taken when the problem was found (``None`` if unknown).
+        group: index of the parameter group holding the offending tensor.
+        index: index of the tensor inside that group.
+    """
+
+    def __init__(self, message: str, *, step: int | None = None, group: int = 0, index: int = 0):
+        super().__init__(message)
+        self.step = step
+        self.group = group
+        self.index = index
+
+
+def _max_abs(params: list[torch.Tensor]) -> list[torch.Tensor]:
+    """``max |p|`` of every tensor (``nan`` propagates, ``inf`` stays ``inf``; nothing overflows)."""
+    if not params:
+        return []
+    try:
+        return list(torch._foreach_norm(params, ord=math.inf))
+    except (RuntimeError, TypeError, NotImplementedError):  # pragma: no cover - very old torch
+        return [p.detach().abs().amax() for p in params]
+
+
+def params_finite(optimizer: torch.optim.Optimizer) -> bool:
+    """``True`` when every parameter of ``optimizer`` (sgdbook's or torch's) is finite.
+
+    One reduction per tensor and a single device-to-host transfer; no warnings are emitted.
+    """
+    params = [p for g in optimizer.param_groups for p in g["params"] if p.numel() > 0]
+    if not params:
+        return True
+    with torch.no_grad():
+        by_device: dict[torch.device, list[torch.Tensor]] = defaultdict(list)
+        for p in params:
+            by_device[p.device].append(p)
+        for ps in by_device.values():
+            if not bool(torch.stack([torch.isfinite(m) for m in _max_abs(ps)]).all()):
+                return False
+    return True
+
+
+def assert_finite(optimizer: torch.optim.Optimizer, step: int | None = None) -> None:
+    """Raise :class:`DivergenceError` if any parameter of ``optimizer`` is ``inf`` or ``nan``.
+
+    Works with sgdbook and torch optimizers. Typical use in a training loop that may diverge on
+    purpose::
+
+        try:
+            for epoch in range(epochs):
+                ...
+                optimizer.step()
+                assert_finite(optimizer, step=epoch)
+        except DivergenceError as err:
+            print(err)          # one line, instead of a flood of nan losses
+
+    Args:
+        optimizer: any :class:`torch.optim.Optimizer`.
+        step: the step (or epoch) number to put in the message.
+
+    Raises:
+        DivergenceError: a parameter is not finite; the message names the group, the tensor,
+            its shape, the learning rate and the step.
+    """
+    if params_finite(optimizer):
+        return
+    for gi, group in enumerate(optimizer.param_groups):
+        for pi, p in enumerate(group["params"]):
+            if p.numel() and not bool(torch.isfinite(p.detach()).all()):
+                where = f"after step {step}" if step is not None else "after the last step"
+                raise DivergenceError(
+                    f"diverged {where}: parameter {pi} of group {gi} (shape {tuple(p.shape)}) "
+                    f"is not finite (lr={group.get('lr')}); lower the learning rate",
+                    step=step, group=gi, index=pi,
+                )
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def _check_foreach(value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"foreach must be None, True or False, got {value!r}")
+    return value
+
+
+def _check_betas(value: Any) -> tuple[float, float]:
+    try:
+        beta1, beta2 = value
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {value!r}") from exc
+    return (_validate.unit_interval("betas[0]", beta1), _validate.unit_interval("betas[1]", beta2))
+
+
+def _check_lr(value: Any) -> float:
+    """A learning rate: finite and >= 0 (0 is allowed, as in torch: it freezes the parameters).
+
+    A one-element tensor is accepted and converted to a Python float.
+    """
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    return _validate.nonnegative("lr", value)
+
+
+#: Device types on which ``foreach=None`` picks the multi-tensor path (torch's choice too).
+_FOREACH_DEVICES = ("cuda", "xpu")
+
+
+def _group_by_device_and_dtype(params: list[torch.Tensor]) -> list[list[int]]:
+    """Indices of ``params`` split by (device, dtype): ``torch._foreach_*`` wants uniform lists."""
+    buckets: dict[tuple[torch.device, torch.dtype], list[int]] = {}
+    for i, p in enumerate(params):
+        buckets.setdefault((p.device, p.dtype), []).append(i)
+    return list(buckets.values())
+
+
+class BookOptimizer(torch.optim.Optimizer):
+    """Base class of sgdbook's optimizers (see the module docstring).
+
+    Args:
+        params: an iterable of tensors, or of dicts defining parameter groups (as in torch).
+        defaults: the hyper-parameters, validated for every parameter group.
+        check_finite: after each step, raise :class:`DivergenceError` if a parameter is not
+            finite (costs one reduction per tensor and one device sync per step).
+
+    Raises:
+        ValueError: ``params`` is empty, or a hyper-parameter is out of range (also for groups
+            added later with ``add_param_group``).
+
+    A group whose ``maximize`` is ``True`` (torch's option) gets the update of the negated
+    gradient, i.e. gradient ascent.
+    """
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any], *, check_finite: bool = False):
+        if isinstance(params, torch.Tensor):
+            raise TypeError(
+                "params must be an iterable of tensors or dicts, got a single Tensor; "
+                "pass [tensor] instead"
+            )
+        params = list(params)
+        if not params:
+            raise ValueError("params must not be empty, got an empty parameter list")
+        self.check_finite = _check_bool("check_finite", check_finite)
+        #: Number of calls to :meth:`step` (used in divergence messages).
+        self.steps_taken = 0
+        super().__init__(params, defaults)
+
+    # -- validation -------------------------------------------------------------------------
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        """Check (and normalise) one parameter group's hyper-parameters in place."""
+        raise NotImplementedError
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a parameter group (as torch does), validating its hyper-parameters."""
+        super().add_param_group(param_group)
+        try:
+            group = self.param_groups[-1]
+            self._validate_group(group)
+            group["maximize"] = _check_bool("maximize", group.get("maximize", False))
+            for p in group["params"]:
+                if not (p.is_floating_point()):
+                    raise TypeError(
+                        f"sgdbook optimizers need real floating-point parameters, got dtype {p.dtype}"
+                    )
+        except Exception:
+            self.param_groups.pop()
+            raise
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self.__dict__.setdefault("check_finite", False)
+        self.__dict__.setdefault("steps_taken", 0)
+        # torch keeps the step count as a tensor; sgdbook as a Python int. Accept both.
+        for s in self.state.values():
+            if "step" in s and torch.is_tensor(s["step"]):
+                s["step"] = int(s["step"].item())
+
+    # -- the step ---------------------------------------------------------------------------
+    def _use_foreach(self, group: dict[str, Any], params: list[torch.Tensor]) -> bool:
+        """Whether to take the multi-tensor path for this group.
+
+        ``foreach=True`` always does, ``False`` never. ``None`` (the default) decides as torch
+        does: the multi-tensor path on GPUs, where it saves one kernel launch per tensor and
+        operation, and the per-tensor loop on the CPU, where ``torch._foreach_*`` ops are
+        themselves loops over tensors, and the per-tensor order keeps each tensor's working
+        set in cache (measured in ``benchmarks/bench_optim.py``). Both paths give the same
+        numbers.
+        """
+        foreach = group.get("foreach")
+        if foreach is None:
+            return len(params) > 1 and all(p.device.type in _FOREACH_DEVICES for p in params)
+        return foreach
+
+    def _update(self, group: dict[str, Any], param: torch.Tensor, grad: torch.Tensor,
+                state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _foreach_update(self, group: dict[str, Any], params: list[torch.Tensor],
+                        grads: list[torch.Tensor], states: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Take one step; returns ``closure()`` (evaluated with gradients enabled) if given.
+
+        Parameters whose ``grad`` is ``None`` are skipped, as in torch.
+
+        Raises:
+            DivergenceError: with ``check_finite=True``, when a parameter became non-finite.
+            RuntimeError: a gradient is sparse (sgdbook's optimizers are dense only).
+        """
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            grads = [p.grad for p in params]
+            if any(g.is_sparse for g in grads):
+                raise RuntimeError("sgdbook optimizers do not support sparse gradients")
+            if group.get("maximize", False):
+                grads = torch._foreach_neg(grads)  # ascend: the same update with -g
+            states = [self.state[p] for p in params]
+            if self._use_foreach(group, params):
+                for idx in _group_by_device_and_dtype(params):
+                    self._foreach_update(group, [params[i] for i in idx],
+                                         [grads[i] for i in idx], [states[i] for i in idx])
+            else:
+                for p, g, s in zip(params, grads, states):
+                    self._update(group, p, g, s)
+        self.steps_taken += 1
+        if self.check_finite:
+            assert_finite(self, step=self.steps_taken)
+        return loss
+

@@ -1,0 +1,260 @@
+"""Per-coordinate step sizes: AdaGrad and RMSprop."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import torch
+
+from .. import _validate
+from ._base import BookOptimizer, _check_bool, _check_foreach, _check_lr
+
+__all__ = ["Adagrad", "RMSprop", "adagrad_update", "rmsprop_update"]
+
+
+def adagrad_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
+                   lr_decay: float = 0.0, weight_decay: float = 0.0,
+                   initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
+    r"""One AdaGrad step on one tensor, in place.
+
+    .. math::
+
+        t &\leftarrow t + 1, \qquad g \leftarrow \nabla f(x) + \lambda x \\
+        s &\leftarrow s + g \odot g \quad (s_0 = \text{initial\_accumulator\_value}) \\
+        x &\leftarrow x - \frac{\eta}{1 + (t-1)\,\text{lr\_decay}}
+             \cdot \frac{g}{\sqrt{s} + \epsilon}
+
+    ``eps`` is added **outside** the square root.
+
+    Args:
+        param: the parameter, updated in place.
+        grad: its gradient (not modified).
+        state: holds ``step`` (:math:`t`) and ``sum`` (:math:`s`).
+        lr: learning rate :math:`\eta`.
+        lr_decay: inverse-time decay of the learning rate.
+        weight_decay: L2 penalty :math:`\lambda`.
+        initial_accumulator_value: starting value of :math:`s`.
+        eps: :math:`\epsilon`.
+    """
+    if "sum" not in state:
+        state["step"] = 0
+        state["sum"] = torch.full_like(param, initial_accumulator_value,
+                                       memory_format=torch.preserve_format)
+    state["step"] += 1
+    t, s = state["step"], state["sum"]
+    if weight_decay != 0:
+        grad = grad.add(param, alpha=weight_decay)
+    clr = lr / (1 + (t - 1) * lr_decay)
+    s.addcmul_(grad, grad, value=1)                        # s = s + g^2
+    std = s.sqrt().add_(eps)                               # sqrt(s) + eps
+    param.addcdiv_(grad, std, value=-clr)                  # x = x - clr g / (sqrt(s) + eps)
+
+
+def rmsprop_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
+                   alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
+                   momentum: float = 0.0, centered: bool = False) -> None:
+    r"""One RMSprop step on one tensor, in place.
+
+    .. math::
+
+        g &\leftarrow \nabla f(x) + \lambda x \\
+        s &\leftarrow \alpha s + (1 - \alpha)\, g \odot g \qquad (s_0 = 0) \\
+        m &\leftarrow \alpha m + (1 - \alpha)\, g \quad\text{and}\quad
+            d = \sqrt{s - m \odot m} + \epsilon \quad (\text{centered}) \\
+        d &= \sqrt{s} + \epsilon \quad (\text{not centered}) \\
+        b &\leftarrow \mu b + g / d, \quad x \leftarrow x - \eta b \quad (\mu > 0), \qquad
+        x \leftarrow x - \eta\, g / d \quad (\mu = 0)
+
+    ``eps`` is added **outside** the square root.
+
+    Args:
+        param: the parameter, updated in place.
+        grad: its gradient (not modified).
+        state: holds ``step``, ``square_avg`` (:math:`s`), ``grad_avg`` (:math:`m`, centered
+            only) and ``momentum_buffer`` (:math:`b`, momentum only).
+        lr: learning rate :math:`\eta`.
+        alpha: smoothing constant :math:`\alpha`.
+        eps: :math:`\epsilon`.
+        weight_decay: L2 penalty :math:`\lambda`.
+        momentum: :math:`\mu`.
+        centered: divide by an estimate of the gradient's standard deviation instead of its RMS.
+    """
+    if "square_avg" not in state:
+        state["step"] = 0
+        state["square_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+    if momentum > 0 and "momentum_buffer" not in state:
+        state["momentum_buffer"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+    if centered and "grad_avg" not in state:
+        state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+    state["step"] += 1
+    if weight_decay != 0:
+        grad = grad.add(param, alpha=weight_decay)
+    s = state["square_avg"]
+    s.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)      # s = alpha s + (1-alpha) g^2
+    if centered:
+        m = state["grad_avg"]
+        m.lerp_(grad, 1 - alpha)                              # m = alpha m + (1-alpha) g
+        denom = s.addcmul(m, m, value=-1).sqrt_()             # sqrt(s - m^2)
+    else:
+        denom = s.sqrt()
+    denom.add_(eps)
+    if momentum > 0:
+        b = state["momentum_buffer"]
+        b.mul_(momentum).addcdiv_(grad, denom)                # b = mu b + g / d
+        param.add_(b, alpha=-lr)
+    else:
+        param.addcdiv_(grad, denom, value=-lr)                # x = x - lr g / d
+
+
+class Adagrad(BookOptimizer):
+    r"""AdaGrad (Duchi et al. 2011); same arguments, defaults and numbers as :class:`torch.optim.Adagrad`.
+
+    Each tensor is updated by :func:`adagrad_update`:
+    :math:`s \leftarrow s + g^2`,
+    :math:`x \leftarrow x - \frac{\eta}{1+(t-1)\,\text{lr\_decay}}\, g / (\sqrt{s} + \epsilon)`,
+    with ``eps`` outside the root.
+
+    Args:
+        params: tensors or parameter-group dicts to optimise.
+        lr: learning rate :math:`\eta \ge 0` (default ``1e-2``).
+        lr_decay: :math:`\ge 0` (default 0).
+        weight_decay: L2 coefficient :math:`\ge 0` added to the gradient (default 0).
+        initial_accumulator_value: starting value of the sum of squares, :math:`\ge 0`.
+        eps: :math:`\epsilon > 0` (default ``1e-10``).
+        foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
+            multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
+        maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
+        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
+            a parameter ``inf`` or ``nan``.
+
+    Raises:
+        ValueError: an argument out of range or an empty parameter list.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10, *, foreach: bool | None = None, maximize: bool = False,
+                 check_finite: bool = False):
+        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, eps=eps,
+                        foreach=foreach, maximize=maximize)
+        super().__init__(params, defaults, check_finite=check_finite)
+
+    def _validate_group(self, group):
+        group["lr"] = _check_lr(group["lr"])
+        group["lr_decay"] = _validate.nonnegative("lr_decay", group["lr_decay"])
+        group["weight_decay"] = _validate.nonnegative("weight_decay", group["weight_decay"])
+        group["initial_accumulator_value"] = _validate.nonnegative(
+            "initial_accumulator_value", group["initial_accumulator_value"])
+        group["eps"] = _validate.positive("eps", group["eps"])
+        group["foreach"] = _check_foreach(group["foreach"])
+
+    def _update(self, group, param, grad, state):
+        adagrad_update(param, grad, state, lr=group["lr"], lr_decay=group["lr_decay"],
+                       weight_decay=group["weight_decay"],
+                       initial_accumulator_value=group["initial_accumulator_value"],
+                       eps=group["eps"])
+
+    def _foreach_update(self, group, params, grads, states):
+        lr, lr_decay, wd = group["lr"], group["lr_decay"], group["weight_decay"]
+        for p, s in zip(params, states):
+            if "sum" not in s:
+                s["step"] = 0
+                s["sum"] = torch.full_like(p, group["initial_accumulator_value"],
+                                           memory_format=torch.preserve_format)
+            s["step"] += 1
+        sums = [s["sum"] for s in states]
+        if wd != 0:
+            grads = torch._foreach_add(grads, params, alpha=wd)
+        minus_clr = [-lr / (1 + (s["step"] - 1) * lr_decay) for s in states]
+        torch._foreach_addcmul_(sums, grads, grads, value=1)
+        std = torch._foreach_sqrt(sums)
+        torch._foreach_add_(std, group["eps"])
+        numerator = torch._foreach_mul(grads, minus_clr)
+        torch._foreach_addcdiv_(params, numerator, std)
+
+
+class RMSprop(BookOptimizer):
+    r"""RMSprop (Tieleman & Hinton 2012); same arguments, defaults and numbers as :class:`torch.optim.RMSprop`.
+
+    Each tensor is updated by :func:`rmsprop_update`:
+    :math:`s \leftarrow \alpha s + (1-\alpha) g^2`,
+    :math:`x \leftarrow x - \eta\, g / (\sqrt{s} + \epsilon)`; with ``centered`` the root is
+    :math:`\sqrt{s - m^2}` where :math:`m` averages :math:`g` the same way; with momentum
+    :math:`b \leftarrow \mu b + g / (\cdot)` and :math:`x \leftarrow x - \eta b`.
+    ``eps`` is outside the root. Note ``alpha`` plays the role of Adam's ``beta2``, and there
+    is no bias correction.
+
+    Args:
+        params: tensors or parameter-group dicts to optimise.
+        lr: learning rate :math:`\eta \ge 0` (default ``1e-2``).
+        alpha: :math:`\alpha \in [0, 1)` (default 0.99).
+        eps: :math:`\epsilon > 0` (default ``1e-8``).
+        weight_decay: L2 coefficient :math:`\ge 0` added to the gradient.
+        momentum: :math:`\mu \ge 0` (default 0).
+        centered: use the centered second moment (default ``False``).
+        foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
+            multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
+        maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
+        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
+            a parameter ``inf`` or ``nan``.
+
+    Raises:
+        ValueError: an argument out of range or an empty parameter list.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
+                 centered: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, check_finite: bool = False):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered, foreach=foreach,
+                        maximize=maximize)
+        super().__init__(params, defaults, check_finite=check_finite)
+
+    def _validate_group(self, group):
+        group["lr"] = _check_lr(group["lr"])
+        group["alpha"] = _validate.unit_interval("alpha", group["alpha"])
+        group["eps"] = _validate.positive("eps", group["eps"])
+        group["weight_decay"] = _validate.nonnegative("weight_decay", group["weight_decay"])
+        group["momentum"] = _validate.nonnegative("momentum", group["momentum"])
+        group["centered"] = _check_bool("centered", group["centered"])
+        group["foreach"] = _check_foreach(group["foreach"])
+
+    def _update(self, group, param, grad, state):
+        rmsprop_update(param, grad, state, lr=group["lr"], alpha=group["alpha"],
+                       eps=group["eps"], weight_decay=group["weight_decay"],
+                       momentum=group["momentum"], centered=group["centered"])
+
+    def _foreach_update(self, group, params, grads, states):
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+        mu, wd, centered = group["momentum"], group["weight_decay"], group["centered"]
+        for p, s in zip(params, states):
+            if "square_avg" not in s:
+                s["step"] = 0
+                s["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            if mu > 0 and "momentum_buffer" not in s:
+                s["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            if centered and "grad_avg" not in s:
+                s["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            s["step"] += 1
+        if wd != 0:
+            grads = torch._foreach_add(grads, params, alpha=wd)
+        square_avgs = [s["square_avg"] for s in states]
+        torch._foreach_mul_(square_avgs, alpha)
+        torch._foreach_addcmul_(square_avgs, grads, grads, value=1 - alpha)
+        if centered:
+            grad_avgs = [s["grad_avg"] for s in states]
+            torch._foreach_lerp_(grad_avgs, grads, 1 - alpha)
+            avg = torch._foreach_addcmul(square_avgs, grad_avgs, grad_avgs, value=-1)
+            torch._foreach_sqrt_(avg)
+        else:
+            avg = torch._foreach_sqrt(square_avgs)
+        torch._foreach_add_(avg, eps)
+        if mu > 0:
+            bufs = [s["momentum_buffer"] for s in states]
+            torch._foreach_mul_(bufs, mu)
+            torch._foreach_addcdiv_(bufs, grads, avg)
+            torch._foreach_add_(params, bufs, alpha=-lr)
+        else:
+            torch._foreach_addcdiv_(params, grads, avg, value=-lr)

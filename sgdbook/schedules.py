@@ -1,0 +1,568 @@
+r"""Learning-rate schedules that work with sgdbook's and torch's optimizers alike.
+
+A schedule is attached to an optimizer and, like ``torch.optim.lr_scheduler``, writes the
+learning rate of every parameter group into ``group["lr"]``: once when it is created (the
+rate of epoch 0) and again at every :meth:`Schedule.step` (call it after ``optimizer.step()``,
+once per epoch or per iteration, as you prefer). It remembers each group's starting rate as
+``group["initial_lr"]`` (``base_lrs``), offers :meth:`Schedule.get_last_lr`,
+:meth:`Schedule.state_dict` and :meth:`Schedule.load_state_dict`, and emits no warnings.
+
+Each schedule reproduces the numbers of its torch counterpart, including torch's *recursive*
+("chainable") updates: :class:`StepDecay`, :class:`MultiStepDecay`,
+:class:`ExponentialDecay` and :class:`CosineAnnealing` multiply or shift the *current*
+``group["lr"]``, exactly as torch does, so they compose with other code that changes the rate.
+For plotting, :meth:`Schedule.lr_at` gives the closed form :math:`\eta_t` of any epoch
+(no optimizer state is touched), and :func:`lr_curve` records the rates a schedule actually
+sets over a number of steps (it also accepts torch's schedulers).
+
+Counterparts in ``torch.optim.lr_scheduler``:
+
+* :class:`InverseTimeDecay`: ``LambdaLR(opt, lambda e: 1 / (1 + k * e))``;
+* :class:`StepDecay`: ``StepLR``; :class:`MultiStepDecay`: ``MultiStepLR``;
+* :class:`ExponentialDecay`: ``ExponentialLR``;
+* :class:`CosineAnnealing`: ``CosineAnnealingLR``;
+* :class:`CosineAnnealingWarmRestarts`: ``CosineAnnealingWarmRestarts``;
+* :class:`LinearWarmup`: ``LinearLR(opt, start_factor, 1.0, warmup_steps)``, and with a
+  following schedule ``SequentialLR(opt, [that LinearLR, after], milestones=[warmup_steps])``;
+* :class:`ReduceOnPlateau`: ``ReduceLROnPlateau``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+
+from . import _validate
+
+__all__ = [
+    "Schedule", "InverseTimeDecay", "StepDecay", "MultiStepDecay", "ExponentialDecay",
+    "CosineAnnealing", "CosineAnnealingWarmRestarts", "LinearWarmup", "ReduceOnPlateau",
+    "lr_curve",
+]
+
+
+def _check_optimizer(optimizer: Any) -> None:
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+
+
+class Schedule:
+    """Base class: sets ``group["lr"]`` of every parameter group from the epoch counter.
+
+    Subclasses define ``_next_lr`` (the rate of ``last_epoch`` given the current rate,
+    as torch computes it) and ``_closed_form`` (the rate of any epoch from the base rate).
+
+    Args:
+        optimizer: a :class:`torch.optim.Optimizer` (sgdbook's or torch's).
+
+    Raises:
+        TypeError: ``optimizer`` is not a torch optimizer.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer):
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        #: The starting learning rate of each parameter group.
+        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+        #: The epoch whose rate is in the optimizer now (0 right after creation).
+        self.last_epoch = 0
+        self._apply([self._next_lr(g["lr"], b, 0) for g, b in self._groups()])
+
+    def _groups(self):
+        return zip(self.optimizer.param_groups, self.base_lrs)
+
+    def _apply(self, lrs: Sequence[float]) -> None:
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _next_lr(self, lr: float, base_lr: float, epoch: int) -> float:
+        """The rate for ``epoch`` given the current rate ``lr`` (torch's recursive form)."""
+        return self._closed_form(base_lr, epoch)
+
+    def _closed_form(self, base_lr: float, epoch: int) -> float:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one epoch (or iteration) and set the new rate in every parameter group."""
+        self.last_epoch += 1
+        self._apply([self._next_lr(g["lr"], b, self.last_epoch) for g, b in self._groups()])
+
+    def _restart(self) -> None:
+        """Go back to epoch 0 (used by :class:`LinearWarmup` when it hands over)."""
+        self.last_epoch = 0
+        self._apply([self._closed_form(b, 0) for b in self.base_lrs])
+
+    def get_last_lr(self) -> list[float]:
+        """The rates set by the last call (one per parameter group)."""
+        return list(self._last_lr)
+
+    def lr_at(self, epoch: int, group: int = 0) -> float:
+        """The closed-form rate of ``epoch`` for parameter group ``group`` (for plots).
+
+        Equal to what :meth:`step` sets after ``epoch`` steps, up to rounding, as long as
+        nothing else changed the rate.
+
+        Raises:
+            ValueError: ``epoch`` is negative.
+        """
+        epoch = _validate.integer("epoch", epoch, minimum=0)
+        return self._closed_form(self.base_lrs[group], epoch)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer, as torch's schedulers do."""
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.__dict__.update(state_dict)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
+
+
+class InverseTimeDecay(Schedule):
+    r"""Inverse-time decay :math:`\eta_t = \eta_0 / (1 + k t)`.
+
+    Torch counterpart: ``LambdaLR(optimizer, lambda t: 1 / (1 + k * t))``. The sum of the rates
+    diverges while the sum of their squares converges: the Robbins–Monro conditions.
+
+    Args:
+        optimizer: the optimizer whose rates are set.
+        k: decay rate :math:`k \ge 0` (``k = 0`` keeps the rate constant).
+
+    Raises:
+        ValueError: ``k`` negative or not finite.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, k: float):
+        self.k = _validate.nonnegative("k", k)
+        super().__init__(optimizer)
+
+    def _closed_form(self, base_lr, epoch):
+        return base_lr / (1 + self.k * epoch)
+
+
+class StepDecay(Schedule):
+    r"""Multiply the rate by ``gamma`` every ``step_size`` epochs:
+    :math:`\eta_t = \eta_0 \gamma^{\lfloor t / \text{step\_size} \rfloor}`; torch's ``StepLR``.
+
+    Args:
+        optimizer: the optimizer whose rates are set.
+        step_size: period in epochs (integer ``>= 1``).
+        gamma: factor :math:`\gamma > 0` (default 0.1).
+
+    Raises:
+        ValueError: ``step_size < 1`` or ``gamma <= 0``.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, step_size: int, gamma: float = 0.1):
+        self.step_size = _validate.integer("step_size", step_size, minimum=1)
+        self.gamma = _validate.positive("gamma", gamma)
+        super().__init__(optimizer)
+
+    def _next_lr(self, lr, base_lr, epoch):
+        if epoch == 0 or epoch % self.step_size != 0:
+            return lr
+        return lr * self.gamma
+
+    def _closed_form(self, base_lr, epoch):
+        return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class MultiStepDecay(Schedule):
+    r"""Multiply the rate by ``gamma`` at each epoch listed in ``milestones``; torch's ``MultiStepLR``.
+
+    :math:`\eta_t = \eta_0 \gamma^{\#\{m \in \text{milestones}: m \le t\}}` (a milestone
+    listed twice counts twice, as in torch).
+
+    Args:
+        optimizer: the optimizer whose rates are set.
+        milestones: epochs (integers ``>= 1``) at which the rate is multiplied by ``gamma``.
+        gamma: factor :math:`\gamma > 0` (default 0.1).
+
+    Raises:
+        ValueError: a milestone ``< 1``, no milestones, or ``gamma <= 0``.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, milestones: Iterable[int],
+                 gamma: float = 0.1):
+        try:
+            ms = list(milestones)
+        except TypeError as exc:
+            raise TypeError(f"milestones must be a list of integers, got {milestones!r}") from exc
+        if not ms:
+            raise ValueError("milestones must not be empty, got []")
+        ms = [_validate.integer(f"milestones[{i}]", m, minimum=1) for i, m in enumerate(ms)]
+        self.milestones = Counter(ms)
+        self.gamma = _validate.positive("gamma", gamma)
+        super().__init__(optimizer)
+
+    def _next_lr(self, lr, base_lr, epoch):
+        if epoch not in self.milestones:
+            return lr
+        return lr * self.gamma ** self.milestones[epoch]
+
+    def _closed_form(self, base_lr, epoch):
+        passed = sum(n for m, n in self.milestones.items() if m <= epoch)
+        return base_lr * self.gamma**passed
+
+
+class ExponentialDecay(Schedule):
+    r"""Exponential decay :math:`\eta_t = \eta_0 \gamma^t`; torch's ``ExponentialLR``.
+
+    Args:
+        optimizer: the optimizer whose rates are set.
+        gamma: factor per epoch :math:`\gamma > 0`.
+
+    Raises:
+        ValueError: ``gamma <= 0`` or not finite.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, gamma: float):
+        self.gamma = _validate.positive("gamma", gamma)
+        super().__init__(optimizer)
+
+    def _next_lr(self, lr, base_lr, epoch):
+        return lr if epoch == 0 else lr * self.gamma
+
+    def _closed_form(self, base_lr, epoch):
+        return base_lr * self.gamma**epoch
+
+
+class CosineAnnealing(Schedule):
+    r"""Cosine annealing :math:`\eta_t = \eta_{\min} + \tfrac12(\eta_0 - \eta_{\min})(1 + \cos(\pi t / T_{\max}))`.
+
+    Torch's ``CosineAnnealingLR``, whose ``step()`` uses the recursive form
+
+    .. math::
+
+        \eta_t = \eta_{\min} + (\eta_{t-1} - \eta_{\min})
+                 \frac{1 + \cos(\pi t / T_{\max})}{1 + \cos(\pi (t-1) / T_{\max})}
+
+    (with an additive update where the denominator vanishes); this class does the same and so
+    gives torch's numbers (:meth:`Schedule.lr_at` gives the closed form above). After :math:`T_{\max}` the rate climbs back along the cosine
+    (period :math:`2 T_{\max}`), as in torch; see :class:`CosineAnnealingWarmRestarts` for
+    restarts.
+
+    Args:
+        optimizer: the optimizer whose rates are set.
+        T_max: half period in epochs (integer ``>= 1``).
+        eta_min: the lowest rate :math:`\eta_{\min} \ge 0` (default 0).
+
+    Raises:
+        ValueError: ``T_max < 1`` or ``eta_min < 0``.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, T_max: int, eta_min: float = 0.0):
+        self.T_max = _validate.integer("T_max", T_max, minimum=1)
+        self.eta_min = _validate.nonnegative("eta_min", eta_min)
+        super().__init__(optimizer)
+
+    def _next_lr(self, lr, base_lr, epoch):
+        T, eta_min = self.T_max, self.eta_min
+        if epoch == 0:
+            return lr
+        if (epoch - 1 - T) % (2 * T) == 0:
+            return lr + (base_lr - eta_min) * (1 - math.cos(math.pi / T)) / 2
+        return ((1 + math.cos(math.pi * epoch / T)) / (1 + math.cos(math.pi * (epoch - 1) / T))
+                * (lr - eta_min) + eta_min)
+
+    def _closed_form(self, base_lr, epoch):
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+
+
+class CosineAnnealingWarmRestarts(Schedule):
+    r"""Cosine annealing with warm restarts (SGDR); torch's ``CosineAnnealingWarmRestarts``.
+
+    :math:`\eta_t = \eta_{\min} + \tfrac12(\eta_0 - \eta_{\min})(1 + \cos(\pi T_{cur} / T_i))`,
+    where :math:`T_{cur}` counts the epochs since the last restart and the :math:`i`-th cycle
+    lasts :math:`T_i = T_0 T_{mult}^i` epochs.
+
+    Args:
+        optimizer: the optimizer whose rates are set.
+        T_0: length of the first cycle (integer ``>= 1``).
+        T_mult: growth factor of the cycle length (integer ``>= 1``, default 1).
+        eta_min: the lowest rate (``>= 0``, default 0).
+
+    Raises:
+        ValueError: ``T_0 < 1``, ``T_mult < 1`` or ``eta_min < 0``.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, T_0: int, T_mult: int = 1,
+                 eta_min: float = 0.0):
+        self.T_0 = _validate.integer("T_0", T_0, minimum=1)
+        self.T_mult = _validate.integer("T_mult", T_mult, minimum=1)
+        self.eta_min = _validate.nonnegative("eta_min", eta_min)
+        self.T_i, self.T_cur = self.T_0, 0
+        super().__init__(optimizer)
+
+    def _cycle(self, epoch: int) -> tuple[int, int]:
+        """``(T_cur, T_i)`` at ``epoch``, by walking through the cycles (exact integers)."""
+        T_i, T_cur = self.T_0, epoch
+        while T_cur >= T_i:
+            T_cur -= T_i
+            T_i *= self.T_mult
+        return T_cur, T_i
+
+    def _cosine(self, base_lr: float, T_cur: int, T_i: int) -> float:
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * T_cur / T_i)) / 2
+
+    def step(self) -> None:
+        """Advance one epoch; restart the cosine when the current cycle is over."""
+        self.last_epoch += 1
+        self.T_cur += 1
+        if self.T_cur >= self.T_i:
+            self.T_cur -= self.T_i
+            self.T_i *= self.T_mult
+        self._apply([self._cosine(b, self.T_cur, self.T_i) for b in self.base_lrs])
+
+    def _restart(self) -> None:
+        self.T_i, self.T_cur = self.T_0, 0
+        super()._restart()
+
+    def _closed_form(self, base_lr, epoch):
+        return self._cosine(base_lr, *self._cycle(epoch))
+
+
+class LinearWarmup(Schedule):
+    r"""Linear warm-up over ``warmup_steps`` epochs, then hand over to another schedule.
+
+    For :math:`t < W` (``W = warmup_steps``):
+    :math:`\eta_t = \eta_0\,(s + (1 - s)\, t / W)` with :math:`s` = ``start_factor``; at
+    :math:`t = W` the schedule ``after`` starts from its own epoch 0 (so its epoch
+    :math:`j` is our epoch :math:`W + j`); without ``after`` the rate stays at :math:`\eta_0`.
+
+    Torch counterpart: ``LinearLR(opt, start_factor=s, end_factor=1.0, total_iters=W)``, and
+    with ``after``, ``SequentialLR(opt, [that LinearLR, torch_after], milestones=[W])``.
+    Like torch's ``LinearLR``, the warm-up uses the recursive update when ``s > 0``; ``s = 0``
+    (start from a zero rate, which torch does not allow) uses the closed form.
+
+    Create ``after`` first, on the same optimizer::
+
+        cosine = CosineAnnealing(opt, T_max=90)
+        schedule = LinearWarmup(opt, warmup_steps=10, after=cosine, start_factor=0.1)
+
+    and then call only ``schedule.step()``.
+
+    Args:
+        optimizer: the optimizer whose rates are set.
+        warmup_steps: :math:`W`, integer ``>= 1``.
+        after: an sgdbook :class:`Schedule` on the same optimizer (not
+            :class:`ReduceOnPlateau`), or ``None``.
+        start_factor: :math:`s \in [0, 1]` (default ``1/3``, torch's ``LinearLR`` default).
+
+    Raises:
+        ValueError: ``warmup_steps < 1``, ``start_factor`` outside [0, 1], or ``after`` on
+            another optimizer.
+        TypeError: ``after`` is not an sgdbook schedule.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, warmup_steps: int,
+                 after: Schedule | None = None, start_factor: float = 1.0 / 3):
+        _check_optimizer(optimizer)
+        self.warmup_steps = _validate.integer("warmup_steps", warmup_steps, minimum=1)
+        self.start_factor = _validate.unit_interval("start_factor", start_factor,
+                                                    closed_right=True)
+        if after is not None:
+            if not isinstance(after, Schedule) or isinstance(after, (ReduceOnPlateau, LinearWarmup)):
+                raise TypeError(
+                    f"after must be an sgdbook Schedule other than ReduceOnPlateau/LinearWarmup, got {after!r}"
+                )
+            if after.optimizer is not optimizer:
+                raise ValueError("after must be a schedule of the same optimizer")
+        self.after = after
+        super().__init__(optimizer)
+
+    def _next_lr(self, lr, base_lr, epoch):
+        s, W = self.start_factor, self.warmup_steps
+        if epoch == 0:
+            return base_lr * s
+        if epoch > W:
+            return lr
+        if s == 0:
+            return self._closed_form(base_lr, epoch)
+        return lr * (1.0 + (1.0 - s) / (W * s + (epoch - 1) * (1.0 - s)))
+
+    def _closed_form(self, base_lr, epoch):
+        s, W = self.start_factor, self.warmup_steps
+        if epoch < W:
+            return base_lr * (s + (1.0 - s) * epoch / W)
+        if self.after is None:
+            return base_lr
+        return self.after._closed_form(base_lr, epoch - W)
+
+    def step(self) -> None:
+        """Advance one epoch: warm up, or let ``after`` take over from epoch ``warmup_steps``."""
+        if self.after is None or self.last_epoch + 1 < self.warmup_steps:
+            super().step()
+            return
+        self.last_epoch += 1
+        if self.last_epoch == self.warmup_steps:
+            self.after._restart()
+        else:
+            self.after.step()
+        self._last_lr = self.after.get_last_lr()
+
+    def lr_at(self, epoch: int, group: int = 0) -> float:
+        """The closed-form rate of ``epoch`` (warm-up, then ``after``'s closed form)."""
+        epoch = _validate.integer("epoch", epoch, minimum=0)
+        return self._closed_form(self.base_lrs[group], epoch)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer; ``after``'s state is nested."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "after")}
+        state["after"] = None if self.after is None else self.after.state_dict()
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (``after`` must be of the same kind)."""
+        state = dict(state_dict)
+        after_state = state.pop("after")
+        self.__dict__.update(state)
+        if after_state is not None and self.after is not None:
+            self.after.load_state_dict(after_state)
+
+
+class ReduceOnPlateau(Schedule):
+    r"""Divide the rate when a metric stops improving; torch's ``ReduceLROnPlateau``.
+
+    Call ``step(metric)`` once per epoch with the monitored value (e.g. validation loss). A
+    value is an improvement if it beats the best so far by the threshold
+    (``rel``: :math:`a < \text{best}\,(1 - \text{threshold})` in ``min`` mode,
+    ``abs``: :math:`a < \text{best} - \text{threshold}`; mirrored in ``max`` mode). After more
+    than ``patience`` epochs without improvement every rate becomes
+    :math:`\max(\eta \cdot \text{factor}, \text{min\_lr})` (changes smaller than ``eps`` are
+    skipped) and ``cooldown`` epochs are ignored.
+
+    Args:
+        optimizer: the optimizer whose rates are set.
+        mode: ``"min"`` or ``"max"``.
+        factor: multiplier in (0, 1) (default 0.1).
+        patience: bad epochs tolerated (integer ``>= 0``, default 10).
+        threshold: improvement threshold (``>= 0``, default ``1e-4``).
+        threshold_mode: ``"rel"`` or ``"abs"``.
+        cooldown: epochs to wait after a reduction (integer ``>= 0``).
+        min_lr: lower bound on the rate (``>= 0``), or one per parameter group.
+        eps: minimal change of the rate (``>= 0``, default ``1e-8``).
+
+    Raises:
+        ValueError: an argument out of range (named in the message).
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | Sequence[float] = 0, eps: float = 1e-8):
+        _check_optimizer(optimizer)
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        factor = _validate.positive("factor", factor)
+        if factor >= 1:
+            raise ValueError(f"factor must be < 1, got {factor!r}")
+        self.mode, self.threshold_mode, self.factor = mode, threshold_mode, factor
+        self.patience = _validate.integer("patience", patience, minimum=0)
+        self.threshold = _validate.nonnegative("threshold", threshold)
+        self.cooldown = _validate.integer("cooldown", cooldown, minimum=0)
+        self.eps = _validate.nonnegative("eps", eps)
+        n = len(optimizer.param_groups)
+        if isinstance(min_lr, (list, tuple)):
+            if len(min_lr) != n:
+                raise ValueError(f"min_lr must have one entry per parameter group ({n}), got {len(min_lr)}")
+            self.min_lrs = [_validate.nonnegative(f"min_lr[{i}]", m) for i, m in enumerate(min_lr)]
+        else:
+            self.min_lrs = [_validate.nonnegative("min_lr", min_lr)] * n
+        self.optimizer = optimizer
+        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+        self.last_epoch = 0
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def _is_better(self, a: float, best: float) -> bool:
+        if self.mode == "min":
+            return a < best * (1.0 - self.threshold) if self.threshold_mode == "rel" else a < best - self.threshold
+        return a > best * (self.threshold + 1.0) if self.threshold_mode == "rel" else a > best + self.threshold
+
+    def step(self, metrics: float) -> None:  # type: ignore[override]
+        """Record this epoch's metric and reduce the rates if it has plateaued.
+
+        Args:
+            metrics: the monitored value (a number or a one-element tensor).
+        """
+        current = float(metrics)
+        self.last_epoch += 1
+        if self._is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for i, group in enumerate(self.optimizer.param_groups):
+                old_lr = float(group["lr"])
+                new_lr = max(old_lr * self.factor, self.min_lrs[i])
+                if old_lr - new_lr > self.eps:
+                    group["lr"] = new_lr
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _restart(self) -> None:  # pragma: no cover - LinearWarmup refuses ReduceOnPlateau
+        raise TypeError("ReduceOnPlateau cannot follow a warm-up")
+
+    def lr_at(self, epoch: int, group: int = 0) -> float:
+        """Not available: the rate depends on the metrics; use :func:`lr_curve` with ``metrics``.
+
+        Raises:
+            TypeError: always.
+        """
+        raise TypeError("ReduceOnPlateau has no closed form; use lr_curve(..., metrics=...)")
+
+
+def lr_curve(make_schedule: Callable[[torch.optim.Optimizer], Any], epochs: int, lr: float = 1.0,
+             *, metrics: Sequence[float] | None = None) -> np.ndarray:
+    """The learning rates a schedule sets over ``epochs`` epochs, for plotting.
+
+    Builds a throw-away optimizer with one parameter and rate ``lr``, attaches
+    ``make_schedule(optimizer)`` (an sgdbook schedule or a torch scheduler), and records the
+    rate of epochs ``0 .. epochs-1``.
+
+    Args:
+        make_schedule: e.g. ``lambda opt: CosineAnnealing(opt, T_max=50)``.
+        epochs: number of rates to record (``>= 1``).
+        lr: the base learning rate.
+        metrics: for :class:`ReduceOnPlateau` (or torch's), the metric passed at each step
+            (at least ``epochs - 1`` values).
+
+    Returns:
+        Array of shape ``(epochs,)``.
+
+    Raises:
+        ValueError: ``epochs < 1``, ``lr`` negative, or too few ``metrics``.
+    """
+    epochs = _validate.integer("epochs", epochs, minimum=1)
+    lr = _validate.nonnegative("lr", lr)
+    if metrics is not None and len(metrics) < epochs - 1:
+        raise ValueError(f"metrics must have at least epochs - 1 = {epochs - 1} values, got {len(metrics)}")
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    schedule = make_schedule(optimizer)
+    out = [optimizer.param_groups[0]["lr"]]
+    for t in range(epochs - 1):
+        optimizer.step()  # no gradients: a no-op, but torch schedulers expect it first
+        if metrics is not None:
+            schedule.step(metrics[t])
+        else:
+            schedule.step()
+        out.append(optimizer.param_groups[0]["lr"])
+    return np.array(out, dtype=float)

@@ -1,0 +1,280 @@
+"""The standard PyTorch training loop on a real, offline data set, and a fair optimizer comparison.
+
+Data: scikit-learn's bundled handwritten digits (``sklearn.datasets.load_digits``: 1,797 images
+of 8x8 pixels, 10 classes; shipped with scikit-learn, no download). :func:`load_digits_data`
+splits it once (fixed seed) into training, validation and test sets and standardises the
+features with the training statistics only.
+
+Model: a small MLP (64 -> hidden -> 10, ReLU). :func:`train` runs the textbook loop (shuffle,
+``zero_grad``, forward, loss, ``backward``, ``step``) with any optimizer factory, sgdbook's or
+torch's. :func:`compare_optimizers` tunes each optimizer's learning rate on the *validation* set
+from a small grid and then reports the *test* accuracy at that rate over several seeds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import _validate
+from .device import get_device
+
+__all__ = [
+    "DigitsData",
+    "DIVERGENCE_LOSS",
+    "load_digits_data",
+    "make_mlp",
+    "train_epoch",
+    "evaluate",
+    "TrainResult",
+    "train",
+    "Comparison",
+    "compare_optimizers",
+]
+
+OptimizerFactory = Callable[[Iterable[torch.nn.Parameter], float], torch.optim.Optimizer]
+
+#: A mean training loss above this (cross-entropy over 10 classes starts near ln 10 = 2.3), or a
+#: non-finite one, counts as divergence.
+DIVERGENCE_LOSS = 1e3
+
+
+@dataclass(frozen=True)
+class DigitsData:
+    """Tensors of the three splits (features standardised, labels as int64), on one device."""
+
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_val: torch.Tensor
+    y_val: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+
+    @property
+    def sizes(self) -> tuple[int, int, int]:
+        """Numbers of training, validation and test examples."""
+        return len(self.y_train), len(self.y_val), len(self.y_test)
+
+
+def load_digits_data(*, seed: int = 0, val_size: int = 360, test_size: int = 360,
+                     device: torch.device | None = None) -> DigitsData:
+    """Load scikit-learn's digits, split them at random (``seed``) and standardise.
+
+    Args:
+        seed: seed of the split.
+        val_size: number of validation examples.
+        test_size: number of test examples.
+        device: where the tensors go (default :func:`sgdbook.device.get_device`).
+
+    Returns:
+        A :class:`DigitsData`. Means and standard deviations come from the training split only
+        (pixels constant there get standard deviation 1).
+
+    Raises:
+        ValueError: the sizes leave fewer than 100 training examples.
+    """
+    from sklearn.datasets import load_digits
+
+    seed = _validate.integer("seed", seed, minimum=0)
+    val_size = _validate.integer("val_size", val_size, minimum=1)
+    test_size = _validate.integer("test_size", test_size, minimum=1)
+    digits = load_digits()
+    X = np.asarray(digits.data, dtype=np.float64)
+    y = np.asarray(digits.target, dtype=np.int64)
+    n = len(y)
+    if n - val_size - test_size < 100:
+        raise ValueError(f"val_size + test_size = {val_size + test_size} leave too few of {n} examples")
+    perm = np.random.default_rng(seed).permutation(n)
+    te, va, tr = perm[:test_size], perm[test_size:test_size + val_size], perm[test_size + val_size:]
+    mean = X[tr].mean(axis=0)
+    std = X[tr].std(axis=0)
+    std[std == 0] = 1.0
+    device = get_device() if device is None else torch.device(device)
+
+    def t(a, idx):
+        if a.dtype == np.int64:
+            return torch.as_tensor(a[idx], device=device)
+        return torch.as_tensor((a[idx] - mean) / std, dtype=torch.float32, device=device)
+
+    return DigitsData(t(X, tr), t(y, tr), t(X, va), t(y, va), t(X, te), t(y, te))
+
+
+@contextlib.contextmanager
+def _one_thread_on_cpu(device: torch.device):
+    """Run torch on one CPU thread (restored afterwards).
+
+    The network is tiny: on a CPU, splitting its 64-column matrix products over threads costs
+    more than it saves, and on a busy machine it can be ten times slower. One thread also makes
+    the floating-point results independent of the number of cores.
+    """
+    if device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def make_mlp(*, hidden: int = 64, seed: int = 0, device: torch.device | None = None) -> nn.Module:
+    """The network 64 -> ``hidden`` -> 10 with ReLU, initialised with ``torch.manual_seed(seed)``."""
+    hidden = _validate.integer("hidden", hidden, minimum=1)
+    seed = _validate.integer("seed", seed, minimum=0)
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+    return model.to(get_device() if device is None else torch.device(device))
+
+
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor,
+                batch_size: int, generator: torch.Generator) -> float:
+    """One pass over ``(X, y)`` in a random order: the standard PyTorch training loop.
+
+    Returns:
+        The mean training loss over the epoch's mini-batches (``nan`` if it became non-finite).
+    """
+    model.train()
+    loss_fn = nn.CrossEntropyLoss()
+    order = torch.randperm(len(y), generator=generator).to(X.device)
+    total, batches = 0.0, 0
+    for start in range(0, len(y), batch_size):
+        idx = order[start:start + batch_size]
+        optimizer.zero_grad()               # forget the previous gradient
+        loss = loss_fn(model(X[idx]), y[idx])  # forward pass
+        loss.backward()                     # backward pass: fills p.grad
+        optimizer.step()                    # update the parameters
+        total += loss.item()
+        batches += 1
+    return total / batches
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy of ``model`` on ``(X, y)`` (evaluation mode)."""
+    model.eval()
+    logits = model(X)
+    loss = nn.functional.cross_entropy(logits, y).item()
+    acc = (logits.argmax(dim=1) == y).float().mean().item()
+    return loss, acc
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Per-epoch training loss, validation loss and accuracy, and the final test accuracy.
+
+    ``diverged`` is true when an epoch's training loss was non-finite or above
+    :data:`DIVERGENCE_LOSS`; training stopped there and
+    the remaining entries are ``nan``.
+    """
+
+    train_loss: np.ndarray
+    val_loss: np.ndarray
+    val_acc: np.ndarray
+    test_acc: float
+    diverged: bool
+
+
+def train(make_optimizer: OptimizerFactory, lr: float, data: DigitsData, *, epochs: int = 8,
+          batch_size: int = 64, seed: int = 0, hidden: int = 64) -> TrainResult:
+    """Train a fresh :func:`make_mlp` (seed ``seed``) with ``make_optimizer(params, lr)``.
+
+    Args:
+        make_optimizer: e.g. ``lambda p, lr: sgdbook.optim.Adam(p, lr=lr)``.
+        lr: the learning rate passed to the factory.
+        data: the splits (:func:`load_digits_data`).
+        epochs: passes over the training set.
+        batch_size: mini-batch size.
+        seed: seeds both the initialisation and the shuffling.
+        hidden: width of the hidden layer.
+
+    Returns:
+        A :class:`TrainResult`.
+    """
+    lr = _validate.positive("lr", lr)
+    epochs = _validate.integer("epochs", epochs, minimum=1)
+    batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+    seed = _validate.integer("seed", seed, minimum=0)
+    device = data.X_train.device
+    with _one_thread_on_cpu(device):
+        model = make_mlp(hidden=hidden, seed=seed, device=device)
+        optimizer = make_optimizer(model.parameters(), lr)
+        gen = torch.Generator().manual_seed(seed)
+        tl, vl, va = (np.full(epochs, np.nan) for _ in range(3))
+        diverged = False
+        for epoch in range(epochs):
+            loss = train_epoch(model, optimizer, data.X_train, data.y_train, batch_size, gen)
+            if not np.isfinite(loss) or loss > DIVERGENCE_LOSS:
+                diverged = True
+                break
+            tl[epoch] = loss
+            vl[epoch], va[epoch] = evaluate(model, data.X_val, data.y_val)
+        test_acc = float("nan") if diverged else evaluate(model, data.X_test, data.y_test)[1]
+    return TrainResult(tl, vl, va, test_acc, diverged)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Result of :func:`compare_optimizers` for one optimizer.
+
+    ``grid_val_loss[i]`` is the final validation loss with ``lr_grid[i]`` (tuning seed);
+    ``best_lr`` minimises it; ``runs`` are the runs with ``best_lr`` and each of ``seeds``.
+    """
+
+    name: str
+    lr_grid: tuple[float, ...]
+    grid_val_loss: np.ndarray
+    best_lr: float
+    runs: list[TrainResult] = field(repr=False)
+
+    @property
+    def best_on_edge(self) -> bool:
+        """True when the best rate is the smallest or largest of the grid (widen the grid)."""
+        return self.best_lr in (self.lr_grid[0], self.lr_grid[-1])
+
+    @property
+    def test_acc(self) -> np.ndarray:
+        """Test accuracy of each seed's run."""
+        return np.array([r.test_acc for r in self.runs])
+
+    @property
+    def train_loss(self) -> np.ndarray:
+        """Training-loss curves, shape ``(len(seeds), epochs)``."""
+        return np.array([r.train_loss for r in self.runs])
+
+
+def compare_optimizers(factories: Mapping[str, OptimizerFactory], lr_grids: Mapping[str, Sequence[float]],
+                       data: DigitsData, *, seeds: Sequence[int] = (0, 1, 2), epochs: int = 8,
+                       batch_size: int = 64, hidden: int = 64) -> list[Comparison]:
+    """Tune each optimizer's learning rate on the validation set, then run it with several seeds.
+
+    For each name, every rate of ``lr_grids[name]`` is tried once with ``seeds[0]``; the rate with
+    the lowest final validation loss (diverged runs count as ``inf``) is kept and run with every
+    seed (the ``seeds[0]`` run is reused). The test set is used only for the reported accuracy.
+
+    Returns:
+        One :class:`Comparison` per optimizer, in the order of ``factories``.
+    """
+    seeds = [int(_validate.integer("seed", s, minimum=0)) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    out = []
+    for name, make in factories.items():
+        if name not in lr_grids:
+            raise ValueError(f"no learning-rate grid for {name!r}")
+        grid = tuple(float(_validate.positive("lr", lr)) for lr in lr_grids[name])
+        if not grid:
+            raise ValueError(f"empty learning-rate grid for {name!r}")
+        first = [train(make, lr, data, epochs=epochs, batch_size=batch_size, seed=seeds[0], hidden=hidden)
+                 for lr in grid]
+        scores = np.array([np.inf if r.diverged else r.val_loss[-1] for r in first])
+        best = int(np.argmin(scores))
+        runs = [first[best]] + [train(make, grid[best], data, epochs=epochs, batch_size=batch_size,
+                                      seed=s, hidden=hidden) for s in seeds[1:]]
+        out.append(Comparison(name, grid, scores, grid[best], runs))
+    return out

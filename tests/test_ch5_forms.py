@@ -1,0 +1,110 @@
+"""Tests of the chapter-5 helpers: paper forms vs torch, the agreement harness, landscapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sgdbook import agreement, landscapes, paper_forms
+from sgdbook.objectives import ill_conditioned_2d
+
+
+def _torch_path(make, grad, x0, steps):
+    x = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+    opt = make([x])
+    out = [x.detach().numpy().copy()]
+    for _ in range(steps):
+        x.grad = torch.as_tensor(grad(x.detach().numpy().copy()))
+        opt.step()
+        out.append(x.detach().numpy().copy())
+    return np.array(out)
+
+
+def _grad(x):  # badly scaled gradients: coordinates differ by 1e4
+    return np.array([1e-4, 1.0, 30.0]) * np.tanh(x - np.array([1.0, -2.0, 0.5]))
+
+
+X0 = [0.3, 0.7, -1.2]
+
+
+def test_torch_adam_is_algorithm_1():
+    ours = paper_forms.adam_paper(_grad, X0, 200, alpha=0.01)
+    theirs = _torch_path(lambda p: torch.optim.Adam(p, lr=0.01), _grad, X0, 200)
+    np.testing.assert_allclose(theirs, ours, rtol=0, atol=1e-12)
+
+
+def test_eps_hat_variant_differs_when_gradients_are_tiny():
+    a = paper_forms.adam_paper(_grad, X0, 50, alpha=0.01, eps=1e-4)
+    b = paper_forms.adam_paper(_grad, X0, 50, alpha=0.01, eps=1e-4, eps_hat=True)
+    assert np.abs(a - b)[:, 0].max() > 1e-3          # the 1e-4-scaled coordinate differs
+    assert np.abs(a - b)[:, 2].max() < 1e-4          # the large one hardly does
+
+
+def test_torch_rmsprop_is_not_keras_form():
+    theirs = _torch_path(lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-7), _grad, X0, 50)
+    keras = paper_forms.rmsprop_keras(_grad, X0, 50, lr=0.01, rho=0.9, eps=1e-7)
+    assert np.abs(theirs - keras)[:, 0].max() > 1e-2
+
+
+def test_torch_adamw_is_algorithm_2_with_lr_times_weight_decay():
+    ours = paper_forms.adamw_paper(_grad, X0, 100, alpha=0.01, lam=0.01 * 0.1)
+    theirs = _torch_path(lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1), _grad, X0, 100)
+    np.testing.assert_allclose(theirs, ours, rtol=0, atol=1e-12)
+
+
+def test_steady_step():
+    g = np.array([1e-6, 1.0])
+    out = paper_forms.rmsprop_steady_step(g, 0.1, 1e-8, inside=False)
+    inside = paper_forms.rmsprop_steady_step(g, 0.1, 1e-7, inside=True)
+    assert out[0] == pytest.approx(0.1 * 1e-6 / (1e-6 + 1e-8))
+    assert inside[0] < 0.01 and inside[1] == pytest.approx(0.1, rel=1e-6)
+
+
+def test_agreement_zero_for_identical_and_positive_for_different():
+    same = agreement.step_differences(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+                                      lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9), steps=30)
+    assert same.max() == 0.0
+    diff = agreement.step_differences(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+                                      lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8), steps=30)
+    assert diff[-1] > 1e-3
+
+
+def test_agreement_detects_dampening_first_step_quirk():
+    # torch ignores dampening at the first step (buffer = g), so SGD(momentum=b, dampening=b)
+    # is not the EMA form; lr * (1 - b) with dampening 0 is.
+    from sgdbook.optim import EMAMomentum
+
+    good = agreement.step_differences(lambda p: EMAMomentum(p, lr=0.5, beta=0.9),
+                                      lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+                                      steps=50, dtype=torch.float64)
+    bad = agreement.step_differences(lambda p: EMAMomentum(p, lr=0.5, beta=0.9),
+                                     lambda p: torch.optim.SGD(p, lr=0.5, momentum=0.9, dampening=0.9),
+                                     steps=50, dtype=torch.float64)
+    assert good.max() < 1e-10 and bad.max() > 1e-3
+
+
+def test_landscapes():
+    s = landscapes.saddle()
+    np.testing.assert_allclose(s.grad(np.array([0.0, 1.0])), 0.0)
+    assert s.value(np.array([0.0, 1.0])) == pytest.approx(-0.25)
+    p = landscapes.plateau()
+    h = 1e-6
+    x = np.array([2.0, -1.0])
+    fd = [(p.value(x + h * e) - p.value(x - h * e)) / (2 * h) for e in np.eye(2)]
+    np.testing.assert_allclose(p.grad(x), fd, rtol=1e-6)
+    assert landscapes.escape_step([3, 2, 1, 0.5], 1.0) == 2
+    assert landscapes.escape_step([3, 2], 1.0) is None
+    assert ill_conditioned_2d().condition_number == pytest.approx(20)
+
+
+def test_decay_under_noise_adam_l2_vs_adamw():
+    from sgdbook.optim import Adam, AdamW
+
+    sig = [0.01, 1.0]
+    l2 = paper_forms.decay_under_noise(lambda p: Adam(p, lr=0.01, weight_decay=0.1), sig, steps=300)
+    dec = paper_forms.decay_under_noise(lambda p: AdamW(p, lr=0.01, weight_decay=0.1), sig, steps=300)
+    # AdamW: both shrink like (1 - lr*wd)^t in the mean
+    np.testing.assert_allclose(dec[-1], (1 - 0.001) ** 300, rtol=0.03)
+    # Adam + L2: the low-noise weight is driven to ~0, the noisy one barely decays
+    assert abs(l2[-1, 0]) < 0.1 and l2[-1, 1] > 0.6

@@ -1,0 +1,48 @@
+"""Tests of sgdbook.noise_floor (chapter 6): constant-step floor, Robbins–Monro decay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sgdbook import noise_floor as nf
+
+
+def test_stationary_formula_matches_recursion_and_simulation():
+    h, sigma, lr = 1.0, 1.0, 0.1
+    exact = nf.expected_excess_loss(h, sigma, np.full(400, lr), 5.0)
+    floor = nf.stationary_excess_loss(h, sigma, lr)
+    assert exact[-1] == pytest.approx(floor, rel=1e-6)
+    sim = nf.simulate(h, sigma, np.full(400, lr), 5.0, chains=20_000, seed=1)
+    assert sim[-50:].mean() == pytest.approx(floor, rel=0.05)
+
+
+def test_floor_proportional_to_lr_for_small_steps():
+    a = nf.stationary_excess_loss(2.0, 1.0, 0.001)
+    b = nf.stationary_excess_loss(2.0, 1.0, 0.002)
+    assert b / a == pytest.approx(2.0, rel=0.002)
+
+
+def test_robbins_monro_schedule_goes_below_every_floor():
+    h, sigma = 1.0, 1.0
+    t = np.arange(20_000)
+    lrs = 1.0 / (1.0 + t)          # sum infinite, sum of squares finite
+    e = nf.expected_excess_loss(h, sigma, lrs, 5.0)
+    assert e[-1] < 1e-4
+    assert e[-1] < nf.stationary_excess_loss(h, sigma, 0.01)
+
+
+def test_summable_steps_freeze_the_mean():
+    h = 1.0
+    lrs = 0.5 * 0.9 ** np.arange(500)     # sum = 5 < inf
+    limit = nf.limit_of_mean(h, lrs, 5.0)
+    assert limit > 0.01
+    e = nf.expected_excess_loss(h, 0.0, lrs, 5.0)
+    assert e[-1] == pytest.approx(0.5 * limit**2, rel=1e-9)
+
+
+def test_validation():
+    with pytest.raises(ValueError, match="lr \\* h"):
+        nf.stationary_excess_loss(1.0, 1.0, 2.5)
+    with pytest.raises(ValueError, match="lrs"):
+        nf.simulate(1.0, 1.0, [0.1, -0.1], 1.0)
