@@ -1,0 +1,469 @@
+"""Local Sphinx extension for the reading experience of the book's HTML site.
+
+Loaded through ``sphinx.local_extensions`` in ``_config.yml``. Everything a reader's browser
+loads comes from the site itself (the book is read from networks where CDNs are slow or
+blocked), and pages stay lean:
+
+1. **Math at build time.** Formulas (MyST ``$...$``, ``$$...$$``, amsmath environments, math in
+   proofs, exercises and notebook outputs) are rendered to HTML + MathML by the ``katex`` npm
+   package (``node_modules/katex``) through one Node.js process per build. No math JavaScript
+   reaches the reader; the KaTeX stylesheet and its woff2 fonts are copied to
+   ``_static/katex/`` and linked only from pages that contain math. A formula KaTeX cannot
+   parse is a build warning naming the page (fatal: the build is strict).
+2. **Nothing that reaches out, nothing heavy.** sphinx-thebe's scripts are dropped (they would
+   fetch thebe from unpkg.com), Font Awesome's 1.5 MB icon script is replaced by a stylesheet
+   holding only the icons the theme uses (generated from that script), and the search index is
+   loaded only by the search page.
+3. **Downloads.** Each notebook chapter's download menu offers the chapter as ``.ipynb``
+   (executed outputs included when the execution cache has them) next to its MyST ``.md``.
+4. **Build note.** Every page's footer says which device (CPU model or GPU name), torch
+   version and git commit built the book.
+5. **API reference.** The page holding ``<!-- sgdbook-api-modules -->`` gets one section per
+   public ``sgdbook`` module, found by walking the package, so a new module appears without
+   editing the page.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import html
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.errors import SphinxError
+from sphinx.locale import _
+from sphinx.util import logging
+from sphinx.util.math import get_node_equation_number
+
+logger = logging.getLogger(__name__)
+
+BOOK_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = BOOK_DIR.parent
+PACKAGE_DIR = REPO_ROOT / "sgdbook"
+KATEX_DIR = REPO_ROOT / "node_modules" / "katex"
+KATEX_SERVER = Path(__file__).resolve().parent / "katex_server.js"
+API_MARKER = "<!-- sgdbook-api-modules -->"
+KATEX_CSS = "_static/katex/katex.min.css"
+ICONS_CSS = "sgdbook-icons.css"
+
+# Macros available in every formula of the book (KaTeX syntax).
+DEFAULT_MACROS = {
+    r"\R": r"\mathbb{R}",
+    r"\E": r"\mathbb{E}",
+    r"\Var": r"\operatorname{Var}",
+    r"\argmin": r"\operatorname*{arg\,min}",
+    r"\argmax": r"\operatorname*{arg\,max}",
+    r"\norm": r"\left\lVert #1 \right\rVert",
+}
+
+# Icons the theme templates and scripts use (pydata-sphinx-theme, sphinx-book-theme).
+ICONS = [
+    "angle-left", "angle-right", "arrow-up", "bars", "chevron-down", "circle-half-stroke", "code",
+    "compress", "download", "expand", "file", "file-lines", "file-pdf", "home", "lightbulb",
+    "list", "magnifying-glass", "moon", "pencil", "play", "rocket", "sun", "xmark",
+]
+
+
+class SiteError(SphinxError):
+    category = "sgdbook site"
+
+
+# --------------------------------------------------------------------------------------------
+# 1. KaTeX at build time
+# --------------------------------------------------------------------------------------------
+class KatexRenderer:
+    """One long-lived ``node katex_server.js`` process; renders are cached per build."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, bool], tuple[str | None, str | None]] = {}
+        self.macros: dict[str, str] = {}
+
+    def _start(self) -> subprocess.Popen:
+        node = shutil.which("node")
+        if node is None:
+            raise SiteError("Node.js (`node`) is needed to render the book's math; install it "
+                            "and run `npm ci` (tools/setup-env.sh does both)")
+        if not (KATEX_DIR / "package.json").is_file():
+            raise SiteError(f"the katex npm package is missing ({KATEX_DIR}); run `npm ci`")
+        proc = subprocess.Popen(
+            [node, str(KATEX_SERVER), str(KATEX_DIR)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True, encoding="utf-8", bufsize=1,
+        )
+        atexit.register(self.close)
+        return proc
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._proc.stdin.close()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+            self._proc = None
+
+    def render(self, tex: str, display: bool) -> tuple[str | None, str | None]:
+        """(html, None) or (None, error message)."""
+        key = (tex, display)
+        with self._lock:
+            if key not in self._cache:
+                if self._proc is None or self._proc.poll() is not None:
+                    self._proc = self._start()
+                request = {"tex": tex, "display": display, "macros": self.macros}
+                self._proc.stdin.write(json.dumps(request) + "\n")
+                self._proc.stdin.flush()
+                line = self._proc.stdout.readline()
+                if not line:
+                    raise SiteError("the KaTeX renderer (node) exited unexpectedly")
+                reply = json.loads(line)
+                self._cache[key] = (reply.get("html"), reply.get("error"))
+            return self._cache[key]
+
+
+RENDERER = KatexRenderer()
+
+# amsmath environments are numbered by Sphinx (the eqno span), never by KaTeX, and KaTeX has no
+# \label: use the starred forms and drop labels.
+_NUMBERED_ENV = re.compile(r"\\(begin|end)\{(equation|align|gather|alignat|multline|flalign)\}")
+_LABEL = re.compile(r"\\label\{[^}]*\}")
+
+
+def _prepare(tex: str) -> str:
+    tex = _NUMBERED_ENV.sub(lambda m: f"\\{m.group(1)}{{{m.group(2)}*}}", tex)
+    return _LABEL.sub("", tex).strip()
+
+
+def _katex(self, node: nodes.Element, tex: str, display: bool) -> str:
+    rendered, error = RENDERER.render(_prepare(tex), display)
+    if error is not None:
+        logger.warning("KaTeX cannot render %r: %s", tex, error, location=node)
+        return f'<span class="katex-error">{self.encode(tex)}</span>'
+    return rendered
+
+
+def html_visit_math(self, node: nodes.math) -> None:
+    self.body.append(self.starttag(node, "span", "", CLASS="math notranslate nohighlight"))
+    self.body.append(_katex(self, node, node.astext(), display=False))
+    self.body.append("</span>")
+    raise nodes.SkipNode
+
+
+def html_visit_displaymath(self, node: nodes.math_block) -> None:
+    self.body.append(self.starttag(node, "div", CLASS="math notranslate nohighlight"))
+    if node.get("number"):
+        number = get_node_equation_number(self, node)
+        self.body.append(f'<span class="eqno">({number})')
+        self.add_permalink_ref(node, _("Link to this equation"))
+        self.body.append("</span>")
+    tex = node.astext()
+    if not node.get("nowrap"):
+        # Sphinx's convention: blank-line-separated parts are separate, aligned equations.
+        parts = [p for p in tex.split("\n\n") if p.strip()]
+        if len(parts) > 1:
+            tex = r"\begin{gathered}" + r"\\".join(parts) + r"\end{gathered}"
+    self.body.append(_katex(self, node, tex, display=True))
+    self.body.append("</div>\n")
+    raise nodes.SkipNode
+
+
+def _copy_katex_assets(outdir: Path) -> None:
+    """KaTeX's stylesheet (woff2 fonts only: every browser the book targets reads them)."""
+    target = outdir / "_static" / "katex"
+    (target / "fonts").mkdir(parents=True, exist_ok=True)
+    css = (KATEX_DIR / "dist" / "katex.min.css").read_text(encoding="utf-8")
+    css = re.sub(r',url\(fonts/[^)]+\.(?:woff|ttf)\) format\("(?:woff|truetype)"\)', "", css)
+    (target / "katex.min.css").write_text(css, encoding="utf-8")
+    for font in sorted((KATEX_DIR / "dist" / "fonts").glob("*.woff2")):
+        dest = target / "fonts" / font.name
+        if not dest.is_file() or dest.stat().st_size != font.stat().st_size:
+            shutil.copyfile(font, dest)
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Lean pages: icons, no thebe, search index only where searched
+# --------------------------------------------------------------------------------------------
+def _fontawesome_js() -> Path | None:
+    import pydata_sphinx_theme
+
+    path = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / \
+        "static" / "scripts" / "fontawesome.js"
+    return path if path.is_file() else None
+
+
+def icons_css() -> str:
+    """CSS drawing the theme's Font Awesome icons (solid style) as masked inline SVG."""
+    source = _fontawesome_js()
+    if source is None:
+        raise SiteError("pydata-sphinx-theme's fontawesome.js not found; cannot extract icons")
+    text = source.read_text(encoding="utf-8")
+    end = text.find('d("fas",')
+    start = text.rfind("var p={", 0, end)
+    if start < 0 or end < 0:
+        raise SiteError("unexpected fontawesome.js layout; update icons_css() in sgdbook_site.py")
+    pack = text[start:end]
+    rules = [
+        "/* Generated by book/_ext/sgdbook_site.py from the theme's fontawesome.js (Font Awesome\n"
+        "   Free, icons CC BY 4.0, https://fontawesome.com/license/free): only the icons the\n"
+        "   theme uses, as CSS masks, instead of the 1.5 MB script. */",
+        ".fa-solid,.fas,.fa-regular,.far,.fa-brands,.fab{display:inline-block;height:1em;"
+        "width:1em;vertical-align:-.125em;background-color:currentColor;"
+        "-webkit-mask:var(--sgd-icon) center/contain no-repeat;"
+        "mask:var(--sgd-icon) center/contain no-repeat;font-style:normal}",
+        ".fa-lg{font-size:1.25em;line-height:.05em;vertical-align:-.2em}",
+    ]
+    for name in ICONS:
+        key = name
+        name_re = re.escape(key)
+        match = re.search(r'[{,]"?%s"?:\[(\d+),(\d+),\[[^\]]*\],"[0-9a-f]+","(M[^"]+)"\]'
+                          % name_re, pack)
+        if match is None:  # the name may be an alias listed in another icon's alias array
+            match = re.search(r'[{,]"?[a-z0-9-]+"?:\[(\d+),(\d+),\[[^\]]*"%s"[^\]]*\],'
+                              r'"[0-9a-f]+","(M[^"]+)"\]' % name_re, pack)
+        if match is None:
+            raise SiteError(f"icon {name!r} not found in fontawesome.js")
+        width, height, path = match.groups()
+        svg = (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}'>"
+               f"<path d='{path}'/></svg>")
+        uri = "data:image/svg+xml," + svg.replace("#", "%23").replace('"', "'")
+        rules.append(f'.fa-{name}{{--sgd-icon:url("{uri}");width:{int(width) / int(height):.4g}em}}')
+    return "\n".join(rules) + "\n"
+
+
+_FONTAWESOME_TAG = re.compile(r'\s*<script[^>]*src="[^"]*scripts/fontawesome\.js[^"]*"[^>]*></script>')
+_SEARCH_TAGS = re.compile(
+    r'\s*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)"'
+    r'></script>')
+_THEBE_CONFIG = re.compile(r'\s*<script type="text/x-thebe-config">.*?</script>', re.S)
+
+
+def _postprocess(html_text: str, pagename: str, context: dict[str, Any]) -> str:
+    html_text = _FONTAWESOME_TAG.sub("", html_text)
+    html_text = _THEBE_CONFIG.sub("", html_text)
+    if pagename != "search":
+        # pydata-sphinx-theme loads the whole search index on every page for search-as-you-type,
+        # which this book does not use (the search box opens search.html).
+        html_text = _SEARCH_TAGS.sub("", html_text)
+    if 'class="katex' in html_text and "katex.min.css" not in html_text:
+        href = context["pathto"](KATEX_CSS, 1)
+        html_text = html_text.replace(
+            "</head>", f'  <link rel="stylesheet" href="{href}" />\n</head>', 1)
+    return html_text
+
+
+def _wrap_templates(app: Sphinx) -> None:
+    if app.builder.format != "html" or not hasattr(app.builder, "templates"):
+        return
+    templates = app.builder.templates
+    if getattr(templates, "_sgdbook_wrapped", False):
+        return
+    original = templates.render
+
+    def render(template: str, context: dict[str, Any]) -> str:
+        output = original(template, context)
+        if template.endswith("page.html") or template in {"search.html", "genindex.html",
+                                                         "py-modindex.html", "domainindex.html"}:
+            output = _postprocess(output, context.get("pagename", ""), context)
+        return output
+
+    templates.render = render
+    templates._sgdbook_wrapped = True
+
+
+def _filter_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Drop sphinx-thebe's scripts and styles (thebe would load from unpkg.com)."""
+    if "script_files" in context:
+        context["script_files"] = [
+            s for s in context["script_files"]
+            if "thebe" not in str(getattr(s, "filename", "") or "")
+            and "THEBE_JS_URL" not in str(getattr(s, "attributes", {}).get("body", ""))
+        ]
+    if "css_files" in context:
+        context["css_files"] = [c for c in context["css_files"]
+                                if "thebe" not in str(getattr(c, "filename", c))]
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Notebook downloads
+# --------------------------------------------------------------------------------------------
+def _notebook_with_outputs(app: Sphinx, nb_path: Path) -> bytes:
+    """The executed notebook myst-nb wrote, with outputs merged in from the execution cache."""
+    content = nb_path.read_bytes()
+    cache_dir = Path(app.config.nb_execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
+    if not (cache_dir / "global.db").is_file():
+        return content
+    try:
+        import nbformat
+        from jupyter_cache import get_cache
+
+        notebook = nbformat.reads(content.decode("utf-8"), as_version=4)
+        if any(c.get("outputs") for c in notebook.cells if c.cell_type == "code"):
+            return content
+        _, merged = get_cache(str(cache_dir)).merge_match_into_notebook(notebook)
+        return nbformat.writes(merged).encode("utf-8")
+    except Exception:  # no cached match: the notebook without outputs is still the chapter
+        return content
+
+
+def _add_notebook_download(app: Sphinx, pagename: str, templatename: str, context: dict,
+                           doctree) -> None:
+    if doctree is None:
+        return
+    nb_path = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not nb_path.is_file():
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(_notebook_with_outputs(app, nb_path))
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Build note (device, torch, commit)
+# --------------------------------------------------------------------------------------------
+def git_commit() -> str:
+    """Short commit of the working tree, with ``-dirty`` when tracked files have changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT,
+                                capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=REPO_ROOT, capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return os.environ.get("GITHUB_SHA", "unknown")[:12] or "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def _device_key() -> str:
+    """What the device description depends on, found without importing torch."""
+    try:
+        torch_version = importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        torch_version = "none"
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        cpu = next((l for l in cpuinfo.splitlines() if l.lower().startswith("model name")), "")
+    except OSError:
+        cpu = platform.processor()
+    parts = [torch_version, cpu, str(os.cpu_count()), platform.node(),
+             *(os.environ.get(v, "") for v in ("SGDBOOK_DEVICE", "SGDBOOK_REQUIRE_CUDA",
+                                                "CUDA_VISIBLE_DEVICES")),
+             *sorted(p.name for p in Path("/dev").glob("nvidia*"))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def device_description(cache_file: Path) -> str:
+    """``sgdbook.device.describe_device()``, cached so a no-change rebuild skips importing torch."""
+    key = _device_key()
+    try:
+        cached = json.loads(cache_file.read_text(encoding="utf-8"))
+        if cached.get("key") == key:
+            return cached["description"]
+    except (OSError, ValueError, KeyError):
+        pass
+    import sys
+
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from sgdbook.device import describe_device  # imports torch
+
+    description = describe_device()
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    cache_file.write_text(json.dumps({"key": key, "description": description}), encoding="utf-8")
+    return description
+
+
+def _set_build_note(app: Sphinx, config) -> None:
+    if not config.sgdbook_build_note:
+        return
+    cache_file = Path(app.outdir).parent / ".sgdbook_device.json"
+    note = (f'<p class="sgdbook-build-note">本书由 <code>{html.escape(device_description(cache_file))}'
+            f'</code> 构建，提交 <code>{html.escape(git_commit())}</code>。</p>')
+    options = dict(config.html_theme_options or {})
+    footer = options.get("extra_footer") or ""
+    options["extra_footer"] = f"{footer}\n{note}" if footer else note
+    config.html_theme_options = options
+
+
+# --------------------------------------------------------------------------------------------
+# 5. API reference: every public sgdbook module
+# --------------------------------------------------------------------------------------------
+def public_modules() -> list[str]:
+    """Dotted names of every public module of sgdbook (no component starting with ``_``)."""
+    found = []
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        rel = path.relative_to(PACKAGE_DIR.parent).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+            if len(parts) == 1:
+                continue  # the top-level package: only __version__
+        if any(p.startswith("_") for p in parts) or "__pycache__" in parts:
+            continue
+        found.append(".".join(parts))
+    return found
+
+
+def api_sections(modules: list[str]) -> str:
+    blocks = []
+    for module in modules:
+        blocks.append(f"## `{module}`\n\n```{{eval-rst}}\n.. automodule:: {module}\n"
+                      f"   :members:\n   :show-inheritance:\n```\n")
+    return "\n".join(blocks)
+
+
+def _api_source(app: Sphinx, docname: str, source: list[str]) -> None:
+    if API_MARKER in source[0]:
+        source[0] = source[0].replace(API_MARKER, api_sections(public_modules()))
+        app.env.sgdbook_api_modules = public_modules()  # type: ignore[attr-defined]
+        app.env.sgdbook_api_doc = docname  # type: ignore[attr-defined]
+
+
+def _api_outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
+    doc = getattr(env, "sgdbook_api_doc", None)
+    if doc and doc in env.all_docs and getattr(env, "sgdbook_api_modules", None) != public_modules():
+        return [doc]
+    return []
+
+
+# --------------------------------------------------------------------------------------------
+def _build_finished(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    _copy_katex_assets(outdir)
+    (outdir / "_static" / ICONS_CSS).write_text(icons_css(), encoding="utf-8")
+    RENDERER.close()
+
+
+def _builder_inited(app: Sphinx) -> None:
+    RENDERER.macros = {**DEFAULT_MACROS, **(app.config.sgdbook_katex_macros or {})}
+    _wrap_templates(app)
+    if app.builder.format == "html":
+        app.add_css_file(ICONS_CSS)  # book/_static/*.css are linked by Jupyter Book itself
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("sgdbook_katex_macros", {}, "html", [dict])
+    app.add_config_value("sgdbook_build_note", True, "html", [bool])
+    app.add_html_math_renderer("sgdbook_katex", (html_visit_math, None),
+                               (html_visit_displaymath, None))
+    app.connect("config-inited", _set_build_note)
+    app.connect("builder-inited", _builder_inited)
+    app.connect("source-read", _api_source)
+    app.connect("env-get-outdated", _api_outdated)
+    app.connect("html-page-context", _filter_assets, priority=900)
+    app.connect("html-page-context", _add_notebook_download, priority=400)
+    app.connect("build-finished", _build_finished)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": False}
