@@ -438,12 +438,148 @@ def _api_outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
+# 5b. Apparatus polish: Chinese proof label, unique element ids
+# --------------------------------------------------------------------------------------------
+def _polish_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    # sphinx-proof prefixes every proof with the English "Proof. ": make it 证明.
+    for admonition in doctree.findall(nodes.admonition):
+        if "proof" not in admonition["classes"] or admonition["classes"][1:2] != ["proof"]:
+            continue
+        for text in admonition.findall(nodes.Text):
+            if text.astext().startswith("Proof. "):
+                parent = text.parent
+                index = parent.index(text)
+                parent.remove(text)
+                parent.insert(index, nodes.Text("\u3000" + text.astext()[len("Proof. "):]))
+                parent.insert(index, nodes.strong("", "证明"))
+            break
+    # sphinx-proof and sphinx-exercise give every box the same ids ("proof", "proof-content",
+    # "solution-content"): duplicate ids on a page break anchors and accessibility checks.
+    seen: set[str] = set()
+    for node in doctree.findall(nodes.Element):
+        ids = node.get("ids") or []
+        for i, ident in enumerate(ids):
+            if ident in seen:
+                n = 2
+                while f"{ident}-{n}" in seen:
+                    n += 1
+                ids[i] = f"{ident}-{n}"
+            seen.add(ids[i])
+
+
+# --------------------------------------------------------------------------------------------
+# 6. Chinese search: every dictionary term in a page is an index term
+# --------------------------------------------------------------------------------------------
+from sphinx.search.zh import SearchChinese  # noqa: E402
+
+
+class SearchChineseTerms(SearchChinese):
+    """jieba's search-mode segmentation, plus every user-dictionary term found in the text.
+
+    ``jieba.cut_for_search`` yields a compound term only where its segmentation of the
+    sentence happens to produce it: 梯度下降 inside 随机梯度下降 is split into 2- and 3-character
+    pieces, never into the 4-character term, so a page that only says 随机梯度下降 would be
+    missing from the results for 梯度下降. Substring matching against the dictionary makes each
+    listed term findable on every page that contains it. The query side needs nothing: Sphinx's
+    default ``splitQuery`` keeps a run of CJK characters as one term.
+    """
+
+    dict_terms: tuple[str, ...] = ()
+
+    def init(self, options: dict[str, str]) -> None:
+        super().init(options)
+        path = options.get("dict")
+        terms = []
+        if path and os.path.isfile(path):
+            for line in Path(path).read_text(encoding="utf-8").splitlines():
+                if line.strip() and not line.lstrip().startswith("#"):
+                    terms.append(line.split()[0])
+        self.dict_terms = tuple(sorted(set(terms), key=len, reverse=True))
+
+    def split(self, input: str) -> list[str]:
+        words = super().split(input)
+        words.extend(term for term in self.dict_terms if term in input)
+        return words
+
+
+# --------------------------------------------------------------------------------------------
+# 7. A Chinese web font for readers without one (subset to the characters the site uses)
+# --------------------------------------------------------------------------------------------
+CJK_FONT_SOURCE = PACKAGE_DIR / "fonts" / "NotoSansSC-GB2312.otf"
+FONT_CSS = "sgdbook-fonts.css"
+_CJK_CHAR = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S)
+
+
+def _site_cjk_chars(outdir: Path) -> str:
+    chars: set[str] = set()
+    for page in outdir.rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        text = _TAGS.sub(" ", page.read_text(encoding="utf-8", errors="replace"))
+        chars.update(_CJK_CHAR.findall(html.unescape(text)))
+    chars.update("，。：；！？（）、“”‘’《》【】—…")  # typed into the search box
+    return "".join(sorted(chars))
+
+
+def _write_cjk_font(outdir: Path) -> None:
+    """``_static/fonts/sgdbook-cjk.woff2`` + ``_static/sgdbook-fonts.css``.
+
+    The stylesheet names the common system CJK fonts first (Windows, macOS, Linux, Android), so
+    most readers use their own and never download this file: the browser fetches a web font
+    only for characters no earlier family in the stack can draw. Readers with no Chinese font
+    at all (a bare Linux box, a kiosk browser) get the book's own Noto Sans SC, subset to the
+    characters the site uses.
+    """
+    static = outdir / "_static"
+    chars = _site_cjk_chars(outdir)
+    digest = hashlib.sha256(chars.encode()).hexdigest()[:12]
+    font_dir = static / "fonts"
+    font_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        import brotli  # noqa: F401
+
+        flavor = "woff2"
+    except ImportError:
+        flavor = "woff"
+    font_file = font_dir / f"sgdbook-cjk.{flavor}"
+    stamp = font_dir / "sgdbook-cjk.stamp"
+    if not (font_file.is_file() and stamp.is_file() and stamp.read_text() == digest + flavor):
+        if not CJK_FONT_SOURCE.is_file():
+            logger.warning("CJK font %s not found: readers without a Chinese font see boxes",
+                           CJK_FONT_SOURCE)
+            return
+        from fontTools import subset
+
+        options = subset.Options()
+        options.flavor = flavor
+        options.layout_features = ["*"]
+        options.hinting = False
+        options.desubroutinize = True
+        font = subset.load_font(str(CJK_FONT_SOURCE), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=chars)
+        subsetter.subset(font)
+        subset.save_font(font, str(font_file), options)
+        stamp.write_text(digest + flavor)
+    css = (
+        "/* Generated by book/_ext/sgdbook_site.py. Noto Sans SC (SIL Open Font License 1.1,\n"
+        "   sgdbook/fonts/OFL.txt), subset to the characters of this site. */\n"
+        "@font-face{font-family:\"SGD Noto Sans SC\";font-style:normal;font-weight:400;"
+        f"font-display:swap;src:url(fonts/{font_file.name}?v={digest}) format(\"{flavor}\");"
+        "unicode-range:U+2E80-9FFF,U+F900-FAFF,U+FE30-FE4F,U+FF00-FFEF}\n"
+    )
+    (static / FONT_CSS).write_text(css, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
 def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
     _copy_katex_assets(outdir)
     (outdir / "_static" / ICONS_CSS).write_text(icons_css(), encoding="utf-8")
+    _write_cjk_font(outdir)
     RENDERER.close()
 
 
@@ -452,17 +588,20 @@ def _builder_inited(app: Sphinx) -> None:
     _wrap_templates(app)
     if app.builder.format == "html":
         app.add_css_file(ICONS_CSS)  # book/_static/*.css are linked by Jupyter Book itself
+        app.add_css_file(FONT_CSS)
 
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("sgdbook_katex_macros", {}, "html", [dict])
     app.add_config_value("sgdbook_build_note", True, "html", [bool])
+    app.add_search_language(SearchChineseTerms)
     app.add_html_math_renderer("sgdbook_katex", (html_visit_math, None),
                                (html_visit_displaymath, None))
     app.connect("config-inited", _set_build_note)
     app.connect("builder-inited", _builder_inited)
     app.connect("source-read", _api_source)
     app.connect("env-get-outdated", _api_outdated)
+    app.connect("doctree-resolved", _polish_doctree)
     app.connect("html-page-context", _filter_assets, priority=900)
     app.connect("html-page-context", _add_notebook_download, priority=400)
     app.connect("build-finished", _build_finished)
