@@ -71,7 +71,7 @@ DEFAULT_MACROS = {
 ICONS = [
     "angle-left", "angle-right", "arrow-up", "bars", "chevron-down", "circle-half-stroke", "code",
     "compress", "download", "expand", "file", "file-lines", "file-pdf", "home", "lightbulb",
-    "list", "magnifying-glass", "moon", "pencil", "play", "rocket", "sun", "xmark",
+    "list", "magnifying-glass", "moon", "outdent", "pencil", "play", "rocket", "sun", "xmark",
 ]
 
 
@@ -440,6 +440,9 @@ def _api_outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # 5b. Apparatus polish: Chinese proof label, unique element ids
 # --------------------------------------------------------------------------------------------
+_INLINE_DOLLAR = re.compile(r"\$([^$\n]+?)\$")
+
+
 def _polish_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     # sphinx-proof prefixes every proof with the English "Proof. ": make it 证明.
     for admonition in doctree.findall(nodes.admonition):
@@ -453,6 +456,16 @@ def _polish_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None:
                 parent.insert(index, nodes.Text("\u3000" + text.astext()[len("Proof. "):]))
                 parent.insert(index, nodes.strong("", "证明"))
             break
+    # BibTeX fields may hold TeX math ({$O(1/k^2)$}); pybtex leaves it as text: render it.
+    for container in list(doctree.findall(nodes.citation)) + list(doctree.findall(nodes.footnote)):
+        for text in list(container.findall(nodes.Text)):
+            if "$" not in text.astext() or isinstance(text.parent, (nodes.math, nodes.literal)):
+                continue
+            pieces = _INLINE_DOLLAR.split(text.astext())
+            if len(pieces) == 1:
+                continue
+            new = [nodes.math(p, p) if i % 2 else nodes.Text(p) for i, p in enumerate(pieces) if p]
+            text.parent.replace(text, new)
     # sphinx-proof and sphinx-exercise give every box the same ids ("proof", "proof-content",
     # "solution-content"): duplicate ids on a page break anchors and accessibility checks.
     seen: set[str] = set()
