@@ -242,21 +242,29 @@ class Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.elements: list[tuple[str, dict[str, str]]] = []
         self.text: list[str] = []
+        self.prose: list[str] = []  # text outside code (pre, code, textarea)
         self._skip: list[str] = []
+        self._code: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         attrs = {k: (v or "") for k, v in attrs}
         self.elements.append((tag, attrs))
         if tag in ("script", "style") or "katex-mathml" in attrs.get("class", ""):
             self._skip.append(tag)
+        elif tag in ("pre", "code", "textarea"):
+            self._code.append(tag)
 
     def handle_endtag(self, tag):
         if self._skip and self._skip[-1] == tag:
             self._skip.pop()
+        elif self._code and self._code[-1] == tag:
+            self._code.pop()
 
     def handle_data(self, data):
         if not self._skip:
             self.text.append(data)
+            if not self._code:
+                self.prose.append(data)
 
     def all(self, tag: str) -> list[dict[str, str]]:
         return [a for t, a in self.elements if t == tag]

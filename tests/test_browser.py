@@ -15,6 +15,7 @@ The transfer size of each page (cold cache) is written to
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -91,6 +92,7 @@ class PageLog:
         self.errors: list[str] = []
         self.failed: list[str] = []
         self.sizes: dict[str, int] = {}
+        self.gzip: dict[str, int] = {}
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
         page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
@@ -109,6 +111,14 @@ class PageLog:
         kind = request.resource_type
         self.sizes[kind] = self.sizes.get(kind, 0) + sizes["responseBodySize"] + \
             sizes["responseHeadersSize"]
+        # What a compressing web server (GitHub Pages, nginx gzip) would send for the same files.
+        try:
+            body = request.response().body()
+        except Exception:  # noqa: BLE001 - no body (redirect, aborted)
+            return
+        if kind not in ("font", "image") or request.url.split("?")[0].endswith(".svg"):
+            body = gzip.compress(body, compresslevel=6)
+        self.gzip[kind] = self.gzip.get(kind, 0) + len(body)
 
 
 def open_page(context, url: str, width: int = 1280):
@@ -227,7 +237,8 @@ def test_every_page_in_a_browser(chromium, served):
         problems += [f"{where}: {p}" for p in image_problems]
         links[doc] = [(href, what) for href, _raw, what in page.evaluate(JS_LINKS)]
         page.wait_for_load_state("networkidle")
-        sizes[doc] = dict(log.sizes, total=sum(log.sizes.values()))
+        sizes[doc] = {"bytes": dict(log.sizes, total=sum(log.sizes.values())),
+                      "gzip": dict(log.gzip, total=sum(log.gzip.values()))}
         page.close()
     blocked = chromium.blocked[blocked_before:]
     problems += [f"request to another host (blocked): {u}" for u in blocked]
@@ -408,3 +419,29 @@ def test_figures_on_white_in_dark_mode(chromium, served):
                 problems.append(f"{doc}.html: image {src} on {bg} in dark mode")
         page.close()
     assert not problems, f"[{name}]\n" + "\n".join(problems)
+
+
+# --------------------------------------------------------------------------------------------
+# Accessibility audit (axe-core, the engine of Lighthouse's and browsers' accessibility audits)
+# --------------------------------------------------------------------------------------------
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+@pytest.mark.parametrize("width", [1280, PHONE_WIDTH], ids=["desktop", "phone"])
+def test_accessibility_audit(chromium, served, width):
+    name, html, docs, base = served
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} missing: run `npm ci`", pytrace=False)
+    problems = []
+    for doc in docs + ["search"]:
+        page, _ = open_page(chromium, urljoin(base, f"{doc}.html"), width=width)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+                               AXE_TAGS)
+        for violation in result["violations"]:
+            for node in violation["nodes"][:3]:
+                problems.append(f"{doc}.html: {violation['id']} ({violation['impact']}) at "
+                                f"{' '.join(map(str, node['target']))}: {violation['help']}")
+        page.close()
+    assert not problems, f"[{name}] accessibility violations at {width}px:\n" + "\n".join(problems)
