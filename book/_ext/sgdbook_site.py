@@ -161,10 +161,14 @@ def html_visit_displaymath(self, node: nodes.math_block) -> None:
         self.body.append("</span>")
     tex = node.astext()
     if not node.get("nowrap"):
-        # Sphinx's convention: blank-line-separated parts are separate, aligned equations.
-        parts = [p for p in tex.split("\n\n") if p.strip()]
-        if len(parts) > 1:
-            tex = r"\begin{gathered}" + r"\\".join(parts) + r"\end{gathered}"
+        # Sphinx's conventions (``.. math::`` in docstrings and reST): blank-line-separated parts
+        # are separate equations, and a part with line breaks is aligned at its & marks
+        # (MathJax gets \begin{split}, which KaTeX lacks: aligned is the same layout).
+        parts = [p.strip() for p in tex.split("\n\n") if p.strip()]
+        parts = [r"\begin{aligned}" + p + r"\end{aligned}"
+                 if "\\\\" in p and not p.lstrip().startswith("\\begin") else p for p in parts]
+        tex = parts[0] if len(parts) == 1 else \
+            r"\begin{gathered}" + r"\\".join(parts) + r"\end{gathered}"
     # The formula box scrolls on narrow screens: keyboard users must be able to reach it.
     rendered = _katex(self, node, tex, display=True)
     self.body.append(rendered.replace('<span class="katex-display">',
@@ -571,7 +575,9 @@ def fa_codepoints(outdir: Path) -> set[int]:
                 used.update(c[3:] for c in classes if c.startswith("fa-"))
     codepoints = {ord(v[-1]) if not v.startswith("\\") else int(v[1:], 16)
                   for k, v in glyph.items() if k in used}
-    for value in re.findall(r"--pst-icon-[a-z-]+:\"(\\[0-9a-f]+|[^\"]+)\"", css):
+    for var, value in re.findall(r"--pst-icon-([a-z-]+):\"(\\[0-9a-f]+|[^\"]+)\"", css):
+        if var in ("github", "gitlab"):  # brand icons live in fa-brands-400, not subset
+            continue
         codepoints.add(int(value[1:], 16) if value.startswith("\\") else ord(value[-1]))
     return codepoints
 
