@@ -483,6 +483,18 @@ _CJK_CHAR = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]"
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S)
 
 
+# Chromium keeps showing boxes for some text it shaped before the web font arrived (seen with
+# headless Chromium 14x on a machine without CJK fonts). When the book's font loads, a change
+# of font-kerning (part of the font description) makes it shape all text again. Readers with a
+# system CJK font never load the web font, so for them this does nothing.
+FONT_FIX_JS = (
+    "(function(){if(!document.fonts)return;function fix(){document.fonts.forEach(function(f){"
+    "if(f.family.indexOf('SGD Noto Sans SC')>=0&&f.status==='loaded')"
+    "document.documentElement.classList.add('sgd-cjk-webfont')})}"
+    "document.fonts.addEventListener('loadingdone',fix);document.fonts.ready.then(fix)})()"
+)
+
+
 def _site_cjk_chars(outdir: Path, extra: str = "") -> str:
     chars: set[str] = set()
     for page in outdir.rglob("*.html"):
@@ -494,7 +506,9 @@ def _site_cjk_chars(outdir: Path, extra: str = "") -> str:
     for script in ("translations.js", "togglebutton.js", "documentation_options.js"):
         path = outdir / "_static" / script
         if path.is_file():
-            chars.update(_CJK_CHAR.findall(path.read_text(encoding="utf-8", errors="replace")))
+            text = path.read_text(encoding="utf-8", errors="replace")
+            text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+            chars.update(_CJK_CHAR.findall(text))
     chars.update(_CJK_CHAR.findall(extra))
     chars.update("，。：；！？（）、“”‘’《》【】—…")  # typed into the search box
     return "".join(sorted(chars))
@@ -625,7 +639,10 @@ def _builder_inited(app: Sphinx) -> None:
     RENDERER.macros = {**DEFAULT_MACROS, **(app.config.sgdbook_katex_macros or {})}
     _wrap_templates(app)
     if app.builder.format == "html":
-        app.add_css_file(FONT_CSS)  # book/_static/*.css are linked by Jupyter Book itself
+        if not getattr(app, "_sgdbook_assets_added", False):  # builder-inited may run twice
+            app.add_css_file(FONT_CSS)  # book/_static/*.css are linked by Jupyter Book itself
+            app.add_js_file(None, body=FONT_FIX_JS)
+            app._sgdbook_assets_added = True  # type: ignore[attr-defined]
 
 
 def setup(app: Sphinx) -> dict:
