@@ -1,0 +1,447 @@
+"""The built site read in a real browser: headless Chromium (Debian's ``chromium``) driven by
+Playwright, the site served on localhost, every other host blocked.
+
+For the real book (``built_book``) and the sample book (tests/site_fixtures.py): every page of
+the table of contents loads without console errors or failed requests, requests nothing from
+another host, shows every formula rendered and every image loaded with alt text, has no
+broken internal link or anchor, fits a 375 px phone screen without horizontal scrolling; the
+search finds each compound term on the pages that contain it; solutions stay hidden until
+clicked; the download buttons serve the chapter's notebook and MyST source. Failures name the
+page and the element.
+
+The transfer size of each page (cold cache) is written to
+``book/_build/site-report/page-sizes.json`` for docs/site.md.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import nbformat
+import pytest
+
+from site_fixtures import (
+    ISSUE_TERMS,
+    parse,
+    sample_book,  # noqa: F401  (fixture)
+    search_terms,
+    serve,
+    site,  # noqa: F401  (fixture)
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.book]
+
+CHROMIUM = os.environ.get("SGDBOOK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE_WIDTH = 375
+
+
+# --------------------------------------------------------------------------------------------
+# Browser and server
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def chromium():
+    """A persistent Chromium context with an empty profile, and the list of blocked requests."""
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium "
+                    "(SGDBOOK_TEST=1 bash tools/setup-env.sh does it)", pytrace=False)
+    profile = tempfile.mkdtemp(prefix="sgdbook-chromium-")
+    with playwright_sync.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+            viewport={"width": 1280, "height": 900}, locale="zh-CN", service_workers="block")
+        blocked: list[str] = []
+
+        def gate(route):
+            host = urlsplit(route.request.url).hostname
+            if host in ("127.0.0.1", "localhost"):
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
+
+        # Routing every request also disables the HTTP cache: each load transfers everything,
+        # so the measured sizes are those of a first visit.
+        context.route("**/*", gate)
+        context.blocked = blocked  # type: ignore[attr-defined]
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def served(site):
+    name, html, docs = site
+    base, server = serve(html)
+    yield name, html, docs, base
+    server.shutdown()
+
+
+class PageLog:
+    """Console errors, failed requests and transferred bytes of one page load."""
+
+    def __init__(self, page) -> None:
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        self.sizes: dict[str, int] = {}
+        self.gzip: dict[str, int] = {}
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        page.on("response", self._response)
+        page.on("requestfinished", self._finished)
+
+    def _response(self, response) -> None:
+        if response.status >= 400:
+            self.failed.append(f"{response.url} (HTTP {response.status})")
+
+    def _finished(self, request) -> None:
+        try:
+            sizes = request.sizes()
+        except Exception:  # the page navigated away
+            return
+        kind = request.resource_type
+        self.sizes[kind] = self.sizes.get(kind, 0) + sizes["responseBodySize"] + \
+            sizes["responseHeadersSize"]
+        # What a compressing web server (GitHub Pages, nginx gzip) would send for the same files.
+        try:
+            body = request.response().body()
+        except Exception:  # noqa: BLE001 - no body (redirect, aborted)
+            return
+        if kind not in ("font", "image") or request.url.split("?")[0].endswith(".svg"):
+            body = gzip.compress(body, compresslevel=6)
+        self.gzip[kind] = self.gzip.get(kind, 0) + len(body)
+
+
+def open_page(context, url: str, width: int = 1280):
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    log = PageLog(page)
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return page, log
+
+
+# --------------------------------------------------------------------------------------------
+# In-page checks (JavaScript); each returns a list of "element: problem" strings
+# --------------------------------------------------------------------------------------------
+JS_DESCRIBE = """
+window.__describe = (el) => {
+  const parts = [];
+  for (let e = el; e && e.nodeType === 1 && parts.length < 4; e = e.parentElement) {
+    let s = e.tagName.toLowerCase();
+    if (e.id) { s += '#' + e.id; parts.unshift(s); break; }
+    if (e.classList.length) s += '.' + [...e.classList].slice(0, 2).join('.');
+    parts.unshift(s);
+  }
+  return parts.join(' > ');
+};
+"""
+
+JS_MATH = JS_DESCRIBE + r"""
+(() => {
+  const problems = [];
+  for (const el of document.querySelectorAll('.math')) {
+    if (!el.querySelector('.katex')) problems.push(__describe(el) + ': formula not rendered');
+  }
+  for (const el of document.querySelectorAll('.katex-error')) {
+    problems.push(__describe(el) + ': KaTeX error ' + el.textContent.slice(0, 60));
+  }
+  const skip = 'script, style, pre, code, textarea, .katex, .highlight';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const raw = /\$\$|\\\(|\\\[|\\begin\{|(^|[^\w$])\$[^$\s][^$]{0,200}?\$(?!\w)/;
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement.closest(skip)) continue;
+    const m = n.textContent.match(raw);
+    if (m) problems.push(__describe(n.parentElement) + ': raw TeX ' + JSON.stringify(m[0]));
+  }
+  // KaTeX fonts must be loaded where formulas are shown
+  return problems;
+})()
+"""
+
+JS_IMAGES = JS_DESCRIBE + """
+(async () => {
+  const problems = [];
+  const images = [...document.querySelectorAll('img')];
+  for (const img of images) {
+    img.loading = 'eager';
+    if (!img.complete) {
+      await new Promise((ok) => { img.addEventListener('load', ok); img.addEventListener('error', ok);
+                                  setTimeout(ok, 5000); });
+    }
+    const what = __describe(img) + ' [' + img.getAttribute('src') + ']';
+    if (!img.naturalWidth) problems.push(what + ': did not load');
+    if (!(img.getAttribute('alt') || '').trim()) problems.push(what + ': no alt text');
+  }
+  return [problems, images.length];
+})()
+"""
+
+JS_LINKS = """
+[...document.querySelectorAll('a[href]')].map((a) => [a.href, a.getAttribute('href'),
+  window.__describe ? __describe(a) : a.outerHTML.slice(0, 80)])
+"""
+
+JS_OVERFLOW = """
+(width) => {
+  const doc = document.scrollingElement;
+  if (doc.scrollWidth <= width) return [];
+  const problems = ['page scrolls sideways: scrollWidth ' + doc.scrollWidth + ' > ' + width];
+  const scrolls = (e) => { const o = getComputedStyle(e).overflowX; return o === 'auto' || o === 'scroll' || o === 'hidden'; };
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= width + 1) continue;
+    let inside = false;
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (scrolls(p)) { inside = true; break; }
+    }
+    if (!inside) problems.push(__describe(el) + ' reaches x=' + Math.round(r.right));
+    if (problems.length > 8) break;
+  }
+  return problems;
+}
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Every page
+# --------------------------------------------------------------------------------------------
+REPORT = Path(__file__).resolve().parent.parent / "book" / "_build" / "site-report"
+
+
+def test_every_page_in_a_browser(chromium, served):
+    """Loads, console, requests, formulas, images, link targets; page sizes recorded."""
+    name, html, docs, base = served
+    blocked_before = len(chromium.blocked)
+    problems: list[str] = []
+    links: dict[str, list[tuple[str, str]]] = {}
+    sizes = {}
+    n_images = 0
+    for doc in docs:
+        page, log = open_page(chromium, urljoin(base, f"{doc}.html"))
+        where = f"{doc}.html"
+        problems += [f"{where}: console error: {e}" for e in log.errors]
+        problems += [f"{where}: failed request: {f}" for f in log.failed]
+        problems += [f"{where}: {p}" for p in page.evaluate(JS_MATH)]
+        image_problems, count = page.evaluate(JS_IMAGES)
+        n_images += count
+        problems += [f"{where}: {p}" for p in image_problems]
+        links[doc] = [(href, what) for href, _raw, what in page.evaluate(JS_LINKS)]
+        page.wait_for_load_state("networkidle")
+        sizes[doc] = {"bytes": dict(log.sizes, total=sum(log.sizes.values())),
+                      "gzip": dict(log.gzip, total=sum(log.gzip.values()))}
+        page.close()
+    blocked = chromium.blocked[blocked_before:]
+    problems += [f"request to another host (blocked): {u}" for u in blocked]
+    problems += _broken_links(html, base, links)
+    assert not problems, f"[{name}] problems found in the browser:\n" + "\n".join(problems)
+    if name == "sample":
+        assert n_images, "the sample book has a figure: the image check is vacuous"
+    REPORT.mkdir(parents=True, exist_ok=True)
+    (REPORT / f"page-sizes-{name}.json").write_text(json.dumps(sizes, indent=1), encoding="utf-8")
+
+
+def _broken_links(html: Path, base: str, links: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """Internal links must reach an existing file, and an existing id when they name one."""
+    problems = []
+    for doc, anchors in links.items():
+        for href, what in anchors:
+            if not href.startswith(base):
+                continue  # external links are not requests; they are not followed
+            parts = urlsplit(href)
+            rel = unquote(parts.path[len(urlsplit(base).path):]) or "index.html"
+            target = html / rel
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                problems.append(f"{doc}.html: {what} links to missing {rel}")
+                continue
+            fragment = unquote(parts.fragment)
+            if fragment and target.suffix == ".html":
+                ids = {a.get("id") for _, a in parse(target).elements} | \
+                      {a.get("name") for _, a in parse(target).elements}
+                if fragment not in ids:
+                    problems.append(f"{doc}.html: {what} links to {rel}#{fragment}: no such anchor")
+    return problems
+
+
+def test_phone_width_without_horizontal_scrolling(chromium, served):
+    name, html, docs, base = served
+    problems = []
+    for doc in docs:
+        page, log = open_page(chromium, urljoin(base, f"{doc}.html"), width=PHONE_WIDTH)
+        page.evaluate(JS_DESCRIBE)
+        problems += [f"{doc}.html @ {PHONE_WIDTH}px: {p}"
+                     for p in page.evaluate(JS_OVERFLOW, PHONE_WIDTH)]
+        problems += [f"{doc}.html @ {PHONE_WIDTH}px: console error: {e}" for e in log.errors]
+        page.close()
+    assert not problems, f"[{name}]\n" + "\n".join(problems)
+
+
+# --------------------------------------------------------------------------------------------
+# Search
+# --------------------------------------------------------------------------------------------
+def _article_text(path: Path) -> str:
+    from test_site import article_text
+
+    return article_text(path)
+
+
+def test_search_finds_each_compound_term(chromium, served):
+    name, html, docs, base = served
+    problems = []
+    page = chromium.new_page()
+    log = PageLog(page)
+    for term in search_terms():
+        expected = {d for d in docs if term in _article_text(html / f"{d}.html")}
+        if not expected and term not in ISSUE_TERMS:
+            continue
+        page.goto(urljoin(base, f"search.html?q={term}"))
+        page.wait_for_selector("#search-results .search-summary", timeout=20000)
+        page.wait_for_function(
+            "() => !document.querySelector('#search-results h2')?.textContent.includes('…')"
+            " && !document.querySelector('#search-progress')?.textContent", timeout=20000)
+        hrefs = page.eval_on_selector_all("#search-results ul.search li a",
+                                          "els => els.map(a => a.getAttribute('href'))")
+        found = {h.split("?")[0].split("#")[0].removesuffix(".html") for h in hrefs}
+        if not expected:
+            problems.append(f"search {term!r}: no page of the {name} contains it")
+        elif not expected <= found:
+            problems.append(f"search {term!r}: results {sorted(found)} miss {sorted(expected - found)}")
+    problems += [f"search.html: console error: {e}" for e in log.errors]
+    page.close()
+    assert not problems, f"[{name}]\n" + "\n".join(problems)
+
+
+def test_search_bar_shows_chinese_text(chromium, served):
+    name, html, docs, base = served
+    page, _ = open_page(chromium, urljoin(base, "index.html"))
+    page.keyboard.press("Control+K")
+    field = page.locator("input[name=q]:visible").first
+    field.wait_for(timeout=5000)
+    assert field.get_attribute("placeholder") == "搜索本书……", (
+        f"[{name}] search field placeholder {field.get_attribute('placeholder')!r}")
+    page.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Solutions, downloads, dark mode
+# --------------------------------------------------------------------------------------------
+def test_solutions_hidden_until_clicked(chromium, served):
+    name, html, docs, base = served
+    problems = []
+    n_solutions = 0
+    for doc in docs:
+        if 'class="solution' not in (html / f"{doc}.html").read_text(encoding="utf-8"):
+            continue
+        page, _ = open_page(chromium, urljoin(base, f"{doc}.html"))
+        solutions = page.locator("div.solution")
+        for i in range(solutions.count()):
+            n_solutions += 1
+            box = solutions.nth(i)
+            body = box.locator(":scope > :not(.admonition-title)").first
+            ident = box.get_attribute("id")
+            if body.is_visible():
+                problems.append(f"{doc}.html: solution #{ident} is visible before a click")
+                continue
+            box.locator(".admonition-title").first.click()
+            page.wait_for_timeout(200)
+            if not body.is_visible():
+                problems.append(f"{doc}.html: solution #{ident} stays hidden after a click")
+        page.close()
+    assert not problems, f"[{name}]\n" + "\n".join(problems)
+    if name == "sample":
+        assert n_solutions, "the sample book has a solution: the check is vacuous"
+
+
+def test_download_buttons_serve_the_chapter(chromium, served):
+    name, html, docs, base = served
+    source_dir = html.parent.parent
+    problems = []
+    n_notebooks = 0
+    for doc in docs:
+        page, _ = open_page(chromium, urljoin(base, f"{doc}.html"))
+        page.locator(".dropdown-download-buttons button").first.click()
+        source_link = page.locator("a.btn-download-source-button")
+        if not source_link.is_visible():
+            problems.append(f"{doc}.html: the download menu has no visible source (.md) item")
+            page.close()
+            continue
+        response = page.request.get(urljoin(page.url, source_link.get_attribute("href")))
+        source = (source_dir / f"{doc}.md").read_bytes()
+        if response.status != 200 or response.body() != source:
+            problems.append(f"{doc}.html: .md download differs from the source (HTTP {response.status})")
+        if b"kernelspec" in source[:1000]:
+            n_notebooks += 1
+            link = page.locator("a.btn-download-notebook-button")
+            if not link.is_visible():
+                problems.append(f"{doc}.html: no visible .ipynb download item")
+            else:
+                response = page.request.get(urljoin(page.url, link.get_attribute("href")))
+                try:
+                    notebook = nbformat.reads(response.text(), as_version=4)
+                    nbformat.validate(notebook)
+                except Exception as exc:  # noqa: BLE001 - reported with the page
+                    problems.append(f"{doc}.html: .ipynb download is not a notebook: {exc}")
+                else:
+                    if response.status != 200 or not any(c.cell_type == "code" for c in notebook.cells):
+                        problems.append(f"{doc}.html: .ipynb download has no code cell")
+        page.close()
+    assert not problems, f"[{name}]\n" + "\n".join(problems)
+    assert n_notebooks, f"[{name}] no notebook chapter: the check is vacuous"
+
+
+def test_figures_on_white_in_dark_mode(chromium, served):
+    name, html, docs, base = served
+    problems = []
+    for doc in docs:
+        if "<img" not in (html / f"{doc}.html").read_text(encoding="utf-8"):
+            continue
+        page = chromium.new_page()
+        page.emulate_media(color_scheme="dark")
+        page.goto(urljoin(base, f"{doc}.html"))
+        page.wait_for_load_state("networkidle")
+        theme = page.evaluate("document.documentElement.dataset.theme")
+        if theme != "dark":
+            problems.append(f"{doc}.html: dark preference gives theme {theme!r}")
+        for src, bg in page.eval_on_selector_all(
+                "article img", "els => els.map(i => [i.getAttribute('src'), getComputedStyle(i).backgroundColor])"):
+            if bg not in ("rgb(255, 255, 255)", "rgba(255, 255, 255, 1)"):
+                problems.append(f"{doc}.html: image {src} on {bg} in dark mode")
+        page.close()
+    assert not problems, f"[{name}]\n" + "\n".join(problems)
+
+
+# --------------------------------------------------------------------------------------------
+# Accessibility audit (axe-core, the engine of Lighthouse's and browsers' accessibility audits)
+# --------------------------------------------------------------------------------------------
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+@pytest.mark.parametrize("width", [1280, PHONE_WIDTH], ids=["desktop", "phone"])
+def test_accessibility_audit(chromium, served, width):
+    name, html, docs, base = served
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} missing: run `npm ci`", pytrace=False)
+    problems = []
+    for doc in docs + ["search"]:
+        page, _ = open_page(chromium, urljoin(base, f"{doc}.html"), width=width)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+                               AXE_TAGS)
+        for violation in result["violations"]:
+            for node in violation["nodes"][:3]:
+                problems.append(f"{doc}.html: {violation['id']} ({violation['impact']}) at "
+                                f"{' '.join(map(str, node['target']))}: {violation['help']}")
+        page.close()
+    assert not problems, f"[{name}] accessibility violations at {width}px:\n" + "\n".join(problems)

@@ -1,0 +1,434 @@
+"""The built site, read from disk: self-contained pages, math rendered at build time, the book's
+apparatus (numbered proofs, exercises, API reference with offline intersphinx links, downloads,
+build note) and the Chinese search index.
+
+Runs on the real book (``built_book``) and on the sample book of tests/site_fixtures.py, which
+holds one of everything a chapter may contain. The same site is driven in Chromium by
+tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import BOOK, REPO, run_build
+from site_fixtures import (
+    ISSUE_TERMS,
+    NB_HEADER,
+    _write_sample_book,
+    is_external,
+    page_text,
+    parse,
+    sample_book,  # noqa: F401  (fixture)
+    search_index,
+    search_terms,
+    site,  # noqa: F401  (fixture)
+)
+
+sys.path.insert(0, str(BOOK / "_ext"))
+import sgdbook_site  # noqa: E402
+
+pytestmark = pytest.mark.book
+
+URL_ATTRS = {"script": "src", "img": "src", "iframe": "src", "source": "src", "video": "src",
+             "audio": "src", "embed": "src", "object": "data", "track": "src"}
+LINK_RELS = {"stylesheet", "preload", "icon", "modulepreload", "manifest", "prefetch",
+             "apple-touch-icon", "shortcut icon"}
+
+
+def html_pages(html: Path) -> list[Path]:
+    return sorted(p for p in html.rglob("*.html") if "_static" not in p.parts)
+
+
+def toc_pages(site) -> list[tuple[str, Path]]:
+    _, html, docs = site
+    return [(d, html / f"{d}.html") for d in docs]
+
+
+def article_text(path: Path) -> str:
+    """Text of the page's article (what Sphinx indexes), math annotations excluded."""
+    raw = path.read_text(encoding="utf-8")
+    start, end = raw.find('<article class="bd-article"'), raw.rfind("</article>")
+    from site_fixtures import Page
+
+    page = Page()
+    page.feed(raw[start:end] if start >= 0 else raw)
+    return "".join(page.text)
+
+
+# --------------------------------------------------------------------------------------------
+# Self-contained and lean
+# --------------------------------------------------------------------------------------------
+def test_pages_reference_no_other_host(site):
+    name, html, _ = site
+    problems = []
+    for page in html_pages(html):
+        for tag, attrs in parse(page).elements:
+            url = attrs.get(URL_ATTRS.get(tag, ""), "") if tag in URL_ATTRS else ""
+            if tag == "link" and LINK_RELS & set(attrs.get("rel", "").split() + [attrs.get("rel", "")]):
+                url = attrs.get("href", "")
+            if url and is_external(url):
+                problems.append(f"{page.relative_to(html)}: <{tag}> loads {url}")
+        raw = page.read_text(encoding="utf-8")
+        for marker in ("mathjax@", "tex-mml-chtml", "unpkg.com", "cdn.jsdelivr", "cdnjs", "googletagmanager",
+                       "google-analytics", "plausible.io", "fonts.googleapis", "require.min.js"):
+            if marker in raw.lower():
+                problems.append(f"{page.relative_to(html)}: mentions {marker}")
+    for css in (html / "_static").rglob("*.css"):
+        for url in re.findall(r"url\(\s*['\"]?([^'\")]+)", css.read_text(encoding="utf-8")):
+            if is_external(url):
+                problems.append(f"{css.relative_to(html)}: url({url})")
+    assert not problems, f"[{name}] third-party resources:\n" + "\n".join(problems)
+
+
+def test_pages_load_no_heavy_or_unused_scripts(site):
+    """No 1.5 MB icon script, no thebe, and the search index only on the search page."""
+    name, html, _ = site
+    problems = []
+    for page in html_pages(html):
+        scripts = [a.get("src", "") for a in parse(page).all("script") if a.get("src")]
+        for src in scripts:
+            if "fontawesome.js" in src or "thebe" in src:
+                problems.append(f"{page.relative_to(html)}: loads {src}")
+            if "searchindex.js" in src and page.name != "search.html":
+                problems.append(f"{page.relative_to(html)}: loads the search index ({src})")
+    assert not problems, f"[{name}]\n" + "\n".join(problems)
+    assert "searchindex.js" in (html / "search.html").read_text(encoding="utf-8")
+
+
+def test_theme_stylesheet_draws_every_icon_the_pages_use(site):
+    """fontawesome.js is not loaded: each icon class must have a glyph in the theme's CSS."""
+    name, html, _ = site
+    css = (html / "_static" / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
+    defined = set(re.findall(r"\.fa-([a-z0-9-]+):before", css))
+    used = set()
+    for page in html_pages(html):
+        for _, attrs in parse(page).elements:
+            classes = attrs.get("class", "").split()
+            if {"fa", "fas", "fa-solid", "fab", "fa-brands"} & set(classes):
+                used.update(c[3:] for c in classes if c.startswith("fa-") and c not in
+                            ("fa-solid", "fa-lg", "fa-regular", "fa-brands"))
+    assert used, f"[{name}] no icons found: the check would be vacuous"
+    assert used <= defined, f"[{name}] icons without a glyph: {sorted(used - defined)}"
+    # The bundled icon font is subset to the glyphs in use: every one of them must be kept.
+    from fontTools.ttLib import TTFont
+
+    font = html / "_static" / sgdbook_site.FA_SOLID
+    cmap = TTFont(str(font)).getBestCmap()
+    missing = sorted(hex(c) for c in sgdbook_site.fa_codepoints(html) if c not in cmap)
+    assert not missing, f"[{name}] icon glyphs missing from {font.name}: {missing}"
+    assert font.stat().st_size < 30_000, f"[{name}] {font.name} is not subset"
+
+
+# --------------------------------------------------------------------------------------------
+# Math
+# --------------------------------------------------------------------------------------------
+RAW_TEX = re.compile(r"\$\$|\\\(|\\\[|\\begin\{|(?<![\w$])\$[^$\s][^$]{0,200}?\$(?!\w)")
+
+
+def test_math_rendered_at_build_time(site):
+    name, html, docs = site
+    problems = []
+    pages_with_math = 0
+    for page in html_pages(html):
+        parsed = parse(page)
+        raw = page.read_text(encoding="utf-8")
+        n_math = sum(1 for a in (parsed.all("span") + parsed.all("div"))
+                     if "math" in a.get("class", "").split())
+        n_katex = raw.count('<span class="katex">') + raw.count('<span class="katex-display">')
+        if n_math:
+            pages_with_math += 1
+            if n_katex < n_math:
+                problems.append(f"{page.relative_to(html)}: {n_math} .math elements, "
+                                f"{n_katex} rendered by KaTeX")
+            if "katex/katex.min.css" not in raw:
+                problems.append(f"{page.relative_to(html)}: math without the KaTeX stylesheet")
+        elif "katex.min.css" in raw:
+            problems.append(f"{page.relative_to(html)}: KaTeX stylesheet on a page without math")
+        if "katex-error" in raw:
+            problems.append(f"{page.relative_to(html)}: a formula KaTeX could not parse")
+        text = "".join(parsed.prose)
+        for match in RAW_TEX.finditer(text):
+            problems.append(f"{page.relative_to(html)}: raw TeX in the text: {match.group(0)!r}")
+    assert not problems, f"[{name}]\n" + "\n".join(problems)
+    if name == "sample":
+        assert pages_with_math, "the sample book has math: the check is vacuous"
+    assert (html / "_static" / "katex" / "katex.min.css").is_file()
+    fonts = list((html / "_static" / "katex" / "fonts").glob("*.woff2"))
+    css = (html / "_static" / "katex" / "katex.min.css").read_text(encoding="utf-8")
+    for font in re.findall(r"url\((fonts/[^)]+)\)", css):
+        assert (html / "_static" / "katex" / font).is_file(), f"KaTeX font {font} missing"
+    assert fonts and ".ttf" not in css and ".woff)" not in css
+
+
+def test_sample_math_kinds(sample_book):
+    """Inline, numbered display, aligned, amsmath and macro formulas all render, numbered once."""
+    raw = (sample_book / "sample.html").read_text(encoding="utf-8")
+    assert 'id="equation-eq-sample-quadratic"' in raw
+    assert '<span class="eqno">(1.1)' in raw and '<span class="eqno">(1.2)' in raw
+    assert 'href="#equation-eq-sample-quadratic"' in raw
+    annotations = re.findall(r'<annotation encoding="application/x-tex">(.*?)</annotation>', raw, re.S)
+    joined = "\n".join(annotations)
+    assert r"\R^d" in joined and r"\argmin" in joined and r"\begin{aligned}" in joined
+    assert "\\begin{align*}" in joined, "amsmath environments must reach KaTeX in starred form"
+    assert "\\label" not in joined
+    assert 'class="eqn-num"' not in raw, "KaTeX numbered an equation: Sphinx's eqno is the only number"
+
+
+def test_bad_tex_fails_the_build_naming_the_page(tmp_path):
+    book = _write_sample_book(tmp_path / "repo")
+    (book / "sample.md").write_text(NB_HEADER + "\n# 坏公式\n\n公式 $\\frac{1$。\n",
+                                    encoding="utf-8")
+    result = run_build(book, "--all", cwd=book.parent, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "KaTeX cannot render" in output and "sample" in output, output[-5000:]
+
+
+# --------------------------------------------------------------------------------------------
+# Apparatus
+# --------------------------------------------------------------------------------------------
+def test_no_duplicate_ids(site):
+    name, html, _ = site
+    problems = []
+    for page in html_pages(html):
+        ids = [a["id"] for _, a in parse(page).elements if a.get("id")]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            problems.append(f"{page.relative_to(html)}: duplicate ids {dupes}")
+    assert not problems, f"[{name}]\n" + "\n".join(problems)
+
+
+def test_sample_proofs_exercises_and_references(sample_book):
+    page = sample_book / "sample.html"
+    raw = page.read_text(encoding="utf-8")
+    text = page_text(page)
+    for label in ("定义 1.1", "定理 1.1", "算法 1.1", "练习 1.1", "图 1.1"):
+        assert label in text, f"sample.html: no {label!r}"
+    assert "Proof." not in text and "证明" in text
+    for target in ("def-sample-smooth", "thm-sample-gd", "alg-sample-sgd", "ex-sample-1",
+                   "fig-sample-loss"):
+        assert f'id="{target}"' in raw, f"sample.html: no anchor {target}"
+        assert f'href="#{target}"' in raw, f"sample.html: nothing links to {target}"
+    assert re.search(r'<div class="solution dropdown[^"]*"', raw), "solution is not a dropdown"
+    assert re.search(r'<a[^>]+href="#id\d+"[^>]*>RM51</a>|RM51', raw), "no citation link"
+    assert "Robbins" in text and "Monro" in text, "the cited work is not in the bibliography"
+    assert "收敛因子为 0.50" in text, "glue did not insert the computed number"
+    assert re.search(r'href="#term-[^"]+"', raw), "the {term} role did not link to the glossary"
+
+
+def test_api_reference_covers_every_public_module(built_book):
+    raw = (built_book / "appendix" / "api.html").read_text(encoding="utf-8")
+    modules = sgdbook_site.public_modules()
+    assert "sgdbook.gd" in modules and not any(m.split(".")[-1].startswith("_") for m in modules)
+    missing = [m for m in modules if f'id="module-{m}"' not in raw]
+    assert not missing, f"api.html has no section for {missing}"
+    assert sgdbook_site.API_MARKER not in raw
+
+
+def test_api_reference_links_to_external_docs(built_book):
+    raw = (built_book / "appendix" / "api.html").read_text(encoding="utf-8")
+    for prefix in ("https://docs.python.org/3/", "https://numpy.org/doc/stable/",
+                   "https://pytorch.org/docs/stable/"):
+        assert f'href="{prefix}' in raw, f"api.html has no link into {prefix}"
+
+
+def _inventory(name: str) -> dict[str, str]:
+    raw = (BOOK / "_ext" / "inventories" / f"{name}.inv").read_bytes()
+    body = zlib.decompress(raw.split(b"\n", 4)[4]).decode()
+    entries = {}
+    for line in body.splitlines():
+        obj, _role, _prio, uri, _disp = line.split(" ", 4)
+        entries[obj] = uri.replace("$", obj) if uri.endswith("$") else uri
+    return entries
+
+
+@pytest.mark.parametrize("inventory, name, url", [
+    ("torch", "torch.optim.SGD", "generated/torch.optim.SGD.html#torch.optim.SGD"),
+    ("torch", "torch.Tensor", "tensors.html#torch.Tensor"),
+    ("torch", "torch.optim.optimizer.Optimizer", "optim.html#torch.optim.Optimizer"),
+    ("torch", "torch.optim.lr_scheduler.StepLR",
+     "generated/torch.optim.lr_scheduler.StepLR.html#torch.optim.lr_scheduler.StepLR"),
+    ("torch", "torch.utils.data.DataLoader", "data.html#torch.utils.data.DataLoader"),
+    ("numpy", "numpy.ndarray", "reference/generated/numpy.ndarray.html#numpy.ndarray"),
+    ("numpy", "numpy.random.Generator", "reference/random/generator.html#numpy.random.Generator"),
+    ("numpy", "numpy.typing.ArrayLike", "reference/typing.html#numpy.typing.ArrayLike"),
+    ("python", "collections.abc.Callable", "library/collections.abc.html#collections.abc.Callable"),
+    ("python", "float", "library/functions.html#float"),
+    ("matplotlib", "matplotlib.axes.Axes",
+     "api/_as_gen/matplotlib.axes.Axes.html#matplotlib.axes.Axes"),
+])
+def test_shipped_inventories_point_at_the_real_docs(inventory, name, url):
+    assert _inventory(inventory).get(name) == url
+
+
+def test_intersphinx_uses_only_shipped_inventories():
+    import yaml
+
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    mapping = config["sphinx"]["config"]["intersphinx_mapping"]
+    assert {"python", "numpy", "torch", "matplotlib"} <= set(mapping)
+    for name, (url, inventory) in mapping.items():
+        assert url.startswith("https://"), name
+        assert inventory and not is_external(inventory), f"{name}: inventory must be local"
+        assert (BOOK / inventory).is_file(), f"{name}: {inventory} missing"
+    assert "nitpick_ignore_regex" not in config["sphinx"]["config"]
+
+
+def test_notebook_and_source_downloads(site):
+    name, html, docs = site
+    source_dir = html.parent.parent
+    notebooks = 0
+    problems = []
+    for doc, page in toc_pages(site):
+        raw = page.read_text(encoding="utf-8")
+        source = source_dir / f"{doc}.md"
+        md_link = f'href="{"../" * doc.count("/")}_sources/{doc}.md"'
+        if md_link not in raw:
+            problems.append(f"{doc}.html: no download link for the .md source")
+        served = html / "_sources" / f"{doc}.md"
+        if not served.is_file() or served.read_bytes() != source.read_bytes():
+            problems.append(f"_sources/{doc}.md differs from book/{doc}.md")
+        text = source.read_text(encoding="utf-8")
+        if "kernelspec" not in text[:1000]:
+            continue
+        notebooks += 1
+        ipynb = html / "_sources" / f"{doc}.ipynb"
+        if f'_sources/{doc}.ipynb"' not in raw or not ipynb.is_file():
+            problems.append(f"{doc}.html: no .ipynb download")
+            continue
+        notebook = nbformat.reads(ipynb.read_text(encoding="utf-8"), as_version=4)
+        nbformat.validate(notebook)
+        code = [c.source.strip() for c in notebook.cells if c.cell_type == "code"]
+        if len(code) != text.count("```{code-cell}"):
+            problems.append(f"_sources/{doc}.ipynb: {len(code)} code cells, the source has "
+                            f"{text.count('```{code-cell}')}")
+        problems += [f"_sources/{doc}.ipynb: a code cell not in the source: {c[:60]!r}"
+                     for c in code if c not in text]
+    assert not problems, f"[{name}]\n" + "\n".join(problems)
+    assert notebooks, f"[{name}] no notebook page: the check is vacuous"
+
+
+def test_sample_notebook_download_keeps_outputs(sample_book):
+    notebook = json.loads((sample_book / "_sources" / "sample.ipynb").read_text(encoding="utf-8"))
+    outputs = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    assert any("image/svg+xml" in o.get("data", {}) for o in outputs), "figure output missing"
+
+
+def test_every_page_names_device_torch_and_commit(site):
+    name, html, _ = site
+    commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    import importlib.metadata
+
+    torch_version = importlib.metadata.version("torch")
+    problems = []
+    for page in html_pages(html):
+        text = page_text(page)
+        note = re.search(r"本书由 (.+?) 构建，提交 ([0-9a-f]{7,40}(?:-dirty)?)。", text)
+        if not note:
+            problems.append(f"{page.relative_to(html)}: no build note")
+            continue
+        device, built_from = note.groups()
+        if f"torch {torch_version}" not in device or not ("cpu (" in device or "cuda (" in device):
+            problems.append(f"{page.relative_to(html)}: build note {device!r}")
+        if not built_from.startswith(commit[:7]):
+            problems.append(f"{page.relative_to(html)}: commit {built_from} is not HEAD {commit}")
+    assert not problems, f"[{name}]\n" + "\n".join(problems)
+
+
+def test_device_description_is_cached(tmp_path, monkeypatch):
+    cache = tmp_path / "device.json"
+    first = sgdbook_site.device_description(cache)
+    assert "torch" in first and cache.is_file()
+    monkeypatch.setattr("sgdbook.device.describe_device", lambda: pytest.fail("not cached"))
+    assert sgdbook_site.device_description(cache) == first
+
+
+# --------------------------------------------------------------------------------------------
+# Chinese search
+# --------------------------------------------------------------------------------------------
+def indexed_docs(index: dict, term: str) -> set[str]:
+    found: set[str] = set()
+    for table in ("terms", "titleterms"):
+        hits = index[table].get(term, [])
+        hits = hits if isinstance(hits, list) else [hits]
+        found.update(index["docnames"][i] for i in hits)
+    return found
+
+
+def test_search_index_holds_compound_terms(site):
+    name, html, docs = site
+    index = search_index(html)
+    problems = []
+    for term in search_terms():
+        expected = {d for d, page in toc_pages(site) if term in article_text(page)}
+        found = indexed_docs(index, term)
+        if not expected <= found:
+            problems.append(f"{term}: pages containing it but not indexed under it: "
+                            f"{sorted(expected - found)}")
+        if term in ISSUE_TERMS and not expected:
+            problems.append(f"{term}: no page of the {name} contains it")
+    assert not problems, f"[{name}]\n" + "\n".join(problems)
+
+
+def test_search_splitter_keeps_compound_terms():
+    from sphinx.search import languages
+
+    language = sgdbook_site.SearchChineseTerms({"dict": str(BOOK / "_ext" / "search_dict.txt")})
+    words = language.split("本章比较小批量随机梯度下降与动量法。")
+    for term in ("小批量随机梯度下降", "随机梯度下降", "梯度下降", "小批量", "动量法"):
+        assert term in words, f"{term} not an index term: {words}"
+    assert language.js_splitter_code == "", "the default JS splitter keeps CJK runs whole"
+    assert languages["zh"] is sgdbook_site.SearchChineseTerms or isinstance(languages["zh"], str)
+
+
+def test_search_bar_text_is_chinese(site):
+    name, html, _ = site
+    raw = (html / "index.html").read_text(encoding="utf-8")
+    assert "搜索本书" in raw, f"[{name}] the search bar text is not the configured Chinese one"
+
+
+def test_api_page_source_is_generated():
+    text = (BOOK / "appendix" / "api.md").read_text(encoding="utf-8")
+    assert sgdbook_site.API_MARKER in text
+    generated = sgdbook_site.api_sections(["sgdbook.gd", "sgdbook.extra"])
+    assert ".. automodule:: sgdbook.extra" in generated and "## `sgdbook.gd`" in generated
+
+
+def test_public_modules_skip_private_ones(tmp_path, monkeypatch):
+    package = tmp_path / "sgdbook"
+    (package / "sub").mkdir(parents=True)
+    for rel in ("__init__.py", "_validate.py", "gd.py", "sub/__init__.py", "sub/x.py",
+                "sub/_hidden.py"):
+        (package / rel).write_text("", encoding="utf-8")
+    monkeypatch.setattr(sgdbook_site, "PACKAGE_DIR", package)
+    assert sgdbook_site.public_modules() == ["sgdbook.gd", "sgdbook.sub", "sgdbook.sub.x"]
+
+
+def test_katex_prepare_strips_numbering_and_labels():
+    tex = "\\begin{align}\na &= b \\label{eq:x}\\\\\nc &= d\n\\end{align}"
+    prepared = sgdbook_site._prepare(tex)
+    assert "\\begin{align*}" in prepared and "\\end{align*}" in prepared
+    assert "\\label" not in prepared
+    html, error = sgdbook_site.RENDERER.render(prepared, True)
+    assert error is None and 'class="katex-display"' in html
+    html, error = sgdbook_site.RENDERER.render("\\frac{1", False)
+    assert html is None and "KaTeX parse error" in error
+    sgdbook_site.RENDERER.close()
+
+
+def test_config_loads_the_site_extension():
+    import yaml
+
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    assert "sgdbook_site" in config["sphinx"]["local_extensions"]
+    assert config["sphinx"]["config"]["html_math_renderer"] == "sgdbook_katex"
