@@ -1,10 +1,11 @@
 """Time one optimizer step of sgdbook.optim against torch.optim's default implementation.
 
 Model: about 10 million float32 parameters in 100 tensors (50 weight matrices 448x448 and their
-50 bias vectors), with fixed random gradients. For every optimizer setting the two
-implementations get identical copies of the parameters; after a warm-up (which also creates
-the optimizer state) their steps are timed alternately, ``--repeats`` times each, and the
-medians are compared. The device comes from :func:`sgdbook.device.get_device` (CUDA when
+50 bias vectors), with fixed random gradients. For every optimizer setting, torch and the two
+code paths of sgdbook get identical copies of the parameters; after a warm-up (which also
+creates the optimizer state) their steps are timed in rounds (one step of each per round, in
+rotating order; at least ``--repeats`` rounds and ``--min-seconds`` seconds), and medians
+are compared. The device comes from :func:`sgdbook.device.get_device` (CUDA when
 available, set ``SGDBOOK_DEVICE=cpu`` to force the CPU); on CUDA the timer synchronizes before
 reading the clock.
 
@@ -24,7 +25,7 @@ explains) and of its multi-tensor path (``foreach=True``, ``torch._foreach_*`` o
 ratio of sgdbook's default path (``foreach=None``: per-tensor on the CPU, multi-tensor on
 CUDA, like torch) to torch: the median over rounds of the paired ratio of two steps timed
 moments apart (target: at most 1.3). The three are timed in rotating order in every round.
-On the CPU, ``cpu ratio`` is the same paired ratio measured with the thread's CPU time
+On the CPU with one thread, ``cpu ratio`` is the same paired ratio measured with the thread's CPU time
 (:func:`time.thread_time`), which does not count time the process spent descheduled.
 """
 
@@ -81,8 +82,11 @@ def attach(params: list[torch.Tensor], grads: list[torch.Tensor]) -> list[torch.
 
 
 def time_steps(optimizers: list[torch.optim.Optimizer], device: torch.device, warmup: int,
-               repeats: int) -> dict[str, list[float]]:
+               repeats: int, min_seconds: float = 0.0) -> dict[str, list[float]]:
     """Time ``step()`` of each optimizer, in rounds; the order rotates from round to round.
+
+    At least ``repeats`` rounds are timed, and more until ``min_seconds`` have passed (cheap
+    steps get more rounds, which steadies their medians).
 
     Returns, per clock (``wall``: :func:`time.perf_counter` around a synchronized step;
     ``cpu``: :func:`time.thread_time`, the CPU time of this thread, which is the whole work
@@ -99,7 +103,10 @@ def time_steps(optimizers: list[torch.optim.Optimizer], device: torch.device, wa
     k = len(optimizers)
     wall: list[list[float]] = [[] for _ in optimizers]
     cpu: list[list[float]] = [[] for _ in optimizers]
-    for r in range(repeats):
+    start = time.perf_counter()
+    r = 0
+    while r < repeats or time.perf_counter() - start < min_seconds:
+        r += 1
         for j in range(k):
             i = (r + j) % k
             synchronize(device)
@@ -120,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=30, help="timed steps per implementation")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    parser.add_argument("--min-seconds", type=float, default=5.0,
+                        help="keep adding rounds until this much time has passed per optimizer")
     parser.add_argument("--only", nargs="*", help="optimizer names to run (default: all)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch intra-op threads (default: 1 on the CPU, for steady timings)")
@@ -132,10 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(1)
     params, grads = make_model(device)
     n = sum(p.numel() for p in params)
-    on_cpu = device.type == "cpu"
+    on_cpu = device.type == "cpu" and torch.get_num_threads() == 1  # CPU time is meaningful
     print(f"device: {describe_device(device)}; torch threads: {torch.get_num_threads()}")
     print(f"model: {n / 1e6:.2f}M float32 parameters in {len(params)} tensors; "
-          f"{args.repeats} timed rounds after {args.warmup} warm-up steps")
+          f"at least {args.repeats} timed rounds and {args.min_seconds:g} s per optimizer, "
+          f"after {args.warmup} warm-up steps")
     default_foreach = device.type in ("cuda", "xpu")
     print(f"sgdbook default path here: foreach={default_foreach}\n")
     header = (f"{'optimizer':<22} {'torch ms':>9} {'foreach=False':>14} {'foreach=True':>13} "
@@ -148,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         opts = [theirs(attach(params, grads)), ours(attach(params, grads), foreach=False),
                 ours(attach(params, grads), foreach=True)]
-        t = time_steps(opts, device, args.warmup, args.repeats)
+        t = time_steps(opts, device, args.warmup, args.repeats, args.min_seconds)
         del opts
         pick = 2 if default_foreach else 1
         ratio = t["wall_ratio"][pick]

@@ -354,8 +354,10 @@ class LinearWarmup(Schedule):
     Args:
         optimizer: the optimizer whose rates are set.
         warmup_steps: :math:`W`, integer ``>= 1``.
-        after: an sgdbook :class:`Schedule` on the same optimizer (not
-            :class:`ReduceOnPlateau`), or ``None``.
+        after: an sgdbook :class:`Schedule` on the same optimizer, or ``None``. With a
+            :class:`ReduceOnPlateau` (which torch's ``SequentialLR`` refuses), pass the
+            metric to every ``step(metric)``: it is ignored during the warm-up, and the
+            plateau logic starts at :math:`t = W` from the base rate.
         start_factor: :math:`s \in [0, 1]` (default ``1/3``, torch's ``LinearLR`` default).
 
     Raises:
@@ -371,9 +373,9 @@ class LinearWarmup(Schedule):
         self.start_factor = _validate.unit_interval("start_factor", start_factor,
                                                     closed_right=True)
         if after is not None:
-            if not isinstance(after, Schedule) or isinstance(after, (ReduceOnPlateau, LinearWarmup)):
+            if not isinstance(after, Schedule) or isinstance(after, LinearWarmup):
                 raise TypeError(
-                    f"after must be an sgdbook Schedule other than ReduceOnPlateau/LinearWarmup, got {after!r}"
+                    f"after must be an sgdbook Schedule other than LinearWarmup, got {after!r}"
                 )
             if after.optimizer is not optimizer:
                 raise ValueError("after must be a schedule of the same optimizer")
@@ -398,14 +400,26 @@ class LinearWarmup(Schedule):
             return base_lr
         return self.after._closed_form(base_lr, epoch - W)
 
-    def step(self) -> None:
-        """Advance one epoch: warm up, or let ``after`` take over from epoch ``warmup_steps``."""
+    def step(self, metrics: float | None = None) -> None:  # type: ignore[override]
+        """Advance one epoch: warm up, or let ``after`` take over from epoch ``warmup_steps``.
+
+        Args:
+            metrics: the monitored value, needed (after the warm-up) only when ``after`` is
+                a :class:`ReduceOnPlateau`; ignored otherwise.
+
+        Raises:
+            TypeError: ``after`` is a :class:`ReduceOnPlateau` and no metric was given.
+        """
         if self.after is None or self.last_epoch + 1 < self.warmup_steps:
             super().step()
             return
         self.last_epoch += 1
         if self.last_epoch == self.warmup_steps:
             self.after._restart()
+        elif isinstance(self.after, ReduceOnPlateau):
+            if metrics is None:
+                raise TypeError("LinearWarmup followed by ReduceOnPlateau needs step(metric)")
+            self.after.step(metrics)
         else:
             self.after.step()
         self._last_lr = self.after.get_last_lr()
@@ -518,8 +532,16 @@ class ReduceOnPlateau(Schedule):
             self.num_bad_epochs = 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def _restart(self) -> None:  # pragma: no cover - LinearWarmup refuses ReduceOnPlateau
-        raise TypeError("ReduceOnPlateau cannot follow a warm-up")
+    def _restart(self) -> None:
+        """Start afresh from the base rates (used when it follows a :class:`LinearWarmup`)."""
+        self.last_epoch = 0
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self._apply(self.base_lrs)
+
+    def _closed_form(self, base_lr, epoch):
+        raise TypeError("ReduceOnPlateau has no closed form; use lr_curve(..., metrics=...)")
 
     def lr_at(self, epoch: int, group: int = 0) -> float:
         """Not available: the rate depends on the metrics; use :func:`lr_curve` with ``metrics``.
@@ -527,7 +549,7 @@ class ReduceOnPlateau(Schedule):
         Raises:
             TypeError: always.
         """
-        raise TypeError("ReduceOnPlateau has no closed form; use lr_curve(..., metrics=...)")
+        return self._closed_form(self.base_lrs[group], epoch)
 
 
 def lr_curve(make_schedule: Callable[[torch.optim.Optimizer], Any], epochs: int, lr: float = 1.0,

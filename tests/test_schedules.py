@@ -192,6 +192,44 @@ def test_restarts_property(T_0, T_mult, eta_min, steps):
             lambda o: L.CosineAnnealingWarmRestarts(o, T_0, T_mult, eta_min), steps=steps)
 
 
+@pytest.mark.parametrize("kind", ["torch", "sgdbook"])
+def test_warmup_then_reduce_on_plateau(kind):
+    """Warm-up, then ReduceOnPlateau from the base rate (torch's SequentialLR refuses this)."""
+    W, s, N = 5, 0.2, 60
+    rng = np.random.default_rng(3)
+    metrics = [float(m) for m in 1 / (1 + np.arange(N)) ** 2 + 0.01 * rng.random(N)]
+    kw = dict(factor=0.5, patience=2)
+    oa = make_optimizer(kind)
+    sa = S.LinearWarmup(oa, W, after=S.ReduceOnPlateau(oa, **kw), start_factor=s)
+    ob = make_optimizer()
+    lin = L.LinearLR(ob, s, 1.0, W)
+    got, want = [sa.get_last_lr()], [[g["lr"] for g in ob.param_groups]]
+    for t in range(N):
+        oa.step()
+        ob.step()
+        sa.step(metrics[t])
+        if t < W - 1:
+            lin.step()
+        elif t == W - 1:  # hand-over at epoch W: back to the base rate, fresh plateau logic
+            for g in ob.param_groups:
+                g["lr"] = g["initial_lr"]
+            plateau = L.ReduceLROnPlateau(ob, **kw)
+        else:
+            plateau.step(metrics[t])
+        got.append(sa.get_last_lr())
+        want.append([g["lr"] for g in ob.param_groups])
+    torch.testing.assert_close(got, want)
+    assert got[-1][0] < 0.5 * got[W][0]  # it did reduce
+    assert sa.lr_at(2) == pytest.approx(0.5 * (s + (1 - s) * 2 / W))
+    with pytest.raises(TypeError, match="no closed form"):
+        sa.lr_at(W + 1)
+    with pytest.raises(TypeError, match="metric"):
+        sa.step()
+    np.testing.assert_allclose(
+        S.lr_curve(lambda o: S.LinearWarmup(o, W, S.ReduceOnPlateau(o, **kw), s), N + 1, 0.5,
+                   metrics=metrics), [g[0] for g in got], rtol=1e-15)
+
+
 ALL = [c[1] for c in CASES + WARMUP_CASES] + [lambda o: S.ReduceOnPlateau(o, patience=1)]
 
 
@@ -280,7 +318,7 @@ def test_bad_types():
         S.StepDecay(make_optimizer(), 2.5)
     o = make_optimizer()
     with pytest.raises(TypeError, match="after"):
-        S.LinearWarmup(o, 3, after=S.ReduceOnPlateau(o))
+        S.LinearWarmup(o, 3, after=S.LinearWarmup(o, 2))
     with pytest.raises(TypeError, match="after"):
         S.LinearWarmup(o, 3, after=L.StepLR(o, 3))
     with pytest.raises(ValueError, match="same optimizer"):

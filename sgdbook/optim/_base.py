@@ -152,7 +152,16 @@ def _group_by_device_and_dtype(params: list[torch.Tensor]) -> list[list[int]]:
 
 
 class BookOptimizer(torch.optim.Optimizer):
-    """Base class of sgdbook's optimizers (see the module docstring).
+    """Base class of sgdbook's optimizers: validation, the step loop, divergence checks.
+
+    A subclass supplies ``_validate_group(group)`` (checks one parameter group's
+    hyper-parameters), ``_update(group, param, grad, state)`` (the textbook update of one
+    tensor, calling e.g. :func:`~sgdbook.optim.adam_update`) and
+    ``_foreach_update(group, params, grads, states)`` (the same arithmetic on lists of tensors
+    with ``torch._foreach_*`` ops). :meth:`step` skips parameters without a gradient, negates
+    the gradients of a ``maximize`` group, picks the path (see ``foreach``), and with
+    ``check_finite`` raises :class:`~sgdbook.optim.DivergenceError` after a step that left a
+    parameter ``inf`` or ``nan``.
 
     Args:
         params: an iterable of tensors, or of dicts defining parameter groups (as in torch).
@@ -164,8 +173,6 @@ class BookOptimizer(torch.optim.Optimizer):
         ValueError: ``params`` is empty, or a hyper-parameter is out of range (also for groups
             added later with ``add_param_group``).
 
-    A group whose ``maximize`` is ``True`` (torch's option) gets the update of the negated
-    gradient, i.e. gradient ascent.
     """
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any], *, check_finite: bool = False):
