@@ -240,6 +240,19 @@ def test_device_change_executes_everything(book):
     assert executed == ["cha", "chb", "chc"]
 
 
+def test_static_file_edit_reaches_the_html_without_a_page_change(book):
+    # Sphinx copies _static only when a page is written; the extension copies an edited file
+    book.write("book/_static/extra.css", "p { color: #111; }\n")
+    book.build()
+    built = book.book / "_build" / "html" / "_static" / "extra.css"
+    assert built.read_text(encoding="utf-8") == "p { color: #111; }\n"
+    book.write("book/_static/extra.css", "p { color: #222; }\n")
+    executed, output = book.build()
+    assert executed == [] and "no targets are out of date" in output, output
+    assert built.read_text(encoding="utf-8") == "p { color: #222; }\n", output
+    (book.book / "_static" / "extra.css").unlink()
+
+
 def test_a_warning_fails_every_build_until_fixed(book):
     # a cell writing to stderr is a warning (stderr_output: warn), and a warning fails the build;
     # rerunning without a change must fail again, not skip the unchanged page and pass

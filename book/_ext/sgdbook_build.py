@@ -21,7 +21,10 @@ explained for contributors in ``docs/build.md``):
    core; ``SGDBOOK_BUILD_JOBS`` overrides; one at a time when a GPU is used), with myst-nb's own
    reader, timeout, working directory and kernel, and stored in the cache. myst-nb then finds
    every page in the cache. A notebook that fails stops the build with its traceback.
-4. **Paths.** Resolves the jieba user dictionary for the Chinese search index relative to the
+4. **Static files follow their edits.** Sphinx copies ``_static`` only when some page is
+   rebuilt; an edit to ``book/_static/sgdbook.css`` alone left the old copy in the HTML. After
+   every HTML build, each changed plain file of ``html_static_path`` is copied again.
+5. **Paths.** Resolves the jieba user dictionary for the Chinese search index relative to the
    book, not to the directory the command was started from.
 """
 
@@ -525,6 +528,25 @@ def _fail_on_warnings(app: Sphinx, exception: Exception | None) -> None:
         )
 
 
+def _refresh_static(app: Sphinx, exception: Exception | None) -> None:
+    """Copy the plain files of html_static_path whose built copy is missing or differs."""
+    if exception is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir, "_static")
+    for entry in app.config.html_static_path:
+        source = Path(app.confdir, entry)
+        if not source.is_dir():
+            continue
+        for path in source.rglob("*"):
+            if not path.is_file() or path.name.endswith("_t"):  # templates: Sphinx renders them
+                continue
+            copy = target / path.relative_to(source)
+            if not copy.is_file() or copy.read_bytes() != path.read_bytes():
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, copy)
+                logger.info("[sgdbook] static file updated: %s", copy.relative_to(app.outdir))
+
+
 def _forget_fingerprints(app: Sphinx, exception: Exception | None) -> None:
     app._sgdbook_fps = app._sgdbook_pages = None  # type: ignore[attr-defined]
 
@@ -536,6 +558,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("build-finished", _forget_fingerprints)
+    app.connect("build-finished", _refresh_static)
     app.connect("build-finished", _fail_on_warnings, priority=900)
     return {"version": "2.0", "env_version": 2, "parallel_read_safe": True,
             "parallel_write_safe": True}
