@@ -15,10 +15,23 @@ import numpy as np
 from . import _validate
 from .objectives import Objective
 
-__all__ = ["Trajectory", "gradient_descent", "DIVERGENCE_THRESHOLD"]
+__all__ = ["Trajectory", "gradient_descent", "DIVERGENCE_THRESHOLD", "divergence_message"]
 
 #: An iterate or loss whose magnitude exceeds this is treated as divergence.
 DIVERGENCE_THRESHOLD = 1e12
+
+
+def divergence_message(step: int, x) -> str:
+    """The Chinese one-line report of a run stopped at ``step`` with last iterate ``x``.
+
+    It names what crossed :data:`DIVERGENCE_THRESHOLD`: the iterate itself, or (when the
+    iterate is still below it) the function value; or says that the iterate is not finite.
+    """
+    x = np.asarray(x)
+    if not np.all(np.isfinite(x)):
+        return f"发散：第 {step} 步后迭代值出现 inf 或 nan，已停止"
+    what = "函数值" if np.all(np.abs(x) <= DIVERGENCE_THRESHOLD) else "迭代值"
+    return f"发散：第 {step} 步后{what}的量级超过 {DIVERGENCE_THRESHOLD:.0e}，已停止"
 
 
 @dataclass(frozen=True)
@@ -46,9 +59,9 @@ class Trajectory:
         return self.xs[-1]
 
     def status(self) -> str:
-        """A one-line Chinese summary, e.g. ``发散：第 7 步 |x| 超过 1e+12``."""
+        """A one-line Chinese summary, e.g. ``发散：第 64 步后函数值的量级超过 1e+12，已停止``."""
         if self.diverged:
-            return f"发散：第 {self.steps} 步后迭代值的量级超过 {DIVERGENCE_THRESHOLD:.0e}，已停止"
+            return divergence_message(self.steps, self.x)
         if self.converged:
             return f"收敛：{self.steps} 步达到停止条件"
         return f"运行 {self.steps} 步，最终损失 {self.losses[-1]:.6g}"

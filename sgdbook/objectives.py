@@ -68,8 +68,8 @@ class Quadratic:
 
     @property
     def L(self) -> float:
-        """The smoothness constant ``L``, the largest eigenvalue of ``A``."""
-        return float(self.eigenvalues[-1])
+        """The smoothness constant ``L = max_i |lambda_i(A)|`` (the largest eigenvalue when ``A`` is PSD)."""
+        return float(np.abs(self.eigenvalues).max())
 
     @property
     def mu(self) -> float:

@@ -38,6 +38,7 @@ __all__ = [
     "backtracking_gd",
     "armijo_lower_bound",
     "RegressionData",
+    "epoch_end_msd",
     "per_example_regression",
     "PerExampleRun",
     "per_example_sgd",
@@ -482,6 +483,43 @@ def per_example_sgd(data: RegressionData, lr: float, epochs: int, order: str = "
             break
     dists = np.linalg.norm(W[:k + 1] - wstar, axis=1)
     return PerExampleRun(dists, diverged_at, lr, order)
+
+
+def epoch_end_msd(data: RegressionData, lr: float, epochs: int, order: str, seeds,
+                  burn_in: int = 0) -> np.ndarray:
+    r"""Per seed, the mean of :math:`\|w-w^\star\|^2` at the ends of epochs ``burn_in..epochs``.
+
+    One :func:`per_example_sgd` run per seed; the squared distance is read after every full
+    pass (update ``e * n`` for ``e = burn_in, ..., epochs``) and averaged, which estimates the
+    stationary noise level of that sampling order. A run that diverges gives ``inf``.
+
+    Args:
+        data: the regression problem.
+        lr: step size (> 0).
+        epochs: number of passes (>= 1).
+        order: ``"replacement"``, ``"shuffle"`` or ``"sorted"``.
+        seeds: the seeds (a non-empty iterable of non-negative integers).
+        burn_in: first epoch end that is averaged (``0 <= burn_in <= epochs``).
+
+    Returns:
+        An array with one value per seed.
+
+    Raises:
+        ValueError: bad arguments.
+    """
+    epochs = _validate.integer("epochs", epochs, minimum=1)
+    burn_in = _validate.integer("burn_in", burn_in, minimum=0)
+    if burn_in > epochs:
+        raise ValueError(f"burn_in must be at most epochs={epochs}, got {burn_in}")
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    out = np.empty(len(seeds))
+    ends = np.arange(burn_in, epochs + 1) * data.n
+    for j, seed in enumerate(seeds):
+        run = per_example_sgd(data, lr, epochs, order, seed=seed)
+        out[j] = np.inf if run.diverged_at is not None else np.mean(run.distances[ends] ** 2)
+    return out
 
 
 def mean_square_factor(data: RegressionData, lr: float) -> float:

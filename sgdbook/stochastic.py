@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import _validate
-from .gd import DIVERGENCE_THRESHOLD
+from .gd import DIVERGENCE_THRESHOLD, divergence_message
 
 __all__ = [
     "FiniteSum",
@@ -179,7 +179,7 @@ class SGDRun:
         """A one-line Chinese summary."""
         k = len(self.xs) - 1
         if self.diverged:
-            return f"发散：第 {k} 步后迭代值的量级超过 {DIVERGENCE_THRESHOLD:.0e}，已停止"
+            return divergence_message(k, self.x)
         return f"运行 {k} 步，最终损失 {self.losses[-1]:.6g}"
 
 

@@ -57,6 +57,9 @@ class TestQuadratic:
     def test_constants(self):
         q = objectives.ill_conditioned_2d()
         assert (q.mu, q.L, q.condition_number) == pytest.approx((0.2, 4.0, 20.0))
+        # indefinite A: L bounds |eigenvalues| of the Hessian, so it is 5 here, not 1
+        saddle = objectives.Quadratic(np.diag([-5.0, 1.0]))
+        assert saddle.L == 5.0 and saddle.condition_number == float("inf")
 
     def test_rejects_non_symmetric(self):
         with pytest.raises(ValueError, match="symmetric"):
@@ -82,6 +85,15 @@ class TestGradientDescent:
         assert t.steps < 200
         assert np.all(np.isfinite(t.xs))
         assert "发散" in t.status()
+
+    def test_divergence_message_names_what_crossed_the_threshold(self):
+        # f = x^2 from 10 with eta = 1.1: x_k = 10 (-1.2)^k, so f = x^2 crosses 1e12 at step 64
+        # while |x| is only about 1e6
+        t = gd.gradient_descent(objectives.square(), 10.0, 1.1, 10_000)
+        assert t.steps == 64 and abs(t.x[0]) < 1e7
+        assert "第 64 步后函数值" in t.status()
+        assert "迭代值" in gd.divergence_message(3, np.array([1e13]))
+        assert "nan" in gd.divergence_message(3, np.array([np.nan]))
 
     def test_grad_tol_stops(self):
         t = gd.gradient_descent(objectives.ill_conditioned_2d(), [5.0, 2.0], 0.25, 10_000, grad_tol=1e-8)

@@ -9,6 +9,7 @@ tests/test_browser.py.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import subprocess
@@ -333,11 +334,14 @@ def test_every_page_names_device_torch_and_commit(site):
     problems = []
     for page in html_pages(html):
         text = page_text(page)
-        note = re.search(r"本书由 (.+?) 构建，提交 ([0-9a-f]{7,40}(?:-dirty)?)。", text)
+        note = re.search(r"本书由 (.+?) 构建，提交 ([0-9a-f]{7,40}(?:-dirty)?)，"
+                         r"构建日期 (\d{4}-\d{2}-\d{2})。", text)
         if not note:
             problems.append(f"{page.relative_to(html)}: no build note")
             continue
-        device, built_from = note.groups()
+        device, built_from, built_on = note.groups()
+        if abs((datetime.date.fromisoformat(built_on) - datetime.date.today()).days) > 1:
+            problems.append(f"{page.relative_to(html)}: build date {built_on} is not today")
         if f"torch {torch_version}" not in device or not ("cpu (" in device or "cuda (" in device):
             problems.append(f"{page.relative_to(html)}: build note {device!r}")
         if not built_from.startswith(commit[:7]):

@@ -157,6 +157,23 @@ class TestPerExample:
             stepsize.per_example_regression(noise=-1.0)
 
 
+class TestEpochEndMSD:
+    def test_matches_the_runs_it_summarises(self):
+        data = stepsize.per_example_regression(n=20)
+        got = stepsize.epoch_end_msd(data, 0.01, 6, "shuffle", seeds=[3, 4], burn_in=2)
+        for value, seed in zip(got, [3, 4]):
+            d = stepsize.per_example_sgd(data, 0.01, 6, "shuffle", seed=seed).distances
+            assert value == pytest.approx(np.mean(d[[40, 60, 80, 100, 120]] ** 2), rel=1e-12)
+
+    def test_divergence_is_inf_and_arguments_are_checked(self):
+        data = stepsize.per_example_regression(n=20)
+        assert np.all(np.isinf(stepsize.epoch_end_msd(data, 0.5, 3, "replacement", [0])))
+        with pytest.raises(ValueError, match="seeds"):
+            stepsize.epoch_end_msd(data, 0.01, 3, "shuffle", [])
+        with pytest.raises(ValueError, match="burn_in"):
+            stepsize.epoch_end_msd(data, 0.01, 3, "shuffle", [0], burn_in=4)
+
+
 class TestMeanSquare:
     def test_operator_matches_direct_average(self):
         data = stepsize.per_example_regression(n=30, d=2, seed=3)

@@ -27,6 +27,7 @@ blocked), and pages stay lean:
 from __future__ import annotations
 
 import atexit
+import datetime
 import hashlib
 import html
 import importlib.metadata
@@ -289,7 +290,7 @@ def _add_notebook_download(app: Sphinx, pagename: str, templatename: str, contex
 
 
 # --------------------------------------------------------------------------------------------
-# 4. Build note (device, torch, commit)
+# 4. Build note (device, torch, commit, date)
 # --------------------------------------------------------------------------------------------
 def git_commit() -> str:
     """Short commit of the working tree, with ``-dirty`` when tracked files have changes."""
@@ -302,6 +303,14 @@ def git_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return os.environ.get("GITHUB_SHA", "unknown")[:12] or "unknown"
     return commit + ("-dirty" if dirty else "")
+
+
+def build_date() -> str:
+    """The build's date (UTC, ISO format); ``SOURCE_DATE_EPOCH`` fixes it for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = (datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc) if epoch
+            else datetime.datetime.now(datetime.timezone.utc))
+    return when.date().isoformat()
 
 
 def _device_key() -> str:
@@ -348,7 +357,8 @@ def _set_build_note(app: Sphinx, config) -> None:
         return
     cache_file = Path(app.outdir).parent / ".sgdbook_device.json"
     note = (f'<p class="sgdbook-build-note">本书由 <code>{html.escape(device_description(cache_file))}'
-            f'</code> 构建，提交 <code>{html.escape(git_commit())}</code>。</p>')
+            f'</code> 构建，提交 <code>{html.escape(git_commit())}</code>，'
+            f'构建日期 {build_date()}。</p>')
     options = dict(config.html_theme_options or {})
     footer = options.get("extra_footer") or ""
     options["extra_footer"] = f"{footer}\n{note}" if footer else note
