@@ -21,17 +21,21 @@ __all__ = ["Trajectory", "gradient_descent", "DIVERGENCE_THRESHOLD", "divergence
 DIVERGENCE_THRESHOLD = 1e12
 
 
-def divergence_message(step: int, x) -> str:
+def divergence_message(step: int, x, loss: float | None = None) -> str:
     """The Chinese one-line report of a run stopped at ``step`` with last iterate ``x``.
 
-    It names what crossed :data:`DIVERGENCE_THRESHOLD`: the iterate itself, or (when the
-    iterate is still below it) the function value; or says that the iterate is not finite.
+    It names what went wrong: an iterate or a loss (when given) that is not finite, or what
+    crossed :data:`DIVERGENCE_THRESHOLD`: the iterate itself, or (when the iterate is still
+    below it) the function value.
     """
     x = np.asarray(x)
     if not np.all(np.isfinite(x)):
         return f"发散：第 {step} 步后迭代值出现 inf 或 nan，已停止"
-    what = "函数值" if np.all(np.abs(x) <= DIVERGENCE_THRESHOLD) else "迭代值"
-    return f"发散：第 {step} 步后{what}的量级超过 {DIVERGENCE_THRESHOLD:.0e}，已停止"
+    if not np.all(np.abs(x) <= DIVERGENCE_THRESHOLD):
+        return f"发散：第 {step} 步后迭代值的量级超过 {DIVERGENCE_THRESHOLD:.0e}，已停止"
+    if loss is not None and not np.isfinite(loss):
+        return f"发散：第 {step} 步后函数值出现 inf 或 nan，已停止"
+    return f"发散：第 {step} 步后函数值的量级超过 {DIVERGENCE_THRESHOLD:.0e}，已停止"
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class Trajectory:
     def status(self) -> str:
         """A one-line Chinese summary, e.g. ``发散：第 64 步后函数值的量级超过 1e+12，已停止``."""
         if self.diverged:
-            return divergence_message(self.steps, self.x)
+            return divergence_message(self.steps, self.x, float(self.losses[-1]))
         if self.converged:
             return f"收敛：{self.steps} 步达到停止条件"
         return f"运行 {self.steps} 步，最终损失 {self.losses[-1]:.6g}"

@@ -335,14 +335,21 @@ class LinearWarmup(Schedule):
     r"""Linear warm-up over ``warmup_steps`` epochs, then hand over to another schedule.
 
     For :math:`t < W` (``W = warmup_steps``):
-    :math:`\eta_t = \eta_0\,(s + (1 - s)\, t / W)` with :math:`s` = ``start_factor``; at
-    :math:`t = W` the schedule ``after`` starts from its own epoch 0 (so its epoch
-    :math:`j` is our epoch :math:`W + j`); without ``after`` the rate stays at :math:`\eta_0`.
+    :math:`\eta_t = \eta_0\,(s + (1 - s)\, t / W)` with :math:`s` = ``start_factor``, where
+    :math:`\eta_0` is each group's **current** rate when the warm-up is created (as in torch's
+    ``LinearLR``, which starts from ``group["lr"] * start_factor``; this is also
+    ``base_lrs``); at :math:`t = W` the schedule ``after`` starts from its own epoch 0 with
+    :math:`\eta_0` as its base rate (so its epoch :math:`j` is our epoch :math:`W + j`);
+    without ``after`` the rate stays at :math:`\eta_0`.
 
     Torch counterpart: ``LinearLR(opt, start_factor=s, end_factor=1.0, total_iters=W)``, and
     with ``after``, ``SequentialLR(opt, [that LinearLR, torch_after], milestones=[W])``.
     Like torch's ``LinearLR``, the warm-up uses the recursive update when ``s > 0``; ``s = 0``
-    (start from a zero rate, which torch does not allow) uses the closed form.
+    (start from a zero rate, which torch does not allow) uses the closed form. One
+    difference: torch's ``SequentialLR`` first resets every group to its ``initial_lr``, so in
+    a second phase (after an earlier schedule lowered the rate) it warms up to the *original*
+    rate; ``LinearWarmup`` warms up to the current one, as ``LinearLR`` alone does. Both agree
+    when nothing changed the rate before.
 
     Create ``after`` first, on the same optimizer::
 
@@ -354,10 +361,11 @@ class LinearWarmup(Schedule):
     Args:
         optimizer: the optimizer whose rates are set.
         warmup_steps: :math:`W`, integer ``>= 1``.
-        after: an sgdbook :class:`Schedule` on the same optimizer, or ``None``. With a
-            :class:`ReduceOnPlateau` (which torch's ``SequentialLR`` refuses), pass the
-            metric to every ``step(metric)``: it is ignored during the warm-up, and the
-            plateau logic starts at :math:`t = W` from the base rate.
+        after: an sgdbook :class:`Schedule` on the same optimizer, or ``None``; its base
+            rates become :math:`\eta_0`. With a :class:`ReduceOnPlateau` (which torch's
+            ``SequentialLR`` refuses), pass the metric to every ``step(metric)``: it is
+            ignored during the warm-up, and the plateau logic starts at :math:`t = W` from
+            :math:`\eta_0`.
         start_factor: :math:`s \in [0, 1]` (default ``1/3``, torch's ``LinearLR`` default).
 
     Raises:
@@ -380,12 +388,17 @@ class LinearWarmup(Schedule):
             if after.optimizer is not optimizer:
                 raise ValueError("after must be a schedule of the same optimizer")
         self.after = after
-        super().__init__(optimizer)
+        # torch's LinearLR warms up to the rate the groups have now, not to initial_lr
+        peak_lrs = [float(group["lr"]) for group in optimizer.param_groups]
+        super().__init__(optimizer)  # epoch 0: group["lr"] * start_factor, as LinearLR
+        self.base_lrs = peak_lrs
+        if after is not None:
+            after.base_lrs = list(peak_lrs)  # it takes over from the warmed-up rate
 
     def _next_lr(self, lr, base_lr, epoch):
         s, W = self.start_factor, self.warmup_steps
         if epoch == 0:
-            return base_lr * s
+            return lr * s
         if epoch > W:
             return lr
         if s == 0:
@@ -463,8 +476,14 @@ class ReduceOnPlateau(Schedule):
         threshold: improvement threshold (``>= 0``, default ``1e-4``).
         threshold_mode: ``"rel"`` or ``"abs"``.
         cooldown: epochs to wait after a reduction (integer ``>= 0``).
-        min_lr: lower bound on the rate (``>= 0``), or one per parameter group.
+        min_lr: lower bound on the rate (``>= 0``), or one per parameter group. As in torch,
+            a single number also applies to parameter groups added to the optimizer later
+            (``min_lrs`` is extended at the next reduction); with a list, a later group
+            makes that reduction raise ``RuntimeError`` (set ``min_lrs`` to match).
         eps: minimal change of the rate (``>= 0``, default ``1e-8``).
+
+    A tensor learning rate (``torch.optim.SGD(params, lr=torch.tensor(0.1))``) is filled in
+    place, as torch does, rather than replaced by a float.
 
     Raises:
         ValueError: an argument out of range (named in the message).
@@ -491,15 +510,30 @@ class ReduceOnPlateau(Schedule):
             if len(min_lr) != n:
                 raise ValueError(f"min_lr must have one entry per parameter group ({n}), got {len(min_lr)}")
             self.min_lrs = [_validate.nonnegative(f"min_lr[{i}]", m) for i, m in enumerate(min_lr)]
+            self.default_min_lr: float | None = None
         else:
-            self.min_lrs = [_validate.nonnegative("min_lr", min_lr)] * n
+            self.default_min_lr = _validate.nonnegative("min_lr", min_lr)
+            self.min_lrs = [self.default_min_lr] * n
         self.optimizer = optimizer
-        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+        self.base_lrs = [float(group["lr"]) for group in optimizer.param_groups]
         self.last_epoch = 0
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._record_lrs()
+
+    @staticmethod
+    def _set_lr(group: dict[str, Any], lr: float) -> None:
+        """``group["lr"] = lr``, filling a tensor rate in place as torch does."""
+        if isinstance(group["lr"], torch.Tensor):
+            group["lr"].fill_(float(lr))
+        else:
+            group["lr"] = lr
+
+    def _record_lrs(self) -> None:
+        """Remember the current rates for :meth:`get_last_lr` (tensors copied, as torch)."""
+        self._last_lr = [g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
+                         for g in self.optimizer.param_groups]
 
     def _is_better(self, a: float, best: float) -> bool:
         if self.mode == "min":
@@ -523,14 +557,25 @@ class ReduceOnPlateau(Schedule):
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
-            for i, group in enumerate(self.optimizer.param_groups):
-                old_lr = float(group["lr"])
-                new_lr = max(old_lr * self.factor, self.min_lrs[i])
-                if old_lr - new_lr > self.eps:
-                    group["lr"] = new_lr
+            self._reduce_lrs()
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._record_lrs()
+
+    def _reduce_lrs(self) -> None:
+        groups = self.optimizer.param_groups
+        if len(self.min_lrs) != len(groups):  # a group was added after creation
+            if self.default_min_lr is None:
+                raise RuntimeError(
+                    f"the optimizer has {len(groups)} parameter groups but min_lr had "
+                    f"{len(self.min_lrs)} entries; set min_lrs to one value per group"
+                )
+            self.min_lrs = [self.default_min_lr] * len(groups)  # torch's rule
+        for i, group in enumerate(groups):
+            old_lr = float(group["lr"])
+            new_lr = max(old_lr * self.factor, self.min_lrs[i])
+            if old_lr - new_lr > self.eps:
+                self._set_lr(group, new_lr)
 
     def _restart(self) -> None:
         """Start afresh from the base rates (used when it follows a :class:`LinearWarmup`)."""
@@ -538,7 +583,9 @@ class ReduceOnPlateau(Schedule):
         self.best = math.inf if self.mode == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
-        self._apply(self.base_lrs)
+        for group, lr in zip(self.optimizer.param_groups, self.base_lrs):
+            self._set_lr(group, lr)
+        self._record_lrs()
 
     def _closed_form(self, base_lr, epoch):
         raise TypeError("ReduceOnPlateau has no closed form; use lr_curve(..., metrics=...)")

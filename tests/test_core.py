@@ -93,7 +93,11 @@ class TestGradientDescent:
         assert t.steps == 64 and abs(t.x[0]) < 1e7
         assert "第 64 步后函数值" in t.status()
         assert "迭代值" in gd.divergence_message(3, np.array([1e13]))
-        assert "nan" in gd.divergence_message(3, np.array([np.nan]))
+        assert "迭代值出现 inf 或 nan" in gd.divergence_message(3, np.array([np.nan]))
+        assert "函数值出现 inf 或 nan" in gd.divergence_message(3, np.array([1.0]), float("nan"))
+        assert "函数值的量级" in gd.divergence_message(3, np.array([1.0]), 1e13)
+        # a gradient-oracle run has no losses (nan): the iterate is what is reported
+        assert "迭代值的量级" in gd.divergence_message(3, np.array([1e13]), float("nan"))
 
     def test_grad_tol_stops(self):
         t = gd.gradient_descent(objectives.ill_conditioned_2d(), [5.0, 2.0], 0.25, 10_000, grad_tol=1e-8)

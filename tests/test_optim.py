@@ -438,6 +438,9 @@ BAD = [
     (lambda: so.Adagrad(P, eps=0), "eps", "0"),
     (lambda: so.SGD([], lr=0.1), "params", "empty"),
     (lambda: so.Adam(iter([])), "params", "empty"),
+    (lambda: so.SGD([{"params": []}]), "params of parameter group 0", "empty"),
+    (lambda: so.Adagrad([{"params": P}, {"params": [], "lr": 0.1}]),
+     "params of parameter group 1", "empty"),
 ]
 
 
@@ -446,6 +449,84 @@ def test_bad_arguments_raise_value_error_naming_them(make, name, value):
     with pytest.raises(ValueError, match=name) as info:
         make()
     assert value.replace("\\", "") in str(info.value) or name == "params"
+
+
+def test_empty_parameter_group_is_refused_although_torch_accepts_it():
+    torch.optim.SGD([{"params": []}], lr=0.1)  # torch 2.13 takes it (a documented difference)
+    with pytest.raises(ValueError, match="params of parameter group 0 must not be empty"):
+        so.SGD([{"params": []}], lr=0.1)
+    opt = so.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="params of parameter group 1 must not be empty"):
+        opt.add_param_group({"params": []})
+    assert len(opt.param_groups) == 1
+
+
+def _positional(cls):
+    import inspect
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [n for n, q in inspect.signature(cls).parameters.items() if q.kind in kinds]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"])
+def test_positional_order_is_torchs(name):
+    ours, theirs = _positional(getattr(so, name)), _positional(getattr(torch.optim, name))
+    if name == "RMSprop":  # torch's 8th positional is capturable, which sgdbook does not offer
+        assert ours == theirs[:len(ours)] and theirs[len(ours)] == "capturable"
+    else:
+        assert ours == theirs
+
+
+def test_sgd_positional_call_binds_as_torch():
+    x, y = torch.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+    ours, theirs = so.SGD([x], 0.1, 0.9, 0.0, 1e-4), torch.optim.SGD([y], 0.1, 0.9, 0.0, 1e-4)
+    for key in ("lr", "momentum", "dampening", "weight_decay", "nesterov"):
+        assert ours.param_groups[0][key] == theirs.param_groups[0][key], key
+    args = (0.05, 0.9, 0.0, 0.1, True)  # lr, momentum, dampening, weight_decay, nesterov
+    for foreach in (False, True):
+        run_side_by_side(lambda p: so.SGD(p, *args, foreach=foreach),
+                         lambda p: torch.optim.SGD(p, *args))
+
+
+@pytest.mark.parametrize("foreach", [False, True])
+def test_adagrad_positional_foreach_binds_as_torch(foreach):
+    args = (0.3, 0.05, 0.1, 0.5, 1e-6, foreach)
+    opt_a, opt_b = run_side_by_side(lambda p: so.Adagrad(p, *args),
+                                    lambda p: torch.optim.Adagrad(p, *args))[:2]
+    assert opt_a.param_groups[0]["foreach"] is opt_b.param_groups[0]["foreach"] is foreach
+
+
+def test_rmsprop_positional_call_past_centered_is_refused():
+    torch.optim.RMSprop(P, 1e-2, 0.99, 1e-8, 0, 0, False, False)  # 8th = capturable in torch
+    with pytest.raises(TypeError):
+        so.RMSprop(P, 1e-2, 0.99, 1e-8, 0, 0, False, False)
+
+
+@pytest.mark.parametrize("foreach", [False, True])
+def test_adagrad_group_initial_accumulator_value_is_ignored_as_in_torch(foreach):
+    """torch starts every sum from defaults["initial_accumulator_value"], not the group's."""
+    groups = [((0, 2), dict(initial_accumulator_value=3.0)), ((2, 4), dict(lr=0.05))]
+    opt_a, opt_b, pa, pb = run_side_by_side(
+        lambda p: so.Adagrad(p, lr=0.1, initial_accumulator_value=0.5, foreach=foreach),
+        lambda p: torch.optim.Adagrad(p, lr=0.1, initial_accumulator_value=0.5), groups=groups)
+    assert opt_a.param_groups[0]["initial_accumulator_value"] == 3.0  # kept, validated, unused
+    # a group added later also starts from the constructor's value; the same seed gives the
+    # first len(SHAPES) tensors the coefficients run_side_by_side used
+    _, loss = make_problem(SHAPES + [(3,), (2, 2)], torch.float64, 0)
+    g = torch.Generator().manual_seed(7)
+    new_x0 = [torch.randn(3, generator=g, dtype=torch.float64),
+              torch.randn(2, 2, generator=g, dtype=torch.float64)]
+    for opt, params in ((opt_a, pa), (opt_b, pb)):
+        new = [p.clone().requires_grad_() for p in new_x0]
+        opt.add_param_group({"params": new, "initial_accumulator_value": 2.0})
+        params.extend(new)
+    for _ in range(5):
+        for opt, params in ((opt_a, pa), (opt_b, pb)):
+            opt.zero_grad()
+            set_grads(loss, params)
+            opt.step()
+    for p, q in zip(pa, pb):
+        torch.testing.assert_close(p, q)
+        torch.testing.assert_close(opt_a.state[p]["sum"], opt_b.state[q]["sum"])
 
 
 def test_torch_scheduler_drives_sgdbook_optimizer():
@@ -568,3 +649,60 @@ def test_run_optimizer_validates():
         so.run_optimizer(lambda p: so.SGD(p, lr=0.1), None, 1.0, 3)
     with pytest.raises(ValueError, match="x0"):
         so.run_optimizer(lambda p: so.SGD(p, lr=0.1), objectives.square(), [math.nan], 3)
+
+
+def test_run_optimizer_reports_check_finite_divergence_like_torch():
+    f = lambda x: x[0] ** 2 + x[1] ** 2  # noqa: E731
+    runs = [so.run_optimizer(make, f, [1e10, 1e10], 20) for make in (
+        lambda p: so.SGD(p, lr=1e308, check_finite=True),  # raises DivergenceError inside
+        lambda p: so.SGD(p, lr=1e308),
+        lambda p: torch.optim.SGD(p, lr=1e308))]
+    for run in runs:
+        assert run.diverged and run.steps == 1 and "发散" in run.status()
+        assert len(run.losses) == len(run.xs) and run.losses[0] == 2e20
+        np.testing.assert_array_equal(run.xs, runs[-1].xs)
+
+
+def test_run_optimizer_stops_at_a_nan_loss_as_gradient_descent_does():
+    """log(x1 - 5) is nan at (1, 1) while the iterate and the gradient stay finite."""
+    obj = objectives.FunctionObjective(
+        lambda x: np.log(x[0] - 5) + x[1] ** 2, lambda x: np.array([1 / (x[0] - 5), 2 * x[1]]))
+    with np.errstate(invalid="ignore"):
+        ref = gd.gradient_descent(obj, [1.0, 1.0], 0.1, 20)
+    assert ref.diverged
+    f = lambda x: torch.log(x[0] - 5) + x[1] ** 2  # noqa: E731
+    for make in (lambda p: so.SGD(p, lr=0.1), lambda p: torch.optim.SGD(p, lr=0.1)):
+        for problem in (f, obj):
+            run = so.run_optimizer(make, problem, [1.0, 1.0], 20)
+            assert run.diverged and run.steps == ref.steps
+            np.testing.assert_allclose(run.xs, ref.xs, rtol=1e-15)
+            assert np.all(np.isfinite(run.xs)) and np.isnan(run.losses).all()
+    # an inf loss stops the run too
+    run = so.run_optimizer(lambda p: so.SGD(p, lr=0.1), lambda x: 1 / (x[0] - 1), [1.0, 0.0], 5,
+                           grad=lambda x: np.ones(2))
+    assert run.diverged and run.steps == 1
+
+
+@pytest.mark.parametrize("bad,exc,match", [
+    (lambda x: np.ones((2, 2)), ValueError,
+     r"grad\(x\) must return an array of shape \(4,\).*got shape \(2, 2\)"),
+    (lambda x: np.ones(3), ValueError, r"grad\(x\) .* shape \(4,\).*got shape \(3,\)"),
+    (lambda x: 1.0, ValueError, r"grad\(x\) .* shape \(4,\).*got shape \(\)"),
+    (lambda x: None, TypeError, r"grad\(x\) .* shape \(4,\), got None"),
+    (lambda x: ["a", "b", "c", "d"], TypeError, r"grad\(x\) .*real numbers"),
+])
+def test_run_optimizer_validates_the_gradient_oracle(bad, exc, match):
+    for make in (lambda p: so.SGD(p, lr=0.1), lambda p: torch.optim.SGD(p, lr=0.1)):
+        with pytest.raises(exc, match=match):
+            so.run_optimizer(make, None, [1.0, 2.0, 3.0, 4.0], 3, grad=bad)
+    class Objective:  # value/grad on arrays, with the bad gradient
+        value = staticmethod(lambda x: float(np.sum(x ** 2)))
+        grad = staticmethod(bad)
+    obj = Objective()
+    with pytest.raises(exc, match=match.replace("grad", "objective\\.grad", 1)):
+        so.run_optimizer(lambda p: so.SGD(p, lr=0.1), obj, [1.0, 2.0, 3.0, 4.0], 3)
+
+
+def test_run_optimizer_accepts_a_scalar_gradient_in_one_dimension():
+    run = so.run_optimizer(lambda p: so.SGD(p, lr=0.25), None, 4.0, 3, grad=lambda x: 2 * x[0])
+    np.testing.assert_allclose(run.xs[:, 0], [4.0, 2.0, 1.0, 0.5])

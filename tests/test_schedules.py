@@ -192,16 +192,34 @@ def test_restarts_property(T_0, T_mult, eta_min, steps):
             lambda o: L.CosineAnnealingWarmRestarts(o, T_0, T_mult, eta_min), steps=steps)
 
 
+def first_phase(oa, ob, epochs=3):
+    """An earlier StepDecay / StepLR phase on both optimizers: it halves the rates 3 times."""
+    fa, fb = S.StepDecay(oa, 1, 0.5), L.StepLR(ob, 1, 0.5)
+    for _ in range(epochs):
+        oa.step()
+        ob.step()
+        fa.step()
+        fb.step()
+
+
+@pytest.mark.parametrize("phase", [1, 2])
 @pytest.mark.parametrize("kind", ["torch", "sgdbook"])
-def test_warmup_then_reduce_on_plateau(kind):
-    """Warm-up, then ReduceOnPlateau from the base rate (torch's SequentialLR refuses this)."""
+def test_warmup_then_reduce_on_plateau(kind, phase):
+    """Warm-up, then ReduceOnPlateau from the warmed-up rate (torch's SequentialLR refuses this).
+
+    In phase 2 an earlier schedule has lowered the rate to 1/8: the warm-up rises to that rate
+    (as torch's LinearLR does) and the plateau logic starts from it.
+    """
     W, s, N = 5, 0.2, 60
     rng = np.random.default_rng(3)
     metrics = [float(m) for m in 1 / (1 + np.arange(N)) ** 2 + 0.01 * rng.random(N)]
     kw = dict(factor=0.5, patience=2)
-    oa = make_optimizer(kind)
+    oa, ob = make_optimizer(kind), make_optimizer()
+    if phase == 2:
+        first_phase(oa, ob)
+    peak = [g["lr"] for g in ob.param_groups]
+    assert peak == ([0.5, 0.05] if phase == 1 else [0.0625, 0.00625])
     sa = S.LinearWarmup(oa, W, after=S.ReduceOnPlateau(oa, **kw), start_factor=s)
-    ob = make_optimizer()
     lin = L.LinearLR(ob, s, 1.0, W)
     got, want = [sa.get_last_lr()], [[g["lr"] for g in ob.param_groups]]
     for t in range(N):
@@ -210,24 +228,132 @@ def test_warmup_then_reduce_on_plateau(kind):
         sa.step(metrics[t])
         if t < W - 1:
             lin.step()
-        elif t == W - 1:  # hand-over at epoch W: back to the base rate, fresh plateau logic
-            for g in ob.param_groups:
-                g["lr"] = g["initial_lr"]
+        elif t == W - 1:  # hand-over at epoch W: the warmed-up rate, fresh plateau logic
+            for g, lr in zip(ob.param_groups, peak):
+                g["lr"] = lr
             plateau = L.ReduceLROnPlateau(ob, **kw)
         else:
             plateau.step(metrics[t])
         got.append(sa.get_last_lr())
         want.append([g["lr"] for g in ob.param_groups])
     torch.testing.assert_close(got, want)
-    assert got[-1][0] < 0.5 * got[W][0]  # it did reduce
-    assert sa.lr_at(2) == pytest.approx(0.5 * (s + (1 - s) * 2 / W))
+    assert got[W] == peak and got[-1][0] < 0.5 * got[W][0]  # it did reduce
+    assert sa.lr_at(2) == pytest.approx(peak[0] * (s + (1 - s) * 2 / W))
     with pytest.raises(TypeError, match="no closed form"):
         sa.lr_at(W + 1)
     with pytest.raises(TypeError, match="metric"):
         sa.step()
-    np.testing.assert_allclose(
-        S.lr_curve(lambda o: S.LinearWarmup(o, W, S.ReduceOnPlateau(o, **kw), s), N + 1, 0.5,
-                   metrics=metrics), [g[0] for g in got], rtol=1e-15)
+    if phase == 1:
+        np.testing.assert_allclose(
+            S.lr_curve(lambda o: S.LinearWarmup(o, W, S.ReduceOnPlateau(o, **kw), s), N + 1,
+                       0.5, metrics=metrics), [g[0] for g in got], rtol=1e-15)
+
+
+@pytest.mark.parametrize("s", [0.5, 0.1, 1.0 / 3, 1.0])
+@pytest.mark.parametrize("kind", ["torch", "sgdbook"])
+def test_warmup_in_a_second_phase_starts_from_the_current_rate(kind, s):
+    """The audit's case: after StepDecay took the rate from 1 to 1/8, LinearLR(0.5) gives
+    1/16 .. 1/8 (not 1/2 .. 1)."""
+    oa, ob = make_optimizer(kind, lrs=(1.0, 0.2)), make_optimizer(lrs=(1.0, 0.2))
+    first_phase(oa, ob)
+    assert [g["lr"] for g in oa.param_groups] == [0.125, 0.025]
+    sa, sb = S.LinearWarmup(oa, 4, start_factor=s), L.LinearLR(ob, s, 1.0, 4)
+    for t in range(10):
+        la, lb = [g["lr"] for g in oa.param_groups], [g["lr"] for g in ob.param_groups]
+        assert sa.get_last_lr() == la
+        torch.testing.assert_close(la, lb, msg=lambda m: f"epoch {t}: {m}")
+        assert sa.lr_at(t) == pytest.approx(la[0], rel=1e-12)
+        assert sa.lr_at(t, group=1) == pytest.approx(la[1], rel=1e-12)
+        oa.step()
+        ob.step()
+        sa.step()
+        sb.step()
+    assert la == pytest.approx([0.125, 0.025], rel=1e-12)
+    if s == 0.5:
+        assert sa.lr_at(0) == 0.0625
+
+
+@pytest.mark.parametrize("kind", ["torch", "sgdbook"])
+@pytest.mark.parametrize("ours_after,theirs_after", [
+    (lambda o: S.StepDecay(o, 3, 0.5), lambda o: L.StepLR(o, 3, 0.5)),
+    (lambda o: S.ExponentialDecay(o, 0.9), lambda o: L.ExponentialLR(o, 0.9)),
+], ids=["step", "exponential"])
+def test_warmup_then_schedule_in_a_second_phase(kind, ours_after, theirs_after):
+    """Warm up to the current rate, then the next schedule continues from it (torch: LinearLR,
+    then the torch schedule created at the hand-over)."""
+    W, s = 4, 0.25
+    oa, ob = make_optimizer(kind), make_optimizer()
+    first_phase(oa, ob)
+    peak = [g["lr"] for g in ob.param_groups]
+    sa = S.LinearWarmup(oa, W, after=ours_after(oa), start_factor=s)
+    sb = L.LinearLR(ob, s, 1.0, W)
+    for t in range(25):
+        la, lb = [g["lr"] for g in oa.param_groups], [g["lr"] for g in ob.param_groups]
+        torch.testing.assert_close(la, lb, msg=lambda m: f"epoch {t}: {m}")
+        assert sa.lr_at(t) == pytest.approx(la[0], rel=1e-12)
+        oa.step()
+        ob.step()
+        sa.step()
+        if t == W - 1:  # hand-over at epoch W
+            for g, lr in zip(ob.param_groups, peak):
+                g["lr"] = lr
+            sb = theirs_after(ob)
+        else:
+            sb.step()
+    assert max(sa.lr_at(t) for t in range(25)) == pytest.approx(peak[0])
+
+
+@pytest.mark.parametrize("kind", ["torch", "sgdbook"])
+@pytest.mark.parametrize("min_lr", [0.0, 0.004])
+def test_reduce_on_plateau_with_a_group_added_later(kind, min_lr):
+    """torch extends min_lrs with the scalar min_lr for groups added after creation."""
+    oa, ob = make_optimizer(kind), make_optimizer()
+    kw = dict(patience=1, factor=0.5, min_lr=min_lr)
+    sa, sb = S.ReduceOnPlateau(oa, **kw), L.ReduceLROnPlateau(ob, **kw)
+    for opt in (oa, ob):
+        opt.add_param_group({"params": [torch.zeros(3, requires_grad=True)], "lr": 0.02})
+    for t in range(12):
+        oa.step()
+        ob.step()
+        sa.step(1.0)
+        sb.step(1.0)
+        la, lb = [g["lr"] for g in oa.param_groups], [g["lr"] for g in ob.param_groups]
+        assert sa.get_last_lr() == la and len(la) == 3
+        torch.testing.assert_close(la, lb, msg=lambda m: f"epoch {t}: {m}")
+    assert sa.min_lrs == sb.min_lrs == [min_lr] * 3
+    assert la[2] == pytest.approx(max(min_lr, 0.02 * 0.5 ** 5))  # 5 reductions in 12 epochs
+
+
+@pytest.mark.parametrize("kind", ["torch", "sgdbook"])
+def test_reduce_on_plateau_with_min_lr_list_and_a_group_added_later_raises(kind):
+    oa, ob = make_optimizer(kind), make_optimizer()
+    sa = S.ReduceOnPlateau(oa, patience=0, min_lr=[0.0, 0.0])
+    sb = L.ReduceLROnPlateau(ob, patience=0, min_lr=[0.0, 0.0])
+    for opt in (oa, ob):
+        opt.add_param_group({"params": [torch.zeros(3, requires_grad=True)], "lr": 0.02})
+    for sched in (sa, sb):
+        sched.step(1.0)
+        with pytest.raises(RuntimeError, match="min_lr"):
+            sched.step(1.0)
+
+
+def test_reduce_on_plateau_fills_a_tensor_lr_in_place_as_torch():
+    opts = [torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=torch.tensor(0.5))
+            for _ in range(2)]
+    tensors = [o.param_groups[0]["lr"] for o in opts]
+    sa = S.ReduceOnPlateau(opts[0], patience=0, factor=0.5)
+    sb = L.ReduceLROnPlateau(opts[1], patience=0, factor=0.5)
+    for _ in range(4):
+        for o, sched in zip(opts, (sa, sb)):
+            o.step()
+            sched.step(1.0)
+        for o, t in zip(opts, tensors):
+            assert o.param_groups[0]["lr"] is t
+        torch.testing.assert_close(tensors[0], tensors[1])
+        torch.testing.assert_close(sa.get_last_lr(), sb.get_last_lr())
+    assert float(tensors[0]) == 0.5 * 0.5 ** 3
+    assert sa.get_last_lr()[0] is not tensors[0]  # a copy, as torch's
+    assert sa.base_lrs == [0.5]
 
 
 ALL = [c[1] for c in CASES + WARMUP_CASES] + [lambda o: S.ReduceOnPlateau(o, patience=1)]

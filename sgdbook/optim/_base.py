@@ -170,8 +170,10 @@ class BookOptimizer(torch.optim.Optimizer):
             finite (costs one reduction per tensor and one device sync per step).
 
     Raises:
-        ValueError: ``params`` is empty, or a hyper-parameter is out of range (also for groups
-            added later with ``add_param_group``).
+        ValueError: ``params`` is empty, a parameter group has no parameters, or a
+            hyper-parameter is out of range (also for groups added later with
+            ``add_param_group``). torch accepts a group with ``"params": []``; sgdbook refuses
+            it, as it refuses an empty parameter list.
 
     """
 
@@ -195,10 +197,20 @@ class BookOptimizer(torch.optim.Optimizer):
         raise NotImplementedError
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a parameter group (as torch does), validating its hyper-parameters."""
+        """Add a parameter group (as torch does), validating its hyper-parameters.
+
+        Raises:
+            ValueError: the group has no parameters (torch accepts that; sgdbook does not), or
+                a hyper-parameter is out of range. The group is then not added.
+        """
         super().add_param_group(param_group)
         try:
             group = self.param_groups[-1]
+            if not group["params"]:
+                raise ValueError(
+                    f"params of parameter group {len(self.param_groups) - 1} must not be "
+                    "empty, got an empty parameter list"
+                )
             self._validate_group(group)
             group["maximize"] = _check_bool("maximize", group.get("maximize", False))
             for p in group["params"]:

@@ -112,14 +112,21 @@ class Adagrad(BookOptimizer):
     Each tensor is updated by :func:`adagrad_update`:
     :math:`s \leftarrow s + g^2`,
     :math:`x \leftarrow x - \frac{\eta}{1+(t-1)\,\text{lr\_decay}}\, g / (\sqrt{s} + \epsilon)`,
-    with ``eps`` outside the root.
+    with ``eps`` outside the root. The positional order is torch's (``params, lr, lr_decay,
+    weight_decay, initial_accumulator_value, eps, foreach``).
+
+    As in torch, the sum of squares of **every** tensor starts at the constructor's
+    ``initial_accumulator_value`` (``self.defaults``): a value given in a parameter-group dict,
+    also one added later with ``add_param_group``, is validated and kept in the group but not
+    used (torch 2.13 does the same).
 
     Args:
         params: tensors or parameter-group dicts to optimise.
         lr: learning rate :math:`\eta \ge 0` (default ``1e-2``).
         lr_decay: :math:`\ge 0` (default 0).
         weight_decay: L2 coefficient :math:`\ge 0` added to the gradient (default 0).
-        initial_accumulator_value: starting value of the sum of squares, :math:`\ge 0`.
+        initial_accumulator_value: starting value of the sum of squares, :math:`\ge 0`, for
+            all parameter groups (see above).
         eps: :math:`\epsilon > 0` (default ``1e-10``).
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
@@ -133,7 +140,7 @@ class Adagrad(BookOptimizer):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
-                 eps: float = 1e-10, *, foreach: bool | None = None, maximize: bool = False,
+                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
                  check_finite: bool = False):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps,
@@ -150,9 +157,10 @@ class Adagrad(BookOptimizer):
         group["foreach"] = _check_foreach(group["foreach"])
 
     def _update(self, group, param, grad, state):
+        # torch starts every sum from the defaults' value, not the group's
         adagrad_update(param, grad, state, lr=group["lr"], lr_decay=group["lr_decay"],
                        weight_decay=group["weight_decay"],
-                       initial_accumulator_value=group["initial_accumulator_value"],
+                       initial_accumulator_value=self.defaults["initial_accumulator_value"],
                        eps=group["eps"])
 
     def _foreach_update(self, group, params, grads, states):
@@ -160,7 +168,7 @@ class Adagrad(BookOptimizer):
         for p, s in zip(params, states):
             if "sum" not in s:
                 s["step"] = 0
-                s["sum"] = torch.full_like(p, group["initial_accumulator_value"],
+                s["sum"] = torch.full_like(p, self.defaults["initial_accumulator_value"],
                                            memory_format=torch.preserve_format)
             s["step"] += 1
         sums = [s["sum"] for s in states]
@@ -183,7 +191,10 @@ class RMSprop(BookOptimizer):
     :math:`\sqrt{s - m^2}` where :math:`m` averages :math:`g` the same way; with momentum
     :math:`b \leftarrow \mu b + g / (\cdot)` and :math:`x \leftarrow x - \eta b`.
     ``eps`` is outside the root. Note ``alpha`` plays the role of Adam's ``beta2``, and there
-    is no bias correction.
+    is no bias correction. The positional order is torch's up to ``centered``; torch's next
+    positional argument, ``capturable``, is not offered, so ``foreach`` and ``maximize`` are
+    keyword-only here (a longer positional call raises ``TypeError`` instead of binding them
+    differently).
 
     Args:
         params: tensors or parameter-group dicts to optimise.

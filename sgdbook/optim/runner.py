@@ -10,6 +10,7 @@ import torch
 
 from .. import _validate
 from ..gd import DIVERGENCE_THRESHOLD, Trajectory
+from ._base import DivergenceError
 
 __all__ = ["run_optimizer"]
 
@@ -49,15 +50,21 @@ def run_optimizer(
 
     Returns:
         A :class:`~sgdbook.gd.Trajectory` with ``xs`` of shape ``(k+1, d)`` and ``losses`` of
-        shape ``(k+1,)``; ``k = steps`` unless the run diverged: an iterate or a loss became
-        non-finite or exceeded :data:`~sgdbook.gd.DIVERGENCE_THRESHOLD` in magnitude; then the
-        run stops at once, ``diverged`` is ``True`` and ``status()`` says so. ``lr`` is the
-        first parameter group's learning rate. No overflow warnings are printed.
+        shape ``(k+1,)``; ``k = steps`` unless the run diverged: an iterate or a loss (when
+        there is one) became ``inf`` or ``nan`` or exceeded
+        :data:`~sgdbook.gd.DIVERGENCE_THRESHOLD` in magnitude (as in
+        :func:`~sgdbook.gd.gradient_descent`), or the optimizer raised
+        :class:`~sgdbook.optim.DivergenceError` (``check_finite=True``); then the run stops
+        at once, ``diverged`` is ``True`` and ``status()`` says so. ``lr`` is the first
+        parameter group's learning rate. No overflow warnings are printed.
 
     Raises:
-        ValueError: ``x0`` or ``steps`` out of range.
-        TypeError: ``make_optimizer`` does not return a :class:`torch.optim.Optimizer`, or the
-            problem is given in none of the three ways.
+        ValueError: ``x0`` or ``steps`` out of range, or the gradient (``grad`` or the
+            objective's ``grad``) returned an array whose shape is not ``(d,)`` (a scalar is
+            accepted when ``d = 1``).
+        TypeError: ``make_optimizer`` does not return a :class:`torch.optim.Optimizer`, the
+            problem is given in none of the three ways, or the gradient returned ``None`` or
+            something that is not an array of real numbers.
     """
     x_np = _validate.vector("x0", x0)
     steps = _validate.integer("steps", steps, minimum=0)
@@ -88,35 +95,64 @@ def run_optimizer(
                 return float(objective(point.detach()))
         return float("nan")
 
+    oracle = "grad" if grad is not None else "objective.grad"
+
+    def gradient_at(point: np.ndarray) -> torch.Tensor:
+        """The oracle's gradient at ``point``, checked to be a real array of shape ``(d,)``."""
+        g = grad(point) if grad is not None else objective.grad(point)
+        if g is None:
+            raise TypeError(f"{oracle}(x) must return an array of shape ({x.shape[0]},), "
+                            "got None")
+        try:
+            g = np.asarray(g, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{oracle}(x) must return an array of real numbers of shape "
+                            f"({x.shape[0]},), got {g!r}") from exc
+        if g.shape != tuple(x.shape) and not (g.shape == () and x.shape[0] == 1):
+            raise ValueError(f"{oracle}(x) must return an array of shape ({x.shape[0]},) "
+                             f"(the shape of x0), got shape {g.shape}")
+        return torch.from_numpy(g.reshape(x.shape).copy())
+
     def closure() -> torch.Tensor:
         if grad is not None or has_value:
-            point = x.detach().numpy().copy()
-            g = grad(point) if grad is not None else objective.grad(point)
-            x.grad = torch.as_tensor(np.asarray(g, dtype=np.float64)).reshape(x.shape).clone()
-            return torch.tensor(value_of(x), dtype=torch.float64)
-        x.grad = None
-        with torch.enable_grad():
-            loss = objective(x)
-            loss.backward()
-        return loss.detach()
+            x.grad = gradient_at(x.detach().numpy().copy())
+            loss = torch.tensor(value_of(x), dtype=torch.float64)
+        else:
+            x.grad = None
+            with torch.enable_grad():
+                loss = objective(x)
+                loss.backward()
+            loss = loss.detach()
+        last_loss[0] = float(loss)
+        return loss
+
+    has_loss = has_value or is_torch_fn  # without a value the losses are nan by design
+
+    def blown_up(point: np.ndarray, loss: float) -> bool:
+        """An iterate, or the loss if there is one, is inf/nan or beyond the threshold."""
+        if not np.all(np.isfinite(point)) or np.max(np.abs(point)) > DIVERGENCE_THRESHOLD:
+            return True
+        return has_loss and (not np.isfinite(loss) or abs(loss) > DIVERGENCE_THRESHOLD)
 
     xs = [x_np.copy()]
     losses: list[float] = []
+    last_loss = [float("nan")]
     diverged = False
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for _ in range(steps):
-            loss = optimizer.step(closure)
+            last_loss[0] = float("nan")
+            try:
+                loss = optimizer.step(closure)
+            except DivergenceError:  # check_finite=True: the step left x non-finite
+                loss, diverged = last_loss[0], True
             losses.append(float(loss) if loss is not None else value_of(x))
             point = x.detach().numpy().copy()
             xs.append(point)
-            if not np.all(np.isfinite(point)) or np.max(np.abs(point)) > DIVERGENCE_THRESHOLD:
-                diverged = True
-                break
-            if np.isinf(losses[-1]) or abs(losses[-1]) > DIVERGENCE_THRESHOLD:
+            if diverged or blown_up(point, losses[-1]):
                 diverged = True
                 break
         losses.append(value_of(x))
-        if not diverged and (np.isinf(losses[-1]) or abs(losses[-1]) > DIVERGENCE_THRESHOLD):
+        if not diverged and blown_up(xs[-1], losses[-1]):
             diverged = True
     return Trajectory(np.array(xs), np.array(losses, dtype=float), lr, False, diverged)

@@ -82,15 +82,16 @@ class SGD(BookOptimizer):
     :math:`g \leftarrow \nabla f + \lambda x`, :math:`v \leftarrow \mu v + (1-\tau) g`
     (:math:`v_1 = g_1`, no dampening at the first step), then
     :math:`x \leftarrow x - \eta v`, or :math:`x \leftarrow x - \eta (g + \mu v)` with Nesterov.
-    Arguments and defaults are torch's (``differentiable`` and ``fused`` are not offered).
+    Arguments, their positional order (``params, lr, momentum, dampening, weight_decay,
+    nesterov``) and defaults are torch's (``differentiable`` and ``fused`` are not offered).
 
     Args:
         params: tensors or parameter-group dicts to optimise.
         lr: learning rate :math:`\eta \ge 0` (default ``1e-3``).
         momentum: :math:`\mu \ge 0` (default 0: plain SGD).
         dampening: :math:`\tau \in [0, 1]` (default 0).
-        nesterov: Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
         weight_decay: L2 coefficient :math:`\lambda \ge 0` added to the gradient.
+        nesterov: Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
         foreach: ``True`` uses the multi-tensor ``torch._foreach_*`` path, ``None`` (default)
             does so on GPUs only (as torch),
             ``False`` uses the per-tensor loop (same numbers).
@@ -104,7 +105,7 @@ class SGD(BookOptimizer):
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0, *,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False,
                  check_finite: bool = False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
