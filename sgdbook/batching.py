@@ -40,6 +40,19 @@ def _gather(t: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
     return out
 
 
+#: Seeds are passed to ``torch.Generator.manual_seed``, which takes a signed 64-bit integer.
+_SEED_LIMIT = 2**63
+
+
+def _seed(seed: object) -> int:
+    """A generator seed: an integer with ``0 <= seed < 2**63`` (TypeError/ValueError otherwise)."""
+    seed = _validate.integer("seed", seed, minimum=0)
+    if seed >= _SEED_LIMIT:
+        raise ValueError(f"seed must be < 2**63 (torch generators take a signed 64-bit seed), "
+                         f"got {seed}")
+    return seed
+
+
 def _check_tensors(tensors: tuple[torch.Tensor, ...]) -> int:
     if not tensors:
         raise ValueError("at least one tensor is needed")
@@ -75,18 +88,22 @@ class BatchIterator:
         batch_size: examples per batch, an integer >= 1 (a value above ``n`` gives one batch).
         shuffle: draw a new permutation each epoch (``False``: the stored order).
         drop_last: drop the last batch of an epoch when it is smaller than ``batch_size``.
-        seed: seed of the iterator's ``torch.Generator``; ``None`` draws the seed from torch's
-            global generator (reproducible after ``seed_everything``).
+        seed: seed of the iterator's ``torch.Generator``, an integer with
+            ``0 <= seed < 2**63``; ``None`` draws the seed from torch's global generator
+            (reproducible after ``seed_everything``).
 
     Raises:
         TypeError: a tensor is not a ``torch.Tensor``, or ``batch_size``/``seed`` is not an integer.
         ValueError: no tensors, mismatched first dimensions or devices, no examples,
-            ``batch_size < 1``, or ``drop_last`` with ``batch_size > n`` (no batch at all).
+            ``batch_size < 1``, ``seed`` outside ``[0, 2**63)``, or ``drop_last`` with
+            ``batch_size > n`` (no batch at all).
 
     Example:
         >>> it = BatchIterator(torch.arange(5.0), batch_size=2, seed=0)
-        >>> [b[0].tolist() for b in it]  # doctest: +SKIP
-        [[4.0, 1.0], [2.0, 0.0], [3.0]]
+        >>> [b[0].tolist() for b in it]
+        [[4.0, 0.0], [1.0, 3.0], [2.0]]
+
+        (``tests/test_batching.py`` runs this example.)
     """
 
     def __init__(self, *tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
@@ -103,7 +120,7 @@ class BatchIterator:
         self.drop_last = drop_last
         if seed is None:
             seed = int(torch.randint(0, 2**62, (1,)).item())
-        self.seed = _validate.integer("seed", seed, minimum=0)
+        self.seed = _seed(seed)
         self.generator = torch.Generator(device="cpu").manual_seed(self.seed)
 
     def __len__(self) -> int:
@@ -138,7 +155,7 @@ def dataloader(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     generator = None
     if seed is not None:
-        generator = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+        generator = torch.Generator().manual_seed(_seed(seed))
     return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(*tensors),
                                        batch_size=batch_size, shuffle=shuffle,
                                        drop_last=drop_last, generator=generator)

@@ -13,6 +13,7 @@ the book with a clear message instead of silently changing every number in chapt
 from __future__ import annotations
 
 import hashlib
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,8 +97,13 @@ def load_diabetes(data_dir: str | None = None) -> Dataset:
                                "reinstall scikit-learn or pass data_dir=)")
         try:
             arr = np.loadtxt(path, dtype=np.float64, ndmin=len(shape))
-        except (OSError, ValueError, EOFError) as exc:
-            raise DatasetError(f"diabetes data file unreadable: {path}: {exc}") from exc
+        except (OSError, ValueError, EOFError, zlib.error) as exc:
+            # OSError includes gzip.BadGzipFile (not gzip at all); zlib.error is a damaged
+            # compressed body; EOFError a cut-off one; ValueError text that is not numbers
+            raise DatasetError(f"diabetes data file unreadable: {path}: {type(exc).__name__}: "
+                               f"{exc}; the file is damaged or cannot be read: reinstall scikit-learn "
+                               "(`pip install --force-reinstall scikit-learn`) or pass data_dir= "
+                               "pointing to an intact copy") from exc
         if arr.shape != shape:
             raise DatasetError(f"diabetes data file {path} has shape {arr.shape}, expected {shape}: "
                                "the file is truncated or not the published data")

@@ -10,6 +10,9 @@ linear and the loss is half the mean squared error,
 ``sgdbook.schedules.MultiStepDecay`` that divides the rate by 10 from a given epoch on;
 divergence is detected and the run stopped (no overflow, no walls of ``nan``).
 :func:`batch_curvatures` gives the per-batch curvature that explains which settings diverge.
+Both take their mini-batches from :func:`epoch_batches`, so the curvatures are those of exactly
+the batches the training run steps on: every epoch is a fresh ``torch.randperm(n)`` drawn from
+one ``torch.Generator().manual_seed(seed)``, cut into consecutive slices of ``batch_size``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ __all__ = [
     "TRUE_B",
     "synthetic_regression",
     "LinRegRun",
+    "epoch_batches",
     "train_linreg",
     "batch_curvatures",
     "gradient",
@@ -123,12 +127,41 @@ class LinRegRun:
                 f"b = {self.b:.4f}")
 
 
+def epoch_batches(n: int, batch_size: int, *, epochs: int = 1, seed: int = 0) -> list[list[torch.Tensor]]:
+    """The mini-batches (index tensors) of every epoch, in the order :func:`train_linreg` uses them.
+
+    One ``torch.Generator().manual_seed(seed)`` is created; for each epoch it draws
+    ``torch.randperm(n, generator=...)`` and the permutation is cut into consecutive slices of
+    ``batch_size`` (the last one may be shorter). Epoch ``e`` of a training run with this seed
+    steps on exactly ``epoch_batches(...)[e]``, batch by batch.
+
+    Args:
+        n: number of examples.
+        batch_size: mini-batch size.
+        epochs: number of epochs.
+        seed: seed of the shuffling.
+
+    Returns:
+        A list with one list of int64 index tensors per epoch.
+    """
+    n = _validate.integer("n", n, minimum=1)
+    batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+    epochs = _validate.integer("epochs", epochs, minimum=1)
+    seed = _validate.integer("seed", seed, minimum=0)
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen)
+        out.append([order[start:start + batch_size] for start in range(0, n, batch_size)])
+    return out
+
+
 def train_linreg(X: torch.Tensor, y: torch.Tensor, batch_size: int, lr: float, *, epochs: int = 3,
                  decay_epoch: int | None = 2, record_every: int = 10, seed: int = 0) -> LinRegRun:
     """Mini-batch SGD from ``w = 0, b = 0``, the rate divided by 10 from epoch ``decay_epoch`` on.
 
-    The loop is the standard one: each epoch shuffles the data (seeded), and for every
-    mini-batch sets the gradient (:func:`gradient`, the closed form of what ``backward()`` would
+    The loop is the standard one: each epoch shuffles the data (the batches of
+    :func:`epoch_batches` with the same ``seed``), and for every mini-batch sets the gradient (:func:`gradient`, the closed form of what ``backward()`` would
     compute) and calls ``optimizer.step()`` (``sgdbook.optim.SGD``); after each epoch the
     schedule
     (``sgdbook.schedules.MultiStepDecay`` with milestone ``decay_epoch``) steps.
@@ -163,15 +196,12 @@ def train_linreg(X: torch.Tensor, y: torch.Tensor, batch_size: int, lr: float, *
     b = torch.zeros(1, requires_grad=True)
     optimizer = SGD([w, b], lr=lr)
     schedule = MultiStepDecay(optimizer, milestones=[decay_epoch], gamma=0.1) if decay_epoch else None
-    gen = torch.Generator().manual_seed(seed)
     examples, losses, lrs = [0], [float(_loss(X, y, w.detach(), b.detach()))], []
     seen, step, diverged_at = 0, 0, None
     steps_per_epoch = -(-n // batch_size)
-    for _ in range(epochs):
+    for batches in epoch_batches(n, batch_size, epochs=epochs, seed=seed):
         lrs.append(optimizer.param_groups[0]["lr"])
-        order = torch.randperm(n, generator=gen)
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
+        for idx in batches:
             with torch.no_grad():
                 w.grad, b.grad = gradient(X[idx], y[idx], w, b)
             optimizer.step()
@@ -193,24 +223,36 @@ def train_linreg(X: torch.Tensor, y: torch.Tensor, batch_size: int, lr: float, *
                      w.detach().numpy().copy(), float(b.detach()[0]), diverged_at, steps_per_epoch)
 
 
-def batch_curvatures(X: torch.Tensor, batch_size: int, *, seed: int = 0) -> np.ndarray:
-    r"""Largest Hessian eigenvalue of the loss on each mini-batch of one shuffled epoch.
+def batch_curvatures(X: torch.Tensor, batch_size: int, *, epochs: int = 1, seed: int = 0) -> np.ndarray:
+    r"""Largest Hessian eigenvalue of the loss on each mini-batch a training run steps on.
 
     On a batch :math:`B` the loss is a quadratic with Hessian
-    :math:`\frac1{|B|}\sum_{i\in B} \tilde x^{(i)} \tilde x^{(i)\top}`, :math:`\tilde x = (x, 1)`;
-    a step of size :math:`\eta` expands the error along its top eigenvector when
-    :math:`\eta > 2/\lambda_{\max}`.
+    :math:`H_B = \frac1{|B|}\sum_{i\in B} \tilde x^{(i)} \tilde x^{(i)\top}`,
+    :math:`\tilde x = (x, 1)`; a step of size :math:`\eta` expands the error along its top
+    eigenvector when :math:`\eta > 2/\lambda_{\max}`. The last entry of every :math:`\tilde x`
+    is 1, so :math:`(H_B)_{33} = 1` and :math:`\lambda_{\max}(H_B) \ge e_3^\top H_B e_3 = 1`
+    for every batch.
+
+    The batches are those of :func:`epoch_batches` (hence of :func:`train_linreg`) with the same
+    ``batch_size``, ``epochs`` and ``seed``, in training order.
+
+    Args:
+        X: inputs, shape ``(n, 2)``.
+        batch_size: mini-batch size.
+        epochs: number of epochs covered.
+        seed: seed of the shuffling, as passed to :func:`train_linreg`.
 
     Returns:
-        Array with one :math:`\lambda_{\max}` per mini-batch.
+        Array with one :math:`\lambda_{\max}` per mini-batch, epoch after epoch (length
+        ``epochs * ceil(n / batch_size)``).
     """
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     Xt = np.hstack([np.asarray(X, dtype=np.float64), np.ones((len(X), 1))])
-    order = rng(seed).permutation(len(Xt))
     out = []
-    for start in range(0, len(Xt), batch_size):
-        B = Xt[order[start:start + batch_size]]
-        out.append(np.linalg.eigvalsh(B.T @ B / len(B))[-1])
+    for batches in epoch_batches(len(Xt), batch_size, epochs=epochs, seed=seed):
+        for idx in batches:
+            B = Xt[idx.numpy()]
+            out.append(np.linalg.eigvalsh(B.T @ B / len(B))[-1])
     return np.array(out)
 
 

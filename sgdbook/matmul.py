@@ -11,19 +11,26 @@ the framework does, which is what chapter 4 times:
 :func:`matmul_elementwise` can compute only the first ``rows`` rows, so that the slowest way can
 be timed on a part of the product and its rate reported for that part (it is the same operation
 repeated, so the rate carries over to the whole product).
+
+:func:`time_four_ways` times the four ways and :func:`peak_reference` the practical peak of
+``torch.mm`` on the device, both with :func:`sgdbook.timing.measure_for` (warm-up for a minimum
+time, then many short rounds, median), so that on a loaded machine a round interrupted by
+another program does not decide the result.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import torch
 
 from . import _validate
-from .timing import gflops, matmul_flops, measure
+from .timing import gflops, intra_op_threads, matmul_flops, measure_for
 
 __all__ = ["matmul_elementwise", "matmul_columns", "matmul_blocks", "matmul_full", "METHODS",
-           "WayTiming", "time_four_ways", "peak_gflops"]
+           "WayTiming", "time_four_ways", "peak_gflops", "PeakReference", "peak_reference",
+           "rate_inversions"]
 
 
 def _check(A: torch.Tensor, B: torch.Tensor) -> None:
@@ -112,6 +119,8 @@ class WayTiming:
         flops: floating-point operations of the timed run (``2 m k n`` for the part computed).
         seconds: median seconds of one run.
         rows: rows of ``C`` computed by the timed run.
+        rounds: timed rounds the median was taken over.
+        number: runs per timed round.
     """
 
     name: str
@@ -119,6 +128,8 @@ class WayTiming:
     flops: int
     seconds: float
     rows: int
+    rounds: int = 1
+    number: int = 1
 
     @property
     def gflops(self) -> float:
@@ -127,50 +138,151 @@ class WayTiming:
 
 
 def time_four_ways(A: torch.Tensor, B: torch.Tensor, *, elementwise_rows: int = 4,
-                   block: int = 64, repeats: int = 5) -> list[WayTiming]:
-    """Time the four ways on ``A @ B`` with :func:`sgdbook.timing.measure` (warm-up, median of
-    ``repeats`` rounds, device synchronisation).
+                   block: int = 64, min_time: float = 0.3, warmup_time: float = 0.05,
+                   threads: int | None = None) -> list[WayTiming]:
+    """Time the four ways on ``A @ B`` with :func:`sgdbook.timing.measure_for`.
+
+    Each way is warmed up for at least ``warmup_time`` seconds and then timed in rounds of one
+    run (several only for runs under 0.1 ms), at least 7 rounds, until ``min_time`` seconds have
+    been timed; the reported time is the median over the rounds, with device synchronisation
+    around each round. A fast way (a single ``torch.mm`` takes a fraction of a millisecond) thus
+    gets hundreds of rounds, and a round that another program interrupted is one outlier among
+    them.
 
     The entry-by-entry way computes only the first ``elementwise_rows`` rows (it repeats the same
     operation for every entry, so its rate on a part is its rate on the whole; the whole would
-    take ``m / elementwise_rows`` times as long). Fast ways run several times per round so that a
-    round lasts long enough for the clock.
+    take ``m / elementwise_rows`` times as long).
+
+    Args:
+        A, B: the operands, as for :func:`matmul_full`.
+        elementwise_rows: rows timed for the entry-by-entry way (1 <= ``elementwise_rows`` <= m).
+        block: columns per block for :func:`matmul_blocks` (>= 1).
+        min_time: seconds of timed rounds per way (> 0).
+        warmup_time: seconds of untimed warm-up per way (>= 0).
+        threads: torch intra-op threads during the measurement (see
+            :func:`sgdbook.timing.intra_op_threads`); ``None``: the current setting.
 
     Returns:
         One :class:`WayTiming` per way, in the order of :data:`METHODS`.
+
+    Raises:
+        TypeError, ValueError: invalid operands or arguments.
     """
     _check(A, B)
     m, k = A.shape
     n = B.shape[1]
     rows = _validate.integer("elementwise_rows", elementwise_rows, minimum=1)
+    if rows > m:
+        raise ValueError(f"elementwise_rows must be <= {m} (rows of A), got {rows}")
+    block = _validate.integer("block", block, minimum=1)
+    min_time = _validate.positive("min_time", min_time)
+    warmup_time = _validate.nonnegative("warmup_time", warmup_time)
     device = A.device
     plan = [
-        (METHODS[0][0], lambda: matmul_elementwise(A, B, rows=rows), rows * n, rows, 1),
-        (METHODS[1][0], lambda: matmul_columns(A, B), n, m, 1),
-        (METHODS[2][0], lambda: matmul_blocks(A, B, block), -(-n // block), m, 3),
-        (METHODS[3][0], lambda: matmul_full(A, B), 1, m, 5),
+        (METHODS[0][0], lambda: matmul_elementwise(A, B, rows=rows), rows * n, rows),
+        (METHODS[1][0], lambda: matmul_columns(A, B), n, m),
+        (METHODS[2][0], lambda: matmul_blocks(A, B, block), -(-n // block), m),
+        (METHODS[3][0], lambda: matmul_full(A, B), 1, m),
     ]
     out = []
-    for name, fn, calls, r, number in plan:
-        res = measure(fn, repeats=repeats, number=number, warmup=max(1, number // 5),
-                      device=device)
-        out.append(WayTiming(name=name, calls=calls, flops=matmul_flops(r, k, n),
-                             seconds=res.median, rows=r))
+    with intra_op_threads(threads):
+        for name, fn, calls, r in plan:
+            res = measure_for(fn, min_time=min_time, warmup_time=warmup_time, device=device)
+            out.append(WayTiming(name=name, calls=calls, flops=matmul_flops(r, k, n),
+                                 seconds=res.median, rows=r, rounds=len(res.times),
+                                 number=res.number))
     return out
 
 
+def rate_inversions(ways: list[WayTiming]) -> list[tuple[str, str]]:
+    """Neighbouring ways, in the order given, whose rate does *not* rise: ``(slower-call way,
+    next way)`` for every pair where the next way, with fewer calls, is not faster.
+
+    An empty list means the rates rise monotonically, the typical outcome.
+
+    Raises:
+        TypeError: an element is not a :class:`WayTiming`.
+    """
+    for k, w in enumerate(ways):
+        if not isinstance(w, WayTiming):
+            raise TypeError(f"ways[{k}] must be a WayTiming, got {type(w).__name__}")
+    return [(a.name, b.name) for a, b in zip(ways, ways[1:]) if not a.gflops < b.gflops]
+
+
 def peak_gflops(size: int, *, device: torch.device | str, dtype: torch.dtype = torch.float32,
-                repeats: int = 5, seed: int = 0) -> float:
-    """Measured rate of one large ``size x size`` product on ``device`` (GFLOP/s): the practical
-    peak against which the four ways are compared.
+                min_time: float = 0.2, seed: int = 0, threads: int | None = None) -> float:
+    """Measured rate of one ``size x size`` product on ``device`` (GFLOP/s), the practical peak
+    of ``torch.mm`` at that size.
 
     A peak is what the hardware can reach, and interruptions by other programs only ever make a
-    run slower, so this uses the *shortest* of ``repeats`` timed runs (after one warm-up run),
-    not the median.
+    run slower, so this uses the *shortest* round of :func:`sgdbook.timing.measure_for` (warm-up
+    of at least 0.05 s, then rounds until ``min_time`` seconds have been timed), not the median.
+    ``threads`` is as for :func:`time_four_ways`.
+
+    Raises:
+        TypeError, ValueError: invalid ``size``, ``min_time``, ``seed`` or ``threads``.
     """
     size = _validate.integer("size", size, minimum=1)
+    min_time = _validate.positive("min_time", min_time)
     gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
     P = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
     Q = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
-    res = measure(lambda: torch.mm(P, Q), repeats=repeats, number=1, warmup=1, device=device)
+    with intra_op_threads(threads):
+        res = measure_for(lambda: torch.mm(P, Q), min_time=min_time, device=device)
     return gflops(matmul_flops(size, size, size), res.best)
+
+
+@dataclass(frozen=True)
+class PeakReference:
+    """The practical peak of ``torch.mm``: the highest of the rates measured at several sizes.
+
+    Attributes:
+        rates: GFLOP/s of :func:`peak_gflops` for every size measured.
+    """
+
+    rates: dict[int, float]
+
+    @property
+    def size(self) -> int:
+        """The size with the highest rate."""
+        return max(self.rates, key=self.rates.get)
+
+    @property
+    def gflops(self) -> float:
+        """The reference peak in GFLOP/s, the highest of the measured rates."""
+        return self.rates[self.size]
+
+    def percent(self, rate: float) -> float:
+        """``rate`` as a percentage of the peak."""
+        return 100.0 * _validate.nonnegative("rate", rate) / self.gflops
+
+
+def peak_reference(sizes: Iterable[int], *, device: torch.device | str,
+                   dtype: torch.dtype = torch.float32, min_time: float = 0.2, seed: int = 0,
+                   threads: int | None = None) -> PeakReference:
+    """:func:`peak_gflops` at every size in ``sizes``; the peak is the highest of them.
+
+    Which size runs fastest depends on the hardware: a product that fits the caches can beat a
+    larger one (on some CPUs ``1024 x 1024`` runs well below ``256 x 256``), while a GPU needs
+    large matrices to keep its cores busy. So pass several sizes, including the size being
+    compared with the peak.
+
+    Args:
+        sizes: one or more distinct positive integers.
+        device, dtype, min_time, seed, threads: as for :func:`peak_gflops`.
+
+    Raises:
+        TypeError, ValueError: ``sizes`` is empty, repeats a size or holds a non-positive or
+            non-integer value; or the other arguments are invalid.
+    """
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise TypeError(f"sizes must be an iterable of integers, got {sizes!r}") from None
+    if not sizes:
+        raise ValueError("sizes must hold at least one size")
+    sizes = [_validate.integer(f"sizes[{k}]", m, minimum=1) for k, m in enumerate(sizes)]
+    if len(set(sizes)) != len(sizes):
+        raise ValueError(f"sizes must be distinct, got {sizes}")
+    return PeakReference({m: peak_gflops(m, device=device, dtype=dtype, min_time=min_time,
+                                         seed=seed, threads=threads) for m in sizes})

@@ -1,7 +1,9 @@
-r"""Update rules exactly as the original papers (and Keras) write them, in plain NumPy.
+r"""Update rules exactly as the original papers (and Keras) write them.
 
 These are independent references for chapter 5: they are *not* used for training, only to show
-where PyTorch's conventions agree with the papers and where they differ.
+where PyTorch's conventions agree with the papers and where they differ. All but one are plain
+NumPy loops; :class:`LrInBufferMomentum` is a small :class:`torch.optim.Optimizer`, so that a
+learning-rate schedule can drive it next to ``torch.optim.SGD``.
 
 * :func:`adam_paper`: Algorithm 1 of Kingma & Ba (2015),
   :math:`\theta_t = \theta_{t-1} - \alpha \hat m_t / (\sqrt{\hat v_t} + \epsilon)`, and, with
@@ -14,6 +16,9 @@ where PyTorch's conventions agree with the papers and where they differ.
 * :func:`adamw_paper`: Algorithm 2 of Loshchilov & Hutter (2019) with a constant schedule
   multiplier :math:`\eta_t = 1`:
   :math:`\theta_t = \theta_{t-1} - (\alpha \hat m_t/(\sqrt{\hat v_t}+\epsilon) + \lambda\theta_{t-1})`.
+* :class:`LrInBufferMomentum`: classical momentum as Sutskever et al. (2013) and Keras write it,
+  :math:`v \leftarrow \mu v - \varepsilon g`, :math:`\theta \leftarrow \theta + v`, with the
+  learning rate *inside* the buffer.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+import torch
 
 from . import _validate
 from .seeding import rng
 
-__all__ = ["adam_paper", "rmsprop_keras", "adamw_paper", "rmsprop_steady_step", "decay_under_noise"]
+__all__ = ["adam_paper", "rmsprop_keras", "adamw_paper", "rmsprop_steady_step", "decay_under_noise",
+           "LrInBufferMomentum"]
 
 Grad = Callable[[np.ndarray], np.ndarray]
 
@@ -145,8 +152,6 @@ def decay_under_noise(make_optimizer, sigmas, *, steps: int = 500, chains: int =
     Returns:
         Array of shape ``(steps + 1, len(sigmas))``: the mean of :math:`\theta_i` over chains.
     """
-    import torch
-
     sig = _validate.vector("sigmas", sigmas)
     if np.any(sig <= 0):
         raise ValueError("sigmas must be > 0")
@@ -164,3 +169,55 @@ def decay_under_noise(make_optimizer, sigmas, *, steps: int = 500, chains: int =
         opt.step()
         out.append(theta.detach().mean(0).numpy().copy())
     return np.array(out)
+
+
+
+class LrInBufferMomentum(torch.optim.Optimizer):
+    r"""Classical momentum with the learning rate inside the buffer (Sutskever et al. 2013, Keras).
+
+    Per tensor, with gradient :math:`g_t` and the current learning rate :math:`\varepsilon_t`
+    (``group["lr"]``, so a schedule may change it between steps):
+
+    .. math:: v_t = \mu v_{t-1} - \varepsilon_t\, g_t, \quad v_0 = 0, \qquad
+              \theta_t = \theta_{t-1} + v_t .
+
+    This is the classical momentum of Sutskever et al. (2013) and Keras' ``SGD(momentum=...)``.
+    With a **constant** rate it equals ``torch.optim.SGD(lr=eps, momentum=mu)``
+    (:math:`v_t = -\varepsilon u_t` for torch's buffer :math:`u_t = \mu u_{t-1} + g_t`).
+    When the rate changes the two differ: here :math:`v_t = -\sum_k \mu^k \varepsilon_{t-k}
+    g_{t-k}` keeps every past gradient with the rate of *its* step, while torch multiplies the
+    whole buffer by the *current* rate, :math:`\varepsilon_t \sum_k \mu^k g_{t-k}`.
+
+    Args:
+        params: tensors or parameter-group dicts.
+        lr: learning rate :math:`\varepsilon > 0`.
+        momentum: :math:`\mu \in [0, 1)` (default 0.9).
+
+    Raises:
+        ValueError: ``lr <= 0``, ``momentum`` outside ``[0, 1)``, or no parameters.
+    """
+
+    def __init__(self, params, lr: float, momentum: float = 0.9):
+        lr = _validate.positive("lr", lr)
+        momentum = _validate.unit_interval("momentum", momentum)
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; returns ``closure()`` when one is given."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, mu = group["lr"], group["momentum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if "velocity" not in state:
+                    state["velocity"] = torch.zeros_like(p)
+                v = state["velocity"]
+                v.mul_(mu).add_(p.grad, alpha=-lr)
+                p.add_(v)
+        return loss

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import traceback
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -36,7 +37,8 @@ from . import _validate
 from .device import get_device
 
 __all__ = [
-    "WorkerError", "free_port", "choose_backend", "launch", "data_parallel_sgd",
+    "WorkerError", "free_port", "choose_backend", "ParallelPlan", "plan_workers", "launch",
+    "data_parallel_sgd",
     "large_batch_sgd", "sgd_worker", "failing_worker", "crashing_worker", "sleeping_worker",
 ]
 
@@ -65,11 +67,81 @@ def free_port() -> int:
 
 def choose_backend(world_size: int) -> str:
     """``"nccl"`` when :func:`sgdbook.device.get_device` is CUDA and there is one GPU per worker,
-    else ``"gloo"`` (CPU tensors; NCCL cannot place two ranks on one GPU)."""
+    else ``"gloo"`` (CPU tensors; NCCL cannot place two ranks on one GPU).
+
+    To run on nccl whenever the machine allows it, pick the world size with
+    :func:`plan_workers` rather than fixing it.
+    """
     world_size = _validate.integer("world_size", world_size, minimum=1)
     if get_device().type == "cuda" and torch.cuda.device_count() >= world_size:
         return "nccl"
     return "gloo"
+
+
+@dataclass(frozen=True)
+class ParallelPlan:
+    """How many workers a data-parallel run uses on this machine, and over which backend.
+
+    Attributes:
+        world_size: worker processes.
+        backend: ``"nccl"`` (one GPU per worker) or ``"gloo"`` (CPU tensors).
+        device_type: ``"cuda"`` or ``"cpu"``, as chosen by :func:`sgdbook.device.get_device`.
+        gpus: GPUs visible to torch (0 when ``device_type`` is ``"cpu"``).
+    """
+
+    world_size: int
+    backend: str
+    device_type: str
+    gpus: int
+
+    @property
+    def reason(self) -> str:
+        """The reason for the backend, one of ``"gpu-per-worker"`` (nccl), ``"cpu"`` (no GPU
+        in use) and ``"too-few-gpus"`` (CUDA in use, but fewer GPUs than the smallest world size;
+        NCCL cannot place two ranks on one GPU, so the workers compute on the CPU over gloo)."""
+        if self.backend == "nccl":
+            return "gpu-per-worker"
+        return "cpu" if self.device_type == "cpu" else "too-few-gpus"
+
+
+def plan_workers(preferred: int = 4, *, minimum: int = 2,
+                 batch_size: int | None = None) -> ParallelPlan:
+    """Choose the world size and backend of a data-parallel run on this machine.
+
+    With CUDA in use (:func:`sgdbook.device.get_device`) and at least ``minimum`` GPUs, every
+    worker gets a GPU of its own and the backend is nccl: the world size is the number of GPUs
+    clipped to ``[minimum, preferred]``. Otherwise (CPU, or a single GPU, which NCCL cannot share
+    between ranks) ``preferred`` workers use gloo on the CPU. When ``batch_size`` is given, the
+    world size is lowered to the largest value not below ``minimum`` that divides it (equal
+    shards). The result always agrees with :func:`choose_backend` for its world size.
+
+    Args:
+        preferred: the world size wanted (>= ``minimum``).
+        minimum: the smallest world size worth running (>= 1).
+        batch_size: the global mini-batch size the workers will split, or ``None``.
+
+    Returns:
+        The plan; print its fields to say which backend a run used and why.
+
+    Raises:
+        TypeError: an argument is not an integer.
+        ValueError: ``minimum < 1``, ``preferred < minimum``, ``batch_size < 1``, or no world size
+            between ``minimum`` and the cap divides ``batch_size``.
+    """
+    minimum = _validate.integer("minimum", minimum, minimum=1)
+    preferred = _validate.integer("preferred", preferred, minimum=minimum)
+    if batch_size is not None:
+        batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+    device_type = get_device().type
+    gpus = torch.cuda.device_count() if device_type == "cuda" else 0
+    nccl = device_type == "cuda" and gpus >= minimum
+    cap = min(gpus, preferred) if nccl else preferred
+    sizes = [w for w in range(cap, minimum - 1, -1) if batch_size is None or batch_size % w == 0]
+    if not sizes:
+        raise ValueError(f"batch_size={batch_size} is not divisible by any world size from "
+                         f"{minimum} to {cap}")
+    return ParallelPlan(world_size=sizes[0], backend="nccl" if nccl else "gloo",
+                        device_type=device_type, gpus=gpus)
 
 
 def _tail(path: Path, limit: int = 2000) -> str:
@@ -90,7 +162,11 @@ def _run_rank(fn, args, rank, world_size, backend, port, timeout, out: Path) -> 
 
     def report() -> None:  # first line: a system-wide clock, to order the reports of all ranks
         text = f"{time.monotonic_ns()}\n{traceback.format_exc()}"
-        (out / f"rank{rank}.error").write_text(text, encoding="utf-8")
+        # atomically: the launcher may SIGKILL this worker at any moment once a peer failed,
+        # and a half-written report must never be read
+        tmp = out / f"rank{rank}.error.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out / f"rank{rank}.error")
 
     try:
         import pickle
@@ -283,8 +359,9 @@ def _launch_once(fn: Callable[..., Any], world_size: int, args: tuple, *, backen
         for rank in range(world_size):
             exit_file = workdir / f"rank{rank}.exit"
             error_file = workdir / f"rank{rank}.error"
-            if error_file.is_file():
-                stamp = error_file.read_text(encoding="utf-8").split("\n", 1)[0]
+            stamp = error_file.read_text(encoding="utf-8").split("\n", 1)[0] \
+                if error_file.is_file() else ""
+            if stamp.isdigit():
                 raised.append((int(stamp), rank))
             elif exit_file.is_file():
                 code, how = exit_file.read_text().split()

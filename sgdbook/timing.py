@@ -7,21 +7,32 @@ does the three things that avoid those traps: it runs the code a few times untim
 then times ``repeats`` rounds of ``number`` calls each, calling
 :func:`sgdbook.device.synchronize` before starting and before stopping the clock, and reports the
 median time per call (robust against a round that was interrupted by another process).
+
+:func:`measure_for` does the same with the counts chosen from the code's own speed: it warms up
+for a minimum time, then times rounds of a single call (several calls only for code faster than
+about 0.1 ms) until a minimum total time has been timed. Fast code thus gets hundreds of short
+rounds, so that a round stalled by another program is one outlier among many and leaves the
+median alone, while slow code still gets a few rounds. Short rounds matter: on a busy machine
+a good fraction of calls can be stalled, and a round of many calls would almost always contain
+one.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 
 from . import _validate
 from .device import get_device, synchronize
 
-__all__ = ["TimingResult", "measure", "gflops", "matmul_flops"]
+__all__ = ["TimingResult", "measure", "measure_for", "intra_op_threads", "gflops",
+           "matmul_flops"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,109 @@ def measure(fn: Callable[[], Any], *, repeats: int = 5, number: int = 1, warmup:
         synchronize(device)
         times.append((clock() - start) / number)
     return TimingResult(times=tuple(times), number=number, warmup=warmup, device=str(device))
+
+
+def measure_for(fn: Callable[[], Any], *, min_time: float = 0.2, round_time: float = 1e-4,
+                min_rounds: int = 7, max_rounds: int = 2000, warmup_time: float = 0.05,
+                min_warmup: int = 2, device: torch.device | str | None = None,
+                clock: Callable[[], float] = time.perf_counter) -> TimingResult:
+    """Time ``fn()`` with counts adapted to its speed (compare :func:`measure`).
+
+    1. Warm-up: untimed calls, each synchronised, until at least ``min_warmup`` calls and
+       ``warmup_time`` seconds have passed. The fastest warm-up call estimates the time per call.
+    2. Calls per round: enough for a round to last about ``round_time`` seconds (at least 1).
+    3. Timed rounds, synchronised as in :func:`measure`, until at least ``min_rounds`` rounds
+       *and* ``min_time`` seconds of timed rounds, or ``max_rounds`` rounds.
+
+    The result reports the median like :func:`measure`; with many short rounds a few rounds hit by
+    an interruption do not move it.
+
+    Args:
+        fn: the code to time, called without arguments.
+        min_time: seconds of timed rounds to collect at least (> 0).
+        round_time: target duration of one round in seconds (> 0).
+        min_rounds: timed rounds at least (>= 1).
+        max_rounds: timed rounds at most (>= ``min_rounds``); bounds the time spent on code
+            whose calls are much faster than ``round_time`` allows to estimate.
+        warmup_time: seconds of untimed warm-up at least (>= 0).
+        min_warmup: untimed warm-up calls at least (>= 1: one is needed to estimate the speed).
+        device: device to synchronise; ``None`` means :func:`sgdbook.device.get_device`.
+        clock: the clock (seconds); replaceable for testing.
+
+    Returns:
+        The per-call time of every round.
+
+    Raises:
+        TypeError: ``fn`` is not callable, or an argument has the wrong type.
+        ValueError: an argument is out of range.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {fn!r}")
+    min_time = _validate.positive("min_time", min_time)
+    round_time = _validate.positive("round_time", round_time)
+    min_rounds = _validate.integer("min_rounds", min_rounds, minimum=1)
+    max_rounds = _validate.integer("max_rounds", max_rounds, minimum=1)
+    if max_rounds < min_rounds:
+        raise ValueError(f"max_rounds must be >= min_rounds={min_rounds}, got {max_rounds}")
+    warmup_time = _validate.nonnegative("warmup_time", warmup_time)
+    min_warmup = _validate.integer("min_warmup", min_warmup, minimum=1)
+    device = get_device() if device is None else torch.device(device)
+
+    warm_calls = 0
+    fastest = math.inf
+    synchronize(device)
+    begin = clock()
+    now = begin
+    while warm_calls < min_warmup or now - begin < warmup_time:
+        start = now
+        fn()
+        synchronize(device)
+        now = clock()
+        fastest = min(fastest, now - start)
+        warm_calls += 1
+    number = 1 if fastest >= round_time else max(1, math.ceil(round_time / max(fastest, 1e-9)))
+
+    times: list[float] = []
+    timed = 0.0
+    while len(times) < max_rounds and (len(times) < min_rounds or timed < min_time):
+        synchronize(device)
+        start = clock()
+        for _ in range(number):
+            fn()
+        synchronize(device)
+        elapsed = clock() - start
+        timed += elapsed
+        times.append(elapsed / number)
+    return TimingResult(times=tuple(times), number=number, warmup=warm_calls, device=str(device))
+
+
+@contextmanager
+def intra_op_threads(threads: int | None) -> Iterator[int]:
+    """Run a block with ``threads`` torch intra-op threads, then restore the previous setting.
+
+    On a CPU that other programs are using, a multi-threaded kernel can wait for its worker
+    thread for a whole scheduler time slice (milliseconds) on every call, for seconds on end;
+    timing with one thread avoids that, at the price of measuring one core.
+
+    Args:
+        threads: threads to use (>= 1), or ``None`` to leave the setting unchanged.
+
+    Yields:
+        The number of threads in effect inside the block.
+
+    Raises:
+        TypeError, ValueError: ``threads`` is not ``None`` or an integer >= 1.
+    """
+    if threads is not None:
+        threads = _validate.integer("threads", threads, minimum=1)
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
 
 
 def matmul_flops(m: int, k: int, n: int) -> int:

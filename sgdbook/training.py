@@ -8,7 +8,8 @@ features with the training statistics only.
 Model: a small MLP (64 -> hidden -> 10, ReLU). :func:`train` runs the textbook loop (shuffle,
 ``zero_grad``, forward, loss, ``backward``, ``step``) with any optimizer factory, sgdbook's or
 torch's. :func:`compare_optimizers` tunes each optimizer's learning rate on the *validation* set
-from a small grid and then reports the *test* accuracy at that rate over several seeds.
+from a small grid and then reports the *test* accuracy at that rate over several seeds (mean and
+sample standard deviation; the tuning seed may be kept out of the reported ones).
 """
 
 from __future__ import annotations
@@ -222,8 +223,9 @@ def train(make_optimizer: OptimizerFactory, lr: float, data: DigitsData, *, epoc
 class Comparison:
     """Result of :func:`compare_optimizers` for one optimizer.
 
-    ``grid_val_loss[i]`` is the final validation loss with ``lr_grid[i]`` (tuning seed);
-    ``best_lr`` minimises it; ``runs`` are the runs with ``best_lr`` and each of ``seeds``.
+    ``grid_val_loss[i]`` is the final validation loss with ``lr_grid[i]`` (seed ``tuning_seed``);
+    ``best_lr`` minimises it; ``runs`` are the runs with ``best_lr`` and each of ``seeds``, in
+    that order. A run whose seed equals ``tuning_seed`` is the tuning run itself, reused.
     """
 
     name: str
@@ -231,6 +233,8 @@ class Comparison:
     grid_val_loss: np.ndarray
     best_lr: float
     runs: list[TrainResult] = field(repr=False)
+    seeds: tuple[int, ...] = ()
+    tuning_seed: int = 0
 
     @property
     def best_on_edge(self) -> bool:
@@ -238,9 +242,25 @@ class Comparison:
         return self.best_lr in (self.lr_grid[0], self.lr_grid[-1])
 
     @property
+    def reuses_tuning_run(self) -> bool:
+        """True when one of the reported runs is the tuning run (its seed is ``tuning_seed``)."""
+        return self.tuning_seed in self.seeds
+
+    @property
     def test_acc(self) -> np.ndarray:
         """Test accuracy of each seed's run."""
         return np.array([r.test_acc for r in self.runs])
+
+    @property
+    def test_acc_mean(self) -> float:
+        """Mean test accuracy over the seeds."""
+        return float(self.test_acc.mean())
+
+    @property
+    def test_acc_std(self) -> float:
+        """Sample standard deviation (``ddof=1``) of the test accuracy over the seeds (``nan`` for one seed)."""
+        acc = self.test_acc
+        return float(acc.std(ddof=1)) if len(acc) > 1 else float("nan")
 
     @property
     def train_loss(self) -> np.ndarray:
@@ -250,19 +270,36 @@ class Comparison:
 
 def compare_optimizers(factories: Mapping[str, OptimizerFactory], lr_grids: Mapping[str, Sequence[float]],
                        data: DigitsData, *, seeds: Sequence[int] = (0, 1, 2), epochs: int = 8,
-                       batch_size: int = 64, hidden: int = 64) -> list[Comparison]:
+                       batch_size: int = 64, hidden: int = 64, tuning_seed: int | None = None) -> list[Comparison]:
     """Tune each optimizer's learning rate on the validation set, then run it with several seeds.
 
-    For each name, every rate of ``lr_grids[name]`` is tried once with ``seeds[0]``; the rate with
-    the lowest final validation loss (diverged runs count as ``inf``) is kept and run with every
-    seed (the ``seeds[0]`` run is reused). The test set is used only for the reported accuracy.
+    For each name, every rate of ``lr_grids[name]`` is tried once with ``tuning_seed``; the rate
+    with the lowest final validation loss (diverged runs count as ``inf``) is kept and run with
+    every seed of ``seeds``. A seed equal to ``tuning_seed`` reuses the tuning run instead of
+    training it again; pass a ``tuning_seed`` outside ``seeds`` to report only runs that took no
+    part in the choice. The test set is used only for the reported accuracy.
+
+    Args:
+        factories: name -> ``make_optimizer(params, lr)``.
+        lr_grids: name -> learning rates to try.
+        data: the splits (:func:`load_digits_data`).
+        seeds: seeds of the reported runs (initialisation and shuffling).
+        epochs: passes over the training set per run.
+        batch_size: mini-batch size.
+        hidden: width of the hidden layer.
+        tuning_seed: seed of the tuning runs; ``None`` (default) means ``seeds[0]``, whose tuning
+            run is then reused as the first reported run.
 
     Returns:
         One :class:`Comparison` per optimizer, in the order of ``factories``.
+
+    Raises:
+        ValueError: no seeds, a missing or empty grid, or a non-positive rate.
     """
     seeds = [int(_validate.integer("seed", s, minimum=0)) for s in seeds]
     if not seeds:
         raise ValueError("seeds must not be empty")
+    tuning_seed = seeds[0] if tuning_seed is None else int(_validate.integer("tuning_seed", tuning_seed, minimum=0))
     out = []
     for name, make in factories.items():
         if name not in lr_grids:
@@ -270,11 +307,12 @@ def compare_optimizers(factories: Mapping[str, OptimizerFactory], lr_grids: Mapp
         grid = tuple(float(_validate.positive("lr", lr)) for lr in lr_grids[name])
         if not grid:
             raise ValueError(f"empty learning-rate grid for {name!r}")
-        first = [train(make, lr, data, epochs=epochs, batch_size=batch_size, seed=seeds[0], hidden=hidden)
+        first = [train(make, lr, data, epochs=epochs, batch_size=batch_size, seed=tuning_seed, hidden=hidden)
                  for lr in grid]
         scores = np.array([np.inf if r.diverged else r.val_loss[-1] for r in first])
         best = int(np.argmin(scores))
-        runs = [first[best]] + [train(make, grid[best], data, epochs=epochs, batch_size=batch_size,
-                                      seed=s, hidden=hidden) for s in seeds[1:]]
-        out.append(Comparison(name, grid, scores, grid[best], runs))
+        runs = [first[best] if s == tuning_seed else
+                train(make, grid[best], data, epochs=epochs, batch_size=batch_size, seed=s, hidden=hidden)
+                for s in seeds]
+        out.append(Comparison(name, grid, scores, grid[best], runs, tuple(seeds), tuning_seed))
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+
 import numpy as np
 import pytest
 import torch
@@ -88,6 +90,20 @@ class TestBatchIterator:
             batching.BatchIterator(torch.tensor(1.0), batch_size=1)
         with pytest.raises(ValueError, match="no batch at all"):
             batching.BatchIterator(X, y, batch_size=11, drop_last=True)
+
+    def test_seed_range(self):
+        X, y = _data()
+        largest = 2**63 - 1  # the largest seed torch.Generator.manual_seed accepts
+        a = [t[1].tolist() for t in batching.BatchIterator(X, y, batch_size=3, seed=largest)]
+        b = [t[1].tolist() for t in batching.BatchIterator(X, y, batch_size=3, seed=largest)]
+        assert a == b and sorted(sum(a, [])) == list(range(10))
+        for bad in (2**63, 2**64, -1):
+            with pytest.raises(ValueError, match="seed must be"):
+                batching.BatchIterator(X, y, batch_size=3, seed=bad)
+            with pytest.raises(ValueError, match="seed must be"):
+                batching.dataloader(X, y, batch_size=3, seed=bad)
+        with pytest.raises(TypeError, match="seed"):
+            batching.BatchIterator(X, y, batch_size=3, seed=1.0)
 
     def test_same_batches_as_counts_of_dataloader(self):
         X, y = _data(10)
@@ -179,3 +195,9 @@ def test_gather_in_pieces_matches_indexing(monkeypatch):
     it = batching.BatchIterator(X, X[:, 0], batch_size=6, seed=0)
     for xb, yb in it:
         torch.testing.assert_close(xb[:, 0], yb)
+
+
+def test_docstring_examples_hold():
+    # the module is not collected with --doctest-modules, so run its examples here
+    failed, attempted = doctest.testmod(batching, verbose=False, report=False)
+    assert attempted >= 2 and failed == 0

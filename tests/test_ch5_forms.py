@@ -84,6 +84,48 @@ def test_agreement_detects_dampening_first_step_quirk():
     assert good.max() < 1e-10 and bad.max() > 1e-3
 
 
+def test_lr_in_buffer_momentum_matches_torch_only_for_a_constant_rate():
+    from sgdbook.optim import EMAMomentum
+    from sgdbook.schedules import ExponentialDecay
+
+    decay = lambda o: ExponentialDecay(o, 0.97)
+    make = lambda p: paper_forms.LrInBufferMomentum(p, lr=0.05, momentum=0.9)
+    torch_sgd = lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)
+    const = agreement.step_differences(make, torch_sgd, steps=60, dtype=torch.float64)
+    sched = agreement.step_differences(make, torch_sgd, steps=60, dtype=torch.float64,
+                                       schedule=decay, schedule_b=decay)
+    assert const.max() < 1e-10
+    assert sched[0] < 1e-12 and sched.max() > 1e-2      # the first step agrees, later ones do not
+    # the EMA form and torch's, both with the rate outside the buffer, agree under the schedule
+    ema = agreement.step_differences(lambda p: EMAMomentum(p, lr=0.5, beta=0.9), torch_sgd, steps=60,
+                                     dtype=torch.float64, schedule=decay, schedule_b=decay)
+    assert ema.max() < 1e-10
+
+
+def test_lr_in_buffer_momentum_update_by_hand():
+    x = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)
+    opt = paper_forms.LrInBufferMomentum([x], lr=0.1, momentum=0.5)
+    grads = [torch.tensor([1.0, 2.0]), torch.tensor([-3.0, 0.5])]
+    v = torch.zeros(2, dtype=torch.float64)
+    expected = x.detach().clone()
+    for k, g in enumerate(grads):
+        lr = 0.1 if k == 0 else 0.02
+        opt.param_groups[0]["lr"] = lr
+        x.grad = g.double()
+        opt.step()
+        v = 0.5 * v - lr * g.double()
+        expected = expected + v
+        torch.testing.assert_close(x.detach(), expected)
+    y = torch.zeros(1, requires_grad=True)
+    before = y.detach().clone()
+    paper_forms.LrInBufferMomentum([y], lr=0.1).step()          # no gradient: untouched
+    assert torch.equal(y.detach(), before)
+    with pytest.raises(ValueError, match="lr"):
+        paper_forms.LrInBufferMomentum([y], lr=0.0)
+    with pytest.raises(ValueError, match="momentum"):
+        paper_forms.LrInBufferMomentum([y], lr=0.1, momentum=1.0)
+
+
 def test_landscapes():
     s = landscapes.saddle()
     np.testing.assert_allclose(s.grad(np.array([0.0, 1.0])), 0.0)

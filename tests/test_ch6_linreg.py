@@ -68,6 +68,58 @@ def test_batch_curvatures(data):
     assert linreg.batch_curvatures(X, 10).shape == (100,)
 
 
+def test_epoch_batches_are_seeded_permutations():
+    batches = linreg.epoch_batches(1000, 128, epochs=3, seed=4)
+    assert len(batches) == 3 and [len(b) for b in batches[0]] == [128] * 7 + [104]
+    for epoch in batches:
+        assert torch.equal(torch.sort(torch.cat(epoch)).values, torch.arange(1000))
+    assert not torch.equal(torch.cat(batches[0]), torch.cat(batches[1]))
+    gen = torch.Generator().manual_seed(4)
+    first, second = torch.randperm(1000, generator=gen), torch.randperm(1000, generator=gen)
+    assert torch.equal(torch.cat(batches[0]), first) and torch.equal(torch.cat(batches[1]), second)
+    again = linreg.epoch_batches(1000, 128, epochs=3, seed=4)
+    assert all(torch.equal(a, b) for ea, eb in zip(batches, again) for a, b in zip(ea, eb))
+    with pytest.raises(ValueError, match="batch_size"):
+        linreg.epoch_batches(10, 0)
+
+
+def test_training_steps_on_the_epoch_batches(data):
+    # replay the first steps of a run by hand on linreg.epoch_batches: the losses must agree
+    X, y = data
+    run = linreg.train_linreg(X, y, 10, 0.2, epochs=2, decay_epoch=None, record_every=10, seed=3)
+    batches = [idx for epoch in linreg.epoch_batches(1000, 10, epochs=2, seed=3) for idx in epoch]
+    w, b = torch.zeros(2), torch.zeros(1)
+    for k, idx in enumerate(batches[:150]):
+        gw, gb = linreg.gradient(X[idx], y[idx], w, b)
+        w, b = torch.add(w, gw, alpha=-0.2), torch.add(b, gb, alpha=-0.2)
+        assert run.losses[k + 1] == pytest.approx(float(linreg._loss(X, y, w, b)), rel=1e-5)
+    # another shuffling gives other losses, so the comparison above is not vacuous
+    other = linreg.train_linreg(X, y, 10, 0.2, epochs=2, decay_epoch=None, record_every=10, seed=4)
+    assert not np.allclose(other.losses[1:150], run.losses[1:150], rtol=1e-3)
+
+
+def test_batch_curvatures_are_those_of_the_training_batches(data):
+    X, _ = data
+    Xt = np.hstack([X.numpy().astype(float), np.ones((1000, 1))])
+    order = torch.cat([torch.cat(e) for e in linreg.epoch_batches(1000, 1, epochs=2, seed=5)]).numpy()
+    single = linreg.batch_curvatures(X, 1, epochs=2, seed=5)
+    np.testing.assert_allclose(single, (Xt[order] ** 2).sum(1), rtol=1e-10)   # same order, not just same set
+    tens = linreg.batch_curvatures(X, 10, epochs=3, seed=5)
+    assert tens.shape == (300,)
+    idx = linreg.epoch_batches(1000, 10, epochs=3, seed=5)[2][7].numpy()
+    B = Xt[idx]
+    assert tens[2 * 100 + 7] == pytest.approx(np.linalg.eigvalsh(B.T @ B / 10)[-1], rel=1e-12)
+
+
+def test_every_batch_curvature_is_at_least_one(data):
+    # the bias column makes (H_B)_33 = 1, so lambda_max >= 1 and 2 / lambda_max <= 2 for any batch
+    X, _ = data
+    for b in (1, 7, 10, 100):
+        assert linreg.batch_curvatures(X, b, epochs=2, seed=b).min() >= 1 - 1e-12
+    tiny = torch.full((50, 2), 1e-3)   # inputs almost zero: the bound is attained
+    np.testing.assert_allclose(linreg.batch_curvatures(tiny, 10), 1.0, atol=1e-5)
+
+
 def test_predicted_floor_matches_constant_step_runs(data):
     X, y = data
     fstar = linreg.least_squares_loss(X, y)

@@ -32,6 +32,19 @@ def test_robbins_monro_schedule_goes_below_every_floor():
     assert e[-1] < nf.stationary_excess_loss(h, sigma, 0.01)
 
 
+def test_square_summability_is_not_necessary():
+    # eta_t = 0.5 / sqrt(t + 1): sum of squares diverges, yet the excess loss still tends to 0,
+    # tracking the floor of the current step (about eta_t / 4).
+    h, sigma = 1.0, 1.0
+    lrs = 0.5 / np.sqrt(np.arange(100_000) + 1.0)
+    assert np.sum(lrs**2) > 3.0
+    e = nf.expected_excess_loss(h, sigma, lrs, 5.0)
+    for n in (10_000, 100_000):
+        assert e[n] == pytest.approx(nf.stationary_excess_loss(h, sigma, lrs[n - 1]), rel=0.01)
+    assert e[100_000] < e[10_000] / 3 < e[1_000] / 9
+    assert e[-1] < nf.stationary_excess_loss(h, sigma, 0.01) / 3
+
+
 def test_summable_steps_freeze_the_mean():
     h = 1.0
     lrs = 0.5 * 0.9 ** np.arange(500)     # sum = 5 < inf

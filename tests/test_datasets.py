@@ -63,6 +63,30 @@ def test_garbage_file_is_unreadable(tmp_path):
         datasets.load_diabetes(tmp_path)
 
 
+def test_damaged_gzip_body_is_a_dataset_error(tmp_path):
+    # a valid gzip header followed by a damaged deflate stream: zlib raises zlib.error, which the
+    # loader must turn into its own DatasetError naming the file
+    _copy(tmp_path)
+    path = tmp_path / "diabetes_data_raw.csv.gz"
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    for i in range(middle, middle + 16):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(datasets.DatasetError,
+                       match=r"unreadable: .*diabetes_data_raw\.csv\.gz: error: .*reinstall"):
+        datasets.load_diabetes(tmp_path)
+
+
+def test_cut_off_gzip_is_a_dataset_error(tmp_path):
+    _copy(tmp_path)
+    path = tmp_path / "diabetes_target.csv.gz"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # the compressed stream ends early
+    with pytest.raises(datasets.DatasetError, match=r"unreadable: .*diabetes_target\.csv\.gz"):
+        datasets.load_diabetes(tmp_path)
+
+
 def test_standardize():
     d = datasets.load_diabetes()
     X, y = datasets.standardize(d.X, d.y)

@@ -84,3 +84,46 @@ def test_crashed_worker_is_reported_and_reaped():
     assert "worker 1 of 3 failed: it exited with code 3" in msg, msg
     assert info.value.rank == 1
     assert all(_gone(pid) for pid in info.value.pids)
+
+
+def _pretend_gpus(monkeypatch, count):
+    """Make sgdbook.parallel see CUDA with `count` GPUs (nothing is run on them)."""
+    import torch
+
+    monkeypatch.setattr(parallel, "get_device", lambda: torch.device("cuda"))
+    monkeypatch.setattr(parallel.torch.cuda, "device_count", lambda: count)
+
+
+def test_plan_on_cpu_uses_gloo_with_the_preferred_size(monkeypatch):
+    monkeypatch.setenv("SGDBOOK_DEVICE", "cpu")
+    plan = parallel.plan_workers(4, batch_size=48)
+    assert (plan.world_size, plan.backend, plan.device_type, plan.gpus) == (4, "gloo", "cpu", 0)
+    assert plan.reason == "cpu"
+    assert parallel.plan_workers(4, batch_size=18).world_size == 3  # 4 does not divide 18
+
+
+@pytest.mark.parametrize("gpus,batch,expected", [
+    (1, 48, (4, "gloo", "too-few-gpus")),   # NCCL cannot put two ranks on the one GPU
+    (2, 48, (2, "nccl", "gpu-per-worker")),
+    (3, 48, (3, "nccl", "gpu-per-worker")),
+    (3, 64, (2, "nccl", "gpu-per-worker")),  # 3 does not divide 64
+    (8, 48, (4, "nccl", "gpu-per-worker")),  # capped at the preferred size
+])
+def test_plan_on_gpus_uses_nccl_when_every_worker_gets_a_gpu(monkeypatch, gpus, batch, expected):
+    _pretend_gpus(monkeypatch, gpus)
+    plan = parallel.plan_workers(4, batch_size=batch)
+    assert (plan.world_size, plan.backend, plan.reason) == expected
+    assert plan.gpus == gpus and plan.device_type == "cuda"
+    assert parallel.choose_backend(plan.world_size) == plan.backend  # launch would agree
+
+
+def test_plan_validation(monkeypatch):
+    monkeypatch.setenv("SGDBOOK_DEVICE", "cpu")
+    with pytest.raises(ValueError, match="preferred must be >= 2"):
+        parallel.plan_workers(1)
+    with pytest.raises(ValueError, match="minimum must be >= 1"):
+        parallel.plan_workers(4, minimum=0)
+    with pytest.raises(TypeError, match="batch_size"):
+        parallel.plan_workers(4, batch_size=4.0)
+    with pytest.raises(ValueError, match="batch_size=7 is not divisible"):
+        parallel.plan_workers(4, batch_size=7)

@@ -105,6 +105,46 @@ def test_pages_load_no_heavy_or_unused_scripts(site):
     assert "searchindex.js" in (html / "search.html").read_text(encoding="utf-8")
 
 
+def test_figures_have_their_size_and_load_lazily(site):
+    """Every SVG <img> reserves its box (width/height of the file) and loads lazily, once each
+    script and stylesheet is linked once."""
+    name, html, _ = site
+    problems, figures = [], 0
+    for page in html_pages(html):
+        parsed = parse(page)
+        for img in parsed.all("img"):
+            src = img.get("src", "")
+            if not src.endswith(".svg"):
+                continue
+            figures += 1
+            where = f"{page.relative_to(html)}: <img src={src}>"
+            size = sgdbook_site.svg_size(page.parent / src)
+            if size is None or (img.get("width"), img.get("height")) != tuple(map(str, size)):
+                problems.append(f"{where}: width/height {img.get('width')}x{img.get('height')}, "
+                                f"the file is {size}")
+            if img.get("loading") != "lazy" or img.get("decoding") != "async":
+                problems.append(f"{where}: not loading=lazy decoding=async")
+        scripts = [a["src"] for a in parsed.all("script") if a.get("src")]
+        if len(scripts) != len(set(scripts)):
+            problems.append(f"{page.relative_to(html)}: a script is linked twice")
+    assert not problems, f"[{name}]\n" + "\n".join(problems)
+    assert figures, f"[{name}] no SVG figure found: the check is vacuous"
+
+
+def test_svg_size_reads_points_and_pixels(tmp_path):
+    svg = tmp_path / "f.svg"
+    svg.write_text('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
+                   'width="595.62pt" height="262.912pt" viewBox="0 0 595.62 262.912"></svg>')
+    assert sgdbook_site.svg_size(svg) == (794, 351)
+    svg.write_text('<svg width="300" height="200px"></svg>')
+    assert sgdbook_site.svg_size(svg) == (300, 200)
+    assert sgdbook_site.svg_size(tmp_path / "missing.svg") is None
+    html = '<p><img alt="a" src="f.svg" /></p><img src="x.png" />'
+    assert sgdbook_site.size_images(html, tmp_path) == (
+        '<p><img alt="a" src="f.svg" width="300" height="200" loading="lazy" decoding="async" />'
+        '</p><img src="x.png" />')
+
+
 def test_theme_stylesheet_draws_every_icon_the_pages_use(site):
     """fontawesome.js is not loaded: each icon class must have a glyph in the theme's CSS."""
     name, html, _ = site

@@ -22,6 +22,8 @@ blocked), and pages stay lean:
 5. **API reference.** The page holding ``<!-- sgdbook-api-modules -->`` gets one section per
    public ``sgdbook`` module, found by walking the package, so a new module appears without
    editing the page.
+6. **Figures.** Every SVG ``<img>`` gets its intrinsic width and height (no layout shift while
+   it loads), ``loading="lazy"`` and ``decoding="async"``.
 """
 
 from __future__ import annotations
@@ -241,17 +243,34 @@ def _wrap_templates(app: Sphinx) -> None:
     templates._sgdbook_wrapped = True
 
 
+def _asset_key(asset: Any) -> tuple[str, str]:
+    return (str(getattr(asset, "filename", asset) or ""),
+            str(getattr(asset, "attributes", {}).get("body", "")))
+
+
+def _unique(assets: list) -> list:
+    """The assets in order, each once (extensions whose setup runs twice add theirs twice)."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for asset in assets:
+        key = _asset_key(asset)
+        if key not in seen:
+            seen.add(key)
+            kept.append(asset)
+    return kept
+
+
 def _filter_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """Drop sphinx-thebe's scripts and styles (thebe would load from unpkg.com)."""
+    """Drop sphinx-thebe's scripts and styles (thebe would load from unpkg.com) and duplicates."""
     if "script_files" in context:
-        context["script_files"] = [
+        context["script_files"] = _unique([
             s for s in context["script_files"]
             if "thebe" not in str(getattr(s, "filename", "") or "")
             and "THEBE_JS_URL" not in str(getattr(s, "attributes", {}).get("body", ""))
-        ]
+        ])
     if "css_files" in context:
-        context["css_files"] = [c for c in context["css_files"]
-                                if "thebe" not in str(getattr(c, "filename", c))]
+        context["css_files"] = _unique([c for c in context["css_files"]
+                                        if "thebe" not in str(getattr(c, "filename", c))])
 
 
 # --------------------------------------------------------------------------------------------
@@ -634,12 +653,63 @@ def _subset_fontawesome(app: Sphinx, outdir: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# 9. Figures: intrinsic size (no layout shift) and lazy loading
+# --------------------------------------------------------------------------------------------
+_SVG_IMG = re.compile(r'<img (?![^>]*\bwidth=)([^>]*?\bsrc="([^"]+\.svg)"[^>]*?)\s*/?>')
+_SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([0-9.]+)(pt|px)?"[^>]*?\bheight="([0-9.]+)(pt|px)?"')
+
+
+def svg_size(path: Path) -> tuple[int, int] | None:
+    """The CSS pixel size of an SVG file from its root ``width``/``height`` (pt or px)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None
+    match = _SVG_SIZE.search(head)
+    if not match:
+        return None
+    w, wu, h, hu = match.groups()
+    return (round(float(w) * (4 / 3 if wu == "pt" else 1)),
+            round(float(h) * (4 / 3 if hu == "pt" else 1)))
+
+
+def size_images(html_text: str, page_dir: Path) -> str:
+    """Give every ``<img>`` of an SVG figure its width and height, ``loading="lazy"`` and
+    ``decoding="async"``: the browser reserves the figure's box before the file arrives (no
+    layout shift; the stylesheet still scales it to the column) and fetches figures below the
+    fold only when the reader scrolls near them. Tags that already have a width are kept."""
+
+    def add(match: re.Match) -> str:
+        size = svg_size(page_dir / match.group(2))
+        if size is None:
+            return match.group(0)
+        return (f'<img {match.group(1)} width="{size[0]}" height="{size[1]}" loading="lazy" '
+                'decoding="async" />')
+
+    return _SVG_IMG.sub(add, html_text)
+
+
+def _size_figures(outdir: Path) -> None:
+    for page in outdir.rglob("*.html"):
+        if "_static" in page.parts or "_sources" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        if ".svg" not in text:
+            continue
+        sized = size_images(text, page.parent)
+        if sized != text:
+            page.write_text(sized, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
 def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
     _copy_katex_assets(outdir)
     _subset_fontawesome(app, outdir)
+    _size_figures(outdir)
     _write_cjk_font(outdir, extra="".join(str(getattr(app.config, key, "")) for key in (
         "togglebutton_hint", "togglebutton_hint_hide", "html_title", "project")))
     RENDERER.close()
