@@ -53,8 +53,10 @@ def copy_worktree(dest: Path) -> None:
 
 
 def toc_chapters(root: Path) -> list[str]:
-    """Docnames of the TOC's chapters that have code cells, in TOC order."""
-    files = re.findall(r"^\s*-?\s*file:\s*(\S+)", (root / "_toc.yml").read_text(encoding="utf-8"), re.M)
+    """Docnames of the TOC's pages that have code cells (the root page too), in TOC order."""
+    toc = (root / "_toc.yml").read_text(encoding="utf-8")
+    files = re.findall(r"^root:\s*(\S+)", toc, re.M) + \
+        re.findall(r"^\s*-?\s*file:\s*(\S+)", toc, re.M)
     return [f for f in files if "{code-cell}" in (root / "book" / f"{f}.md").read_text(encoding="utf-8")]
 
 

@@ -436,6 +436,20 @@ def test_search_splitter_keeps_compound_terms():
     assert languages["zh"] is sgdbook_site.SearchChineseTerms or isinstance(languages["zh"], str)
 
 
+def test_search_stemmer_is_sphinx_rule_without_the_quadratic_list():
+    from sphinx.search.zh import SearchChinese
+
+    options = {"dict": str(BOOK / "_ext" / "search_dict.txt")}
+    ours, theirs = sgdbook_site.SearchChineseTerms(options), SearchChinese(options)
+    text = "Adam 与 AdamW、SGD running running ran 的 gradients 和 eps 以及 lr_decay 梯度"
+    for language in (ours, theirs):
+        language.split(text)
+    assert isinstance(ours.latin_terms, set)
+    for word in ["Adam", "AdamW", "SGD", "running", "ran", "gradients", "eps", "lr_decay",
+                 "ing", "unseen", "梯度"]:
+        assert ours.stem(word) == theirs.stem(word), word
+
+
 def test_search_bar_text_is_chinese(site):
     name, html, _ = site
     raw = (html / "index.html").read_text(encoding="utf-8")

@@ -487,8 +487,18 @@ class SearchChineseTerms(SearchChinese):
 
     dict_terms: tuple[str, ...] = ()
 
+    class _Terms(set):
+        """The Latin terms seen so far; Sphinx's ``SearchChinese`` keeps them in a list that
+        grows with every page and is searched for every word, which made indexing the book
+        quadratic (8 of a clean build's 25 s of rendering)."""
+
+        def extend(self, terms) -> None:
+            self.update(terms)
+
     def init(self, options: dict[str, str]) -> None:
         super().init(options)
+        self.latin_terms = self._Terms()  # type: ignore[assignment]
+        self._stems: dict[str, str] = {}
         path = options.get("dict")
         terms = []
         if path and os.path.isfile(path):
@@ -501,6 +511,16 @@ class SearchChineseTerms(SearchChinese):
         words = super().split(input)
         words.extend(term for term in self.dict_terms if term in input)
         return words
+
+    def stem(self, word: str) -> str:
+        """``SearchChinese.stem`` (the same rule), with each word's stem computed once."""
+        lower = word.lower()
+        stemmed = self._stems.get(lower)
+        if stemmed is None:
+            stemmed = self._stems[lower] = self.stemmer.stemWord(lower)
+        if word in self.latin_terms and len(word) >= 3 and len(stemmed) < 3:
+            return lower
+        return stemmed
 
 
 # --------------------------------------------------------------------------------------------
