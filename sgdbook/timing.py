@@ -72,6 +72,17 @@ class TimingResult:
                 f"spread {100 * self.spread:.0f}%, {self.device})")
 
 
+def _timed_round(fn: Callable[[], Any], number: int, device: torch.device,
+                 clock: Callable[[], float]) -> float:
+    """Seconds for ``number`` calls of ``fn``, the device synchronised before and after."""
+    synchronize(device)
+    start = clock()
+    for _ in range(number):
+        fn()
+    synchronize(device)
+    return clock() - start
+
+
 def measure(fn: Callable[[], Any], *, repeats: int = 5, number: int = 1, warmup: int = 1,
             device: torch.device | str | None = None,
             clock: Callable[[], float] = time.perf_counter) -> TimingResult:
@@ -103,14 +114,7 @@ def measure(fn: Callable[[], Any], *, repeats: int = 5, number: int = 1, warmup:
     device = get_device() if device is None else torch.device(device)
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(repeats):
-        synchronize(device)
-        start = clock()
-        for _ in range(number):
-            fn()
-        synchronize(device)
-        times.append((clock() - start) / number)
+    times = [_timed_round(fn, number, device, clock) / number for _ in range(repeats)]
     return TimingResult(times=tuple(times), number=number, warmup=warmup, device=str(device))
 
 
@@ -177,12 +181,7 @@ def measure_for(fn: Callable[[], Any], *, min_time: float = 0.2, round_time: flo
     times: list[float] = []
     timed = 0.0
     while len(times) < max_rounds and (len(times) < min_rounds or timed < min_time):
-        synchronize(device)
-        start = clock()
-        for _ in range(number):
-            fn()
-        synchronize(device)
-        elapsed = clock() - start
+        elapsed = _timed_round(fn, number, device, clock)
         timed += elapsed
         times.append(elapsed / number)
     return TimingResult(times=tuple(times), number=number, warmup=warm_calls, device=str(device))
