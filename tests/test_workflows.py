@@ -47,7 +47,7 @@ def steps(job: dict) -> list[dict]:
 
 
 def test_there_are_workflows():
-    assert [p.name for p in WORKFLOWS] == ["book.yml"]
+    assert [p.name for p in WORKFLOWS] == ["book.yml", "linkcheck.yml"]
 
 
 def test_workflows_pass_actionlint():
@@ -129,7 +129,8 @@ def test_concurrency_and_timeouts(path):
 
 
 def test_triggers_and_readme_commands(book_workflow):
-    assert {"push", "pull_request"} <= set(book_workflow["on"])
+    assert {"push", "pull_request", "schedule"} <= set(book_workflow["on"])
+    assert "pull_request_target" not in book_workflow["on"], "never run fork code with secrets"
     for name in ("cpu", "gpu"):
         runs = [s.get("run", "") for s in steps(book_workflow["jobs"][name])]
         assert "make book" in runs and "make test" in runs, name
@@ -185,3 +186,158 @@ def test_deploy_job(book_workflow):
     upload = [s for s in steps(jobs["cpu"]) if s.get("uses", "").startswith("actions/upload-pages-artifact@")]
     assert len(upload) == 1 and upload[0]["with"]["path"] == "book/_build/html"
     assert "refs/heads/main" in upload[0]["if"]
+
+
+# --- the GPU job's fork guard, evaluated -------------------------------------------------------
+
+def evaluate(expression: str, context: dict) -> bool:
+    """Evaluate a GitHub Actions `if:` expression of the small grammar the workflow uses.
+
+    Operands are context paths (``github.event_name``, ``vars.X``, ...) and single-quoted strings;
+    operators ``==``, ``!=``, ``&&``, ``||``, ``!`` and parentheses. A missing path is ``''``
+    (GitHub gives null, which compares equal to nothing but itself; ``''`` is what the guards
+    compare against). Anything else fails the test instead of being guessed.
+    """
+    tokens = re.findall(r"\(|\)|==|!=|&&|\|\||!|'[^']*'|[A-Za-z_][\w.-]*", expression)
+    assert "".join(tokens) == re.sub(r"\s+", "", expression), f"unknown syntax in {expression!r}"
+    out = []
+    for tok in tokens:
+        if tok in ("(", ")", "==", "!="):
+            out.append(tok)
+        elif tok == "&&":
+            out.append(" and ")
+        elif tok == "||":
+            out.append(" or ")
+        elif tok == "!":
+            out.append(" not ")
+        elif tok.startswith("'"):
+            out.append(repr(tok[1:-1]))
+        else:
+            value: object = context
+            for part in tok.split("."):
+                value = value.get(part, "") if isinstance(value, dict) else ""
+            out.append(repr(value))
+    return bool(eval("".join(out), {"__builtins__": {}}))  # noqa: S307 - tokens checked above
+
+
+def github_context(event: str, *, label: str = "gpu", head_repo: str | None = None) -> dict:
+    github = {"event_name": event, "repository": "owner/sgdbook", "event": {}}
+    if event == "pull_request":
+        github["event"] = {"pull_request": {"head": {"repo": {"full_name": head_repo}}}}
+    return {"github": github, "vars": {"GPU_RUNNER_LABEL": label}}
+
+
+@pytest.mark.parametrize(("event", "head_repo", "label", "runs"), [
+    ("push", None, "gpu", True),
+    ("workflow_dispatch", None, "gpu", True),
+    ("schedule", None, "gpu", True),
+    ("pull_request", "owner/sgdbook", "gpu", True),
+    # a fork's pull request never reaches the GPU runner, even if GitHub passed it the variable
+    ("pull_request", "someone/sgdbook", "gpu", False),
+    ("pull_request", "someone/sgdbook", "", False),
+    # no runner configured: nothing runs
+    ("push", None, "", False),
+])
+def test_gpu_job_never_runs_fork_code(book_workflow, event, head_repo, label, runs):
+    guard = book_workflow["jobs"]["gpu"]["if"]
+    assert evaluate(guard, github_context(event, label=label, head_repo=head_repo)) is runs
+
+
+def test_fork_guard_evaluator_catches_the_implicit_guard():
+    # the guard the workflow had before: it lets a fork's pull request through as soon as the
+    # variable is passed, which is what the test above refuses
+    implicit = "vars.GPU_RUNNER_LABEL != ''"
+    assert evaluate(implicit, github_context("pull_request", head_repo="someone/sgdbook"))
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_workflow_runs_pull_request_target(path):
+    assert "pull_request_target" not in load(path)["on"]
+
+
+def test_gpu_job_proves_it_used_cuda(book_workflow):
+    job = book_workflow["jobs"]["gpu"]
+    runs = [s.get("run", "") for s in steps(job)]
+    build = runs.index("make book")
+    check = next(i for i, r in enumerate(runs) if "book/_build/html/index.html" in r and "cuda" in r)
+    assert build < check < runs.index("make test")
+
+
+@pytest.mark.parametrize("job_name", ["cpu", "gpu"])
+def test_failed_builds_upload_execution_reports(book_workflow, job_name):
+    uploads = [s for s in steps(book_workflow["jobs"][job_name])
+               if s.get("uses", "").startswith("actions/upload-artifact@")
+               and "reports" in str(s["with"]["path"])]
+    assert len(uploads) == 1 and uploads[0]["if"] == "failure()"
+
+
+def test_pull_requests_get_a_site_preview(book_workflow):
+    (step,) = [s for s in steps(book_workflow["jobs"]["cpu"]) if "preview" in s.get("name", "")]
+    assert step["if"] == "github.event_name == 'pull_request'"
+    assert step["with"]["path"].rstrip("/") == "book/_build/html"
+
+
+def test_weekly_clean_build_refreshes_the_cache(book_workflow):
+    assert book_workflow["on"]["schedule"][0]["cron"]
+    cpu = steps(book_workflow["jobs"]["cpu"])
+    (restore,) = [s for s in cpu if s.get("uses", "").startswith("actions/cache@")]
+    assert restore["if"] == "github.event_name != 'schedule'"
+    (save,) = [s for s in cpu if s.get("uses", "").startswith("actions/cache/save@")]
+    assert save["if"] == "github.event_name == 'schedule'"
+    assert save["with"]["path"] == "book/_build/.jupyter_cache"
+    # saved under a key the pushes' restore key finds
+    assert save["with"]["key"].startswith(str(restore["with"]["restore-keys"]).strip())
+
+
+def test_link_check_is_scheduled_and_never_blocks_pushes():
+    data = load(REPO / ".github" / "workflows" / "linkcheck.yml")
+    assert set(data["on"]) == {"schedule", "workflow_dispatch"}
+    runs = [s.get("run", "") for s in steps(data["jobs"]["linkcheck"])]
+    assert any("--builder linkcheck" in r for r in runs)
+
+
+# --- the lock is pinned by hash ----------------------------------------------------------------
+
+LOCKS = ["lock.txt", "pip.txt", "torch-cpu.txt"]
+
+
+def pins(text: str) -> dict[str, list[str]]:
+    """``name==version`` -> its sha256 hashes, from a requirements file with continuations."""
+    joined = re.sub(r"\\\n\s*", " ", text)
+    result = {}
+    for line in joined.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        pin, *options = line.split()
+        assert re.fullmatch(r"[A-Za-z0-9][\w.-]*==[\w.+!-]+", pin), f"not an exact pin: {line}"
+        hashes = [o.removeprefix("--hash=sha256:") for o in options]
+        assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes), line
+        assert hashes, f"no hash for {pin}"
+        result[pin] = hashes
+    return result
+
+
+@pytest.mark.parametrize("name", LOCKS)
+def test_every_pin_has_a_sha256(name):
+    assert pins((REPO / "requirements" / name).read_text(encoding="utf-8"))
+
+
+def test_lock_lists_both_torch_builds():
+    lock = pins((REPO / "requirements" / "lock.txt").read_text(encoding="utf-8"))
+    cpu = pins((REPO / "requirements" / "torch-cpu.txt").read_text(encoding="utf-8"))
+    (cpu_pin, cpu_hashes), = cpu.items()
+    assert cpu_pin == "torch==2.13.0+cpu"
+    torch_hashes = lock["torch==2.13.0"]
+    assert set(cpu_hashes) <= set(torch_hashes), "the CPU build's hash is in the lock"
+    assert len(torch_hashes) > len(cpu_hashes), "and so are PyPI's (CUDA) builds"
+    assert "pip" not in {p.split("==")[0] for p in lock}, "pip is pinned in pip.txt"
+    assert {"setuptools", "wheel"} <= {p.split("==")[0] for p in lock}
+
+
+def test_setup_installs_with_require_hashes():
+    script = (REPO / "tools" / "setup-env.sh").read_text(encoding="utf-8")
+    installs = [line for line in script.splitlines()
+                if "pip install" in line and "-r requirements/" in line]
+    assert installs and all("--require-hashes" in line for line in installs), installs
+    assert "--upgrade pip" not in script, "pip comes from requirements/pip.txt, by hash"

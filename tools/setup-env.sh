@@ -4,6 +4,7 @@
 #
 #   SGDBOOK_VENV    where the environment lives (default: .venv in the repository root)
 #   SGDBOOK_PYTHON  the interpreter that creates it (default: python3; 3.10 or newer)
+#   SGDBOOK_TORCH   cpu (default) or cuda: which torch build (SGDBOOK_REQUIRE_CUDA=1 implies cuda)
 #   SGDBOOK_TEST=1  also install what the test suite needs (Debian's chromium for browser tests)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,13 +17,29 @@ if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv"
 fi
 stamp="$venv/.sgdbook-stamp"
-want=$(cat requirements/lock.txt pyproject.toml package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+# cpu (default) or cuda: which build of torch to install. SGDBOOK_TORCH decides; a required
+# CUDA device (SGDBOOK_REQUIRE_CUDA=1, as on the GPU runner) means cuda.
+torch_build=${SGDBOOK_TORCH:-$([ "${SGDBOOK_REQUIRE_CUDA:-0}" = 1 ] && echo cuda || echo cpu)}
+case "$torch_build" in cpu|cuda) ;; *) echo "[setup] error: SGDBOOK_TORCH must be cpu or cuda, got '$torch_build'" >&2; exit 1;; esac
+want=$( (echo "$torch_build"; cat requirements/lock.txt requirements/pip.txt requirements/torch-cpu.txt pyproject.toml package-lock.json 2>/dev/null) | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "[setup] installing the locked dependencies into $venv"
-  "$venv/bin/python" -m pip install --quiet --upgrade pip
-  # torch==2.13.0 from the lock: a CPU build where pip finds one (a local wheel folder, or the
-  # CPU index named by PIP_EXTRA_INDEX_URL in CI); see README.
-  "$venv/bin/python" -m pip install --quiet -r requirements/lock.txt
+  # Every file is pinned by its sha256 (--require-hashes): no index can swap a package. pip
+  # itself first, from requirements/pip.txt.
+  "$venv/bin/python" -m pip install --quiet --require-hashes -r requirements/pip.txt
+  # torch==2.13.0: the lock lists the hashes of both PyPI's CUDA builds and the CPU build.
+  if [ "$torch_build" = cpu ]; then
+    # The CPU build first (requirements/torch-cpu.txt, from a local wheel folder or the CPU index
+    # named by PIP_EXTRA_INDEX_URL in CI; see README), then the whole closed lock.
+    "$venv/bin/python" -m pip install --quiet --require-hashes --no-deps -r requirements/torch-cpu.txt
+    "$venv/bin/python" -m pip install --quiet --require-hashes -r requirements/lock.txt
+  else
+    # PyPI's CUDA build, checked against the lock's hashes; then the CUDA runtime wheels torch
+    # depends on. Those are pinned exactly by torch's own metadata but not by hash: the lock is
+    # made on machines that cannot resolve them (see docs/build.md).
+    "$venv/bin/python" -m pip install --quiet --require-hashes --no-deps -r requirements/lock.txt
+    "$venv/bin/python" -m pip install --quiet "torch==2.13.0"
+  fi
   "$venv/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .
   if command -v npm >/dev/null 2>&1; then
     npm ci --silent --no-audit --no-fund
