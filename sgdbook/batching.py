@@ -15,7 +15,7 @@ from typing import Iterator
 
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .timing import measure
 
 __all__ = ["BatchIterator", "dataloader", "loader_throughput"]

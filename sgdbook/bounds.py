@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 from .objectives import Objective, Quadratic
 
 __all__ = [

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .seeding import rng
 
 __all__ = [

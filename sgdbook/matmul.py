@@ -25,7 +25,7 @@ from typing import Iterable
 
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .timing import gflops, intra_op_threads, matmul_flops, measure_for
 
 __all__ = ["matmul_elementwise", "matmul_columns", "matmul_blocks", "matmul_full", "METHODS",

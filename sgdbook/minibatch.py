@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .batching import BatchIterator
 from .device import synchronize
 

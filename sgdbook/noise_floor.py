@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 from .seeding import rng
 
 __all__ = ["simulate", "expected_excess_loss", "stationary_excess_loss", "limit_of_mean"]

@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .seeding import rng
 
 __all__ = ["adam_paper", "rmsprop_keras", "adamw_paper", "rmsprop_steady_step", "decay_under_noise",

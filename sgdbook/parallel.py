@@ -33,7 +33,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .device import get_device
 
 __all__ = [

@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 from .gd import DIVERGENCE_THRESHOLD
 from .objectives import Objective, Quadratic
 

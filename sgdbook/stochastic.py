@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 from .gd import DIVERGENCE_THRESHOLD, divergence_message
 
 __all__ = [

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import _validate
+from . import validation as _validate
 from .device import get_device
 
 __all__ = [
