@@ -11,7 +11,8 @@ r"""Stochastic gradient descent on finite sums :math:`f = \frac1n \sum_i f_i`, f
   constant-step SGD and compare it with the closed forms :func:`noise_ball_theory` and
   :func:`reshuffle_theory`;
 * :func:`two_gaussians` and :func:`train_logistic` are the logistic-regression experiment in
-  PyTorch (device from :func:`sgdbook.device.get_device`).
+  PyTorch (device from :func:`sgdbook.device.get_device`); :func:`logistic_sgd_loop` is its
+  training loop, which the chapter prints.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ __all__ = [
     "two_gaussians",
     "LogisticHistory",
     "train_logistic",
+    "logistic_sgd_loop",
 ]
 
 
@@ -491,6 +493,39 @@ class LogisticHistory:
     updates: int
 
 
+def logistic_sgd_loop(a, b, X, y, loss_fn, *, batch_size: int, lr: float, epochs: int,
+                      generator, evaluate: Callable[[], tuple]) -> tuple[list, int]:
+    """The training loop of :func:`train_logistic`, which chapter 3 prints whole.
+
+    Every epoch draws a permutation of the examples from ``generator`` and walks through it
+    in batches of ``batch_size``; each batch takes one plain SGD step ``p -= lr * p.grad`` on
+    the weights ``a`` and the bias ``b`` of the model ``X @ a + b``. ``evaluate()`` is
+    recorded before the first epoch and after every epoch. The arguments are checked by
+    :func:`train_logistic`, the only caller.
+
+    Returns:
+        ``(history, updates)``: the ``evaluate()`` results and the number of updates.
+    """
+    import torch
+
+    n = X.shape[0]
+    hist = [evaluate()]
+    updates = 0
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=generator).to(X.device)
+        for start in range(0, n, batch_size):
+            batch = perm[start:start + batch_size]
+            loss = loss_fn(X[batch] @ a + b, y[batch])
+            loss.backward()
+            with torch.no_grad():  # the plain SGD step, p <- p - lr * grad
+                for p in (a, b):
+                    p -= lr * p.grad
+                    p.grad = None
+            updates += 1
+        hist.append(evaluate())
+    return hist, updates
+
+
 def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float = 0.02,
                    epochs: int = 100, seed: int = 0, device=None) -> LogisticHistory:
     r"""Logistic regression :math:`p(y=1\mid x) = \sigma(a^\top x + b)` trained by mini-batch SGD.
@@ -521,7 +556,10 @@ def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float 
         The :class:`LogisticHistory`.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``X_train``/``X_test`` not of shape ``(n, 2)`` or labels of another length,
+            ``batch_size`` outside ``1..n``, ``lr`` not finite or ``<= 0``, ``epochs`` or
+            ``seed`` negative.
+        TypeError: ``batch_size``, ``epochs`` or ``seed`` not an integer, ``lr`` not a number.
     """
     import torch
 
@@ -549,7 +587,6 @@ def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float 
     a = torch.tensor([-1.0, -1.0], device=device, requires_grad=True)
     b = torch.tensor(0.0, device=device, requires_grad=True)
     loss_fn = torch.nn.BCEWithLogitsLoss()
-    params = (a, b)
 
     def evaluate() -> tuple[float, float, float]:
         with torch.no_grad():
@@ -563,22 +600,9 @@ def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float 
     if device.type == "cpu":
         torch.set_num_threads(1)
     try:
-        # --- the training loop ---
-        hist = [evaluate()]
-        updates = 0
-        for _ in range(epochs):
-            perm = torch.randperm(n, generator=gen).to(device)
-            for start in range(0, n, batch_size):
-                batch = perm[start:start + batch_size]
-                loss = loss_fn(Xtr[batch] @ a + b, ytr[batch])
-                loss.backward()
-                with torch.no_grad():  # the plain SGD step, p <- p - lr * grad
-                    for p in (a, b):
-                        p -= lr * p.grad
-                        p.grad = None
-                updates += 1
-            hist.append(evaluate())
-        # --- end of the training loop ---
+        hist, updates = logistic_sgd_loop(a, b, Xtr, ytr, loss_fn, batch_size=batch_size,
+                                          lr=lr, epochs=epochs, generator=gen,
+                                          evaluate=evaluate)
     finally:
         torch.set_num_threads(threads)
     H = np.array(hist)
