@@ -1,4 +1,5 @@
-r"""Polyak's heavy-ball method and Nesterov's method on quadratics: exact rates and forms.
+r"""Chapter 5 (:doc:`/momentum-adam`): Polyak's heavy-ball method and Nesterov's method on
+quadratics, exact rates and forms.
 
 On a quadratic whose Hessian has its eigenvalues in :math:`[\mu, L]`, the heavy-ball iteration
 

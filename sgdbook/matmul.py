@@ -1,4 +1,5 @@
-"""Four ways to compute ``C = A B`` with torch, from one framework call per number to one call.
+"""Chapter 4 (:doc:`/minibatch`): four ways to compute ``C = A B`` with torch, from one framework
+call per number to one call.
 
 All four give the same matrix (up to rounding); they differ only in how much work each call into
 the framework does, which is what chapter 4 times:

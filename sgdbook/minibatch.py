@@ -1,4 +1,5 @@
-"""Mini-batch SGD on least squares: gradient noise against batch size, and timed training runs.
+"""Chapter 4 (:doc:`/minibatch`): mini-batch SGD on least squares, gradient noise against batch
+size, and timed training runs.
 
 The objective is the mean squared error ``f(w) = (1/n) sum_i f_i(w)`` with
 ``f_i(w) = (x_i^T w - y_i)^2 / 2``, whose per-example gradient is ``g_i = (x_i^T w - y_i) x_i``.

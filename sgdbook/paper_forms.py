@@ -1,4 +1,5 @@
-r"""Update rules exactly as the original papers (and Keras) write them.
+r"""Chapter 5 (:doc:`/momentum-adam`): update rules exactly as the original papers (and Keras) write
+them.
 
 These are independent references for chapter 5: they are *not* used for training, only to show
 where PyTorch's conventions agree with the papers and where they differ. All but one are plain

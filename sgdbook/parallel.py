@@ -1,4 +1,5 @@
-"""Data-parallel mini-batch SGD with ``torch.distributed``, and a launcher that always cleans up.
+"""Chapter 4 (:doc:`/minibatch`): data-parallel mini-batch SGD with ``torch.distributed``, and a
+launcher that always cleans up.
 
 :func:`launch` starts ``world_size`` worker processes (forked from one fresh Python process that
 imports torch once, so the function they run must be importable, i.e. defined in a module such as

@@ -1,4 +1,5 @@
-"""Step sizes: the stability threshold, the rate theory on quadratics, backtracking line search.
+"""Chapter 2 (:doc:`/learning-rate`): the stability threshold, the rate theory on quadratics,
+backtracking line search.
 
 The functions here support chapter 2 (:ref:`ch-lr`):
 

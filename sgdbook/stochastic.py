@@ -1,4 +1,5 @@
-r"""Stochastic gradient descent on finite sums :math:`f = \frac1n \sum_i f_i`, for chapter 3.
+r"""Chapter 3 (:doc:`/sgd`): stochastic gradient descent on finite sums :math:`f = \frac1n \sum_i
+f_i`.
 
 * :class:`FiniteSum` holds the component functions and their gradients;
   :func:`gradient_noise` gives the exact mean and variance of the one-sample estimate
