@@ -30,7 +30,6 @@ import numpy as np
 import torch
 
 from . import validation as _validate
-from .seeding import rng
 
 __all__ = ["adam_paper", "rmsprop_keras", "adamw_paper", "rmsprop_steady_step", "decay_under_noise",
            "LrInBufferMomentum"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sgdbook import matmul, timing
+from sgdbook import matmul
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
