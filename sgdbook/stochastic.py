@@ -127,7 +127,8 @@ def sample_gradients(problem: FiniteSum, x, samples: int, seed: int) -> np.ndarr
         Array of shape ``(samples, d)``.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``x`` empty or not finite, ``samples < 1`` or ``seed < 0``.
+        TypeError: ``samples`` or ``seed`` not an integer, ``x`` not numeric.
     """
     x = _validate.vector("x", x)
     samples = _validate.integer("samples", samples, minimum=1)
@@ -146,7 +147,9 @@ def draw_indices(n: int, steps: int, rng: np.random.Generator,
     per epoch (the last one cut to length).
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``n < 1``, ``steps < 0``, or ``sampling`` neither ``"replacement"`` nor
+            ``"shuffle"``.
+        TypeError: ``n`` or ``steps`` not an integer.
     """
     n = _validate.integer("n", n, minimum=1)
     steps = _validate.integer("steps", steps, minimum=0)
@@ -206,7 +209,8 @@ def sgd(problem: FiniteSum, x0, lr: float, steps: int, seed: int,
         The :class:`SGDRun`.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``x0`` empty or not finite, ``lr`` not finite or ``<= 0``, ``seed < 0``.
+        TypeError: ``lr`` not a number, ``seed`` not an integer.
     """
     x = _validate.vector("x0", x0)
     lr = _validate.positive("lr", lr)
@@ -267,7 +271,9 @@ def basin_statistics(seeds: Sequence[int], theta0: float = 5.0, lr: float = 0.15
         ``(final, minimum)``: the last iterate and the smallest iterate of each run.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``seeds`` empty or a seed ``< 0``, ``theta0`` not finite, ``lr`` not finite or
+            ``<= 0``, ``steps < 0``.
+        TypeError: a seed or ``steps`` not an integer, ``theta0`` or ``lr`` not a number.
     """
     seeds = [_validate.integer("seed", s, minimum=0) for s in seeds]
     if not seeds:
@@ -289,7 +295,9 @@ def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float
     """Wilson score confidence interval for a binomial proportion (z = 1.96: 95 %).
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``trials < 1``, ``successes < 0`` or ``> trials``, ``z`` not finite or
+            ``<= 0``.
+        TypeError: ``trials`` or ``successes`` not an integer, ``z`` not a number.
     """
     trials = _validate.integer("trials", trials, minimum=1)
     successes = _validate.integer("successes", successes, minimum=0)
@@ -386,7 +394,9 @@ def noise_ball(problem: ShiftedSquares, lr: float, steps: int = 4000, burn_in: i
     the chains and over the steps after ``burn_in``.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``lr`` not finite or ``<= 0``, ``steps < 1``, ``burn_in < 0`` or
+            ``>= steps``, ``chains < 1``.
+        TypeError: ``steps``, ``burn_in`` or ``chains`` not an integer, ``lr`` not a number.
     """
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=1)
@@ -440,7 +450,8 @@ def epoch_end_errors(problem: ShiftedSquares, lr: float, epochs: int, sampling: 
         Array of length ``epochs``.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``lr`` not finite or ``<= 0``, ``epochs < 1`` or ``chains < 1``.
+        TypeError: ``epochs`` or ``chains`` not an integer, ``lr`` not a number.
     """
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=1)
@@ -461,7 +472,9 @@ def two_gaussians(n_per_class: int, flips: int, seed: int, std: float = 0.9):
         ``(X, y)`` as float32 NumPy arrays of shapes ``(2 n, 2)`` and ``(2 n,)``.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``n_per_class < 1``, ``flips < 0`` or ``> 2 * n_per_class``, ``std`` not
+            finite or ``<= 0``, ``seed < 0``.
+        TypeError: ``n_per_class``, ``flips`` or ``seed`` not an integer, ``std`` not a number.
     """
     n = _validate.integer("n_per_class", n_per_class, minimum=1)
     flips = _validate.integer("flips", flips, minimum=0)
