@@ -53,7 +53,8 @@ import torch
 from . import validation as _validate
 
 __all__ = [
-    "LRSchedule", "Schedule", "MetricSchedule", "InverseTimeDecay", "StepDecay", "MultiStepDecay", "ExponentialDecay",
+    "LRSchedule", "Schedule", "MetricSchedule",
+    "InverseTimeDecay", "StepDecay", "MultiStepDecay", "ExponentialDecay",
     "CosineAnnealing", "CosineAnnealingWarmRestarts", "LinearWarmup", "ReduceOnPlateau",
     "lr_curve",
 ]
@@ -195,7 +196,7 @@ class MetricSchedule(LRSchedule):
 
     The rate depends on the metrics seen so far, so there is no closed form; to plot one, use
     :func:`lr_curve` with ``metrics``. The base rates are the groups' current rates. Rates are
-    written with :meth:`_set_lr`, which fills a tensor rate in place (as torch's
+    written with ``_set_lr``, which fills a tensor rate in place (as torch's
     ``ReduceLROnPlateau`` does) instead of replacing it by a float.
 
     Args:

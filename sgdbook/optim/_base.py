@@ -11,8 +11,10 @@ Every optimizer in :mod:`sgdbook.optim` is a :class:`torch.optim.Optimizer` subc
 
 Each optimizer's per-tensor state is created in one place, a module-level initialiser next to
 its update function (:func:`~sgdbook.optim.adam.adam_state`,
-:func:`~sgdbook.optim.sgd.momentum_buffer`, :func:`~sgdbook.optim.sgd.ema_momentum_state`,
-:func:`~sgdbook.optim.adaptive.adagrad_state`, :func:`~sgdbook.optim.adaptive.rmsprop_state`;
+:func:`~sgdbook.optim.sgd.momentum_buffer`,
+:func:`~sgdbook.optim.sgd.ema_momentum_state`,
+:func:`~sgdbook.optim.adaptive.adagrad_state`,
+:func:`~sgdbook.optim.adaptive.rmsprop_state`;
 torch's ``_init_group`` plays this role): both the update function and the multi-tensor path
 call it, and its docstring lists the state keys.
 

@@ -61,7 +61,8 @@ def adam_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], 
     Args:
         param: the parameter, updated in place.
         grad: its gradient (not modified).
-        state: this tensor's state, created by :func:`adam_state` (which lists its keys).
+        state: this tensor's state, created by :func:`~sgdbook.optim.adam.adam_state`
+            (which lists its keys).
         lr: learning rate :math:`\eta`.
         beta1: :math:`\beta_1`.
         beta2: :math:`\beta_2`.

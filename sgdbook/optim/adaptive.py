@@ -82,7 +82,8 @@ def adagrad_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any
     Args:
         param: the parameter, updated in place.
         grad: its gradient (not modified).
-        state: this tensor's state, created by :func:`adagrad_state` (which lists its keys).
+        state: this tensor's state, created by :func:`~sgdbook.optim.adaptive.adagrad_state`
+            (which lists its keys).
         lr: learning rate :math:`\eta`.
         lr_decay: inverse-time decay of the learning rate.
         weight_decay: L2 penalty :math:`\lambda`.
@@ -120,7 +121,8 @@ def rmsprop_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any
     Args:
         param: the parameter, updated in place.
         grad: its gradient (not modified).
-        state: this tensor's state, created by :func:`rmsprop_state` (which lists its keys).
+        state: this tensor's state, created by :func:`~sgdbook.optim.adaptive.rmsprop_state`
+            (which lists its keys).
         lr: learning rate :math:`\eta`.
         alpha: smoothing constant :math:`\alpha`.
         eps: :math:`\epsilon`.
@@ -208,8 +210,9 @@ class Adagrad(BookOptimizer):
 
     def _foreach_update(self, group, params, grads, states):
         lr, lr_decay, wd = group["lr"], group["lr_decay"], group["weight_decay"]
+        s0 = self.defaults["initial_accumulator_value"]  # torch: the defaults', not the group's
         for p, s in zip(params, states):
-            adagrad_state(p, s, initial_accumulator_value=self.defaults["initial_accumulator_value"])
+            adagrad_state(p, s, initial_accumulator_value=s0)
             s["step"] += 1
         sums = [s["sum"] for s in states]
         if wd != 0:

@@ -79,7 +79,8 @@ def sgd_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *
     Args:
         param: the parameter :math:`x`, updated in place.
         grad: its gradient (not modified).
-        state: this tensor's state; :func:`momentum_buffer` creates and advances its buffer.
+        state: this tensor's state; :func:`~sgdbook.optim.sgd.momentum_buffer`
+            creates and advances its buffer.
         lr: learning rate.
         momentum: :math:`\mu`.
         dampening: :math:`\tau`.
@@ -107,7 +108,8 @@ def ema_momentum_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str
     Args:
         param: the parameter :math:`x`, updated in place.
         grad: its gradient (not modified).
-        state: this tensor's state, created by :func:`ema_momentum_state` (which lists its key).
+        state: this tensor's state, created by :func:`~sgdbook.optim.sgd.ema_momentum_state`
+            (which lists its key).
         lr: learning rate :math:`\eta`.
         beta: averaging coefficient :math:`\beta`.
         weight_decay: L2 penalty :math:`\lambda` added to the gradient.
