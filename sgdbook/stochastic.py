@@ -509,17 +509,7 @@ class LogisticHistory:
 
 def logistic_sgd_loop(a, b, X, y, loss_fn, *, batch_size: int, lr: float, epochs: int,
                       generator, evaluate: Callable[[], tuple]) -> tuple[list, int]:
-    """The training loop of :func:`train_logistic`, which chapter 3 prints whole.
-
-    Every epoch draws a permutation of the examples from ``generator`` and walks through it
-    in batches of ``batch_size``; each batch takes one plain SGD step ``p -= lr * p.grad`` on
-    the weights ``a`` and the bias ``b`` of the model ``X @ a + b``. ``evaluate()`` is
-    recorded before the first epoch and after every epoch. The arguments are checked by
-    :func:`train_logistic`, the only caller.
-
-    Returns:
-        ``(history, updates)``: the ``evaluate()`` results and the number of updates.
-    """
+    """The loop of :func:`train_logistic` (chapter 3 prints it): history and update count."""
     import torch
 
     n = X.shape[0]
