@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 import torch
 
-from . import _validate
+from . import validation as _validate
 
 __all__ = ["test_problem", "step_differences"]
 

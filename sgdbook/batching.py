@@ -1,4 +1,5 @@
-"""Mini-batches of in-memory tensors: a fast shuffled iterator, and its comparison with DataLoader.
+"""Chapter 4 (:doc:`/minibatch`): mini-batches of in-memory tensors, a fast shuffled iterator, and
+its comparison with DataLoader.
 
 :class:`BatchIterator` is what the book uses when the whole data set already sits in memory (on
 the CPU or the GPU). Each epoch it draws one random permutation, gathers every tensor in that
@@ -15,7 +16,7 @@ from typing import Iterator
 
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .timing import measure
 
 __all__ = ["BatchIterator", "dataloader", "loader_throughput"]

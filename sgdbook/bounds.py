@@ -1,4 +1,5 @@
-r"""Convergence bounds of gradient descent, as functions the chapters plot next to measured runs.
+r"""Chapter 1 (:doc:`/gradient-descent`): convergence bounds of gradient descent, as functions the
+chapter plots next to measured runs.
 
 Notation: :math:`f` is :math:`L`-smooth (its gradient is :math:`L`-Lipschitz) and, where stated,
 :math:`\mu`-strongly convex; :math:`x^*` is a minimiser, :math:`f^* = f(x^*)`, :math:`\eta` the
@@ -24,7 +25,7 @@ import math
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 from .objectives import Objective, Quadratic
 
 __all__ = [

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 
 __all__ = [
     "ema",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 from .objectives import Objective
 
 __all__ = ["Trajectory", "gradient_descent", "DIVERGENCE_THRESHOLD", "divergence_message"]

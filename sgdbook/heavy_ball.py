@@ -1,4 +1,5 @@
-r"""Polyak's heavy-ball method and Nesterov's method on quadratics: exact rates and forms.
+r"""Chapter 5 (:doc:`/momentum-adam`): Polyak's heavy-ball method and Nesterov's method on
+quadratics, exact rates and forms.
 
 On a quadratic whose Hessian has its eigenvalues in :math:`[\mu, L]`, the heavy-ball iteration
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 from .gd import DIVERGENCE_THRESHOLD, Trajectory
 
 __all__ = [

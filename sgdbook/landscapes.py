@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 from .objectives import FunctionObjective, Quadratic
 
 __all__ = [

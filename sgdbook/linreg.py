@@ -1,4 +1,5 @@
-r"""Mini-batch SGD on synthetic linear regression, with a learning-rate schedule.
+r"""Chapter 6 (:doc:`/lr-decay`): mini-batch SGD on synthetic linear regression, with a
+learning-rate schedule.
 
 The data follow the outline of chapter 6: :math:`n = 1000` inputs
 :math:`x^{(i)} \sim N(0, I_2)`, labels :math:`y^{(i)} = w^\top x^{(i)} + b + \epsilon^{(i)}` with
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .seeding import rng
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""Four ways to compute ``C = A B`` with torch, from one framework call per number to one call.
+"""Chapter 4 (:doc:`/minibatch`): four ways to compute ``C = A B`` with torch, from one framework
+call per number to one call.
 
 All four give the same matrix (up to rounding); they differ only in how much work each call into
 the framework does, which is what chapter 4 times:
@@ -25,7 +26,7 @@ from typing import Iterable
 
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .timing import gflops, intra_op_threads, matmul_flops, measure_for
 
 __all__ = ["matmul_elementwise", "matmul_columns", "matmul_blocks", "matmul_full", "METHODS",

@@ -1,4 +1,5 @@
-"""Mini-batch SGD on least squares: gradient noise against batch size, and timed training runs.
+"""Chapter 4 (:doc:`/minibatch`): mini-batch SGD on least squares, gradient noise against batch
+size, and timed training runs.
 
 The objective is the mean squared error ``f(w) = (1/n) sum_i f_i(w)`` with
 ``f_i(w) = (x_i^T w - y_i)^2 / 2``, whose per-example gradient is ``g_i = (x_i^T w - y_i) x_i``.
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .batching import BatchIterator
 from .device import synchronize
 

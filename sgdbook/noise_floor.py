@@ -1,4 +1,5 @@
-r"""Constant-step SGD stalls at a noise floor; decaying steps (Robbins–Monro) do not.
+r"""Chapter 6 (:doc:`/lr-decay`): constant-step SGD stalls at a noise floor; decaying steps
+(Robbins–Monro) do not.
 
 The model problem is the one-dimensional quadratic :math:`f(x) = \tfrac h2 x^2` observed through
 a noisy gradient :math:`g_t = h x_t + \xi_t` with independent :math:`\xi_t \sim N(0, \sigma^2)`.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 from .seeding import rng
 
 __all__ = ["simulate", "expected_excess_loss", "stationary_excess_loss", "limit_of_mean"]

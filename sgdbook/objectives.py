@@ -12,7 +12,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 
 __all__ = ["Objective", "Quadratic", "FunctionObjective", "square", "ill_conditioned_2d"]
 

@@ -1,4 +1,5 @@
-r"""Update rules exactly as the original papers (and Keras) write them.
+r"""Chapter 5 (:doc:`/momentum-adam`): update rules exactly as the original papers (and Keras) write
+them.
 
 These are independent references for chapter 5: they are *not* used for training, only to show
 where PyTorch's conventions agree with the papers and where they differ. All but one are plain
@@ -28,8 +29,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import _validate
-from .seeding import rng
+from . import validation as _validate
 
 __all__ = ["adam_paper", "rmsprop_keras", "adamw_paper", "rmsprop_steady_step", "decay_under_noise",
            "LrInBufferMomentum"]

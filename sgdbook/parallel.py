@@ -1,4 +1,5 @@
-"""Data-parallel mini-batch SGD with ``torch.distributed``, and a launcher that always cleans up.
+"""Chapter 4 (:doc:`/minibatch`): data-parallel mini-batch SGD with ``torch.distributed``, and a
+launcher that always cleans up.
 
 :func:`launch` starts ``world_size`` worker processes (forked from one fresh Python process that
 imports torch once, so the function they run must be importable, i.e. defined in a module such as
@@ -33,13 +34,12 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .device import get_device
 
 __all__ = [
     "WorkerError", "free_port", "choose_backend", "ParallelPlan", "plan_workers", "launch",
-    "data_parallel_sgd",
-    "large_batch_sgd", "sgd_worker", "failing_worker", "crashing_worker", "sleeping_worker",
+    "data_parallel_sgd", "large_batch_sgd", "sgd_worker",
 ]
 
 
@@ -152,25 +152,113 @@ def _tail(path: Path, limit: int = 2000) -> str:
     return text[-limit:].strip()
 
 
-def _run_rank(fn, args, rank, world_size, backend, port, timeout, out: Path) -> None:
+class _RunFiles:
+    """The files through which the launcher, the pool process and the workers of one run talk.
+
+    All of them live in one temporary directory ``root``; this class is the only code that
+    knows their names and formats:
+
+    * ``job.pkl``: the pickled ``(fn, args)``, written by the launcher;
+    * ``pids``: the workers' process ids, space-separated, written by the pool process;
+    * ``pool.log``: the pool process's own output;
+    * ``rank<r>.log``: worker ``r``'s stdout and stderr;
+    * ``rank<r>.error``: worker ``r``'s report when it raised: first line a
+      ``time.monotonic_ns()`` timestamp (one clock for all ranks, so the earliest report is
+      the cause), then the traceback; written atomically (``.tmp`` then rename), since the
+      worker may be killed at any moment once a peer failed;
+    * ``rank<r>.result``: worker ``r``'s pickled return value, written atomically;
+    * ``rank<r>.exit``: ``"<exit code> <self|killed>"``, written by the pool process when it
+      reaps worker ``r`` (``killed``: the pool stopped it; ``self``: it stopped by itself).
+    """
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.job = self.root / "job.pkl"
+        self.pool_log = self.root / "pool.log"
+        self._pids = self.root / "pids"
+
+    def log(self, rank: int) -> Path:
+        return self.root / f"rank{rank}.log"
+
+    def _error(self, rank: int) -> Path:
+        return self.root / f"rank{rank}.error"
+
+    def _result(self, rank: int) -> Path:
+        return self.root / f"rank{rank}.result"
+
+    def _exit(self, rank: int) -> Path:
+        return self.root / f"rank{rank}.exit"
+
+    @staticmethod
+    def _write_atomically(path: Path, data: bytes) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+
+    # -- worker side ------------------------------------------------------------------------
+    def write_error(self, rank: int, traceback_text: str) -> None:
+        text = f"{time.monotonic_ns()}\n{traceback_text}"
+        self._write_atomically(self._error(rank), text.encode("utf-8"))
+
+    def has_error(self, rank: int) -> bool:
+        return self._error(rank).is_file()
+
+    def write_result(self, rank: int, result: Any) -> None:
+        import pickle
+
+        self._write_atomically(self._result(rank), pickle.dumps(result))
+
+    # -- pool side --------------------------------------------------------------------------
+    def write_pids(self, pids: list[int]) -> None:
+        self._pids.write_text(" ".join(map(str, pids)), encoding="utf-8")
+
+    def write_exit(self, rank: int, code: int, killed: bool) -> None:
+        self._exit(rank).write_text(f"{code} {'killed' if killed else 'self'}")
+
+    # -- launcher side ----------------------------------------------------------------------
+    def read_pids(self) -> list[int]:
+        if not self._pids.is_file():
+            return []
+        return [int(p) for p in self._pids.read_text().split()]
+
+    def read_error(self, rank: int) -> tuple[int, str] | None:
+        """``(timestamp, traceback)`` of worker ``rank``'s report, or ``None`` if it made none."""
+        path = self._error(rank)
+        if not path.is_file():
+            return None
+        stamp, _, text = path.read_text(encoding="utf-8").partition("\n")
+        return (int(stamp), text) if stamp.isdigit() else None
+
+    def read_exit(self, rank: int) -> tuple[int, bool] | None:
+        """``(exit code, killed)`` of worker ``rank``, or ``None`` if it was never reaped."""
+        path = self._exit(rank)
+        if not path.is_file():
+            return None
+        code, how = path.read_text().split()
+        return int(code), how == "killed"
+
+    def read_result(self, rank: int) -> tuple[bool, Any]:
+        """``(True, value)`` if worker ``rank`` left a result, else ``(False, None)``."""
+        import pickle
+
+        path = self._result(rank)
+        if not path.is_file():
+            return False, None
+        return True, pickle.loads(path.read_bytes())
+
+
+def _run_rank(fn, args, rank, world_size, backend, port, timeout, files: _RunFiles) -> None:
     """Body of one forked worker: never returns (``os._exit``)."""
-    fd = os.open(out / f"rank{rank}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(files.log(rank), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
     code = 0
 
-    def report() -> None:  # first line: a system-wide clock, to order the reports of all ranks
-        text = f"{time.monotonic_ns()}\n{traceback.format_exc()}"
-        # atomically: the launcher may SIGKILL this worker at any moment once a peer failed,
-        # and a half-written report must never be read
-        tmp = out / f"rank{rank}.error.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out / f"rank{rank}.error")
+    def report() -> None:
+        files.write_error(rank, traceback.format_exc())
 
     try:
-        import pickle
-
         import torch.distributed as dist
 
         if backend == "nccl":
@@ -189,12 +277,9 @@ def _run_rank(fn, args, rank, world_size, backend, port, timeout, out: Path) -> 
             except Exception as exc:  # teardown only; the result (if any) stands
                 print(f"destroy_process_group failed: {exc!r}", flush=True)
         if code == 0:
-            tmp = out / f"rank{rank}.result.tmp"
-            with open(tmp, "wb") as fh:
-                pickle.dump(result, fh)
-            os.replace(tmp, out / f"rank{rank}.result")
+            files.write_result(rank, result)
     except BaseException:  # report everything, KeyboardInterrupt included
-        if not (out / f"rank{rank}.error").is_file():
+        if not files.has_error(rank):
             report()
         code = 1
     finally:
@@ -213,16 +298,16 @@ def _pool_entry() -> None:
     import torch.distributed  # noqa: F401  (imported once, shared by the forked workers)
 
     job, world_size, backend, port, timeout, outdir = sys.argv[1:7]
-    world_size, port, timeout, out = int(world_size), int(port), float(timeout), Path(outdir)
+    world_size, port, timeout = int(world_size), int(port), float(timeout)
+    files = _RunFiles(Path(outdir))
     with open(job, "rb") as fh:
         fn, args = pickle.load(fh)
     children: dict[int, int] = {}
 
     def reap(pid: int, status: int, killed: bool) -> None:
         rank = children.pop(pid, None)
-        if rank is not None:  # "<exit code> <self|killed>": did it stop by itself?
-            code = os.waitstatus_to_exitcode(status)
-            (out / f"rank{rank}.exit").write_text(f"{code} {'killed' if killed else 'self'}")
+        if rank is not None:  # did it stop by itself?
+            files.write_exit(rank, os.waitstatus_to_exitcode(status), killed)
 
     def stop_all(*_: object) -> None:
         while children:  # first collect those that already stopped by themselves
@@ -252,9 +337,9 @@ def _pool_entry() -> None:
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            _run_rank(fn, args, rank, world_size, backend, port, timeout, out)
+            _run_rank(fn, args, rank, world_size, backend, port, timeout, files)
         children[pid] = rank
-    (out / "pids").write_text(" ".join(map(str, children)), encoding="utf-8")
+    files.write_pids(list(children))
     while children:
         pid, status = os.waitpid(-1, 0)
         failed = os.waitstatus_to_exitcode(status) != 0
@@ -315,11 +400,12 @@ def _launch_once(fn: Callable[..., Any], world_size: int, args: tuple, *, backen
     if backend not in ("gloo", "nccl"):
         raise ValueError(f"backend must be 'gloo' or 'nccl', got {backend!r}")
     workdir = Path(tempfile.mkdtemp(prefix="sgdbook-dist-"))
+    files = _RunFiles(workdir)
     pool: subprocess.Popen | None = None
     log = None
     pids: list[int] = []
     try:
-        job = workdir / "job.pkl"
+        job = files.job
         try:
             job.write_bytes(pickle.dumps((fn, tuple(args))))
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
@@ -334,7 +420,7 @@ def _launch_once(fn: Callable[..., Any], world_size: int, args: tuple, *, backen
         code = "from sgdbook.parallel import _pool_entry; _pool_entry()"
         argv = [sys.executable, "-c", code, str(job), str(world_size), backend, str(free_port()),
                 repr(timeout), str(workdir)]
-        log = open(workdir / "pool.log", "wb")
+        log = open(files.pool_log, "wb")
         pool = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, env=env, cwd=workdir,
                                 start_new_session=True)
@@ -345,11 +431,10 @@ def _launch_once(fn: Callable[..., Any], world_size: int, args: tuple, *, backen
             raise TimeoutError(f"the {world_size} workers did not finish within {timeout:g} s; "
                                "all of them were stopped") from None
         finally:
-            if (workdir / "pids").is_file():
-                pids.extend(int(p) for p in (workdir / "pids").read_text().split())
+            pids.extend(files.read_pids())
 
         def failure(rank: int, what: str) -> WorkerError:
-            tail = _tail(workdir / f"rank{rank}.log")
+            tail = _tail(files.log(rank))
             extra = f"\n--- worker {rank} output (tail) ---\n{tail}" if tail else ""
             return WorkerError(f"worker {rank} of {world_size} failed: {what}{extra}", rank, pids)
 
@@ -357,33 +442,27 @@ def _launch_once(fn: Callable[..., Any], world_size: int, args: tuple, *, backen
         # the earliest error report: the others failed later, because they lost a peer.
         crashed, raised = [], []
         for rank in range(world_size):
-            exit_file = workdir / f"rank{rank}.exit"
-            error_file = workdir / f"rank{rank}.error"
-            stamp = error_file.read_text(encoding="utf-8").split("\n", 1)[0] \
-                if error_file.is_file() else ""
-            if stamp.isdigit():
-                raised.append((int(stamp), rank))
-            elif exit_file.is_file():
-                code, how = exit_file.read_text().split()
-                if int(code) != 0 and how == "self":
-                    crashed.append(rank)
+            report = files.read_error(rank)
+            exit_status = files.read_exit(rank)
+            if report is not None:
+                raised.append((report[0], rank, report[1]))
+            elif exit_status is not None and exit_status[0] != 0 and not exit_status[1]:
+                crashed.append((rank, exit_status[0]))
         if crashed:
-            rank = crashed[0]
-            code = (workdir / f"rank{rank}.exit").read_text().split()[0]
+            rank, code = crashed[0]
             raise failure(rank, f"it exited with code {code} without reporting")
         if raised:
-            rank = min(raised)[1]
-            text = (workdir / f"rank{rank}.error").read_text(encoding="utf-8").split("\n", 1)[1]
+            _, rank, text = min(raised)
             raise failure(rank, "it raised\n" + text)
         results = []
         for rank in range(world_size):
-            path = workdir / f"rank{rank}.result"
-            if not path.is_file():
-                tail = _tail(workdir / "pool.log")
+            found, result = files.read_result(rank)
+            if not found:
+                tail = _tail(files.pool_log)
                 raise WorkerError(f"worker {rank} of {world_size} left no result (launcher exit "
                                   f"code {pool.returncode})" + (f"\n{tail}" if tail else ""),
                                   rank, pids)
-            results.append(pickle.loads(path.read_bytes()))
+            results.append(result)
         return results
     finally:
         if pool is not None:
@@ -504,32 +583,3 @@ def data_parallel_sgd(X: np.ndarray, y: np.ndarray, *, world_size: int, batch_si
                          "(equal shards make the average of shard means the batch mean)")
     return launch(sgd_worker, world_size, (X, y, w0, lr, steps, batch_size, seed),
                   backend=backend, timeout=timeout)
-
-
-def failing_worker(rank: int, world_size: int, bad_rank: int) -> int:
-    """A worker for tests and demonstrations: rank ``bad_rank`` raises ``ValueError``, the others
-    wait at a barrier that can then never complete."""
-    import torch.distributed as dist
-
-    if rank == bad_rank:
-        print("worker about to fail", file=sys.stderr)
-        raise ValueError(f"deliberate failure in worker {rank}")
-    dist.barrier()
-    return rank
-
-
-def sleeping_worker(rank: int, world_size: int, seconds: float) -> int:
-    """A worker for tests: sleeps ``seconds`` then returns its rank (to exercise timeouts)."""
-    time.sleep(seconds)
-    return rank
-
-
-def crashing_worker(rank: int, world_size: int, bad_rank: int) -> int:
-    """A worker for tests: rank ``bad_rank`` dies at once (``os._exit(3)``, no Python error, as
-    after a segmentation fault or an out-of-memory kill); the others wait at a barrier."""
-    import torch.distributed as dist
-
-    if rank == bad_rank:
-        os._exit(3)
-    dist.barrier()
-    return rank

@@ -4,8 +4,22 @@ A schedule is attached to an optimizer and, like ``torch.optim.lr_scheduler``, w
 learning rate of every parameter group into ``group["lr"]``: once when it is created (the
 rate of epoch 0) and again at every :meth:`Schedule.step` (call it after ``optimizer.step()``,
 once per epoch or per iteration, as you prefer). It remembers each group's starting rate as
-``group["initial_lr"]`` (``base_lrs``), offers :meth:`Schedule.get_last_lr`,
-:meth:`Schedule.state_dict` and :meth:`Schedule.load_state_dict`, and emits no warnings.
+``group["initial_lr"]`` (``base_lrs``), offers :meth:`LRSchedule.get_last_lr`,
+:meth:`LRSchedule.state_dict` and :meth:`LRSchedule.load_state_dict`, and emits no warnings.
+
+The hierarchy (see :class:`LRSchedule` for the protocol all of them follow):
+
+* :class:`LRSchedule`: the common base, which owns ``group["lr"]``;
+* :class:`Schedule` (epoch-driven, ``step()``, closed form :meth:`Schedule.lr_at`):
+  :class:`InverseTimeDecay`, :class:`StepDecay`, :class:`MultiStepDecay`,
+  :class:`ExponentialDecay`, :class:`CosineAnnealing`, :class:`CosineAnnealingWarmRestarts`;
+* :class:`MetricSchedule` (metric-driven, ``step(metric)``, no closed form):
+  :class:`ReduceOnPlateau`;
+* :class:`LinearWarmup`: a warm-up in front of a schedule of either kind (or of nothing).
+
+A new epoch-driven schedule subclasses :class:`Schedule` and defines ``_closed_form`` (and
+``_next_lr`` where torch's update is recursive); a new metric-driven one subclasses
+:class:`MetricSchedule` and defines ``step(metrics)`` and, if it keeps history, ``restart``.
 
 Each schedule reproduces the numbers of its torch counterpart, including torch's *recursive*
 ("chainable") updates: :class:`StepDecay`, :class:`MultiStepDecay`,
@@ -36,25 +50,98 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import torch
 
-from . import _validate
+from . import validation as _validate
 
 __all__ = [
-    "Schedule", "InverseTimeDecay", "StepDecay", "MultiStepDecay", "ExponentialDecay",
+    "LRSchedule", "Schedule", "MetricSchedule",
+    "InverseTimeDecay", "StepDecay", "MultiStepDecay", "ExponentialDecay",
     "CosineAnnealing", "CosineAnnealingWarmRestarts", "LinearWarmup", "ReduceOnPlateau",
     "lr_curve",
 ]
 
 
-def _check_optimizer(optimizer: Any) -> None:
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+class LRSchedule:
+    """What every sgdbook schedule has in common: it owns ``group["lr"]`` of an optimizer.
+
+    There are two kinds, and every concrete schedule is one of them:
+
+    * :class:`Schedule`: **epoch-driven**. The rate is a function of the epoch counter alone;
+      :meth:`Schedule.step` takes no argument and :meth:`Schedule.lr_at` gives the closed form
+      of any epoch.
+    * :class:`MetricSchedule`: **metric-driven**. The rate depends on the values of a
+      monitored metric; :meth:`MetricSchedule.step` takes that value, and there is no closed
+      form (so no ``lr_at``).
+
+    :class:`LinearWarmup` is neither on its own: it warms up and then hands over to a schedule
+    of either kind through the protocol below, and its ``step`` takes what the following
+    schedule's ``step`` takes.
+
+    The protocol shared by both kinds (what :class:`LinearWarmup` relies on):
+
+    * ``optimizer``, ``base_lrs`` (the starting rate of each parameter group; a warm-up in
+      front overwrites it with the warmed-up rate) and ``last_epoch`` (0 after creation);
+    * ``step(...)``: advance one epoch (or iteration) and write the new rates;
+    * :meth:`restart`: go back to epoch 0 from ``base_lrs``, forgetting all history;
+    * :meth:`get_last_lr`, :meth:`state_dict`, :meth:`load_state_dict`.
+
+    Subclasses call ``LRSchedule.__init__(optimizer, base_lrs)`` first and then set the rates of
+    epoch 0.
+
+    Args:
+        optimizer: a :class:`torch.optim.Optimizer` (sgdbook's or torch's).
+        base_lrs: the starting rate of each parameter group.
+
+    Raises:
+        TypeError: ``optimizer`` is not a torch optimizer.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, base_lrs: Sequence[float]):
+        _validate.torch_optimizer("optimizer", optimizer)
+        self.optimizer = optimizer
+        #: The starting learning rate of each parameter group.
+        self.base_lrs: list[float] = list(base_lrs)
+        #: The epoch whose rate is in the optimizer now (0 right after creation).
+        self.last_epoch = 0
+        self._last_lr: list[Any] = [group["lr"] for group in optimizer.param_groups]
+
+    def _apply(self, lrs: Sequence[float]) -> None:
+        """Write one rate per parameter group (replacing the value) and remember them."""
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def step(self, *args: Any) -> None:
+        """Advance one epoch (or iteration) and set the new rate in every parameter group."""
+        raise NotImplementedError
+
+    def restart(self) -> None:
+        """Go back to epoch 0, starting again from ``base_lrs`` (a warm-up hands over so)."""
+        raise NotImplementedError
+
+    def get_last_lr(self) -> list[float]:
+        """The rates set by the last call (one per parameter group)."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer, as torch's schedulers do."""
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.__dict__.update(state_dict)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
 
 
-class Schedule:
-    """Base class: sets ``group["lr"]`` of every parameter group from the epoch counter.
+class Schedule(LRSchedule):
+    """An epoch-driven schedule: sets ``group["lr"]`` of every parameter group from the epoch.
 
-    Subclasses define ``_next_lr`` (the rate of ``last_epoch`` given the current rate,
-    as torch computes it) and ``_closed_form`` (the rate of any epoch from the base rate).
+    Subclasses define ``_closed_form(base_lr, epoch)`` (the rate of any epoch from the base
+    rate) and, where torch updates recursively, ``_next_lr(lr, base_lr, epoch)`` (the rate of
+    ``epoch`` given the current rate, as torch computes it; by default the closed form). The
+    base rates are the groups' ``initial_lr`` (set to the current rate if missing, as torch
+    does).
 
     Args:
         optimizer: a :class:`torch.optim.Optimizer` (sgdbook's or torch's).
@@ -64,23 +151,14 @@ class Schedule:
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer):
-        _check_optimizer(optimizer)
-        self.optimizer = optimizer
+        _validate.torch_optimizer("optimizer", optimizer)
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
-        #: The starting learning rate of each parameter group.
-        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
-        #: The epoch whose rate is in the optimizer now (0 right after creation).
-        self.last_epoch = 0
+        super().__init__(optimizer, [group["initial_lr"] for group in optimizer.param_groups])
         self._apply([self._next_lr(g["lr"], b, 0) for g, b in self._groups()])
 
     def _groups(self):
         return zip(self.optimizer.param_groups, self.base_lrs)
-
-    def _apply(self, lrs: Sequence[float]) -> None:
-        for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def _next_lr(self, lr: float, base_lr: float, epoch: int) -> float:
         """The rate for ``epoch`` given the current rate ``lr`` (torch's recursive form)."""
@@ -94,14 +172,10 @@ class Schedule:
         self.last_epoch += 1
         self._apply([self._next_lr(g["lr"], b, self.last_epoch) for g, b in self._groups()])
 
-    def _restart(self) -> None:
-        """Go back to epoch 0 (used by :class:`LinearWarmup` when it hands over)."""
+    def restart(self) -> None:
+        """Go back to epoch 0: the rate of epoch 0 computed from ``base_lrs``."""
         self.last_epoch = 0
         self._apply([self._closed_form(b, 0) for b in self.base_lrs])
-
-    def get_last_lr(self) -> list[float]:
-        """The rates set by the last call (one per parameter group)."""
-        return list(self._last_lr)
 
     def lr_at(self, epoch: int, group: int = 0) -> float:
         """The closed-form rate of ``epoch`` for parameter group ``group`` (for plots).
@@ -110,21 +184,60 @@ class Schedule:
         nothing else changed the rate.
 
         Raises:
+            TypeError: ``epoch`` is not an integer.
             ValueError: ``epoch`` is negative.
         """
         epoch = _validate.integer("epoch", epoch, minimum=0)
         return self._closed_form(self.base_lrs[group], epoch)
 
-    def state_dict(self) -> dict[str, Any]:
-        """Everything but the optimizer, as torch's schedulers do."""
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
-        self.__dict__.update(state_dict)
+class MetricSchedule(LRSchedule):
+    """A metric-driven schedule: :meth:`step` takes the monitored value of this epoch.
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
+    The rate depends on the metrics seen so far, so there is no closed form; to plot one, use
+    :func:`lr_curve` with ``metrics``. The base rates are the groups' current rates. Rates are
+    written with ``_set_lr``, which fills a tensor rate in place (as torch's
+    ``ReduceLROnPlateau`` does) instead of replacing it by a float.
+
+    Args:
+        optimizer: a :class:`torch.optim.Optimizer` (sgdbook's or torch's).
+
+    Raises:
+        TypeError: ``optimizer`` is not a torch optimizer.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer):
+        _validate.torch_optimizer("optimizer", optimizer)
+        super().__init__(optimizer, [float(group["lr"]) for group in optimizer.param_groups])
+        self._record_lrs()
+
+    def step(self, metrics: float) -> None:
+        """Record this epoch's metric and set the new rates.
+
+        Args:
+            metrics: the monitored value (a number or a one-element tensor).
+        """
+        raise NotImplementedError
+
+    def restart(self) -> None:
+        """Back to epoch 0: the rates become ``base_lrs``; subclasses also reset their history."""
+        self.last_epoch = 0
+        for group, lr in zip(self.optimizer.param_groups, self.base_lrs):
+            self._set_lr(group, lr)
+        self._record_lrs()
+
+    @staticmethod
+    def _set_lr(group: dict[str, Any], lr: float) -> None:
+        """``group["lr"] = lr``, filling a tensor rate in place as torch does."""
+        if isinstance(group["lr"], torch.Tensor):
+            group["lr"].fill_(float(lr))
+        else:
+            group["lr"] = lr
+
+    def _record_lrs(self) -> None:
+        """Remember the current rates for :meth:`get_last_lr` (tensors copied, as torch)."""
+        self._last_lr = [g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
+                         for g in self.optimizer.param_groups]
 
 
 class InverseTimeDecay(Schedule):
@@ -323,15 +436,16 @@ class CosineAnnealingWarmRestarts(Schedule):
             self.T_i *= self.T_mult
         self._apply([self._cosine(b, self.T_cur, self.T_i) for b in self.base_lrs])
 
-    def _restart(self) -> None:
+    def restart(self) -> None:
+        """Go back to epoch 0 and to the first cycle."""
         self.T_i, self.T_cur = self.T_0, 0
-        super()._restart()
+        super().restart()
 
     def _closed_form(self, base_lr, epoch):
         return self._cosine(base_lr, *self._cycle(epoch))
 
 
-class LinearWarmup(Schedule):
+class LinearWarmup(LRSchedule):
     r"""Linear warm-up over ``warmup_steps`` epochs, then hand over to another schedule.
 
     For :math:`t < W` (``W = warmup_steps``):
@@ -375,72 +489,89 @@ class LinearWarmup(Schedule):
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer, warmup_steps: int,
-                 after: Schedule | None = None, start_factor: float = 1.0 / 3):
-        _check_optimizer(optimizer)
+                 after: LRSchedule | None = None, start_factor: float = 1.0 / 3):
+        _validate.torch_optimizer("optimizer", optimizer)
         self.warmup_steps = _validate.integer("warmup_steps", warmup_steps, minimum=1)
         self.start_factor = _validate.unit_interval("start_factor", start_factor,
                                                     closed_right=True)
         if after is not None:
-            if not isinstance(after, Schedule) or isinstance(after, LinearWarmup):
+            if not isinstance(after, LRSchedule) or isinstance(after, LinearWarmup):
                 raise TypeError(
-                    f"after must be an sgdbook Schedule other than LinearWarmup, got {after!r}"
+                    f"after must be an sgdbook schedule other than LinearWarmup, got {after!r}"
                 )
             if after.optimizer is not optimizer:
                 raise ValueError("after must be a schedule of the same optimizer")
         self.after = after
         # torch's LinearLR warms up to the rate the groups have now, not to initial_lr
         peak_lrs = [float(group["lr"]) for group in optimizer.param_groups]
-        super().__init__(optimizer)  # epoch 0: group["lr"] * start_factor, as LinearLR
-        self.base_lrs = peak_lrs
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        super().__init__(optimizer, peak_lrs)
+        # epoch 0: group["lr"] * start_factor, as LinearLR
+        self._apply([g["lr"] * self.start_factor for g in optimizer.param_groups])
         if after is not None:
             after.base_lrs = list(peak_lrs)  # it takes over from the warmed-up rate
 
-    def _next_lr(self, lr, base_lr, epoch):
+    def _warmup_lr(self, base_lr: float, epoch: int) -> float:
+        """The closed form of the warm-up, :math:`\\eta_0 (s + (1 - s) t / W)`, for ``t <= W``."""
         s, W = self.start_factor, self.warmup_steps
-        if epoch == 0:
-            return lr * s
+        return base_lr * (s + (1.0 - s) * epoch / W)
+
+    def _next_lr(self, lr: float, base_lr: float, epoch: int) -> float:
+        """torch's recursive ``LinearLR`` update for epoch ``epoch >= 1``."""
+        s, W = self.start_factor, self.warmup_steps
         if epoch > W:
             return lr
         if s == 0:
-            return self._closed_form(base_lr, epoch)
+            return self._warmup_lr(base_lr, epoch)
         return lr * (1.0 + (1.0 - s) / (W * s + (epoch - 1) * (1.0 - s)))
 
-    def _closed_form(self, base_lr, epoch):
-        s, W = self.start_factor, self.warmup_steps
-        if epoch < W:
-            return base_lr * (s + (1.0 - s) * epoch / W)
-        if self.after is None:
-            return base_lr
-        return self.after._closed_form(base_lr, epoch - W)
-
-    def step(self, metrics: float | None = None) -> None:  # type: ignore[override]
+    def step(self, *args: Any) -> None:
         """Advance one epoch: warm up, or let ``after`` take over from epoch ``warmup_steps``.
 
         Args:
-            metrics: the monitored value, needed (after the warm-up) only when ``after`` is
-                a :class:`ReduceOnPlateau`; ignored otherwise.
+            *args: what ``after.step`` takes (nothing for a :class:`Schedule`, the metric for a
+                :class:`MetricSchedule`); ignored during the warm-up and at the hand-over.
 
         Raises:
-            TypeError: ``after`` is a :class:`ReduceOnPlateau` and no metric was given.
+            TypeError: the arguments do not suit ``after.step`` (e.g. no metric for a
+                metric-driven ``after``).
         """
-        if self.after is None or self.last_epoch + 1 < self.warmup_steps:
-            super().step()
-            return
         self.last_epoch += 1
+        if self.after is None or self.last_epoch < self.warmup_steps:
+            self._apply([self._next_lr(g["lr"], b, self.last_epoch)
+                         for g, b in zip(self.optimizer.param_groups, self.base_lrs)])
+            return
         if self.last_epoch == self.warmup_steps:
-            self.after._restart()
-        elif isinstance(self.after, ReduceOnPlateau):
-            if metrics is None:
-                raise TypeError("LinearWarmup followed by ReduceOnPlateau needs step(metric)")
-            self.after.step(metrics)
+            self.after.restart()
         else:
-            self.after.step()
+            self.after.step(*args)
         self._last_lr = self.after.get_last_lr()
 
+    def restart(self) -> None:
+        """Go back to epoch 0 of the warm-up (``base_lrs`` times ``start_factor``)."""
+        self.last_epoch = 0
+        self._apply([b * self.start_factor for b in self.base_lrs])
+
     def lr_at(self, epoch: int, group: int = 0) -> float:
-        """The closed-form rate of ``epoch`` (warm-up, then ``after``'s closed form)."""
+        """The closed-form rate of ``epoch``: the warm-up, then ``after``'s :meth:`Schedule.lr_at`.
+
+        Raises:
+            TypeError: ``epoch`` is not an integer, or ``epoch >= warmup_steps`` and ``after``
+                is a :class:`MetricSchedule` (its rates have no closed form).
+            ValueError: ``epoch`` is negative.
+        """
         epoch = _validate.integer("epoch", epoch, minimum=0)
-        return self._closed_form(self.base_lrs[group], epoch)
+        if epoch < self.warmup_steps:
+            return self._warmup_lr(self.base_lrs[group], epoch)
+        if self.after is None:
+            return self.base_lrs[group]
+        if not isinstance(self.after, Schedule):
+            raise TypeError(
+                f"{type(self.after).__name__} is metric-driven: its rates have no closed form; "
+                "use lr_curve(..., metrics=...)"
+            )
+        return self.after.lr_at(epoch - self.warmup_steps, group)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer; ``after``'s state is nested."""
@@ -457,7 +588,7 @@ class LinearWarmup(Schedule):
             self.after.load_state_dict(after_state)
 
 
-class ReduceOnPlateau(Schedule):
+class ReduceOnPlateau(MetricSchedule):
     r"""Divide the rate when a metric stops improving; torch's ``ReduceLROnPlateau``.
 
     Call ``step(metric)`` once per epoch with the monitored value (e.g. validation loss). A
@@ -492,7 +623,7 @@ class ReduceOnPlateau(Schedule):
     def __init__(self, optimizer: torch.optim.Optimizer, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr: float | Sequence[float] = 0, eps: float = 1e-8):
-        _check_optimizer(optimizer)
+        _validate.torch_optimizer("optimizer", optimizer)
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
@@ -514,26 +645,10 @@ class ReduceOnPlateau(Schedule):
         else:
             self.default_min_lr = _validate.nonnegative("min_lr", min_lr)
             self.min_lrs = [self.default_min_lr] * n
-        self.optimizer = optimizer
-        self.base_lrs = [float(group["lr"]) for group in optimizer.param_groups]
-        self.last_epoch = 0
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
-        self._record_lrs()
-
-    @staticmethod
-    def _set_lr(group: dict[str, Any], lr: float) -> None:
-        """``group["lr"] = lr``, filling a tensor rate in place as torch does."""
-        if isinstance(group["lr"], torch.Tensor):
-            group["lr"].fill_(float(lr))
-        else:
-            group["lr"] = lr
-
-    def _record_lrs(self) -> None:
-        """Remember the current rates for :meth:`get_last_lr` (tensors copied, as torch)."""
-        self._last_lr = [g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
-                         for g in self.optimizer.param_groups]
+        super().__init__(optimizer)
 
     def _is_better(self, a: float, best: float) -> bool:
         if self.mode == "min":
@@ -577,26 +692,12 @@ class ReduceOnPlateau(Schedule):
             if old_lr - new_lr > self.eps:
                 self._set_lr(group, new_lr)
 
-    def _restart(self) -> None:
-        """Start afresh from the base rates (used when it follows a :class:`LinearWarmup`)."""
-        self.last_epoch = 0
+    def restart(self) -> None:
+        """Start afresh from the base rates, forgetting the best value and the counters."""
         self.best = math.inf if self.mode == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
-        for group, lr in zip(self.optimizer.param_groups, self.base_lrs):
-            self._set_lr(group, lr)
-        self._record_lrs()
-
-    def _closed_form(self, base_lr, epoch):
-        raise TypeError("ReduceOnPlateau has no closed form; use lr_curve(..., metrics=...)")
-
-    def lr_at(self, epoch: int, group: int = 0) -> float:
-        """Not available: the rate depends on the metrics; use :func:`lr_curve` with ``metrics``.
-
-        Raises:
-            TypeError: always.
-        """
-        return self._closed_form(self.base_lrs[group], epoch)
+        super().restart()
 
 
 def lr_curve(make_schedule: Callable[[torch.optim.Optimizer], Any], epochs: int, lr: float = 1.0,

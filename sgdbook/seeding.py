@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 
 __all__ = ["seed_everything", "rng"]
 

@@ -1,4 +1,5 @@
-"""Step sizes: the stability threshold, the rate theory on quadratics, backtracking line search.
+"""Chapter 2 (:doc:`/learning-rate`): the stability threshold, the rate theory on quadratics,
+backtracking line search.
 
 The functions here support chapter 2 (:ref:`ch-lr`):
 
@@ -21,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 from .gd import DIVERGENCE_THRESHOLD
 from .objectives import Objective, Quadratic
 
@@ -160,7 +161,10 @@ def iterations_to_tolerance(quadratic: Quadratic, x0, lrs, tol: float,
         tolerance within ``max_steps``.
 
     Raises:
-        ValueError: bad arguments, or ``x0`` is the minimiser.
+        ValueError: ``x0`` empty, not finite, of the wrong length, or the minimiser itself;
+            an entry of ``lrs`` ``<= 0`` or not finite; ``tol`` outside (0, 1);
+            ``max_steps < 1``.
+        TypeError: ``max_steps`` not an integer, ``tol`` not a number.
     """
     xstar = quadratic.minimizer()
     x0 = _validate.vector("x0", x0, dim=quadratic.dim)
@@ -264,7 +268,9 @@ def armijo_step(objective: Objective, x, eta0: float = 1.0, beta: float = 0.5,
         ``(eta, evaluations)``: the accepted step and the number of function values computed.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``x`` empty or not finite, ``eta0`` not finite or ``<= 0``, ``beta`` or
+            ``c`` outside (0, 1), ``max_backtracks < 0``.
+        TypeError: ``max_backtracks`` not an integer, ``eta0``, ``beta`` or ``c`` not a number.
         RuntimeError: no step was accepted within ``max_backtracks`` shrinks.
     """
     x = _validate.vector("x", x)
@@ -307,7 +313,9 @@ def backtracking_gd(objective: Objective, x0, steps: int, eta0: float = 1.0,
         The :class:`BacktrackingResult`.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``x0`` empty or not finite, or ``steps < 0``; and as :func:`armijo_step`
+            for ``eta0``, ``beta`` and ``c`` (checked when the first step is searched).
+        TypeError: ``steps`` not an integer.
     """
     x = _validate.vector("x0", x0)
     steps = _validate.integer("steps", steps, minimum=0)
@@ -333,7 +341,8 @@ def armijo_lower_bound(L: float, eta0: float, beta: float, c: float) -> float:
     r"""The guaranteed accepted step :math:`\min(\eta_0,\ 2\beta(1-c)/L)` for an L-smooth f.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``L`` or ``eta0`` not finite or ``<= 0``, ``beta`` or ``c`` outside [0, 1).
+        TypeError: an argument is not a number.
     """
     L = _validate.positive("L", L)
     eta0 = _validate.positive("eta0", eta0)
@@ -397,7 +406,8 @@ def per_example_regression(n: int = 200, d: int = 3, noise: float = 0.1,
         The :class:`RegressionData`.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``n < 1``, ``d < 1``, ``noise`` negative or not finite, ``seed < 0``.
+        TypeError: ``n``, ``d`` or ``seed`` not an integer, ``noise`` not a number.
     """
     n = _validate.integer("n", n, minimum=1)
     d = _validate.integer("d", d, minimum=1)
@@ -448,7 +458,10 @@ def per_example_sgd(data: RegressionData, lr: float, epochs: int, order: str = "
         threshold.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``lr`` not finite or ``<= 0``, ``epochs < 0``, ``order`` not one of
+            ``"replacement"``, ``"shuffle"``, ``"sorted"``, ``seed < 0``, or ``w0`` not finite or
+            of the wrong length.
+        TypeError: ``epochs`` or ``seed`` not an integer, ``lr`` not a number.
     """
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=0)
@@ -505,7 +518,8 @@ def epoch_end_msd(data: RegressionData, lr: float, epochs: int, order: str, seed
         An array with one value per seed.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``epochs < 1``, ``burn_in < 0`` or ``> epochs``, ``seeds`` empty.
+        TypeError: ``epochs`` or ``burn_in`` not an integer.
     """
     epochs = _validate.integer("epochs", epochs, minimum=1)
     burn_in = _validate.integer("burn_in", burn_in, minimum=0)

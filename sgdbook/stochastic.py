@@ -1,4 +1,5 @@
-r"""Stochastic gradient descent on finite sums :math:`f = \frac1n \sum_i f_i`, for chapter 3.
+r"""Chapter 3 (:doc:`/sgd`): stochastic gradient descent on finite sums :math:`f = \frac1n \sum_i
+f_i`.
 
 * :class:`FiniteSum` holds the component functions and their gradients;
   :func:`gradient_noise` gives the exact mean and variance of the one-sample estimate
@@ -11,7 +12,8 @@ r"""Stochastic gradient descent on finite sums :math:`f = \frac1n \sum_i f_i`, f
   constant-step SGD and compare it with the closed forms :func:`noise_ball_theory` and
   :func:`reshuffle_theory`;
 * :func:`two_gaussians` and :func:`train_logistic` are the logistic-regression experiment in
-  PyTorch (device from :func:`sgdbook.device.get_device`).
+  PyTorch (device from :func:`sgdbook.device.get_device`); :func:`logistic_sgd_loop` is its
+  training loop, which the chapter prints.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from . import _validate
+from . import validation as _validate
 from .gd import DIVERGENCE_THRESHOLD, divergence_message
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "two_gaussians",
     "LogisticHistory",
     "train_logistic",
+    "logistic_sgd_loop",
 ]
 
 
@@ -124,7 +127,8 @@ def sample_gradients(problem: FiniteSum, x, samples: int, seed: int) -> np.ndarr
         Array of shape ``(samples, d)``.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``x`` empty or not finite, ``samples < 1`` or ``seed < 0``.
+        TypeError: ``samples`` or ``seed`` not an integer, ``x`` not numeric.
     """
     x = _validate.vector("x", x)
     samples = _validate.integer("samples", samples, minimum=1)
@@ -143,7 +147,9 @@ def draw_indices(n: int, steps: int, rng: np.random.Generator,
     per epoch (the last one cut to length).
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``n < 1``, ``steps < 0``, or ``sampling`` neither ``"replacement"`` nor
+            ``"shuffle"``.
+        TypeError: ``n`` or ``steps`` not an integer.
     """
     n = _validate.integer("n", n, minimum=1)
     steps = _validate.integer("steps", steps, minimum=0)
@@ -203,7 +209,8 @@ def sgd(problem: FiniteSum, x0, lr: float, steps: int, seed: int,
         The :class:`SGDRun`.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``x0`` empty or not finite, ``lr`` not finite or ``<= 0``, ``seed < 0``.
+        TypeError: ``lr`` not a number, ``seed`` not an integer.
     """
     x = _validate.vector("x0", x0)
     lr = _validate.positive("lr", lr)
@@ -264,7 +271,9 @@ def basin_statistics(seeds: Sequence[int], theta0: float = 5.0, lr: float = 0.15
         ``(final, minimum)``: the last iterate and the smallest iterate of each run.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``seeds`` empty or a seed ``< 0``, ``theta0`` not finite, ``lr`` not finite or
+            ``<= 0``, ``steps < 0``.
+        TypeError: a seed or ``steps`` not an integer, ``theta0`` or ``lr`` not a number.
     """
     seeds = [_validate.integer("seed", s, minimum=0) for s in seeds]
     if not seeds:
@@ -286,7 +295,9 @@ def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float
     """Wilson score confidence interval for a binomial proportion (z = 1.96: 95 %).
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``trials < 1``, ``successes < 0`` or ``> trials``, ``z`` not finite or
+            ``<= 0``.
+        TypeError: ``trials`` or ``successes`` not an integer, ``z`` not a number.
     """
     trials = _validate.integer("trials", trials, minimum=1)
     successes = _validate.integer("successes", successes, minimum=0)
@@ -383,7 +394,9 @@ def noise_ball(problem: ShiftedSquares, lr: float, steps: int = 4000, burn_in: i
     the chains and over the steps after ``burn_in``.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``lr`` not finite or ``<= 0``, ``steps < 1``, ``burn_in < 0`` or
+            ``>= steps``, ``chains < 1``.
+        TypeError: ``steps``, ``burn_in`` or ``chains`` not an integer, ``lr`` not a number.
     """
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=1)
@@ -437,7 +450,8 @@ def epoch_end_errors(problem: ShiftedSquares, lr: float, epochs: int, sampling: 
         Array of length ``epochs``.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``lr`` not finite or ``<= 0``, ``epochs < 1`` or ``chains < 1``.
+        TypeError: ``epochs`` or ``chains`` not an integer, ``lr`` not a number.
     """
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=1)
@@ -458,7 +472,9 @@ def two_gaussians(n_per_class: int, flips: int, seed: int, std: float = 0.9):
         ``(X, y)`` as float32 NumPy arrays of shapes ``(2 n, 2)`` and ``(2 n,)``.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``n_per_class < 1``, ``flips < 0`` or ``> 2 * n_per_class``, ``std`` not
+            finite or ``<= 0``, ``seed < 0``.
+        TypeError: ``n_per_class``, ``flips`` or ``seed`` not an integer, ``std`` not a number.
     """
     n = _validate.integer("n_per_class", n_per_class, minimum=1)
     flips = _validate.integer("flips", flips, minimum=0)
@@ -491,6 +507,29 @@ class LogisticHistory:
     updates: int
 
 
+def logistic_sgd_loop(a, b, X, y, loss_fn, *, batch_size: int, lr: float, epochs: int,
+                      generator, evaluate: Callable[[], tuple]) -> tuple[list, int]:
+    """The loop of :func:`train_logistic` (chapter 3 prints it): history and update count."""
+    import torch
+
+    n = X.shape[0]
+    hist = [evaluate()]
+    updates = 0
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=generator).to(X.device)
+        for start in range(0, n, batch_size):
+            batch = perm[start:start + batch_size]
+            loss = loss_fn(X[batch] @ a + b, y[batch])
+            loss.backward()
+            with torch.no_grad():  # the plain SGD step, p <- p - lr * grad
+                for p in (a, b):
+                    p -= lr * p.grad
+                    p.grad = None
+            updates += 1
+        hist.append(evaluate())
+    return hist, updates
+
+
 def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float = 0.02,
                    epochs: int = 100, seed: int = 0, device=None) -> LogisticHistory:
     r"""Logistic regression :math:`p(y=1\mid x) = \sigma(a^\top x + b)` trained by mini-batch SGD.
@@ -521,7 +560,10 @@ def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float 
         The :class:`LogisticHistory`.
 
     Raises:
-        ValueError: bad arguments.
+        ValueError: ``X_train``/``X_test`` not of shape ``(n, 2)`` or labels of another length,
+            ``batch_size`` outside ``1..n``, ``lr`` not finite or ``<= 0``, ``epochs`` or
+            ``seed`` negative.
+        TypeError: ``batch_size``, ``epochs`` or ``seed`` not an integer, ``lr`` not a number.
     """
     import torch
 
@@ -549,7 +591,6 @@ def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float 
     a = torch.tensor([-1.0, -1.0], device=device, requires_grad=True)
     b = torch.tensor(0.0, device=device, requires_grad=True)
     loss_fn = torch.nn.BCEWithLogitsLoss()
-    params = (a, b)
 
     def evaluate() -> tuple[float, float, float]:
         with torch.no_grad():
@@ -563,22 +604,9 @@ def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float 
     if device.type == "cpu":
         torch.set_num_threads(1)
     try:
-        # --- the training loop ---
-        hist = [evaluate()]
-        updates = 0
-        for _ in range(epochs):
-            perm = torch.randperm(n, generator=gen).to(device)
-            for start in range(0, n, batch_size):
-                batch = perm[start:start + batch_size]
-                loss = loss_fn(Xtr[batch] @ a + b, ytr[batch])
-                loss.backward()
-                with torch.no_grad():  # the plain SGD step, p <- p - lr * grad
-                    for p in (a, b):
-                        p -= lr * p.grad
-                        p.grad = None
-                updates += 1
-            hist.append(evaluate())
-        # --- end of the training loop ---
+        hist, updates = logistic_sgd_loop(a, b, Xtr, ytr, loss_fn, batch_size=batch_size,
+                                          lr=lr, epochs=epochs, generator=gen,
+                                          evaluate=evaluate)
     finally:
         torch.set_num_threads(threads)
     H = np.array(hist)

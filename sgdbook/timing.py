@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator
 
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .device import get_device, synchronize
 
 __all__ = ["TimingResult", "measure", "measure_for", "intra_op_threads", "gflops",

@@ -1,4 +1,5 @@
-"""The standard PyTorch training loop on a real, offline data set, and a fair optimizer comparison.
+"""Chapter 5 (:doc:`/momentum-adam`): the standard PyTorch training loop on a real, offline data
+set, and a fair optimizer comparison.
 
 Data: scikit-learn's bundled handwritten digits (``sklearn.datasets.load_digits``: 1,797 images
 of 8x8 pixels, 10 classes; shipped with scikit-learn, no download). :func:`load_digits_data`
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import _validate
+from . import validation as _validate
 from .device import get_device
 
 __all__ = [

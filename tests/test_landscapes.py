@@ -156,3 +156,18 @@ class TestGrid:
         with pytest.raises(ValueError, match="shape"):
             landscapes.plot_contour_with_paths(ax, q, [np.ones(3)], xlim=(-1, 1), ylim=(-1, 1))
         plt.close(fig)
+
+
+# moved from the chapter-5 test file
+def test_landscapes():
+    s = landscapes.saddle()
+    np.testing.assert_allclose(s.grad(np.array([0.0, 1.0])), 0.0)
+    assert s.value(np.array([0.0, 1.0])) == pytest.approx(-0.25)
+    p = landscapes.plateau()
+    h = 1e-6
+    x = np.array([2.0, -1.0])
+    fd = [(p.value(x + h * e) - p.value(x - h * e)) / (2 * h) for e in np.eye(2)]
+    np.testing.assert_allclose(p.grad(x), fd, rtol=1e-6)
+    assert landscapes.escape_step([3, 2, 1, 0.5], 1.0) == 2
+    assert landscapes.escape_step([3, 2], 1.0) is None
+    assert objectives.ill_conditioned_2d().condition_number == pytest.approx(20)

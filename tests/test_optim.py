@@ -706,3 +706,37 @@ def test_run_optimizer_validates_the_gradient_oracle(bad, exc, match):
 def test_run_optimizer_accepts_a_scalar_gradient_in_one_dimension():
     run = so.run_optimizer(lambda p: so.SGD(p, lr=0.25), None, 4.0, 3, grad=lambda x: 2 * x[0])
     np.testing.assert_allclose(run.xs[:, 0], [4.0, 2.0, 1.0, 0.5])
+
+
+STATE_CASES = [
+    (lambda p, f: so.SGD(p, lr=0.1, momentum=0.9, foreach=f), {"momentum_buffer"}, {"momentum_buffer"}),
+    (lambda p, f: so.EMAMomentum(p, lr=0.1, foreach=f), {"velocity"}, {"velocity"}),
+    (lambda p, f: so.Adam(p, amsgrad=True, foreach=f),
+     {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}, {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}),
+    (lambda p, f: so.Adagrad(p, initial_accumulator_value=0.5, foreach=f), {"step", "sum"}, {"sum"}),
+    (lambda p, f: so.RMSprop(p, momentum=0.5, centered=True, foreach=f),
+     {"step", "square_avg", "momentum_buffer", "grad_avg"}, {"square_avg", "momentum_buffer", "grad_avg"}),
+]
+
+
+@pytest.mark.parametrize(("make", "keys", "tensors"), STATE_CASES)
+def test_both_paths_create_the_same_state_and_torch_keys(make, keys, tensors):
+    """One initialiser per optimizer: per-tensor and multi-tensor paths make identical state."""
+    gen = torch.Generator().manual_seed(0)
+    grads = [torch.randn(3, 2, generator=gen), torch.randn(4, generator=gen)]
+    states = []
+    for foreach in (False, True):
+        params = [torch.ones(3, 2, requires_grad=True), torch.ones(4, requires_grad=True)]
+        opt = make(params, foreach)
+        for _ in range(2):
+            for p, g in zip(params, grads):
+                p.grad = g.clone()
+            opt.step()
+        states.append([opt.state[p] for p in params])
+    for per_tensor, multi in zip(*states):
+        assert set(per_tensor) == set(multi) == keys
+        for k in keys:
+            if k in tensors:
+                assert torch.equal(per_tensor[k], multi[k]), k
+            else:
+                assert per_tensor[k] == multi[k] == 2, k  # the step count, a Python int

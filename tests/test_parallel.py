@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from sgdbook import parallel
+from sgdbook import _parallel_workers, parallel
 
 
 def _gone(pid: int) -> bool:
@@ -39,7 +39,7 @@ def test_data_parallel_equals_large_batch():
 
 def test_failing_worker_raises_and_leaves_nothing():
     with pytest.raises(parallel.WorkerError) as info:
-        parallel.launch(parallel.failing_worker, 3, (1,), backend="gloo", timeout=120)
+        parallel.launch(_parallel_workers.failing_worker, 3, (1,), backend="gloo", timeout=120)
     msg = str(info.value)
     assert "worker 1 of 3 failed: it raised" in msg, msg
     assert "deliberate failure in worker 1" in msg
@@ -51,11 +51,11 @@ def test_failing_worker_raises_and_leaves_nothing():
 
 def test_timeout_stops_workers():
     with pytest.raises(TimeoutError, match="did not finish within 3 s"):
-        parallel.launch(parallel.sleeping_worker, 2, (60,), backend="gloo", timeout=3)
+        parallel.launch(_parallel_workers.sleeping_worker, 2, (60,), backend="gloo", timeout=3)
 
 
 def test_results_in_rank_order(capfd):
-    assert parallel.launch(parallel.sleeping_worker, 3, (0,), backend="gloo") == [0, 1, 2]
+    assert parallel.launch(_parallel_workers.sleeping_worker, 3, (0,), backend="gloo") == [0, 1, 2]
     out, err = capfd.readouterr()
     assert out == "" and err == ""  # workers print nothing to the caller's streams
 
@@ -65,11 +65,11 @@ def test_validation():
     with pytest.raises(ValueError, match="must divide"):
         parallel.data_parallel_sgd(X, y, world_size=3, batch_size=8, lr=0.1, steps=1, seed=0)
     with pytest.raises(ValueError, match="backend"):
-        parallel.launch(parallel.sleeping_worker, 1, (0,), backend="mpi")
+        parallel.launch(_parallel_workers.sleeping_worker, 1, (0,), backend="mpi")
     with pytest.raises(TypeError, match="picklable"):
         parallel.launch(lambda r, w: r, 1)
     with pytest.raises(ValueError, match="world_size"):
-        parallel.launch(parallel.sleeping_worker, 0, (0,))
+        parallel.launch(_parallel_workers.sleeping_worker, 0, (0,))
 
 
 def test_backend_choice_on_cpu(monkeypatch):
@@ -79,7 +79,7 @@ def test_backend_choice_on_cpu(monkeypatch):
 
 def test_crashed_worker_is_reported_and_reaped():
     with pytest.raises(parallel.WorkerError) as info:
-        parallel.launch(parallel.crashing_worker, 3, (1,), backend="gloo", timeout=120)
+        parallel.launch(_parallel_workers.crashing_worker, 3, (1,), backend="gloo", timeout=120)
     msg = str(info.value)
     assert "worker 1 of 3 failed: it exited with code 3" in msg, msg
     assert info.value.rank == 1
@@ -127,3 +127,24 @@ def test_plan_validation(monkeypatch):
         parallel.plan_workers(4, batch_size=4.0)
     with pytest.raises(ValueError, match="batch_size=7 is not divisible"):
         parallel.plan_workers(4, batch_size=7)
+
+
+def test_test_workers_are_not_public():
+    assert not {"failing_worker", "crashing_worker", "sleeping_worker"} & set(parallel.__all__)
+
+
+def test_run_files_round_trip(tmp_path):
+    files = parallel._RunFiles(tmp_path)
+    assert files.read_error(0) is None and files.read_exit(0) is None
+    assert files.read_result(0) == (False, None) and files.read_pids() == []
+    files.write_error(1, "Traceback: boom")
+    stamp, text = files.read_error(1)
+    assert text == "Traceback: boom" and stamp > 0 and files.has_error(1)
+    files.write_exit(2, 3, killed=False)
+    files.write_exit(0, -9, killed=True)
+    assert files.read_exit(2) == (3, False) and files.read_exit(0) == (-9, True)
+    files.write_result(0, {"w": [1.0]})
+    assert files.read_result(0) == (True, {"w": [1.0]})
+    files.write_pids([11, 12])
+    assert files.read_pids() == [11, 12]
+    assert not list(tmp_path.glob("*.tmp"))  # atomic writes leave no temporary files

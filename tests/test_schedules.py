@@ -362,7 +362,7 @@ ALL = [c[1] for c in CASES + WARMUP_CASES] + [lambda o: S.ReduceOnPlateau(o, pat
 @pytest.mark.parametrize("make", ALL)
 def test_state_dict_round_trip(make):
     metrics = [1.0, 0.9, 0.95, 0.97, 0.99, 0.85, 0.86, 0.87, 0.88, 0.89] * 3
-    needs_metric = isinstance(make(make_optimizer()), S.ReduceOnPlateau)
+    needs_metric = isinstance(make(make_optimizer()), S.MetricSchedule)
 
     def advance(sched, opt, start, n):
         for t in range(start, start + n):
@@ -449,9 +449,44 @@ def test_bad_types():
         S.LinearWarmup(o, 3, after=L.StepLR(o, 3))
     with pytest.raises(ValueError, match="same optimizer"):
         S.LinearWarmup(o, 3, after=S.StepDecay(make_optimizer(), 3))
-    with pytest.raises(TypeError, match="no closed form"):
-        S.ReduceOnPlateau(o).lr_at(3)
+    assert not hasattr(S.ReduceOnPlateau(o), "lr_at")  # metric-driven: no closed form
     with pytest.raises(ValueError, match="epoch"):
         S.StepDecay(make_optimizer(), 3).lr_at(-1)
     with pytest.raises(ValueError, match="metrics"):
         S.lr_curve(lambda o: S.ReduceOnPlateau(o), 10, metrics=[1.0])
+
+
+def test_warmup_composes_with_any_metric_schedule():
+    """A new metric-driven schedule needs nothing from LinearWarmup: the protocol suffices."""
+
+    class HalveOnIncrease(S.MetricSchedule):
+        def __init__(self, optimizer):
+            self.previous = math.inf
+            super().__init__(optimizer)
+
+        def step(self, metrics):
+            self.last_epoch += 1
+            if float(metrics) > self.previous:
+                for group in self.optimizer.param_groups:
+                    self._set_lr(group, group["lr"] / 2)
+            self.previous = float(metrics)
+            self._record_lrs()
+
+        def restart(self):
+            self.previous = math.inf
+            super().restart()
+
+    o = make_optimizer()
+    peak = [g["lr"] for g in o.param_groups]
+    sched = S.LinearWarmup(o, 2, after=HalveOnIncrease(o), start_factor=0.5)
+    assert isinstance(sched.after, S.LRSchedule) and not isinstance(sched.after, S.Schedule)
+    rates = [sched.get_last_lr()]
+    for m in [5.0, 4.0, 3.0, 3.5, 3.0]:
+        sched.step(m)
+        rates.append(sched.get_last_lr())
+    assert rates[0] == [0.5 * p for p in peak]
+    assert rates[2] == peak and rates[3] == peak  # handed over, then one improvement
+    assert rates[4] == [p / 2 for p in peak] and rates[5] == [p / 2 for p in peak]
+    with pytest.raises(TypeError, match="no closed form"):
+        sched.lr_at(3)
+    assert sched.lr_at(1) == pytest.approx(0.75 * peak[0])

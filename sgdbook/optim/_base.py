@@ -9,6 +9,15 @@ Every optimizer in :mod:`sgdbook.optim` is a :class:`torch.optim.Optimizer` subc
   tensors at once with the ``torch._foreach_*`` ops (one call per operation instead of one per
   tensor and operation), used when ``foreach`` allows it.
 
+Each optimizer's per-tensor state is created in one place, a module-level initialiser next to
+its update function (:func:`~sgdbook.optim.adam.adam_state`,
+:func:`~sgdbook.optim.sgd.momentum_buffer`,
+:func:`~sgdbook.optim.sgd.ema_momentum_state`,
+:func:`~sgdbook.optim.adaptive.adagrad_state`,
+:func:`~sgdbook.optim.adaptive.rmsprop_state`;
+torch's ``_init_group`` plays this role): both the update function and the multi-tensor path
+call it, and its docstring lists the state keys.
+
 Both paths perform the same operations in the same order as ``torch.optim``, so they agree with
 it to the last few bits.
 """
@@ -21,7 +30,7 @@ from typing import Any, Callable, Iterable
 
 import torch
 
-from .. import _validate
+from .. import validation as _validate
 
 __all__ = ["BookOptimizer", "DivergenceError", "assert_finite", "params_finite"]
 
@@ -109,36 +118,6 @@ def assert_finite(optimizer: torch.optim.Optimizer, step: int | None = None) -> 
                 )
 
 
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
-
-
-def _check_foreach(value: Any) -> bool | None:
-    if value is not None and not isinstance(value, bool):
-        raise TypeError(f"foreach must be None, True or False, got {value!r}")
-    return value
-
-
-def _check_betas(value: Any) -> tuple[float, float]:
-    try:
-        beta1, beta2 = value
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {value!r}") from exc
-    return (_validate.unit_interval("betas[0]", beta1), _validate.unit_interval("betas[1]", beta2))
-
-
-def _check_lr(value: Any) -> float:
-    """A learning rate: finite and >= 0 (0 is allowed, as in torch: it freezes the parameters).
-
-    A one-element tensor is accepted and converted to a Python float.
-    """
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    return _validate.nonnegative("lr", value)
-
-
 #: Device types on which ``foreach=None`` picks the multi-tensor path (torch's choice too).
 _FOREACH_DEVICES = ("cuda", "xpu")
 
@@ -186,7 +165,7 @@ class BookOptimizer(torch.optim.Optimizer):
         params = list(params)
         if not params:
             raise ValueError("params must not be empty, got an empty parameter list")
-        self.check_finite = _check_bool("check_finite", check_finite)
+        self.check_finite = _validate.boolean("check_finite", check_finite)
         #: Number of calls to :meth:`step` (used in divergence messages).
         self.steps_taken = 0
         super().__init__(params, defaults)
@@ -212,7 +191,7 @@ class BookOptimizer(torch.optim.Optimizer):
                     "empty, got an empty parameter list"
                 )
             self._validate_group(group)
-            group["maximize"] = _check_bool("maximize", group.get("maximize", False))
+            group["maximize"] = _validate.boolean("maximize", group.get("maximize", False))
             for p in group["params"]:
                 if not (p.is_floating_point()):
                     raise TypeError(

@@ -6,10 +6,34 @@ from typing import Any, Iterable
 
 import torch
 
-from .. import _validate
-from ._base import BookOptimizer, _check_betas, _check_bool, _check_foreach, _check_lr
+from .. import validation as _validate
+from ._base import BookOptimizer
 
-__all__ = ["Adam", "AdamW", "adam_update"]
+__all__ = ["Adam", "AdamW", "adam_update", "adam_state"]
+
+
+def adam_state(param: torch.Tensor, state: dict[str, Any], *, amsgrad: bool = False) -> None:
+    r"""Create the Adam/AdamW state of one tensor if it is missing: the one place it is made.
+
+    Both :func:`adam_update` and the multi-tensor path of :class:`Adam` call this before each
+    step (torch's ``_init_group`` does the same job). The keys, as in ``torch.optim.Adam``:
+
+    * ``step``: the number of steps taken, :math:`t` (an ``int``; 0 before the first step);
+    * ``exp_avg``: the first moment :math:`m`, zeros like ``param``;
+    * ``exp_avg_sq``: the second moment :math:`v`, zeros like ``param``;
+    * ``max_exp_avg_sq``: with ``amsgrad`` only, the running maximum :math:`\hat v`, zeros.
+
+    Args:
+        param: the parameter whose state it is (gives shape, dtype, device and layout).
+        state: that parameter's state dict, filled in place.
+        amsgrad: also create ``max_exp_avg_sq`` (it is added the first time it is needed).
+    """
+    if "exp_avg" not in state:
+        state["step"] = 0
+        state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+        state["exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+    if amsgrad and "max_exp_avg_sq" not in state:
+        state["max_exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
 
 
 def adam_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
@@ -37,8 +61,8 @@ def adam_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], 
     Args:
         param: the parameter, updated in place.
         grad: its gradient (not modified).
-        state: holds ``step`` (:math:`t`), ``exp_avg`` (:math:`m`), ``exp_avg_sq``
-            (:math:`v`) and, with AMSGrad, ``max_exp_avg_sq`` (:math:`\hat v`).
+        state: this tensor's state, created by :func:`~sgdbook.optim.adam.adam_state`
+            (which lists its keys).
         lr: learning rate :math:`\eta`.
         beta1: :math:`\beta_1`.
         beta2: :math:`\beta_2`.
@@ -47,12 +71,7 @@ def adam_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], 
         amsgrad: use the running maximum of :math:`v`.
         decoupled_weight_decay: AdamW's decay of the weights instead of an L2 gradient term.
     """
-    if "exp_avg" not in state:
-        state["step"] = 0
-        state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-        state["exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-    if amsgrad and "max_exp_avg_sq" not in state:
-        state["max_exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+    adam_state(param, state, amsgrad=amsgrad)
     state["step"] += 1
     t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
     if weight_decay != 0:
@@ -114,12 +133,12 @@ class Adam(BookOptimizer):
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
-        group["lr"] = _check_lr(group["lr"])
-        group["betas"] = _check_betas(group["betas"])
+        group["lr"] = _validate.learning_rate("lr", group["lr"])
+        group["betas"] = _validate.betas("betas", group["betas"])
         group["eps"] = _validate.positive("eps", group["eps"])
         group["weight_decay"] = _validate.nonnegative("weight_decay", group["weight_decay"])
-        group["amsgrad"] = _check_bool("amsgrad", group["amsgrad"])
-        group["foreach"] = _check_foreach(group["foreach"])
+        group["amsgrad"] = _validate.boolean("amsgrad", group["amsgrad"])
+        group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
 
     def _update(self, group, param, grad, state):
         beta1, beta2 = group["betas"]
@@ -131,12 +150,7 @@ class Adam(BookOptimizer):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         wd, amsgrad = group["weight_decay"], group["amsgrad"]
         for p, s in zip(params, states):
-            if "exp_avg" not in s:
-                s["step"] = 0
-                s["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                s["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            if amsgrad and "max_exp_avg_sq" not in s:
-                s["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            adam_state(p, s, amsgrad=amsgrad)
             s["step"] += 1
         ms = [s["exp_avg"] for s in states]
         vs = [s["exp_avg_sq"] for s in states]

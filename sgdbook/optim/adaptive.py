@@ -6,10 +6,63 @@ from typing import Any, Iterable
 
 import torch
 
-from .. import _validate
-from ._base import BookOptimizer, _check_bool, _check_foreach, _check_lr
+from .. import validation as _validate
+from ._base import BookOptimizer
 
-__all__ = ["Adagrad", "RMSprop", "adagrad_update", "rmsprop_update"]
+__all__ = ["Adagrad", "RMSprop", "adagrad_update", "rmsprop_update", "adagrad_state",
+           "rmsprop_state"]
+
+
+def adagrad_state(param: torch.Tensor, state: dict[str, Any], *,
+                  initial_accumulator_value: float = 0.0) -> None:
+    r"""Create the AdaGrad state of one tensor if it is missing: the one place it is made.
+
+    Both :func:`adagrad_update` and the multi-tensor path of :class:`Adagrad` call this. The
+    keys, as in ``torch.optim.Adagrad``:
+
+    * ``step``: the number of steps taken, :math:`t` (an ``int``; 0 before the first step);
+    * ``sum``: the sum of squared gradients :math:`s`, filled with
+      ``initial_accumulator_value`` (:math:`s_0`).
+
+    Args:
+        param: the parameter whose state it is.
+        state: that parameter's state dict, filled in place.
+        initial_accumulator_value: :math:`s_0`.
+    """
+    if "sum" not in state:
+        state["step"] = 0
+        state["sum"] = torch.full_like(param, initial_accumulator_value,
+                                       memory_format=torch.preserve_format)
+
+
+def rmsprop_state(param: torch.Tensor, state: dict[str, Any], *, momentum: float = 0.0,
+                  centered: bool = False) -> None:
+    r"""Create the RMSprop state of one tensor if it is missing: the one place it is made.
+
+    Both :func:`rmsprop_update` and the multi-tensor path of :class:`RMSprop` call this. The
+    keys, as in ``torch.optim.RMSprop``:
+
+    * ``step``: the number of steps taken (an ``int``; 0 before the first step);
+    * ``square_avg``: the average :math:`s` of squared gradients, zeros like ``param``;
+    * ``momentum_buffer``: with ``momentum > 0`` only, :math:`b`, zeros;
+    * ``grad_avg``: with ``centered`` only, the average :math:`m` of the gradients, zeros.
+
+    A key that becomes needed later (momentum or centering switched on in the group) is added
+    then, as zeros.
+
+    Args:
+        param: the parameter whose state it is.
+        state: that parameter's state dict, filled in place.
+        momentum: :math:`\mu`; ``> 0`` creates ``momentum_buffer``.
+        centered: create ``grad_avg``.
+    """
+    if "square_avg" not in state:
+        state["step"] = 0
+        state["square_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+    if momentum > 0 and "momentum_buffer" not in state:
+        state["momentum_buffer"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+    if centered and "grad_avg" not in state:
+        state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
 
 
 def adagrad_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
@@ -29,17 +82,15 @@ def adagrad_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any
     Args:
         param: the parameter, updated in place.
         grad: its gradient (not modified).
-        state: holds ``step`` (:math:`t`) and ``sum`` (:math:`s`).
+        state: this tensor's state, created by :func:`~sgdbook.optim.adaptive.adagrad_state`
+            (which lists its keys).
         lr: learning rate :math:`\eta`.
         lr_decay: inverse-time decay of the learning rate.
         weight_decay: L2 penalty :math:`\lambda`.
         initial_accumulator_value: starting value of :math:`s`.
         eps: :math:`\epsilon`.
     """
-    if "sum" not in state:
-        state["step"] = 0
-        state["sum"] = torch.full_like(param, initial_accumulator_value,
-                                       memory_format=torch.preserve_format)
+    adagrad_state(param, state, initial_accumulator_value=initial_accumulator_value)
     state["step"] += 1
     t, s = state["step"], state["sum"]
     if weight_decay != 0:
@@ -70,8 +121,8 @@ def rmsprop_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any
     Args:
         param: the parameter, updated in place.
         grad: its gradient (not modified).
-        state: holds ``step``, ``square_avg`` (:math:`s`), ``grad_avg`` (:math:`m`, centered
-            only) and ``momentum_buffer`` (:math:`b`, momentum only).
+        state: this tensor's state, created by :func:`~sgdbook.optim.adaptive.rmsprop_state`
+            (which lists its keys).
         lr: learning rate :math:`\eta`.
         alpha: smoothing constant :math:`\alpha`.
         eps: :math:`\epsilon`.
@@ -79,13 +130,7 @@ def rmsprop_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any
         momentum: :math:`\mu`.
         centered: divide by an estimate of the gradient's standard deviation instead of its RMS.
     """
-    if "square_avg" not in state:
-        state["step"] = 0
-        state["square_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-    if momentum > 0 and "momentum_buffer" not in state:
-        state["momentum_buffer"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-    if centered and "grad_avg" not in state:
-        state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+    rmsprop_state(param, state, momentum=momentum, centered=centered)
     state["step"] += 1
     if weight_decay != 0:
         grad = grad.add(param, alpha=weight_decay)
@@ -148,13 +193,13 @@ class Adagrad(BookOptimizer):
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
-        group["lr"] = _check_lr(group["lr"])
+        group["lr"] = _validate.learning_rate("lr", group["lr"])
         group["lr_decay"] = _validate.nonnegative("lr_decay", group["lr_decay"])
         group["weight_decay"] = _validate.nonnegative("weight_decay", group["weight_decay"])
         group["initial_accumulator_value"] = _validate.nonnegative(
             "initial_accumulator_value", group["initial_accumulator_value"])
         group["eps"] = _validate.positive("eps", group["eps"])
-        group["foreach"] = _check_foreach(group["foreach"])
+        group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
 
     def _update(self, group, param, grad, state):
         # torch starts every sum from the defaults' value, not the group's
@@ -165,11 +210,9 @@ class Adagrad(BookOptimizer):
 
     def _foreach_update(self, group, params, grads, states):
         lr, lr_decay, wd = group["lr"], group["lr_decay"], group["weight_decay"]
+        s0 = self.defaults["initial_accumulator_value"]  # torch: the defaults', not the group's
         for p, s in zip(params, states):
-            if "sum" not in s:
-                s["step"] = 0
-                s["sum"] = torch.full_like(p, self.defaults["initial_accumulator_value"],
-                                           memory_format=torch.preserve_format)
+            adagrad_state(p, s, initial_accumulator_value=s0)
             s["step"] += 1
         sums = [s["sum"] for s in states]
         if wd != 0:
@@ -224,13 +267,13 @@ class RMSprop(BookOptimizer):
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
-        group["lr"] = _check_lr(group["lr"])
+        group["lr"] = _validate.learning_rate("lr", group["lr"])
         group["alpha"] = _validate.unit_interval("alpha", group["alpha"])
         group["eps"] = _validate.positive("eps", group["eps"])
         group["weight_decay"] = _validate.nonnegative("weight_decay", group["weight_decay"])
         group["momentum"] = _validate.nonnegative("momentum", group["momentum"])
-        group["centered"] = _check_bool("centered", group["centered"])
-        group["foreach"] = _check_foreach(group["foreach"])
+        group["centered"] = _validate.boolean("centered", group["centered"])
+        group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
 
     def _update(self, group, param, grad, state):
         rmsprop_update(param, grad, state, lr=group["lr"], alpha=group["alpha"],
@@ -241,13 +284,7 @@ class RMSprop(BookOptimizer):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         mu, wd, centered = group["momentum"], group["weight_decay"], group["centered"]
         for p, s in zip(params, states):
-            if "square_avg" not in s:
-                s["step"] = 0
-                s["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            if mu > 0 and "momentum_buffer" not in s:
-                s["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            if centered and "grad_avg" not in s:
-                s["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            rmsprop_state(p, s, momentum=mu, centered=centered)
             s["step"] += 1
         if wd != 0:
             grads = torch._foreach_add(grads, params, alpha=wd)

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .. import _validate
+from .. import validation as _validate
 from ..gd import DIVERGENCE_THRESHOLD, Trajectory
 from ._base import DivergenceError
 

@@ -6,10 +6,60 @@ from typing import Any, Iterable
 
 import torch
 
-from .. import _validate
-from ._base import BookOptimizer, _check_bool, _check_foreach, _check_lr
+from .. import validation as _validate
+from ._base import BookOptimizer
 
-__all__ = ["SGD", "EMAMomentum", "sgd_update", "ema_momentum_update"]
+__all__ = ["SGD", "EMAMomentum", "sgd_update", "ema_momentum_update", "momentum_buffer",
+           "ema_momentum_state"]
+
+
+def momentum_buffer(state: dict[str, Any], grad: torch.Tensor, *, momentum: float,
+                    dampening: float = 0.0) -> torch.Tensor:
+    r"""Advance SGD's momentum buffer of one tensor, creating it at the first step: the one place.
+
+    Both :func:`sgd_update` and the multi-tensor path of :class:`SGD` call this (the
+    multi-tensor path does the same arithmetic with ``torch._foreach_*`` ops once every
+    tensor has a buffer). The state's only key, as in ``torch.optim.SGD``:
+
+    * ``momentum_buffer``: :math:`v`; absent before the first step with momentum, then
+      :math:`v_1 = g_1` (a copy of the first gradient, no dampening) and
+      :math:`v \leftarrow \mu v + (1 - 	au) g` afterwards.
+
+    Args:
+        state: the tensor's state dict, updated in place.
+        grad: this step's gradient :math:`g` (weight decay already added; not modified).
+        momentum: :math:`\mu`.
+        dampening: :math:`	au`.
+
+    Returns:
+        The buffer :math:`v` (the tensor stored in ``state``).
+    """
+    v = state.get("momentum_buffer")
+    if v is None:
+        v = state["momentum_buffer"] = grad.detach().clone()    # v_1 = g_1
+    else:
+        v.mul_(momentum).add_(grad, alpha=1 - dampening)        # v = mu v + (1 - tau) g
+    return v
+
+
+def ema_momentum_state(param: torch.Tensor, state: dict[str, Any]) -> torch.Tensor:
+    r"""Create the :class:`EMAMomentum` state of one tensor if it is missing: the one place.
+
+    Both :func:`ema_momentum_update` and the multi-tensor path call this. The state's key:
+
+    * ``velocity``: the average :math:`v` of the gradients, zeros like ``param`` (:math:`v_0 = 0`).
+
+    Args:
+        param: the parameter whose state it is.
+        state: that parameter's state dict, filled in place.
+
+    Returns:
+        The velocity :math:`v` (the tensor stored in ``state``).
+    """
+    v = state.get("velocity")
+    if v is None:
+        v = state["velocity"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+    return v
 
 
 def sgd_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
@@ -29,7 +79,8 @@ def sgd_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *
     Args:
         param: the parameter :math:`x`, updated in place.
         grad: its gradient (not modified).
-        state: this tensor's state; holds ``momentum_buffer`` (:math:`v`) once momentum is used.
+        state: this tensor's state; :func:`~sgdbook.optim.sgd.momentum_buffer`
+            creates and advances its buffer.
         lr: learning rate.
         momentum: :math:`\mu`.
         dampening: :math:`\tau`.
@@ -39,11 +90,7 @@ def sgd_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *
     if weight_decay != 0:
         grad = grad.add(param, alpha=weight_decay)              # g + lambda x
     if momentum != 0:
-        v = state.get("momentum_buffer")
-        if v is None:
-            v = state["momentum_buffer"] = grad.detach().clone()  # v_1 = g_1
-        else:
-            v.mul_(momentum).add_(grad, alpha=1 - dampening)    # v = mu v + (1 - tau) g
+        v = momentum_buffer(state, grad, momentum=momentum, dampening=dampening)
         grad = grad.add(v, alpha=momentum) if nesterov else v
     param.add_(grad, alpha=-lr)                                 # x = x - lr * direction
 
@@ -61,16 +108,15 @@ def ema_momentum_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str
     Args:
         param: the parameter :math:`x`, updated in place.
         grad: its gradient (not modified).
-        state: this tensor's state; holds ``velocity`` (:math:`v`).
+        state: this tensor's state, created by :func:`~sgdbook.optim.sgd.ema_momentum_state`
+            (which lists its key).
         lr: learning rate :math:`\eta`.
         beta: averaging coefficient :math:`\beta`.
         weight_decay: L2 penalty :math:`\lambda` added to the gradient.
     """
     if weight_decay != 0:
         grad = grad.add(param, alpha=weight_decay)
-    v = state.get("velocity")
-    if v is None:
-        v = state["velocity"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+    v = ema_momentum_state(param, state)
     v.lerp_(grad, 1 - beta)                                     # v = beta v + (1 - beta) g
     param.add_(v, alpha=-lr)                                    # x = x - lr v
 
@@ -113,13 +159,13 @@ class SGD(BookOptimizer):
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        group["lr"] = _check_lr(group["lr"])
+        group["lr"] = _validate.learning_rate("lr", group["lr"])
         group["momentum"] = _validate.nonnegative("momentum", group["momentum"])
         group["dampening"] = _validate.unit_interval("dampening", group["dampening"],
                                                      closed_right=True)
         group["weight_decay"] = _validate.nonnegative("weight_decay", group["weight_decay"])
-        group["nesterov"] = _check_bool("nesterov", group["nesterov"])
-        group["foreach"] = _check_foreach(group["foreach"])
+        group["nesterov"] = _validate.boolean("nesterov", group["nesterov"])
+        group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
                 "nesterov=True requires momentum > 0 and dampening == 0, got "
@@ -140,14 +186,9 @@ class SGD(BookOptimizer):
                 bufs = [s["momentum_buffer"] for s in states]
                 torch._foreach_mul_(bufs, mu)
                 torch._foreach_add_(bufs, grads, alpha=1 - group["dampening"])
-            else:  # some tensor's first step: v_1 = g_1
-                bufs = []
-                for g, s in zip(grads, states):
-                    if "momentum_buffer" not in s:
-                        s["momentum_buffer"] = g.detach().clone()
-                    else:
-                        s["momentum_buffer"].mul_(mu).add_(g, alpha=1 - group["dampening"])
-                    bufs.append(s["momentum_buffer"])
+            else:  # some tensor's first step (v_1 = g_1): tensor by tensor
+                bufs = [momentum_buffer(s, g, momentum=mu, dampening=group["dampening"])
+                        for g, s in zip(grads, states)]
             if group["nesterov"]:
                 grads = torch._foreach_add(grads, bufs, alpha=mu)
             else:
@@ -204,10 +245,10 @@ class EMAMomentum(BookOptimizer):
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
-        group["lr"] = _check_lr(group["lr"])
+        group["lr"] = _validate.learning_rate("lr", group["lr"])
         group["beta"] = _validate.unit_interval("beta", group["beta"])
         group["weight_decay"] = _validate.nonnegative("weight_decay", group["weight_decay"])
-        group["foreach"] = _check_foreach(group["foreach"])
+        group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
 
     def _update(self, group, param, grad, state):
         ema_momentum_update(param, grad, state, lr=group["lr"], beta=group["beta"],
@@ -217,9 +258,6 @@ class EMAMomentum(BookOptimizer):
         beta, wd = group["beta"], group["weight_decay"]
         if wd != 0:
             grads = torch._foreach_add(grads, params, alpha=wd)
-        for p, s in zip(params, states):
-            if "velocity" not in s:
-                s["velocity"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        vs = [s["velocity"] for s in states]
+        vs = [ema_momentum_state(p, s) for p, s in zip(params, states)]
         torch._foreach_lerp_(vs, grads, 1 - beta)
         torch._foreach_add_(params, vs, alpha=-group["lr"])
