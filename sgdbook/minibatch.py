@@ -295,10 +295,12 @@ class TimedTraining:
 
 
 def timed_training(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr: float, epochs: int,
-                   seeds, record_every: int | None = None) -> TimedTraining:
+                   seeds, record_every: int | None = None,
+                   threads: int | None = None) -> TimedTraining:
     """:func:`train_least_squares` once untimed (warm-up, seed of ``seeds[0]``, one epoch), then
     once per seed in ``seeds``. The runs differ in the batch order only, so their spread in time
     is measurement noise and their spread in loss is SGD's noise (none for gradient descent).
+    ``threads`` is as for :func:`sgdbook.timing.intra_op_threads` (``None``: unchanged).
 
     Raises:
         ValueError, TypeError: invalid arguments (``seeds`` empty or not integers).
@@ -309,10 +311,13 @@ def timed_training(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr: flo
         raise TypeError(f"seeds must be an iterable of integers: {exc}") from None
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
-    warm = train_least_squares(X, y, batch_size=batch_size, lr=lr, epochs=1, seed=seeds[0],
-                               record_every=record_every)
-    runs = [train_least_squares(X, y, batch_size=batch_size, lr=lr, epochs=epochs, seed=s,
-                                record_every=record_every) for s in seeds]
+    from .timing import intra_op_threads
+
+    with intra_op_threads(threads):
+        warm = train_least_squares(X, y, batch_size=batch_size, lr=lr, epochs=1, seed=seeds[0],
+                                   record_every=record_every)
+        runs = [train_least_squares(X, y, batch_size=batch_size, lr=lr, epochs=epochs, seed=s,
+                                    record_every=record_every) for s in seeds]
     return TimedTraining(runs=runs, warmup_seconds=float(warm.seconds[-1]))
 
 
