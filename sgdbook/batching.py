@@ -198,8 +198,8 @@ def index_slices(*tensors: torch.Tensor, batch_size: int,
 
 
 #: The ways to batch in-memory tensors that :func:`loader_throughput` measures, slowest first in
-#: typical runs: default DataLoader, DataLoader with a BatchSampler, slicing a shuffled index,
-#: and :class:`BatchIterator`.
+#: typical runs. In order the default DataLoader, DataLoader with a BatchSampler, slicing a
+#: shuffled index, and :class:`BatchIterator`.
 LOADERS = ("dataloader", "batchsampler", "slicing", "sgdbook")
 
 

@@ -293,6 +293,30 @@ class TimedTraining:
         """Median over the runs of the training seconds at each record."""
         return np.median(np.stack([r.seconds for r in self.runs]), axis=0)
 
+    def binned(self, bins: int = 24, *, offset: float = 0.0, qs=(0.0, 0.5, 1.0)):
+        """Smoothed curves for plotting: the records after the start are grouped into ``bins``
+        intervals of the example count, equally spaced on a log scale; in each interval every run's
+        losses (minus ``offset``, e.g. ``f*``) are averaged, and the quantiles ``qs`` over the runs
+        of these means are returned with the mean example count and the median clock of the
+        interval.
+
+        Returns:
+            ``(examples, seconds, quantiles)``: arrays of length ``m`` (non-empty intervals) and an
+            array of shape ``(len(qs), m)``.
+        """
+        bins = _validate.integer("bins", bins, minimum=1)
+        offset = _validate.real("offset", offset)
+        ex = self.examples[1:]
+        edges = np.geomspace(ex[0], ex[-1] * (1 + 1e-9), bins + 1)
+        which = np.clip(np.searchsorted(edges, ex, side="right") - 1, 0, bins - 1)
+        keep = [k for k in range(bins) if np.any(which == k)]
+        L = np.stack([r.losses[1:] - offset for r in self.runs])
+        T = self.median_clock()[1:]
+        means = np.stack([L[:, which == k].mean(axis=1) for k in keep], axis=1)
+        xs = np.array([ex[which == k].mean() for k in keep])
+        ts = np.array([T[which == k].mean() for k in keep])
+        return xs, ts, np.quantile(means, _validate.vector("qs", qs), axis=0)
+
 
 def timed_training(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr: float, epochs: int,
                    seeds, record_every: int | None = None,

@@ -314,8 +314,9 @@ def points_from_ways(ways, n: int, *, block: int = 64) -> list[KernelPoint]:
     return out
 
 
-#: Minimum bytes one Adam step moves per float32 parameter: it reads the parameter, its gradient
-#: and the two moments (4 x 4 bytes) and writes the parameter and the two moments (3 x 4 bytes).
+#: The fewest bytes one Adam step can move per float32 parameter. It reads the parameter, its
+#: gradient and the two moments (4 x 4 bytes) and writes the parameter and the two moments
+#: (3 x 4 bytes).
 ADAM_BYTES_PER_PARAM = 28
 
 
@@ -328,7 +329,7 @@ def adam_floor_seconds(params: int, bandwidth: float, *, bytes_per_param: int =
     return params * bytes_per_param / _validate.positive("bandwidth", bandwidth)
 
 
-#: The implementations of one Adam step compared by :func:`time_adam_steps`:
+#: The implementations of one Adam step compared by :func:`time_adam_steps`, in order
 #: torch's per-tensor loop, its multi-tensor (``foreach``) and fused kernels, and sgdbook's
 #: :class:`sgdbook.optim.Adam` (its multi-tensor path).
 ADAM_VARIANTS = ("torch for-loop", "torch foreach", "torch fused", "sgdbook")

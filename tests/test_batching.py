@@ -239,6 +239,11 @@ class TestChapter4Additions:
         assert one_c.losses[1] == one_d.losses[1] and one_c.losses[2] != one_d.losses[2]
         tt = minibatch.timed_training(X, y, batch_size=10, lr=0.1, epochs=2, seeds=[1, 2, 3])
         assert len(tt.totals) == 3 and tt.median_seconds > 0
+        xs, ts, bq = tt.binned(5, offset=0.0)
+        assert len(xs) == len(ts) == bq.shape[1] <= 5 and np.all(np.diff(xs) > 0)
+        assert np.all(bq[0] <= bq[2]) and np.all(np.diff(ts) >= 0)
+        np.testing.assert_allclose(tt.binned(1)[2][1], np.median(
+            [r.losses[1:].mean() for r in tt.runs]))
         q = tt.loss_quantiles((0.0, 1.0))
         assert np.all(q[0] <= q[1]) and np.any(q[0] < q[1])
         np.testing.assert_array_equal(tt.runs[0].losses, minibatch.train_least_squares(
