@@ -227,7 +227,7 @@ def ddp_training(X, y, *, world_size: int, hidden: int, micro_batch: int, lr: fl
     X, y = _check_data(X, y)
     hidden = _validate.integer("hidden", hidden, minimum=1)
     lr = _validate.positive("lr", lr)
-    n, world_size, micro_batch, accumulation, epochs, seed = _check_schedule(
+    _, world_size, micro_batch, accumulation, epochs, seed = _check_schedule(
         X.shape[0], world_size, micro_batch, accumulation, epochs, seed)
     return launch(ddp_worker, world_size,
                   (X, y, hidden, micro_batch, accumulation, lr, epochs, seed,
@@ -287,14 +287,14 @@ def comm_compute_worker(rank: int, world_size: int, widths: tuple[int, ...], loc
         xb = torch.randn(local_batch, width, device=device)
         params = sum(p.numel() for p in model.parameters())
 
-        def step():
+        def step(model=model, xb=xb):
             model.zero_grad(set_to_none=False)
             model(xb).square().mean().backward()
 
         flat = torch.randn(params, device=device)
         compute = measure(step, repeats=repeats, warmup=2, device=device).median
         dist.barrier()
-        comm = measure(lambda: dist.all_reduce(flat), repeats=repeats, warmup=2,
+        comm = measure(lambda flat=flat: dist.all_reduce(flat), repeats=repeats, warmup=2,
                        device=device).median
         out.append((width, params, compute, comm))
     return out

@@ -22,9 +22,8 @@ programs only ever slow a round down), a kernel's rate the median.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -274,7 +273,7 @@ def time_kernel(kernel: str, n: int, *, device: torch.device | str, threads: int
         x = torch.randn(n, generator=gen).to(device)
         out = torch.empty(n, device=device)
     if kernel == "dot":
-        rows = min(4, n)  # noqa: F841 (used by the lambda)
+        rows = min(4, n)
         fn: Callable[[], object] = lambda: matmul.matmul_elementwise(A, B, rows=rows)
         flops, nbytes, calls = (flops * rows // n, nbytes * rows // n, calls * rows // n)
     elif kernel == "mv":
@@ -306,7 +305,7 @@ def points_from_ways(ways, n: int, *, block: int = 64) -> list[KernelPoint]:
     for k, w in enumerate(ways):
         if not isinstance(w, WayTiming) or w.name not in kinds:
             raise TypeError(f"ways[{k}] must be a WayTiming of sgdbook.matmul.time_four_ways")
-        flops, nbytes, calls = _counts(kinds[w.name], n, block)
+        nbytes = _counts(kinds[w.name], n, block)[1]
         scale = w.rows / n
         out.append(KernelPoint(kernel=kinds[w.name], n=n, flops=w.flops,
                                bytes=round(nbytes * scale), seconds=w.seconds,

@@ -96,9 +96,10 @@ def test_allreduce_bytes():
 def test_chapter_experiments_run_in_one_launch():
     X, y = _problem()
     out = dp.run_chapter_experiments(
-        X, y, world_size=2, sgd=dict(batch_size=8, lr=0.1, steps=3, seed=0),
-        ddp=dict(hidden=4, micro_batch=6, lr=0.2, epochs=1, seed=1, accumulation=2),
-        comm=dict(widths=(8, 16), local_batch=4, repeats=2), timeout=120)
+        X, y, world_size=2, sgd={"batch_size": 8, "lr": 0.1, "steps": 3, "seed": 0},
+        ddp={"hidden": 4, "micro_batch": 6, "lr": 0.2, "epochs": 1, "seed": 1,
+             "accumulation": 2},
+        comm={"widths": (8, 16), "local_batch": 4, "repeats": 2}, timeout=120)
     batches = dp.global_batches(len(y), world_size=2, micro_batch=6, accumulation=2, seed=1)
     ref = dp.large_batch_training(X, y, batches, hidden=4, lr=0.2, seed=1)
     assert _maxdiff(out["ddp"][1], ref) < 1e-12
