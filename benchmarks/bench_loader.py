@@ -1,18 +1,21 @@
-"""Throughput of sgdbook's BatchIterator against torch DataLoader(TensorDataset) on one device.
+"""Throughput of four ways to batch in-memory tensors: default DataLoader, DataLoader with a
+BatchSampler, plain slicing of a shuffled index, and sgdbook's BatchIterator.
 
 Usage (from the repository root):
 
     PYTHONPATH=. python benchmarks/bench_loader.py [--n 20000] [--d 10] [--repeats 7] [--threads T]
 
 For each batch size in 1, 10, 100, 1000 it times full shuffled epochs over in-memory tensors
-(X of shape (n, d), y of shape (n,)) with each loader, reports the median examples per second
-and the ratio sgdbook / DataLoader. Target (issue 5): ratio >= 10 at batch sizes 10 and 100 on
-the CPU. The script exits 0 either way and says whether the target was met; it is a measurement,
-not a test.
+(X of shape (n, d), y of shape (n,)) with each way (see ``sgdbook.batching.LOADERS``), reports the
+median examples per second, the ratio of BatchIterator to the default DataLoader, and the honest
+ratio: BatchIterator over the *best* of the three other ways. The old target (issue 5: ratio >= 10
+over the default DataLoader at batch sizes 10 and 100 on the CPU) is reported as well; most of
+that ratio comes from DataLoader's per-example collation, which a BatchSampler removes. The
+script exits 0 either way; it is a measurement, not a test.
 
-On a machine shared with other busy processes, torch's parallel kernels (such as the one gather
-per epoch of BatchIterator) can stall for a scheduler time slice waiting for a descheduled worker
-thread; ``--threads 1`` removes that effect for both loaders. The script prints the thread count.
+On a machine shared with other busy processes, torch's parallel kernels can stall for a scheduler
+time slice waiting for a descheduled worker thread; ``--threads 1`` removes that effect for all
+ways. The script prints the thread count.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ import sys
 
 import torch
 
-from sgdbook.batching import loader_throughput
+from sgdbook.batching import LOADERS, loader_throughput
 from sgdbook.device import describe_device, get_device
 
 TARGET_SIZES = (10, 100)
 TARGET_RATIO = 10.0
+NAMES = {"dataloader": "DataLoader", "batchsampler": "+BatchSampler", "slicing": "X[perm[i:i+b]]",
+         "sgdbook": "BatchIterator"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,18 +54,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device: {describe_device(device)}; python {platform.python_version()}; "
           f"torch threads {torch.get_num_threads()}")
     print(f"data: X {tuple(X.shape)} float32, y {tuple(y.shape)}; median of {args.repeats} "
-          "epochs after 1 warm-up epoch; DataLoader: num_workers=0, shuffle=True")
-    print(f"{'batch':>6} {'sgdbook ex/s':>14} {'DataLoader ex/s':>16} {'ratio':>8}")
+          "epochs after 1 warm-up epoch; DataLoaders: num_workers=0, shuffled")
+    print("examples per second:")
+    print(f"{'batch':>6}" + "".join(f"{NAMES[k]:>16}" for k in LOADERS)
+          + f"{'vs default':>12}{'vs best other':>15}  best other")
     ok = True
     for b in (1, 10, 100, 1000):
-        ours = loader_throughput(X, y, batch_size=b, kind="sgdbook", repeats=args.repeats)
-        theirs = loader_throughput(X, y, batch_size=b, kind="dataloader", repeats=args.repeats)
-        ratio = ours / theirs
-        if b in TARGET_SIZES and ratio < TARGET_RATIO:
+        rates = {k: loader_throughput(X, y, batch_size=b, kind=k, repeats=args.repeats)
+                 for k in LOADERS}
+        others = {k: v for k, v in rates.items() if k != "sgdbook"}
+        best = max(others, key=others.get)
+        ratio_default = rates["sgdbook"] / rates["dataloader"]
+        ratio_best = rates["sgdbook"] / others[best]
+        if b in TARGET_SIZES and ratio_default < TARGET_RATIO:
             ok = False
-        print(f"{b:>6} {ours:>14,.0f} {theirs:>16,.0f} {ratio:>7.1f}x")
+        print(f"{b:>6}" + "".join(f"{rates[k]:>16,.0f}" for k in LOADERS)
+              + f"{ratio_default:>11.1f}x{ratio_best:>14.2f}x  {NAMES[best]}")
     verdict = "met" if ok else "NOT met"
-    print(f"target (ratio >= {TARGET_RATIO:g}x at batch sizes "
+    print(f"old target (BatchIterator >= {TARGET_RATIO:g}x default DataLoader at batch sizes "
           f"{', '.join(map(str, TARGET_SIZES))} on {device.type}): {verdict}")
     return 0
 

@@ -6,7 +6,10 @@ the CPU or the GPU). Each epoch it draws one random permutation, gathers every t
 order (one ``index_select``, in a few serial pieces on the CPU), and then hands out consecutive slices, which are views and cost
 almost nothing. ``torch.utils.data.DataLoader`` over a ``TensorDataset`` instead fetches the
 examples of a batch one by one and stacks them (``default_collate``), paying Python overhead per
-*example*. :func:`loader_throughput` measures both.
+*example*. :func:`loader_throughput` measures the reasonable ways to batch in-memory tensors
+(:data:`LOADERS`): the default ``DataLoader``, a ``DataLoader`` whose sampler is a
+``BatchSampler`` (one index batch per fetch, :func:`batch_sampler_loader`), plain slicing of a
+shuffled index (``X[perm[i:i+b]]``, :func:`index_slices`) and :class:`BatchIterator`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import torch
 from . import validation as _validate
 from .timing import measure
 
-__all__ = ["BatchIterator", "dataloader", "loader_throughput"]
+__all__ = ["BatchIterator", "dataloader", "batch_sampler_loader", "index_slices", "LOADERS",
+           "loader_throughput"]
 
 
 #: Rows gathered per call on the CPU: pieces of at most this many elements stay below ATen's
@@ -162,26 +166,74 @@ def dataloader(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
                                        drop_last=drop_last, generator=generator)
 
 
+def batch_sampler_loader(*tensors: torch.Tensor, batch_size: int, drop_last: bool = False,
+                         seed: int | None = None) -> torch.utils.data.DataLoader:
+    """``DataLoader(TensorDataset(*tensors), sampler=BatchSampler(RandomSampler(...)),
+    batch_size=None)``: the sampler yields a list of ``batch_size`` indices and
+    ``TensorDataset.__getitem__`` receives the whole list, so each batch is one indexing call per
+    tensor and no collation. Same checks as :class:`BatchIterator`."""
+    _check_tensors(tensors)
+    batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+    if not isinstance(drop_last, bool):
+        raise TypeError("drop_last must be bool")
+    generator = None
+    if seed is not None:
+        generator = torch.Generator().manual_seed(_seed(seed))
+    ds = torch.utils.data.TensorDataset(*tensors)
+    sampler = torch.utils.data.BatchSampler(
+        torch.utils.data.RandomSampler(ds, generator=generator), batch_size=batch_size,
+        drop_last=drop_last)
+    return torch.utils.data.DataLoader(ds, sampler=sampler, batch_size=None)
+
+
+def index_slices(*tensors: torch.Tensor, batch_size: int,
+                 generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, ...]]:
+    """One shuffled epoch by plain slicing of a permutation: ``t[perm[i:i + b]]`` for every
+    tensor ``t`` (one gather per batch and tensor; the training loop of chapter 5 does this)."""
+    n = _check_tensors(tensors)
+    batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+    perm = torch.randperm(n, generator=generator).to(tensors[0].device)
+    for i in range(0, n, batch_size):
+        idx = perm[i:i + batch_size]
+        yield tuple(t[idx] for t in tensors)
+
+
+#: The ways to batch in-memory tensors that :func:`loader_throughput` measures, slowest first in
+#: typical runs. In order the default DataLoader, DataLoader with a BatchSampler, slicing a
+#: shuffled index, and :class:`BatchIterator`.
+LOADERS = ("dataloader", "batchsampler", "slicing", "sgdbook")
+
+
 def loader_throughput(*tensors: torch.Tensor, batch_size: int, kind: str, repeats: int = 3,
                       warmup: int = 1) -> float:
-    """Examples per second of one full epoch of ``kind`` (``"sgdbook"`` or ``"dataloader"``).
+    """Examples per second of one full epoch of ``kind``, one of :data:`LOADERS`: ``"sgdbook"``
+    (:class:`BatchIterator`), ``"dataloader"`` (:func:`dataloader`), ``"batchsampler"``
+    (:func:`batch_sampler_loader`) or ``"slicing"`` (:func:`index_slices`).
 
     Each timed epoch iterates over every batch (what a training loop receives: tensors ready to
     use; on a GPU, the synchronisation at the end of the epoch waits for queued copies); the time is the median over ``repeats`` epochs after ``warmup``
     untimed ones, with device synchronisation (see :func:`sgdbook.timing.measure`).
 
     Raises:
-        ValueError: ``kind`` is neither ``"sgdbook"`` nor ``"dataloader"``.
+        ValueError: ``kind`` is not one of :data:`LOADERS`.
     """
     if kind == "sgdbook":
         loader = BatchIterator(*tensors, batch_size=batch_size, seed=0)
     elif kind == "dataloader":
         loader = dataloader(*tensors, batch_size=batch_size, seed=0)
+    elif kind == "batchsampler":
+        loader = batch_sampler_loader(*tensors, batch_size=batch_size, seed=0)
+    elif kind == "slicing":
+        _check_tensors(tensors)
+        _validate.integer("batch_size", batch_size, minimum=1)
+        gen = torch.Generator().manual_seed(0)
+        loader = None
     else:
-        raise ValueError(f"kind must be 'sgdbook' or 'dataloader', got {kind!r}")
+        raise ValueError(f"kind must be one of {LOADERS}, got {kind!r}")
 
     def epoch() -> None:
-        for _ in loader:
+        for _ in (loader if loader is not None
+                  else index_slices(*tensors, batch_size=batch_size, generator=gen)):
             pass
 
     n = tensors[0].shape[0]

@@ -21,7 +21,8 @@ from .device import synchronize
 __all__ = [
     "add_bias", "mse", "full_gradient", "per_example_gradients", "smoothness",
     "minibatch_step_size", "gradient_noise", "noise_theory", "loglog_slope", "TrainingRun",
-    "train_least_squares", "optimal_loss",
+    "train_least_squares", "optimal_loss", "TimedTraining", "timed_training",
+    "synthetic_regression", "step_time", "StepTimes", "step_times_by_batch",
 ]
 
 
@@ -185,7 +186,8 @@ class TrainingRun:
 
 
 def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr: float,
-                        epochs: int, seed: int, record_every: int | None = None) -> TrainingRun:
+                        epochs: int, seed: int, record_every: int | None = None,
+                        decay_steps: int | None = None) -> TrainingRun:
     """Mini-batch SGD from ``w = 0`` with shuffled epochs (:class:`~sgdbook.batching.BatchIterator`).
 
     The loss over all ``n`` examples is recorded at the start and then after the first update that
@@ -200,6 +202,8 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
         epochs: passes over the data (>= 1).
         seed: seed of the batch order.
         record_every: examples between records; default ``max(1, n // 20)``.
+        decay_steps: ``None`` for the constant step ``lr``; an integer ``T >= 1`` for the
+            decaying step ``lr / (1 + k / T)`` at update ``k = 0, 1, ...`` (exercise 4.5).
 
     Returns:
         The recorded curve.
@@ -210,6 +214,8 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
     n = X.shape[0]
     record_every = max(1, n // 20) if record_every is None else _validate.integer(
         "record_every", record_every, minimum=1)
+    if decay_steps is not None:
+        decay_steps = _validate.integer("decay_steps", decay_steps, minimum=1)
     loader = BatchIterator(X, y, batch_size=batch_size, seed=seed)
     w = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
     examples, iterations, seconds, losses = [0], [0], [0.0], [mse(X, y, w)]
@@ -220,7 +226,8 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
     start = time.perf_counter()
     for _ in range(epochs):
         for xb, yb in loader:
-            w -= lr * (xb.T @ (xb @ w - yb)) / xb.shape[0]
+            eta = lr if decay_steps is None else lr / (1 + steps / decay_steps)
+            w -= eta * (xb.T @ (xb @ w - yb)) / xb.shape[0]
             seen += xb.shape[0]
             steps += 1
             if seen >= next_mark:
@@ -243,3 +250,192 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
     return TrainingRun(batch_size=loader.batch_size, lr=lr, examples=np.array(examples),
                        iterations=np.array(iterations), seconds=np.array(seconds),
                        losses=np.array(losses), w=w)
+
+
+@dataclass
+class TimedTraining:
+    """Several runs of :func:`train_least_squares` that differ only in the seed of the batch order.
+
+    Attributes:
+        runs: one :class:`TrainingRun` per seed (all record at the same example counts).
+        warmup_seconds: duration of the untimed warm-up run.
+    """
+
+    runs: list[TrainingRun]
+    warmup_seconds: float
+
+    @property
+    def totals(self) -> np.ndarray:
+        """Training seconds of each run."""
+        return np.array([r.seconds[-1] for r in self.runs])
+
+    @property
+    def median_seconds(self) -> float:
+        """Median training seconds over the runs."""
+        return float(np.median(self.totals))
+
+    @property
+    def spread(self) -> float:
+        """(slowest - fastest) / median over the runs."""
+        t = self.totals
+        return float((t.max() - t.min()) / np.median(t)) if np.median(t) > 0 else 0.0
+
+    @property
+    def examples(self) -> np.ndarray:
+        """Example counts of the records (shared by all runs)."""
+        return self.runs[0].examples
+
+    def loss_quantiles(self, qs=(0.0, 0.5, 1.0)) -> np.ndarray:
+        """Quantiles over the runs of the loss at each record, one row per quantile."""
+        L = np.stack([r.losses for r in self.runs])
+        return np.quantile(L, _validate.vector("qs", qs), axis=0)
+
+    def median_clock(self) -> np.ndarray:
+        """Median over the runs of the training seconds at each record."""
+        return np.median(np.stack([r.seconds for r in self.runs]), axis=0)
+
+    def binned(self, bins: int = 24, *, offset: float = 0.0, qs=(0.0, 0.5, 1.0)):
+        """Smoothed curves for plotting: the records after the start are grouped into ``bins``
+        intervals of the example count, equally spaced on a log scale; in each interval every run's
+        losses (minus ``offset``, e.g. ``f*``) are averaged, and the quantiles ``qs`` over the runs
+        of these means are returned with the mean example count and the median clock of the
+        interval.
+
+        Returns:
+            ``(examples, seconds, quantiles)``: arrays of length ``m`` (non-empty intervals) and an
+            array of shape ``(len(qs), m)``.
+        """
+        bins = _validate.integer("bins", bins, minimum=1)
+        offset = _validate.real("offset", offset)
+        ex = self.examples[1:]
+        edges = np.geomspace(ex[0], ex[-1] * (1 + 1e-9), bins + 1)
+        which = np.clip(np.searchsorted(edges, ex, side="right") - 1, 0, bins - 1)
+        keep = [k for k in range(bins) if np.any(which == k)]
+        L = np.stack([r.losses[1:] - offset for r in self.runs])
+        T = self.median_clock()[1:]
+        means = np.stack([L[:, which == k].mean(axis=1) for k in keep], axis=1)
+        xs = np.array([ex[which == k].mean() for k in keep])
+        ts = np.array([T[which == k].mean() for k in keep])
+        return xs, ts, np.quantile(means, _validate.vector("qs", qs), axis=0)
+
+
+def timed_training(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr: float, epochs: int,
+                   seeds, record_every: int | None = None,
+                   threads: int | None = None) -> TimedTraining:
+    """:func:`train_least_squares` once untimed (warm-up, seed of ``seeds[0]``, one epoch), then
+    once per seed in ``seeds``. The runs differ in the batch order only, so their spread in time
+    is measurement noise and their spread in loss is SGD's noise (none for gradient descent).
+    ``threads`` is as for :func:`sgdbook.timing.intra_op_threads` (``None``: unchanged).
+
+    Raises:
+        ValueError, TypeError: invalid arguments (``seeds`` empty or not integers).
+    """
+    try:
+        seeds = [_validate.integer(f"seeds[{k}]", s, minimum=0) for k, s in enumerate(seeds)]
+    except TypeError as exc:
+        raise TypeError(f"seeds must be an iterable of integers: {exc}") from None
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    from .timing import intra_op_threads
+
+    with intra_op_threads(threads):
+        warm = train_least_squares(X, y, batch_size=batch_size, lr=lr, epochs=1, seed=seeds[0],
+                                   record_every=record_every)
+        runs = [train_least_squares(X, y, batch_size=batch_size, lr=lr, epochs=epochs, seed=s,
+                                    record_every=record_every) for s in seeds]
+    return TimedTraining(runs=runs, warmup_seconds=float(warm.seconds[-1]))
+
+
+def synthetic_regression(n: int, d: int, *, condition: float = 100.0, noise: float = 0.5,
+                         seed: int = 0, dtype: torch.dtype = torch.float64,
+                         device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """A synthetic least-squares problem: ``x_i ~ N(0, diag(s))`` with the variances ``s_j``
+    spaced geometrically from 1 down to ``1 / condition`` (so the Hessian ``X^T X / n`` has
+    condition number about ``condition``), ``y = X w* + noise * N(0, 1)`` with ``w* ~ N(0, I)``.
+
+    Raises:
+        ValueError, TypeError: invalid sizes, ``condition < 1`` or negative ``noise``.
+    """
+    n = _validate.integer("n", n, minimum=2)
+    d = _validate.integer("d", d, minimum=1)
+    condition = _validate.real("condition", condition)
+    if condition < 1:
+        raise ValueError(f"condition must be >= 1, got {condition}")
+    noise = _validate.nonnegative("noise", noise)
+    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    scales = torch.logspace(0, -0.5 * np.log10(condition), d, dtype=torch.float64)
+    X = torch.randn(n, d, generator=gen, dtype=torch.float64) * scales
+    w_star = torch.randn(d, generator=gen, dtype=torch.float64)
+    y = X @ w_star + noise * torch.randn(n, generator=gen, dtype=torch.float64)
+    return X.to(dtype=dtype, device=device), y.to(dtype=dtype, device=device)
+
+
+def step_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time: float = 0.1,
+              threads: int | None = None):
+    """Time one mini-batch gradient step ``w -= eta X_B^T (X_B w - y_B) / b`` on consecutive
+    slices of ``X`` (each call takes the next ``batch_size`` rows, so the batch streams from
+    memory as in training, not from a cache that holds the same slice), with
+    :func:`sgdbook.timing.measure_for`.
+
+    Returns:
+        The :class:`sgdbook.timing.TimingResult`.
+    """
+    from .timing import intra_op_threads, measure_for
+
+    _xy(X, y)
+    n = X.shape[0]
+    b = _validate.integer("batch_size", batch_size, minimum=1)
+    if b > n:
+        raise ValueError(f"batch_size must be <= n={n}, got {b}")
+    w = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
+    offset = [0]
+
+    def step() -> None:
+        i = offset[0]
+        xb, yb = X[i:i + b], y[i:i + b]
+        w.sub_(1e-3 * (xb.T @ (xb @ w - yb)) / b)
+        offset[0] = i + b if i + 2 * b <= n else 0
+
+    with intra_op_threads(threads):
+        return measure_for(step, min_time=_validate.positive("min_time", min_time),
+                           warmup_time=0.02, device=X.device)
+
+
+@dataclass(frozen=True)
+class StepTimes:
+    """Median seconds per gradient step for each batch size (see :func:`step_times_by_batch`).
+
+    Attributes:
+        batch_sizes: the batch sizes.
+        seconds: median seconds of one step at each batch size.
+        spreads: (max - min) / median of the rounds at each batch size.
+        bytes_per_example: bytes of one example's features and target (the compulsory traffic).
+    """
+
+    batch_sizes: tuple[int, ...]
+    seconds: tuple[float, ...]
+    spreads: tuple[float, ...]
+    bytes_per_example: int
+
+    def model(self, overhead: float, bandwidth: float) -> np.ndarray:
+        """The two-term model ``overhead + b * bytes_per_example / bandwidth`` at every batch
+        size."""
+        b = np.array(self.batch_sizes, dtype=float)
+        return (_validate.nonnegative("overhead", overhead)
+                + b * self.bytes_per_example / _validate.positive("bandwidth", bandwidth))
+
+    def knee(self, overhead: float, bandwidth: float) -> float:
+        """The batch size where the two terms are equal: ``overhead * bandwidth /
+        bytes_per_example``."""
+        return (_validate.positive("overhead", overhead)
+                * _validate.positive("bandwidth", bandwidth) / self.bytes_per_example)
+
+
+def step_times_by_batch(X: torch.Tensor, y: torch.Tensor, batch_sizes, *, min_time: float = 0.1,
+                        threads: int | None = None) -> StepTimes:
+    """:func:`step_time` at every batch size in ``batch_sizes``."""
+    sizes = tuple(int(b) for b in _validate.vector("batch_sizes", batch_sizes))
+    res = [step_time(X, y, b, min_time=min_time, threads=threads) for b in sizes]
+    per_example = X.element_size() * (X.shape[1] + 1)
+    return StepTimes(batch_sizes=sizes, seconds=tuple(r.median for r in res),
+                     spreads=tuple(r.spread for r in res), bytes_per_example=per_example)

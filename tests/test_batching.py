@@ -201,3 +201,68 @@ def test_docstring_examples_hold():
     # the module is not collected with --doctest-modules, so run its examples here
     failed, attempted = doctest.testmod(batching, verbose=False, report=False)
     assert attempted >= 2 and failed == 0
+
+
+class TestChapter4Additions:
+    def test_batch_sampler_loader_and_index_slices_cover_an_epoch(self):
+        X, y = _data(10)
+        for batches in (list(batching.batch_sampler_loader(X, y, batch_size=3, seed=0)),
+                        list(batching.index_slices(X, y, batch_size=3,
+                                                   generator=torch.Generator().manual_seed(0)))):
+            assert [len(b[1]) for b in batches] == [3, 3, 3, 1]
+            ys = torch.cat([b[1] for b in batches])
+            assert sorted(ys.tolist()) == list(range(10))
+            for xb, yb in batches:
+                torch.testing.assert_close(xb, X[yb.long()])
+
+    @pytest.mark.parametrize("kind", batching.LOADERS)
+    def test_every_loader_kind_is_measured(self, kind):
+        X, y = _data(50)
+        assert batching.loader_throughput(X, y, batch_size=7, kind=kind, repeats=1) > 0
+
+    def test_unknown_kind(self):
+        X, y = _data(5)
+        with pytest.raises(ValueError, match="kind"):
+            batching.loader_throughput(X, y, batch_size=2, kind="fast")
+
+    def test_decaying_step_and_timed_training(self):
+        X, y = minibatch.synthetic_regression(200, 3, seed=0)
+        const = minibatch.train_least_squares(X, y, batch_size=1, lr=0.05, epochs=3, seed=1)
+        decay = minibatch.train_least_squares(X, y, batch_size=1, lr=0.05, epochs=3, seed=1,
+                                              decay_steps=200)
+        assert not np.allclose(const.losses, decay.losses)
+        # first update uses lr itself: the same after one step
+        one_c = minibatch.train_least_squares(X, y, batch_size=1, lr=0.05, epochs=1, seed=1,
+                                              record_every=1)
+        one_d = minibatch.train_least_squares(X, y, batch_size=1, lr=0.05, epochs=1, seed=1,
+                                              record_every=1, decay_steps=200)
+        assert one_c.losses[1] == one_d.losses[1] and one_c.losses[2] != one_d.losses[2]
+        tt = minibatch.timed_training(X, y, batch_size=10, lr=0.1, epochs=2, seeds=[1, 2, 3])
+        assert len(tt.totals) == 3 and tt.median_seconds > 0
+        xs, ts, bq = tt.binned(5, offset=0.0)
+        assert len(xs) == len(ts) == bq.shape[1] <= 5 and np.all(np.diff(xs) > 0)
+        assert np.all(bq[0] <= bq[2]) and np.all(np.diff(ts) >= 0)
+        np.testing.assert_allclose(tt.binned(1)[2][1], np.median(
+            [r.losses[1:].mean() for r in tt.runs]))
+        q = tt.loss_quantiles((0.0, 1.0))
+        assert np.all(q[0] <= q[1]) and np.any(q[0] < q[1])
+        np.testing.assert_array_equal(tt.runs[0].losses, minibatch.train_least_squares(
+            X, y, batch_size=10, lr=0.1, epochs=2, seed=1).losses)
+        with pytest.raises(ValueError, match="seeds"):
+            minibatch.timed_training(X, y, batch_size=10, lr=0.1, epochs=1, seeds=[])
+        with pytest.raises(ValueError, match="decay_steps"):
+            minibatch.train_least_squares(X, y, batch_size=1, lr=0.1, epochs=1, seed=0,
+                                          decay_steps=0)
+
+    def test_synthetic_condition_and_step_model(self):
+        X, y = minibatch.synthetic_regression(5000, 4, condition=100.0, seed=0)
+        ev = torch.linalg.eigvalsh(X.T @ X / 5000)
+        assert 60 < float(ev[-1] / ev[0]) < 160
+        with pytest.raises(ValueError, match="condition"):
+            minibatch.synthetic_regression(10, 2, condition=0.5)
+        st = minibatch.step_times_by_batch(X, y, [1, 16], min_time=0.01)
+        assert st.bytes_per_example == 8 * 5 and len(st.seconds) == 2
+        np.testing.assert_allclose(st.model(1e-5, 4e9), [1e-5 + 40 / 4e9, 1e-5 + 640 / 4e9])
+        assert st.knee(1e-5, 4e9) == pytest.approx(1e-5 * 4e9 / 40)
+        with pytest.raises(ValueError, match="batch_size"):
+            minibatch.step_time(X, y, 6000)

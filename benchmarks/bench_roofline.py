@@ -1,0 +1,70 @@
+"""The two roofline ceilings of this machine, kernels against them, the Adam step against its
+bandwidth floor, and all-reduce against compute (chapter 4, book/minibatch.md).
+
+Usage (from the repository root):
+
+    PYTHONPATH=. python benchmarks/bench_roofline.py [--device cpu|cuda|auto] [--params 10000000]
+                                                     [--no-comm]
+
+Prints: the peak rate of torch.mm and the STREAM triad/copy bandwidth with one thread and with
+all of torch's threads; the intensity, measured rate and roofline bound of a matrix product, a
+matrix-vector product and an elementwise update (one thread); one Adam step on ``--params``
+float32 parameters (40 tensors) with torch's per-tensor loop, foreach, fused and sgdbook's Adam,
+against the floor 28 bytes x params / bandwidth; and (unless ``--no-comm``) the forward+backward
+time and the all-reduce time per step in a group of 2 processes over gloo. A measurement, not a
+test: it always exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+
+from sgdbook import data_parallel, roofline
+from sgdbook.device import describe_device, get_device
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--params", type=int, default=10_000_000)
+    parser.add_argument("--no-comm", action="store_true", help="skip the all-reduce timing")
+    args = parser.parse_args(argv)
+    device = get_device() if args.device == "auto" else torch.device(args.device)
+    one = 1 if device.type == "cpu" else None
+    print(f"device: {describe_device(device)}; torch threads {torch.get_num_threads()}")
+    c = roofline.measure_ceilings(device=device, min_time=0.3)
+    print(f"peak torch.mm:   one thread {c.flops_one / 1e9:8.1f} GFLOP/s   "
+          f"{c.threads} threads {c.flops_all / 1e9:8.1f} GFLOP/s")
+    print(f"triad bandwidth: one thread {c.bandwidth_one / 1e9:8.1f} GB/s      "
+          f"{c.threads} threads {c.bandwidth_all / 1e9:8.1f} GB/s   (copy, one thread "
+          f"{c.copy_one / 1e9:.1f} GB/s)")
+    print(f"ridge point pi/beta: one thread {c.ridge('one'):.2f} FLOP/B, all {c.ridge('all'):.2f}")
+    print(f"{'kernel':<10}{'n':>6}{'FLOP/B':>9}{'GFLOP/s':>10}{'roof':>10}{'% roof':>8}")
+    for kernel, n in (("mm", 256), ("mm", 1024), ("matvec", 4096), ("axpy", 4096)):
+        p = roofline.time_kernel(kernel, n, device=device, threads=one, min_time=0.3)
+        bound = roofline.attainable(p.intensity, c.flops_one, c.bandwidth_one)
+        print(f"{kernel:<10}{n:>6}{p.intensity:>9.2f}{p.rate / 1e9:>10.2f}{bound / 1e9:>10.2f}"
+              f"{100 * p.rate / bound:>7.0f}%")
+    floor = roofline.adam_floor_seconds(args.params, c.bandwidth_one)
+    print(f"Adam step, {args.params:,} float32 parameters in 40 tensors, one thread; floor "
+          f"{floor * 1e3:.2f} ms (28 B/param at the one-thread triad bandwidth)")
+    for a in roofline.time_adam_steps(args.params, tensors=40, device=device, threads=one,
+                                      repeats=7, check_steps=3):
+        print(f"  {a.name:<16}{a.seconds * 1e3:9.2f} ms  x{a.seconds / floor:5.2f} floor  "
+              f"{a.effective_bytes_per_param(c.bandwidth_one):6.1f} B/param  "
+              f"spread {100 * a.spread:3.0f}%  max diff {a.max_diff:.1e}")
+    if not args.no_comm:
+        print("2 processes over gloo, 1 thread each, local batch 32 (slowest process, median):")
+        for t in data_parallel.comm_compute((64, 256, 1024, 2048), world_size=2, local_batch=32,
+                                            repeats=7):
+            print(f"  width {t.width:>5} params {t.params:>10,}  forward+backward "
+                  f"{t.compute * 1e3:8.2f} ms  all-reduce {t.allreduce * 1e3:8.2f} ms  "
+                  f"communication {100 * t.comm_fraction:3.0f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
