@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .parallel import launch
 
 __all__ = ["make_model", "global_batches", "large_batch_training", "accumulated_training",

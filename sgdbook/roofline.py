@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 import torch
 
-from . import _validate
+from . import validation as _validate
 from .matmul import peak_reference
 from .timing import intra_op_threads, measure, measure_for
 
