@@ -151,7 +151,7 @@ def _finish(losses, ws, bs, diverged_at, what):
 
 
 def _blown(w, b) -> bool:
-    return not (abs(float(w)) <= DIVERGENCE_THRESHOLD and abs(float(b)) <= DIVERGENCE_THRESHOLD)
+    return not (abs(float(w.detach())) <= DIVERGENCE_THRESHOLD and abs(float(b.detach())) <= DIVERGENCE_THRESHOLD)
 
 
 def batch_gd(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int = 20,
