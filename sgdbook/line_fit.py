@@ -32,6 +32,7 @@ __all__ = [
     "per_example_curvatures",
     "full_batch_hessian",
     "cyclic_epoch_factor",
+    "epoch_transient_gain",
     "LineFitRun",
     "batch_gd",
     "per_example",
@@ -99,6 +100,26 @@ def cyclic_epoch_factor(X, lr: float) -> float:
         P = (np.eye(2) - 2.0 * lr * np.outer(a, a)) @ P
     with np.errstate(over="ignore", invalid="ignore"):
         return float(np.max(np.abs(np.linalg.eigvals(P))))
+
+
+def epoch_transient_gain(X, lr: float) -> float:
+    r"""The largest :math:`\|M_j \cdots M_1\|_2`, :math:`j = 1, \dots, n`: growth inside one sorted epoch.
+
+    An error at the start of an epoch can be amplified by this factor before the epoch ends,
+    even when the whole epoch's product contracts (:func:`cyclic_epoch_factor` below 1).
+
+    Raises:
+        TypeError, ValueError: bad ``X`` or ``lr``.
+    """
+    x = _column("X", X)
+    lr = _validate.positive("lr", lr)
+    P = np.eye(2)
+    gain = 0.0
+    for xi in x:
+        a = np.array([xi, 1.0])
+        P = (np.eye(2) - 2.0 * lr * np.outer(a, a)) @ P
+        gain = max(gain, float(np.linalg.norm(P, 2)))
+    return gain
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,9 @@ def test_curvatures_hessian_and_epoch_factor(data):
     # below the per-example bound every factor is non-expansive, so the epoch product is too
     eta = 0.9 / (1 + np.max(x * x))
     assert line_fit.cyclic_epoch_factor(X, eta) < 1
+    assert line_fit.epoch_transient_gain(X, eta) <= 1 + 1e-12
+    # above it, the first (expansive) examples amplify: at least the first factor's norm
+    assert line_fit.epoch_transient_gain(X, 0.1) >= abs(1 - 0.1 * curv[0]) - 1e-9
 
 
 def test_bad_arguments(data):
