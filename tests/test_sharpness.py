@@ -109,7 +109,7 @@ def test_gd_with_sharpness_records_and_matches_torch_sgd(digits):
         assert float(loss.detach()) == pytest.approx(run.losses[k], rel=1e-5)
         loss.backward()
         opt.step()
-    assert float(sharpness.squared_loss(model(X), y)) == pytest.approx(run.losses[5], rel=1e-5)
+    assert float(sharpness.squared_loss(model(X), y).detach()) == pytest.approx(run.losses[5], rel=1e-5)
 
 
 def test_gd_with_sharpness_reports_divergence(digits):
