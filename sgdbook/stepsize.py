@@ -12,7 +12,9 @@ The functions here support chapter 2 (:ref:`ch-lr`):
 * :func:`backtracking_gd` is gradient descent with Armijo's backtracking line search;
 * :func:`per_example_regression` and :func:`per_example_sgd` are the linear-regression experiment
   in which full-batch gradient descent is stable while per-example updates with the same step
-  blow up.
+  blow up; :func:`mean_square_factor` (the growth of the mean squared error),
+  :func:`lyapunov_exponent` (the growth rate of single runs) and :func:`divergence_updates`
+  (when runs blow up) tell the two notions of instability apart.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ __all__ = [
     "PerExampleRun",
     "per_example_sgd",
     "mean_square_factor",
+    "lyapunov_exponent",
+    "divergence_updates",
 ]
 
 
@@ -557,3 +561,117 @@ def mean_square_factor(data: RegressionData, lr: float) -> float:
         T += np.kron(M, M)
     T /= data.n
     return float(np.max(np.abs(np.linalg.eigvals(T))))
+
+
+def _index_draws(n: int, updates: int, order: str, rng: np.random.Generator) -> np.ndarray:
+    """``updates`` example indices in the given order (replacement, shuffle or sorted)."""
+    if order == "replacement":
+        return rng.integers(n, size=updates)
+    epochs = -(-updates // n)
+    if order == "shuffle":
+        return np.concatenate([rng.permutation(n) for _ in range(epochs)])[:updates]
+    return np.tile(np.arange(n), epochs)[:updates]
+
+
+def _check_order(order: str) -> str:
+    if order not in ("replacement", "shuffle", "sorted"):
+        raise ValueError(f"order must be 'replacement', 'shuffle' or 'sorted', got {order!r}")
+    return order
+
+
+def lyapunov_exponent(data: RegressionData, lr: float, updates: int, seeds,
+                      order: str = "replacement") -> np.ndarray:
+    r"""Per seed, an estimate of the top Lyapunov exponent of per-example SGD's linear part.
+
+    The error of per-example SGD is :math:`e_{k+1} = M_{i_k} e_k + \eta r_{i_k} x^{(i_k)}` with
+    :math:`M_i = I - \eta x^{(i)} x^{(i)\top}`. The growth rate of a *single* run is governed by
+    the products :math:`M_{i_k}\cdots M_{i_1}`:
+    :math:`\lambda_1 = \lim_k \frac1k \ln\|M_{i_k}\cdots M_{i_1} v\|` (almost surely, for almost
+    every ``v``), that is :math:`\mathbb E \ln(\|M_i u\|/\|u\|)` along the run. It is estimated
+    by pushing a unit vector through ``updates`` factors, renormalising after each, and
+    averaging the logarithms of the growths. By Jensen's inequality
+    :math:`\lambda_1 \le \frac12 \ln \rho_{\text{ms}}` (:func:`mean_square_factor`).
+
+    Args:
+        data: the regression problem.
+        lr: step size (> 0).
+        updates: number of factors per seed (>= 1).
+        seeds: non-empty iterable of seeds (each also seeds the starting vector).
+        order: ``"replacement"``, ``"shuffle"`` or ``"sorted"``.
+
+    Returns:
+        One estimate (per update, natural log) per seed.
+
+    Raises:
+        ValueError: bad arguments.
+    """
+    lr = _validate.positive("lr", lr)
+    updates = _validate.integer("updates", updates, minimum=1)
+    order = _check_order(order)
+    seeds = [_validate.integer("seed", s, minimum=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    n, d = data.X.shape
+    S = len(seeds)
+    rngs = [np.random.default_rng(s) for s in seeds]
+    idx = np.stack([_index_draws(n, updates, order, r) for r in rngs], axis=1)  # (updates, S)
+    U = np.stack([r.normal(size=d) for r in rngs])
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    total = np.zeros(S)
+    X = data.X
+    for k in range(updates):
+        xi = X[idx[k]]                                     # (S, d)
+        U = U - lr * np.einsum("sd,sd->s", xi, U)[:, None] * xi
+        growth = np.linalg.norm(U, axis=1)
+        total += np.log(growth)
+        U /= growth[:, None]
+    return total / updates
+
+
+def divergence_updates(data: RegressionData, lr: float, epochs: int, seeds,
+                       order: str = "replacement") -> np.ndarray:
+    """Per seed, the update at which per-example SGD from ``w = 0`` blew up (``inf``: never).
+
+    The same updates as :func:`per_example_sgd` (the indices are drawn differently, all runs
+    advance together), with the same divergence test: ``|w|`` above
+    :data:`sgdbook.gd.DIVERGENCE_THRESHOLD` or not finite.
+
+    Args:
+        data: the regression problem.
+        lr: step size (> 0).
+        epochs: passes of ``n`` updates (>= 1).
+        seeds: non-empty iterable of seeds.
+        order: ``"replacement"``, ``"shuffle"`` or ``"sorted"``.
+
+    Returns:
+        A float array, one entry per seed.
+
+    Raises:
+        ValueError: bad arguments.
+    """
+    lr = _validate.positive("lr", lr)
+    epochs = _validate.integer("epochs", epochs, minimum=1)
+    order = _check_order(order)
+    seeds = [_validate.integer("seed", s, minimum=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    n, d = data.X.shape
+    updates = epochs * n
+    idx = np.stack([_index_draws(n, updates, order, np.random.default_rng(s)) for s in seeds], axis=1)
+    W = np.zeros((len(seeds), d))
+    out = np.full(len(seeds), np.inf)
+    alive = np.ones(len(seeds), dtype=bool)
+    X, y = data.X, data.y
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(updates):
+            i = idx[k]
+            xi = X[i]
+            W = W - lr * (np.einsum("sd,sd->s", xi, W) - y[i])[:, None] * xi
+            blown = alive & ~(np.abs(W).max(axis=1) <= DIVERGENCE_THRESHOLD)
+            if blown.any():
+                out[blown] = k + 1
+                W[blown] = 0.0
+                alive &= ~blown
+                if not alive.any():
+                    break
+    return out

@@ -1,0 +1,258 @@
+"""Chapter 2 (:doc:`/learning-rate`): fitting a line with batch GD and with per-example SGD, in torch.
+
+This reproduces a well-known PyTorch tutorial on its own terms: 100 sorted inputs
+``X = torch.arange(-5, 5, 0.1)`` as a column, targets ``Y = -5 X + 0.4 * noise``, the model
+``w * x + b``, the loss ``torch.mean((y_pred - y) ** 2)`` (no factor one half), the start
+``w = -10``, ``b = -20``, the step 0.1 and 20 epochs; batch GD uses all points per update, SGD one
+example per update in the stored (sorted) order, and the loss is recorded on all points at the
+start of every epoch, as the tutorial does.
+
+* :func:`tutorial_data` builds the data (seeded);
+* :func:`batch_gd` and :func:`per_example` run the two loops (per example: plain SGD, or torch's
+  Adam, in the sorted order or reshuffled every epoch) and stop a run that blows up, reported
+  with :func:`sgdbook.gd.divergence_message`;
+* :func:`per_example_curvatures`, :func:`full_batch_hessian` and :func:`cyclic_epoch_factor`
+  are the numbers that explain the runs: the Hessian of ``(w x + b - y)^2`` is
+  ``2 [[x^2, x], [x, 1]]`` with nonzero eigenvalue ``2 (x^2 + 1)``; the spectral radius of the
+  product of one epoch's update matrices decides whether the sorted per-example run converges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import validation as _validate
+from .gd import DIVERGENCE_THRESHOLD, divergence_message
+
+__all__ = [
+    "tutorial_data",
+    "per_example_curvatures",
+    "full_batch_hessian",
+    "cyclic_epoch_factor",
+    "epoch_transient_gain",
+    "LineFitRun",
+    "batch_gd",
+    "per_example",
+]
+
+
+def tutorial_data(seed: int = 42) -> tuple[torch.Tensor, torch.Tensor]:
+    """``X = arange(-5, 5, 0.1)`` as a ``(100, 1)`` column and ``Y = -5 X + 0.4 N(0, 1)`` (float32).
+
+    The noise is drawn with ``torch.randn`` after ``torch.manual_seed(seed)``.
+
+    Raises:
+        TypeError, ValueError: ``seed`` not a non-negative integer.
+    """
+    seed = _validate.integer("seed", seed, minimum=0)
+    torch.manual_seed(seed)
+    X = torch.arange(-5, 5, 0.1).view(-1, 1)
+    Y = -5 * X + 0.4 * torch.randn(X.size())
+    return X, Y
+
+
+def _column(name: str, X) -> np.ndarray:
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    x = np.asarray(X, dtype=float).reshape(-1)
+    return _validate.vector(name, x)
+
+
+def per_example_curvatures(X) -> np.ndarray:
+    r"""The nonzero Hessian eigenvalue :math:`2(x_i^2 + 1)` of each loss :math:`(w x_i + b - y_i)^2`.
+
+    Raises:
+        TypeError, ValueError: ``X`` empty or not finite.
+    """
+    x = _column("X", X)
+    return 2.0 * (x * x + 1.0)
+
+
+def full_batch_hessian(X) -> np.ndarray:
+    r"""The Hessian :math:`2\begin{pmatrix}\overline{x^2} & \bar x\\ \bar x & 1\end{pmatrix}` of the mean loss.
+
+    Raises:
+        TypeError, ValueError: ``X`` empty or not finite.
+    """
+    x = _column("X", X)
+    return 2.0 * np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]])
+
+
+def cyclic_epoch_factor(X, lr: float) -> float:
+    r"""Spectral radius of :math:`M_n \cdots M_1`, :math:`M_i = I - 2\eta\, a_i a_i^\top`, :math:`a_i = (x_i, 1)`.
+
+    Per-example SGD in a fixed order is, per epoch, the affine map
+    :math:`e \mapsto M_n\cdots M_1 e + c`; it converges (to a fixed point of the epoch map, a
+    cycle of ``n`` points near the least-squares solution) from every start iff this radius is
+    below 1.
+
+    Raises:
+        TypeError, ValueError: bad ``X`` or ``lr``.
+    """
+    x = _column("X", X)
+    lr = _validate.positive("lr", lr)
+    P = np.eye(2)
+    for xi in x:
+        a = np.array([xi, 1.0])
+        P = (np.eye(2) - 2.0 * lr * np.outer(a, a)) @ P
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.max(np.abs(np.linalg.eigvals(P))))
+
+
+def epoch_transient_gain(X, lr: float) -> float:
+    r"""The largest :math:`\|M_j \cdots M_1\|_2`, :math:`j = 1, \dots, n`: growth inside one sorted epoch.
+
+    An error at the start of an epoch can be amplified by this factor before the epoch ends,
+    even when the whole epoch's product contracts (:func:`cyclic_epoch_factor` below 1).
+
+    Raises:
+        TypeError, ValueError: bad ``X`` or ``lr``.
+    """
+    x = _column("X", X)
+    lr = _validate.positive("lr", lr)
+    P = np.eye(2)
+    gain = 0.0
+    for xi in x:
+        a = np.array([xi, 1.0])
+        P = (np.eye(2) - 2.0 * lr * np.outer(a, a)) @ P
+        gain = max(gain, float(np.linalg.norm(P, 2)))
+    return gain
+
+
+@dataclass(frozen=True)
+class LineFitRun:
+    """One run: ``losses[e]`` is the mean loss on all points at the start of epoch ``e``.
+
+    ``w`` and ``b`` hold the parameters after every update (index 0: the start);
+    ``diverged_at`` is the update at which ``|w|`` or ``|b|`` exceeded
+    :data:`sgdbook.gd.DIVERGENCE_THRESHOLD` or became non-finite (``None``: never).
+    """
+
+    losses: np.ndarray
+    w: np.ndarray
+    b: np.ndarray
+    diverged_at: int | None
+    message: str
+
+    def status(self) -> str:
+        """A one-line Chinese summary."""
+        return self.message
+
+
+def _check(X, Y, lr, epochs):
+    if not isinstance(X, torch.Tensor) or not isinstance(Y, torch.Tensor):
+        raise TypeError("X and Y must be torch tensors")
+    if X.ndim != 2 or X.shape[1] != 1 or X.shape != Y.shape or len(X) == 0:
+        raise ValueError(f"X and Y must both have shape (n, 1), n >= 1; got {tuple(X.shape)}, {tuple(Y.shape)}")
+    if not (bool(torch.isfinite(X).all()) and bool(torch.isfinite(Y).all())):
+        raise ValueError("X and Y must be finite")
+    return _validate.positive("lr", lr), _validate.integer("epochs", epochs, minimum=0)
+
+
+def _params(w0, b0):
+    w0 = _validate.real("w0", w0)
+    b0 = _validate.real("b0", b0)
+    return torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+
+
+def _mean_loss(w, b, X, Y) -> float:
+    with torch.no_grad():
+        return float(torch.mean((w * X + b - Y) ** 2))
+
+
+def _finish(losses, ws, bs, diverged_at, what):
+    if diverged_at is not None:
+        message = divergence_message(diverged_at, [ws[-1], bs[-1]]).replace("步", f"次{what}", 1)
+    else:
+        message = f"{len(ws) - 1} 次{what}后 w = {ws[-1]:.4f}，b = {bs[-1]:.4f}，损失 {losses[-1]:.4g}"
+    return LineFitRun(np.array(losses), np.array(ws), np.array(bs), diverged_at, message)
+
+
+def _blown(w, b) -> bool:
+    return not (abs(float(w.detach())) <= DIVERGENCE_THRESHOLD and abs(float(b.detach())) <= DIVERGENCE_THRESHOLD)
+
+
+def batch_gd(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int = 20,
+             w0: float = -10.0, b0: float = -20.0) -> LineFitRun:
+    """The tutorial's batch loop: one update per epoch on ``torch.mean((w X + b - Y) ** 2)``.
+
+    ``losses`` has ``epochs`` entries, each the loss before that epoch's update.
+
+    Raises:
+        TypeError, ValueError: bad arguments.
+    """
+    lr, epochs = _check(X, Y, lr, epochs)
+    w, b = _params(w0, b0)
+    losses, ws, bs = [], [float(w.detach())], [float(b.detach())]
+    for _ in range(epochs):
+        loss = torch.mean((w * X + b - Y) ** 2)
+        losses.append(float(loss.detach()))
+        loss.backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+        ws.append(float(w.detach()))
+        bs.append(float(b.detach()))
+        if _blown(w, b):
+            return _finish(losses, ws, bs, len(ws) - 1, "更新")
+    return _finish(losses, ws, bs, None, "更新")
+
+
+def per_example(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int = 20, *,
+                order: str = "sorted", optimizer: str = "sgd", seed: int = 0,
+                w0: float = -10.0, b0: float = -20.0) -> LineFitRun:
+    """The tutorial's SGD loop: one update per example, ``loss = torch.mean((w x + b - y) ** 2)``.
+
+    Args:
+        X, Y: ``(n, 1)`` tensors.
+        lr: step size (> 0).
+        epochs: passes over the data (>= 0).
+        order: ``"sorted"`` (the stored order, as in the tutorial) or ``"shuffle"`` (a fresh
+            permutation every epoch, drawn by a ``torch.Generator`` seeded with ``seed``).
+        optimizer: ``"sgd"`` (``w -= lr * w.grad``, as in the tutorial) or ``"adam"``
+            (``torch.optim.Adam([w, b], lr=lr)`` with its default betas and eps).
+        seed: seed of the shuffling.
+        w0, b0: the start.
+
+    Returns:
+        A :class:`LineFitRun`; the loss is recorded on all points at the start of every epoch.
+
+    Raises:
+        TypeError, ValueError: bad arguments.
+    """
+    lr, epochs = _check(X, Y, lr, epochs)
+    if order not in ("sorted", "shuffle"):
+        raise ValueError(f"order must be 'sorted' or 'shuffle', got {order!r}")
+    if optimizer not in ("sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    w, b = _params(w0, b0)
+    adam = torch.optim.Adam([w, b], lr=lr) if optimizer == "adam" else None
+    losses, ws, bs = [], [float(w.detach())], [float(b.detach())]
+    n = len(X)
+    for _ in range(epochs):
+        losses.append(_mean_loss(w, b, X, Y))
+        idx = torch.randperm(n, generator=gen) if order == "shuffle" else torch.arange(n)
+        for i in idx:
+            x, y = X[i], Y[i]
+            loss = torch.mean((w * x + b - y) ** 2)
+            loss.backward()
+            if adam is not None:
+                adam.step()
+                adam.zero_grad()
+            else:
+                with torch.no_grad():
+                    w -= lr * w.grad
+                    b -= lr * b.grad
+                w.grad.zero_()
+                b.grad.zero_()
+            ws.append(float(w.detach()))
+            bs.append(float(b.detach()))
+            if _blown(w, b):
+                return _finish(losses, ws, bs, len(ws) - 1, "更新")
+    return _finish(losses, ws, bs, None, "更新")

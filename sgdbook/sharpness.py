@@ -1,0 +1,280 @@
+"""Chapter 2 (:doc:`/learning-rate`): sharpness and the edge of stability of full-batch GD.
+
+The *sharpness* of a loss at the parameters :math:`\\theta` is the largest eigenvalue of its
+Hessian :math:`\\nabla^2 f(\\theta)`. On a quadratic, constant-step gradient descent is stable
+exactly when the sharpness is below :math:`2/\\eta` (chapter 2's first theorem). Cohen et al.
+(ICLR 2021) observed that when a neural network is trained with full-batch GD, the sharpness
+rises ("progressive sharpening") until it reaches about :math:`2/\\eta` and then hovers there,
+while the loss keeps falling, though not monotonically ("edge of stability").
+
+* :func:`hessian_vector_product` multiplies the Hessian of a scalar loss by a vector with two
+  backward passes (Pearlmutter's trick), never forming the Hessian;
+* :func:`top_hessian_eigenvalue` runs the power iteration on those products;
+* :func:`dense_hessian` forms the Hessian column by column (small models only; used by the tests
+  to check the power iteration against ``torch.linalg.eigvalsh``);
+* :func:`gd_with_sharpness` trains :func:`sgdbook.training.make_mlp` on the digits data with
+  full-batch GD on the squared loss and records the loss at every step and the sharpness every
+  few steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import validation as _validate
+from .gd import DIVERGENCE_THRESHOLD, divergence_message
+from .training import DigitsData, _one_thread_on_cpu, make_mlp
+
+__all__ = [
+    "hessian_vector_product",
+    "top_hessian_eigenvalue",
+    "dense_hessian",
+    "squared_loss",
+    "SharpnessRun",
+    "gd_with_sharpness",
+]
+
+
+def _params(params) -> list[torch.Tensor]:
+    if isinstance(params, nn.Module):
+        params = list(params.parameters())
+    params = list(params)
+    if not params:
+        raise ValueError("params must not be empty")
+    for p in params:
+        if not isinstance(p, torch.Tensor) or not p.requires_grad:
+            raise TypeError("params must be tensors that require grad")
+    return params
+
+
+def _flat_grad(loss_fn: Callable[[], torch.Tensor], params: list[torch.Tensor]) -> torch.Tensor:
+    loss = loss_fn()
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        raise ValueError("loss_fn must return a scalar tensor")
+    grads = torch.autograd.grad(loss, params, create_graph=True)
+    return torch.cat([g.reshape(-1) for g in grads])
+
+
+def _hvp_from_grad(flat_grad: torch.Tensor, params: list[torch.Tensor], v: torch.Tensor) -> torch.Tensor:
+    hv = torch.autograd.grad(flat_grad, params, grad_outputs=v, retain_graph=True)
+    return torch.cat([h.reshape(-1) for h in hv]).detach()
+
+
+def _check_vector(name: str, v, n: int, like: torch.Tensor) -> torch.Tensor:
+    if not isinstance(v, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(v).__name__}")
+    if v.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got {tuple(v.shape)}")
+    if not bool(torch.isfinite(v).all()):
+        raise ValueError(f"{name} must be finite")
+    return v.to(dtype=like.dtype, device=like.device)
+
+
+def hessian_vector_product(loss_fn: Callable[[], torch.Tensor], params, v: torch.Tensor) -> torch.Tensor:
+    r"""The product :math:`\nabla^2 f(\theta)\,v` for the loss ``loss_fn()`` at ``params``.
+
+    Two backward passes: :math:`g = \nabla f` with a graph, then :math:`\nabla (g^\top v)`.
+
+    Args:
+        loss_fn: computes the scalar loss from the current parameters.
+        params: an ``nn.Module`` or a sequence of tensors that require grad.
+        v: a flat vector with one entry per parameter (in ``parameters()`` order).
+
+    Returns:
+        The flat product (detached).
+
+    Raises:
+        TypeError: ``v`` not a tensor, or a parameter that does not require grad.
+        ValueError: wrong shape of ``v``, non-finite ``v``, or a non-scalar loss.
+    """
+    params = _params(params)
+    n = sum(p.numel() for p in params)
+    v = _check_vector("v", v, n, params[0])
+    return _hvp_from_grad(_flat_grad(loss_fn, params), params, v)
+
+
+def top_hessian_eigenvalue(loss_fn: Callable[[], torch.Tensor], params, *, iters: int = 100,
+                           tol: float = 1e-4, v0: torch.Tensor | None = None,
+                           seed: int = 0) -> tuple[float, torch.Tensor, int]:
+    r"""The power iteration :math:`v \leftarrow Hv/\|Hv\|` on Hessian-vector products.
+
+    It converges to the eigenvalue of largest *magnitude*; near a minimiser of a network's loss
+    that is the largest (positive) eigenvalue, the sharpness. The estimate is the Rayleigh
+    quotient :math:`v^\top H v`; the iteration stops when it changes by less than ``tol``
+    (relative) between two iterations, or after ``iters`` iterations. The graph of the gradient
+    is built once and reused for every product.
+
+    Args:
+        loss_fn: computes the scalar loss from the current parameters.
+        params: an ``nn.Module`` or a sequence of tensors that require grad.
+        iters: maximal number of products (>= 1).
+        tol: relative tolerance (> 0).
+        v0: starting vector (for a warm start, e.g. the previous call's vector); random
+            (``seed``) when omitted. Must not be zero.
+        seed: seed of the random starting vector.
+
+    Returns:
+        ``(eigenvalue, unit eigenvector, products used)``.
+
+    Raises:
+        TypeError, ValueError: bad arguments.
+    """
+    params = _params(params)
+    iters = _validate.integer("iters", iters, minimum=1)
+    tol = _validate.positive("tol", tol)
+    seed = _validate.integer("seed", seed, minimum=0)
+    n = sum(p.numel() for p in params)
+    like = params[0]
+    if v0 is None:
+        gen = torch.Generator().manual_seed(seed)
+        v = torch.randn(n, generator=gen, dtype=like.dtype).to(like.device)
+    else:
+        v = _check_vector("v0", v0, n, like).clone()
+    norm = torch.linalg.vector_norm(v)
+    if float(norm) == 0.0:
+        raise ValueError("v0 must not be zero")
+    v = v / norm
+    flat_grad = _flat_grad(loss_fn, params)
+    estimate = float("nan")
+    used = 0
+    for used in range(1, iters + 1):
+        hv = _hvp_from_grad(flat_grad, params, v)
+        new = float(v @ hv)
+        hn = torch.linalg.vector_norm(hv)
+        if float(hn) == 0.0:
+            return 0.0, v, used
+        v = hv / hn
+        if used > 1 and abs(new - estimate) <= tol * abs(new):
+            estimate = new
+            break
+        estimate = new
+    return estimate, v, used
+
+
+def dense_hessian(loss_fn: Callable[[], torch.Tensor], params) -> torch.Tensor:
+    """The full Hessian, one Hessian-vector product per column (for small models and tests).
+
+    Raises:
+        TypeError, ValueError: bad arguments.
+    """
+    params = _params(params)
+    n = sum(p.numel() for p in params)
+    flat_grad = _flat_grad(loss_fn, params)
+    eye = torch.eye(n, dtype=params[0].dtype, device=params[0].device)
+    return torch.stack([_hvp_from_grad(flat_grad, params, eye[j]) for j in range(n)], dim=1)
+
+
+def squared_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    r"""Half the squared distance to the one-hot labels, averaged over examples.
+
+    :math:`\frac1{2n}\sum_i \|z^{(i)} - e_{y^{(i)}}\|^2` (the loss Cohen et al. use for most of
+    their figures).
+
+    Raises:
+        ValueError: shapes that do not match, or labels out of range.
+    """
+    if logits.ndim != 2 or labels.ndim != 1 or len(labels) != len(logits) or len(labels) == 0:
+        raise ValueError(f"logits (n, C) and labels (n,) expected, got {tuple(logits.shape)} "
+                         f"and {tuple(labels.shape)}")
+    if int(labels.min()) < 0 or int(labels.max()) >= logits.shape[1]:
+        raise ValueError("labels must lie in [0, number of classes)")
+    target = nn.functional.one_hot(labels, logits.shape[1]).to(logits.dtype)
+    return 0.5 * ((logits - target) ** 2).sum(dim=1).mean()
+
+
+@dataclass(frozen=True)
+class SharpnessRun:
+    """A full-batch GD run: ``losses[k]`` after ``k`` steps, ``sharpness[j]`` at step ``at[j]``.
+
+    ``diverged`` says whether the run was stopped because a loss or a parameter became
+    non-finite or exceeded :data:`sgdbook.gd.DIVERGENCE_THRESHOLD`.
+    """
+
+    lr: float
+    losses: np.ndarray
+    at: np.ndarray
+    sharpness: np.ndarray
+    accuracy: float
+    diverged: bool
+    message: str
+
+    def status(self) -> str:
+        """A one-line Chinese summary."""
+        return self.message
+
+
+def gd_with_sharpness(data: DigitsData, lr: float, steps: int, *, every: int = 20,
+                      n_train: int | None = None, hidden: int = 32, seed: int = 0,
+                      power_iters: int = 20, tol: float = 1e-3) -> SharpnessRun:
+    r"""Full-batch GD on :func:`squared_loss` of a fresh ``make_mlp(hidden=hidden, seed=seed)``.
+
+    The first ``n_train`` training examples of ``data`` (all when ``None``) form the batch. Every
+    ``every`` steps (and at the start and the end) the sharpness is estimated with
+    :func:`top_hessian_eigenvalue`, warm-started from the previous eigenvector.
+
+    Args:
+        data: the digits splits (:func:`sgdbook.training.load_digits_data`).
+        lr: step size :math:`\eta > 0`.
+        steps: number of GD steps (>= 1).
+        every: sharpness every this many steps (>= 1).
+        n_train: number of training examples used (>= 1), or ``None``.
+        hidden: width of the hidden layer.
+        seed: seed of the initialisation.
+        power_iters, tol: passed to :func:`top_hessian_eigenvalue`.
+
+    Returns:
+        A :class:`SharpnessRun`; ``accuracy`` is the final training accuracy on the batch.
+
+    Raises:
+        TypeError, ValueError: bad arguments.
+    """
+    lr = _validate.positive("lr", lr)
+    steps = _validate.integer("steps", steps, minimum=1)
+    every = _validate.integer("every", every, minimum=1)
+    n_all = len(data.y_train)
+    n_train = n_all if n_train is None else _validate.integer("n_train", n_train, minimum=1)
+    if n_train > n_all:
+        raise ValueError(f"n_train must be at most {n_all}, got {n_train}")
+    X, y = data.X_train[:n_train], data.y_train[:n_train]
+    with _one_thread_on_cpu(X.device):
+        model = make_mlp(hidden=hidden, seed=seed, device=X.device)
+        params = list(model.parameters())
+
+        def loss_fn():
+            return squared_loss(model(X), y)
+
+        losses = np.full(steps + 1, np.nan)
+        at, sharp = [], []
+        v = None
+        diverged = False
+        message = f"运行 {steps} 步"
+        for k in range(steps + 1):
+            if k % every == 0 or k == steps:
+                lam, v, _ = top_hessian_eigenvalue(loss_fn, params, iters=power_iters, tol=tol,
+                                                   v0=v, seed=seed)
+                at.append(k)
+                sharp.append(lam)
+            loss = loss_fn()
+            losses[k] = float(loss.detach())
+            biggest = max(float(p.detach().abs().max()) for p in params)
+            if not (abs(losses[k]) <= DIVERGENCE_THRESHOLD and biggest <= DIVERGENCE_THRESHOLD):
+                diverged = True
+                message = divergence_message(k, [biggest], losses[k])
+                losses = losses[:k + 1]
+                break
+            if k == steps:
+                break
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                for p, g in zip(params, grads):
+                    p -= lr * g
+        with torch.no_grad():
+            accuracy = float((model(X).argmax(dim=1) == y).float().mean())
+    if not diverged:
+        message = f"运行 {steps} 步，最终损失 {losses[-1]:.4g}，训练准确率 {accuracy:.3f}"
+    return SharpnessRun(lr, losses, np.array(at), np.array(sharp), accuracy, diverged, message)

@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+import torch
+
+from sgdbook import line_fit, stepsize
+
+
+@pytest.fixture(scope="module")
+def data():
+    return line_fit.tutorial_data(42)
+
+
+def test_data_is_the_tutorials(data):
+    X, Y = data
+    assert X.shape == (100, 1) and X.dtype == torch.float32
+    assert torch.all(X[1:] > X[:-1])
+    assert float(X[0]) == -5.0
+    torch.manual_seed(42)
+    expected = -5 * torch.arange(-5, 5, 0.1).view(-1, 1) + 0.4 * torch.randn(100, 1)
+    assert torch.equal(Y, expected)
+
+
+def test_batch_gd_matches_torch_sgd_optimizer(data):
+    X, Y = data
+    run = line_fit.batch_gd(X, Y, 0.1, 20)
+    w = torch.tensor(-10.0, requires_grad=True)
+    b = torch.tensor(-20.0, requires_grad=True)
+    opt = torch.optim.SGD([w, b], lr=0.1)
+    for k in range(20):
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(w * X + b, Y)
+        assert float(loss.detach()) == pytest.approx(run.losses[k], rel=1e-5)
+        loss.backward()
+        opt.step()
+        assert float(w.detach()) == pytest.approx(run.w[k + 1], rel=1e-5)
+    assert run.diverged_at is None
+
+
+def test_per_example_matches_numpy_with_doubled_step(data):
+    # torch's mean((wx+b-y)^2) has no 1/2: its step eta is stepsize's step 2*eta on (1/2)(.)^2
+    X, Y = data
+    x = X.numpy().astype(float).ravel()
+    reg = stepsize.RegressionData(np.column_stack([x, np.ones_like(x)]), Y.numpy().astype(float).ravel(),
+                                  np.array([-5.0, 0.0]))
+    run = line_fit.per_example(X, Y, 0.02, 3)
+    ref = stepsize.per_example_sgd(reg, 0.04, 3, "sorted", w0=[-10.0, -20.0])
+    wstar = reg.minimizer()
+    dist = np.hypot(run.w - wstar[0], run.b - wstar[1])
+    assert np.allclose(dist, ref.distances, rtol=1e-3, atol=1e-3)
+
+
+def test_sorted_sgd_at_tutorial_step_is_stopped_by_the_threshold(data):
+    X, Y = data
+    run = line_fit.per_example(X, Y, 0.1, 20)
+    assert run.diverged_at is not None
+    assert np.all(np.isfinite(run.w))
+    assert "发散" in run.status() and "更新" in run.status()
+
+
+def test_adam_stays_bounded_and_shuffle_is_seeded(data):
+    X, Y = data
+    adam = line_fit.per_example(X, Y, 0.1, 5, optimizer="adam")
+    assert adam.diverged_at is None
+    a = line_fit.per_example(X, Y, 0.01, 2, order="shuffle", seed=3)
+    b = line_fit.per_example(X, Y, 0.01, 2, order="shuffle", seed=3)
+    c = line_fit.per_example(X, Y, 0.01, 2, order="shuffle", seed=4)
+    assert np.array_equal(a.w, b.w) and not np.array_equal(a.w, c.w)
+
+
+def test_curvatures_hessian_and_epoch_factor(data):
+    X, _ = data
+    x = X.numpy().astype(float).ravel()
+    curv = line_fit.per_example_curvatures(X)
+    for xi, c in zip(x[::17], curv[::17]):
+        h = 2 * np.array([[xi * xi, xi], [xi, 1.0]])
+        assert np.linalg.eigvalsh(h)[-1] == pytest.approx(c)
+    H = line_fit.full_batch_hessian(X)
+    assert np.allclose(H, sum(2 * np.outer([xi, 1], [xi, 1]) for xi in x) / len(x))
+    # below the per-example bound every factor is non-expansive, so the epoch product is too
+    eta = 0.9 / (1 + np.max(x * x))
+    assert line_fit.cyclic_epoch_factor(X, eta) < 1
+    assert line_fit.epoch_transient_gain(X, eta) <= 1 + 1e-12
+    # above it, the first (expansive) examples amplify: at least the first factor's norm
+    assert line_fit.epoch_transient_gain(X, 0.1) >= abs(1 - 0.1 * curv[0]) - 1e-9
+
+
+def test_bad_arguments(data):
+    X, Y = data
+    with pytest.raises(ValueError, match="order"):
+        line_fit.per_example(X, Y, order="random")
+    with pytest.raises(ValueError, match="optimizer"):
+        line_fit.per_example(X, Y, optimizer="lbfgs")
+    with pytest.raises(ValueError, match="shape"):
+        line_fit.batch_gd(X.ravel(), Y.ravel())
+    with pytest.raises(TypeError):
+        line_fit.batch_gd(X.numpy(), Y.numpy())
+    with pytest.raises(ValueError, match="lr"):
+        line_fit.cyclic_epoch_factor(X, 0.0)
+    with pytest.raises(ValueError, match="seed"):
+        line_fit.tutorial_data(-1)
