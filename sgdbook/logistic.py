@@ -24,7 +24,7 @@ from .gd import DIVERGENCE_THRESHOLD, divergence_message
 
 __all__ = ["CENTRES", "notebook_data", "NotebookRun", "train_notebook", "minimum_loss"]
 
-#: The class centres of the notebook: class 0 around (-1, -1), class 1 around (1, 1).
+#: The class centres of the notebook, class 0 around (-1, -1) and class 1 around (1, 1).
 CENTRES = ((-1.0, -1.0), (1.0, 1.0))
 
 
@@ -215,14 +215,18 @@ def minimum_loss(X, y, iterations: int = 50) -> tuple[float, np.ndarray, float]:
     iterations = _validate.integer("iterations", iterations, minimum=1)
     Z = np.hstack([X, np.ones((X.shape[0], 1))])
     w = np.zeros(Z.shape[1])
-    for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-(Z @ w)))
-        g = Z.T @ (p - y) / len(y)
-        H = (Z * (p * (1 - p))[:, None]).T @ Z / len(y)
-        w = w - np.linalg.solve(H, g)
-    z = Z @ w
-    p = 1.0 / (1.0 + np.exp(-z))
-    if np.linalg.norm(Z.T @ (p - y) / len(y)) > 1e-10:
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            for _ in range(iterations):
+                p = 1.0 / (1.0 + np.exp(-(Z @ w)))
+                g = Z.T @ (p - y) / len(y)
+                H = (Z * (p * (1 - p))[:, None]).T @ Z / len(y)
+                w = w - np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            w = np.full_like(w, np.nan)
+        z = Z @ w
+        p = 1.0 / (1.0 + np.exp(-z))
+    if not np.all(np.isfinite(w)) or np.linalg.norm(Z.T @ (p - y) / len(y)) > 1e-10:
         raise ValueError("Newton's method did not converge (are the data separable?)")
     loss = float(np.mean(np.logaddexp(0.0, z) - y * z))
     return loss, w[:-1], float(w[-1])

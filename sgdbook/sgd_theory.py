@@ -212,14 +212,19 @@ class DiagonalQuadraticSum:
         if lrs.ndim != 1 or np.any(~np.isfinite(lrs)) or np.any(lrs <= 0):
             raise ValueError("lrs must be a 1-D array of positive finite step sizes")
         A, B, C = self._moments()
-        hb = self.hbar
-        e2 = e1 ** 2
-        out = [0.5 * float(np.sum(hb * e2))]
-        for eta in lrs:
-            e2 = (1 - 2 * eta * hb + eta ** 2 * A) * e2 - 2 * eta ** 2 * B * e1 + eta ** 2 * C
-            e1 = (1 - eta * hb) * e1
-            out.append(0.5 * float(np.sum(hb * e2)))
-        return np.array(out)
+        out = np.zeros(len(lrs) + 1)
+        steps = [float(eta) for eta in lrs]
+        for j in range(self.d):  # coordinates are independent; plain floats are fast here
+            hb, a, b, c = float(self.hbar[j]), float(A[j]), float(B[j]), float(C[j])
+            m1 = float(e1[j])
+            m2 = m1 * m1
+            col = [m2]
+            for eta in steps:
+                m2 = (1 - 2 * eta * hb + eta * eta * a) * m2 - 2 * eta * eta * b * m1 + eta * eta * c
+                m1 = (1 - eta * hb) * m1
+                col.append(m2)
+            out += 0.5 * hb * np.array(col)
+        return out
 
 
 def random_sum(n: int, d: int = 2, kappa: float = 10.0, seed: int = 0,
