@@ -221,3 +221,41 @@ class LrInBufferMomentum(torch.optim.Optimizer):
                 v.mul_(mu).add_(p.grad, alpha=-lr)
                 p.add_(v)
         return loss
+
+
+def sgd_weight_decay_forms(grad: Grad, x0, steps: int, *, lr: float, momentum: float,
+                           wd: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""SGD with momentum and an L2 term, next to SGDW (decoupled decay), both from ``x0``.
+
+    L2 (torch's ``SGD(weight_decay=wd)``): :math:`u \leftarrow \beta u + g + \lambda x`,
+    :math:`x \leftarrow x - \eta u`. SGDW (Loshchilov & Hutter 2019, Algorithm 1, with
+    :math:`\eta_t = 1`): :math:`u \leftarrow \beta u + g`,
+    :math:`x \leftarrow x - \eta u - \eta\lambda x`. Without momentum both are
+    :math:`x \leftarrow (1-\eta\lambda)x - \eta g`; with momentum the decay term enters the
+    buffer in the first form and is remembered for about :math:`1/(1-\beta)` steps.
+
+    Returns:
+        ``(l2, sgdw)``, arrays of shape ``(steps + 1, d)``.
+    """
+    x, steps = _common(x0, steps)
+    lr = _validate.positive("lr", lr)
+    momentum = _validate.unit_interval("momentum", momentum)
+    wd = _validate.nonnegative("wd", wd)
+    runs = []
+    for decoupled in (False, True):
+        xi, u = x.copy(), np.zeros_like(x)
+        out = [xi.copy()]
+        for _ in range(steps):
+            g = np.asarray(grad(xi), dtype=float)
+            if decoupled:
+                u = momentum * u + g
+                xi = xi - lr * u - lr * wd * xi
+            else:
+                u = momentum * u + g + wd * xi
+                xi = xi - lr * u
+            out.append(xi.copy())
+        runs.append(np.array(out))
+    return runs[0], runs[1]
+
+
+__all__ += ["sgd_weight_decay_forms"]
