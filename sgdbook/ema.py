@@ -181,8 +181,10 @@ def ema_correction_fed_back(series, beta: float) -> np.ndarray:
 
     :math:`v_0 = 0`, :math:`v_t = \bigl(\beta v_{t-1} + (1-\beta)\theta_t\bigr)/(1-\beta^t)`:
     the division by :math:`1-\beta^t` is put *inside* the recursion, so every corrected value
-    is corrected again at the next step. For a constant series it does not stay constant but
-    grows without bound (3, 15.8, 53.5, 141, … for :math:`\theta_t = 3`, :math:`\beta = 0.9`).
+    is corrected again at the next step. For a constant series it does not stay constant: for
+    :math:`\theta_t = 3`, :math:`\beta = 0.9` it runs 3, 15.8, 53.5, 141, … up to about
+    :math:`10^4` (near :math:`t = 20`), and only relaxes back towards 3 over the following
+    hundred steps, once :math:`1-\beta^t` is close to 1.
     The right form keeps the recursion as it is and divides only the output: :func:`ema` with
     ``bias_correction=True``.
 

@@ -188,19 +188,27 @@ class LrInBufferMomentum(torch.optim.Optimizer):
     g_{t-k}` keeps every past gradient with the rate of *its* step, while torch multiplies the
     whole buffer by the *current* rate, :math:`\varepsilon_t \sum_k \mu^k g_{t-k}`.
 
+    With ``momentum_correction`` (Goyal et al. 2017, section 2.3), the buffer is first
+    multiplied by :math:`\varepsilon_t/\varepsilon_{t-1}` whenever the rate has changed; then
+    :math:`v_t = -\varepsilon_t u_t` at every step and the iterates equal torch's under any
+    schedule.
+
     Args:
         params: tensors or parameter-group dicts.
         lr: learning rate :math:`\varepsilon > 0`.
         momentum: :math:`\mu \in [0, 1)` (default 0.9).
+        momentum_correction: rescale the buffer when the rate changes (default ``False``).
 
     Raises:
         ValueError: ``lr <= 0``, ``momentum`` outside ``[0, 1)``, or no parameters.
     """
 
-    def __init__(self, params, lr: float, momentum: float = 0.9):
+    def __init__(self, params, lr: float, momentum: float = 0.9, momentum_correction: bool = False):
         lr = _validate.positive("lr", lr)
         momentum = _validate.unit_interval("momentum", momentum)
-        super().__init__(params, dict(lr=lr, momentum=momentum))
+        if not isinstance(momentum_correction, bool):
+            raise TypeError(f"momentum_correction must be True or False, got {momentum_correction!r}")
+        super().__init__(params, dict(lr=lr, momentum=momentum, momentum_correction=momentum_correction))
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -218,6 +226,9 @@ class LrInBufferMomentum(torch.optim.Optimizer):
                 if "velocity" not in state:
                     state["velocity"] = torch.zeros_like(p)
                 v = state["velocity"]
+                if group.get("momentum_correction") and "last_lr" in state and state["last_lr"] != lr:
+                    v.mul_(lr / state["last_lr"])   # Goyal et al.'s momentum correction
+                state["last_lr"] = lr
                 v.mul_(mu).add_(p.grad, alpha=-lr)
                 p.add_(v)
         return loss
