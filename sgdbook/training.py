@@ -180,6 +180,8 @@ class TrainResult:
     val_acc: np.ndarray
     test_acc: float
     diverged: bool
+    #: Euclidean norm of all the final parameters (``nan`` after divergence).
+    weight_norm: float = float("nan")
 
 
 def train(make_optimizer: OptimizerFactory, lr: float, data: DigitsData, *, epochs: int = 8,
@@ -217,7 +219,9 @@ def train(make_optimizer: OptimizerFactory, lr: float, data: DigitsData, *, epoc
             tl[epoch] = loss
             vl[epoch], va[epoch] = evaluate(model, data.X_val, data.y_val)
         test_acc = float("nan") if diverged else evaluate(model, data.X_test, data.y_test)[1]
-    return TrainResult(tl, vl, va, test_acc, diverged)
+        wnorm = float("nan") if diverged else float(
+            torch.sqrt(sum((p.detach() ** 2).sum() for p in model.parameters())))
+    return TrainResult(tl, vl, va, test_acc, diverged, wnorm)
 
 
 @dataclass(frozen=True)

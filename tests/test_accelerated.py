@@ -56,3 +56,16 @@ def test_l2_equals_sgdw_only_without_momentum():
     np.testing.assert_allclose(l2, w, rtol=1e-12, atol=1e-14)
     l2, w = pf.sgd_weight_decay_forms(grad, [1.0, 2.0], 50, lr=0.05, momentum=0.9, wd=0.5)
     assert np.abs(l2 - w).max() > 1e-2
+
+
+def test_polyak_ruppert_average_beats_the_noise_floor():
+    import sgdbook.noise_floor as nf
+    lrs = np.full(4000, 0.1)
+    last, avg = nf.simulate_averaged(1.0, 1.0, lrs, 5.0, start=1000, chains=500, seed=3)
+    floor = nf.stationary_excess_loss(1.0, 1.0, 0.1)
+    assert abs(last[-500:].mean() / floor - 1) < 0.1
+    assert avg[-1] < floor / 20 and np.isnan(avg[999]) and not np.isnan(avg[1000])
+    # same chains as simulate()
+    np.testing.assert_allclose(last, nf.simulate(1.0, 1.0, lrs, 5.0, chains=500, seed=3))
+    with pytest.raises(ValueError, match="start"):
+        nf.simulate_averaged(1.0, 1.0, lrs, 5.0, start=5000)
