@@ -21,7 +21,7 @@ from . import _validate
 __all__ = ["AveragedModel"]
 
 
-class AveragedModel(nn.Module):
+class AveragedModel(torch.nn.Module):
     r"""A copy of ``model`` whose parameters are the average of the ones it was updated with.
 
     After :math:`n` calls of :meth:`update_parameters` with weights
@@ -45,7 +45,7 @@ class AveragedModel(nn.Module):
         ValueError: ``decay`` outside ``[0, 1)``.
     """
 
-    def __init__(self, model: nn.Module, decay: float | None = None, use_buffers: bool = False):
+    def __init__(self, model: torch.nn.Module, decay: float | None = None, use_buffers: bool = False):
         super().__init__()
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -58,16 +58,17 @@ class AveragedModel(nn.Module):
                                                          device=next(model.parameters()).device))
 
     def forward(self, *args, **kwargs):
+        """Run the averaged copy of the network on the inputs."""
         return self.module(*args, **kwargs)
 
-    def _tensors(self, module: nn.Module) -> list[torch.Tensor]:
+    def _tensors(self, module: torch.nn.Module) -> list[torch.Tensor]:
         ts = list(module.parameters())
         if self.use_buffers:
             ts += list(module.buffers())
         return ts
 
     @torch.no_grad()
-    def update_parameters(self, model: nn.Module) -> None:
+    def update_parameters(self, model: torch.nn.Module) -> None:
         """Fold ``model``'s current parameters into the average (the first call copies them).
 
         Raises:

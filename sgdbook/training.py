@@ -344,7 +344,7 @@ class RunResult:
     weight_norm: float
 
 
-def train_run(make_optimizer: Callable[[nn.Module], torch.optim.Optimizer], data: DigitsData, *,
+def train_run(make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer], data: DigitsData, *,
               epochs: int = 8, batch_size: int = 128, seed: int = 0, hidden: int = 64,
               make_schedule: Callable[[torch.optim.Optimizer, int], object] | None = None,
               schedule_every: str = "iteration", schedule_first: bool = False,
@@ -442,7 +442,7 @@ def train_run(make_optimizer: Callable[[nn.Module], torch.optim.Optimizer], data
     return RunResult(tl, test_acc, np.array(lrs), np.array(norms), diverged, avg_acc, wnorm)
 
 
-def no_decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+def no_decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     """Parameter groups: weight decay on the weight matrices only, none on biases (and norms).
 
     Every parameter with fewer than 2 dimensions (biases, the scales and shifts of
