@@ -174,3 +174,31 @@ def _validate_rng(seed: int) -> np.random.Generator:
     from .seeding import rng
 
     return rng(seed)
+
+
+def ema_correction_fed_back(series, beta: float) -> np.ndarray:
+    r"""The **wrong** bias correction some lecture notes give: the corrected value fed back.
+
+    :math:`v_0 = 0`, :math:`v_t = \bigl(\beta v_{t-1} + (1-\beta)\theta_t\bigr)/(1-\beta^t)`:
+    the division by :math:`1-\beta^t` is put *inside* the recursion, so every corrected value
+    is corrected again at the next step. For a constant series it does not stay constant: for
+    :math:`\theta_t = 3`, :math:`\beta = 0.9` it runs 3, 15.8, 53.5, 141, … up to about
+    :math:`10^4` (near :math:`t = 20`), and only relaxes back towards 3 over the following
+    hundred steps, once :math:`1-\beta^t` is close to 1.
+    The right form keeps the recursion as it is and divides only the output: :func:`ema` with
+    ``bias_correction=True``.
+
+    Raises:
+        ValueError: as :func:`ema`.
+    """
+    beta = _beta(beta)
+    theta = _validate.vector("series", series)
+    out = np.empty_like(theta)
+    v = 0.0
+    for t, x in enumerate(theta, start=1):
+        v = (beta * v + (1.0 - beta) * x) / (1.0 - beta**t)
+        out[t - 1] = v
+    return out
+
+
+__all__ += ["ema_correction_fed_back"]

@@ -261,3 +261,71 @@ def observed_rate(errors, start: int, stop: int) -> float:
     if e[start] <= 0:
         raise ValueError("errors[start] must be > 0")
     return float((e[stop] / e[start]) ** (1.0 / (stop - start)))
+
+
+def accelerated_gradient(grad, x0, lr: float, steps: int, momentum=None) -> np.ndarray:
+    r"""Nesterov's accelerated gradient method in its 1983 form, iterates :math:`x_0, \dots, x_{\text{steps}}`.
+
+    .. math::
+
+        y_k = x_k + \beta_k\,(x_k - x_{k-1}), \qquad x_{k+1} = y_k - \eta\,\nabla f(y_k),
+        \qquad x_{-1} = x_0,
+
+    with the growing momentum :math:`\beta_k = (k-1)/(k+2)` when ``momentum`` is ``None``
+    (the smooth convex case, :math:`O(1/k^2)`), or a constant :math:`\beta_k = \beta` (the
+    strongly convex case, :math:`\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1)`). With a constant
+    :math:`\beta` this is the iteration of torch's ``SGD(nesterov=True)``, whose stored
+    parameter is :math:`y_k`.
+
+    Args:
+        grad: gradient oracle ``grad(x) -> array``.
+        x0: start (1-D).
+        lr: step :math:`\eta > 0` (:math:`1/L` for the classical bounds).
+        steps: number of steps (``>= 1``).
+        momentum: ``None`` or a constant :math:`\beta \in [0, 1)`.
+
+    Returns:
+        Array of shape ``(steps + 1, d)``.
+
+    Raises:
+        ValueError: bad ``lr``, ``steps``, ``momentum`` or ``x0``.
+    """
+    x = _validate.vector("x0", x0)
+    lr = _validate.positive("lr", lr)
+    steps = _validate.integer("steps", steps, minimum=1)
+    if momentum is not None:
+        momentum = _validate.unit_interval("momentum", momentum)
+    prev = x.copy()
+    out = [x.copy()]
+    for k in range(steps):
+        b = (k - 1) / (k + 2) if momentum is None else momentum
+        y = x + b * (x - prev)
+        prev, x = x, y - lr * np.asarray(grad(y), dtype=float)
+        out.append(x.copy())
+    return np.array(out)
+
+
+def worst_case_quadratic(n: int, L: float = 1.0):
+    r"""Nesterov's hard smooth convex function :math:`f(x) = \tfrac L8\bigl(x_1^2 + \sum_{i<n}(x_i - x_{i+1})^2 + x_n^2\bigr) - \tfrac L4 x_1`.
+
+    :math:`f(x) = \tfrac12 x^\top A x - b^\top x` with :math:`A = \tfrac L4\,\mathrm{tridiag}(-1, 2, -1)`
+    (eigenvalues in :math:`(0, L)`, the smallest about :math:`L\pi^2/(4n^2)`: convex, barely
+    strongly convex) and :math:`b = \tfrac L4 e_1` (Nesterov 2018, §2.1.2).
+
+    Returns:
+        ``(A, b, x_star, f_star)``.
+
+    Raises:
+        ValueError: ``n < 2`` or ``L <= 0``.
+    """
+    n = _validate.integer("n", n, minimum=2)
+    L = _validate.positive("L", L)
+    A = (L / 4) * (2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1))
+    b = np.zeros(n)
+    b[0] = L / 4
+    x_star = np.linalg.solve(A, b)
+    f_star = float(0.5 * x_star @ A @ x_star - b @ x_star)
+    return A, b, x_star, f_star
+
+
+__all__ += ["accelerated_gradient", "worst_case_quadratic"]

@@ -188,19 +188,27 @@ class LrInBufferMomentum(torch.optim.Optimizer):
     g_{t-k}` keeps every past gradient with the rate of *its* step, while torch multiplies the
     whole buffer by the *current* rate, :math:`\varepsilon_t \sum_k \mu^k g_{t-k}`.
 
+    With ``momentum_correction`` (Goyal et al. 2017, section 2.3), the buffer is first
+    multiplied by :math:`\varepsilon_t/\varepsilon_{t-1}` whenever the rate has changed; then
+    :math:`v_t = -\varepsilon_t u_t` at every step and the iterates equal torch's under any
+    schedule.
+
     Args:
         params: tensors or parameter-group dicts.
         lr: learning rate :math:`\varepsilon > 0`.
         momentum: :math:`\mu \in [0, 1)` (default 0.9).
+        momentum_correction: rescale the buffer when the rate changes (default ``False``).
 
     Raises:
         ValueError: ``lr <= 0``, ``momentum`` outside ``[0, 1)``, or no parameters.
     """
 
-    def __init__(self, params, lr: float, momentum: float = 0.9):
+    def __init__(self, params, lr: float, momentum: float = 0.9, momentum_correction: bool = False):
         lr = _validate.positive("lr", lr)
         momentum = _validate.unit_interval("momentum", momentum)
-        super().__init__(params, dict(lr=lr, momentum=momentum))
+        if not isinstance(momentum_correction, bool):
+            raise TypeError(f"momentum_correction must be True or False, got {momentum_correction!r}")
+        super().__init__(params, dict(lr=lr, momentum=momentum, momentum_correction=momentum_correction))
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -218,6 +226,47 @@ class LrInBufferMomentum(torch.optim.Optimizer):
                 if "velocity" not in state:
                     state["velocity"] = torch.zeros_like(p)
                 v = state["velocity"]
+                if group.get("momentum_correction") and "last_lr" in state and state["last_lr"] != lr:
+                    v.mul_(lr / state["last_lr"])   # Goyal et al.'s momentum correction
+                state["last_lr"] = lr
                 v.mul_(mu).add_(p.grad, alpha=-lr)
                 p.add_(v)
         return loss
+
+
+def sgd_weight_decay_forms(grad: Grad, x0, steps: int, *, lr: float, momentum: float,
+                           wd: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""SGD with momentum and an L2 term, next to SGDW (decoupled decay), both from ``x0``.
+
+    L2 (torch's ``SGD(weight_decay=wd)``): :math:`u \leftarrow \beta u + g + \lambda x`,
+    :math:`x \leftarrow x - \eta u`. SGDW (Loshchilov & Hutter 2019, Algorithm 1, with
+    :math:`\eta_t = 1`): :math:`u \leftarrow \beta u + g`,
+    :math:`x \leftarrow x - \eta u - \eta\lambda x`. Without momentum both are
+    :math:`x \leftarrow (1-\eta\lambda)x - \eta g`; with momentum the decay term enters the
+    buffer in the first form and is remembered for about :math:`1/(1-\beta)` steps.
+
+    Returns:
+        ``(l2, sgdw)``, arrays of shape ``(steps + 1, d)``.
+    """
+    x, steps = _common(x0, steps)
+    lr = _validate.positive("lr", lr)
+    momentum = _validate.unit_interval("momentum", momentum)
+    wd = _validate.nonnegative("wd", wd)
+    runs = []
+    for decoupled in (False, True):
+        xi, u = x.copy(), np.zeros_like(x)
+        out = [xi.copy()]
+        for _ in range(steps):
+            g = np.asarray(grad(xi), dtype=float)
+            if decoupled:
+                u = momentum * u + g
+                xi = xi - lr * u - lr * wd * xi
+            else:
+                u = momentum * u + g + wd * xi
+                xi = xi - lr * u
+            out.append(xi.copy())
+        runs.append(np.array(out))
+    return runs[0], runs[1]
+
+
+__all__ += ["sgd_weight_decay_forms"]

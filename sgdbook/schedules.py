@@ -736,3 +736,170 @@ def lr_curve(make_schedule: Callable[[torch.optim.Optimizer], Any], epochs: int,
             schedule.step()
         out.append(optimizer.param_groups[0]["lr"])
     return np.array(out, dtype=float)
+
+
+# --- Chapter 6 additions: one-cycle and warmup-stable-decay schedules ------------------------
+
+class OneCycle(Schedule):
+    r"""Chapter 6 (:doc:`/lr-decay`): Smith's one-cycle policy, stepped once per **iteration**; torch's ``OneCycleLR``.
+
+    The rate rises from :math:`\eta_{\max}/d` to :math:`\eta_{\max}` over the first
+    ``pct_start`` of ``total_steps`` iterations and then falls to
+    :math:`\eta_{\max}/(d\,d_f)` at iteration ``total_steps - 1`` (``d = div_factor``,
+    ``d_f = final_div_factor``), along half a cosine (``anneal_strategy="cos"``) or a line.
+    Phase boundaries are torch's: the first phase ends at step :math:`p T - 1`.
+
+    With ``cycle_momentum`` (torch's default, ``True``) the momentum (``group["momentum"]``
+    or :math:`\beta_1` of ``group["betas"]``) moves the opposite way, from ``max_momentum``
+    down to ``base_momentum`` and back. Note what torch does here: an SGD optimizer created
+    **without** momentum gets momentum 0.95 → 0.85 → 0.95 all the same, because its
+    ``defaults`` have a ``"momentum"`` key. Pass ``cycle_momentum=False`` to leave it alone.
+
+    Unlike the other schedules, the base rate is set by the schedule: ``group["initial_lr"]``
+    becomes :math:`\eta_{\max}/d` (as torch does), whatever ``group["lr"]`` was.
+
+    Args:
+        optimizer: the optimizer whose rates are set.
+        max_lr: peak rate :math:`\eta_{\max} > 0` (one for all groups).
+        total_steps: number of iterations :math:`T \ge 2`; stepping past it raises.
+        pct_start: fraction :math:`p \in (0, 1)` of the iterations spent rising.
+        anneal_strategy: ``"cos"`` or ``"linear"``.
+        cycle_momentum: cycle the momentum too (see above).
+        base_momentum, max_momentum: momentum range, in ``[0, 1)``.
+        div_factor: :math:`d > 0`; final_div_factor: :math:`d_f > 0`.
+
+    Raises:
+        ValueError: an argument out of range, or a ``step`` beyond ``total_steps``.
+        TypeError: ``cycle_momentum`` with an optimizer that has neither momentum nor betas.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, max_lr: float, total_steps: int,
+                 pct_start: float = 0.3, anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float = 0.85, max_momentum: float = 0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4):
+        _check_optimizer(optimizer)
+        self.max_lr = _validate.positive("max_lr", max_lr)
+        self.total_steps = _validate.integer("total_steps", total_steps, minimum=2)
+        self.pct_start = _validate.unit_interval("pct_start", pct_start)
+        if not 0 < self.pct_start:
+            raise ValueError(f"pct_start must be in (0, 1), got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+        self.anneal_strategy = anneal_strategy
+        if not isinstance(cycle_momentum, bool):
+            raise TypeError(f"cycle_momentum must be True or False, got {cycle_momentum!r}")
+        self.cycle_momentum = cycle_momentum
+        self.base_momentum = _validate.unit_interval("base_momentum", base_momentum)
+        self.max_momentum = _validate.unit_interval("max_momentum", max_momentum)
+        self.div_factor = _validate.positive("div_factor", div_factor)
+        self.final_div_factor = _validate.positive("final_div_factor", final_div_factor)
+        self.initial_lr = self.max_lr / self.div_factor
+        self.min_lr = self.initial_lr / self.final_div_factor
+        self._phase_end = float(self.pct_start * self.total_steps) - 1
+        if self.cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise TypeError("cycle_momentum needs an optimizer with momentum or betas")
+            self._use_beta1 = "betas" in optimizer.defaults
+        for group in optimizer.param_groups:
+            group["initial_lr"] = self.initial_lr
+        super().__init__(optimizer)
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def _phase(self, epoch: int) -> tuple[float, float, float, float, float]:
+        """(start lr, end lr, start momentum, end momentum, fraction) of iteration ``epoch``."""
+        if epoch <= self._phase_end:
+            return (self.initial_lr, self.max_lr, self.max_momentum, self.base_momentum,
+                    epoch / self._phase_end)
+        end = self.total_steps - 1
+        return (self.max_lr, self.min_lr, self.base_momentum, self.max_momentum,
+                (epoch - self._phase_end) / (end - self._phase_end))
+
+    def _closed_form(self, base_lr, epoch):
+        if epoch > self.total_steps:
+            raise ValueError(f"stepped {epoch} times; total_steps is {self.total_steps}")
+        a, b, _, _, pct = self._phase(epoch)
+        return self._anneal(a, b, pct)
+
+    def momentum_at(self, epoch: int) -> float:
+        """The momentum (or :math:`\\beta_1`) the schedule sets at iteration ``epoch``."""
+        epoch = _validate.integer("epoch", epoch, minimum=0)
+        _, _, a, b, pct = self._phase(epoch)
+        return self._anneal(a, b, pct)
+
+    def _apply(self, lrs):
+        super()._apply(lrs)
+        if self.cycle_momentum:
+            m = self.momentum_at(self.last_epoch)
+            for group in self.optimizer.param_groups:
+                if self._use_beta1:
+                    group["betas"] = (m, *group["betas"][1:])
+                else:
+                    group["momentum"] = m
+
+
+class WarmupStableDecay(Schedule):
+    r"""Chapter 6 (:doc:`/lr-decay`): warmup–stable–decay ("WSD", trapezoidal) schedule.
+
+    Linear warm-up from :math:`s\,\eta_0` to :math:`\eta_0` over ``warmup_steps`` :math:`W`
+    steps, a constant :math:`\eta_0` for ``stable_steps`` :math:`S` steps, then a decay to
+    :math:`\eta_{\min}` over ``decay_steps`` :math:`D` steps, after which the rate stays at
+    :math:`\eta_{\min}`:
+
+    .. math::
+
+        \eta_t = \begin{cases}
+          \eta_0\,(s + (1-s)\,t/W) & t < W \\
+          \eta_0 & W \le t < W + S \\
+          \eta_{\min} + (\eta_0 - \eta_{\min})\,\phi\!\left(\frac{t - W - S}{D}\right) & W + S \le t < W + S + D \\
+          \eta_{\min} & \text{after,}
+        \end{cases}
+
+    with :math:`\phi(u) = 1 - u` (``decay="linear"``), :math:`1 - \sqrt u` (``"sqrt"``,
+    the "1−sqrt" cool-down of Hägele et al. 2024) or :math:`\tfrac12(1 + \cos\pi u)`
+    (``"cos"``). Computed in closed form at every step. Torch has no class of this name; the
+    counterpart is ``LambdaLR(opt, lambda t: schedule.lr_at(t) / lr0)``, or for the linear
+    decay to 0 ``SequentialLR`` of ``LinearLR`` (warm-up), ``ConstantLR(factor=1)`` and
+    ``LinearLR(1, 0)`` (checked in the tests).
+
+    Args:
+        optimizer: the optimizer whose rates are set.
+        warmup_steps: :math:`W \ge 0`; stable_steps: :math:`S \ge 0`; decay_steps: :math:`D \ge 1`.
+        start_factor: :math:`s \in [0, 1]` (default 0).
+        eta_min: final rate :math:`\eta_{\min} \ge 0` (default 0).
+        decay: ``"linear"``, ``"sqrt"`` or ``"cos"``.
+
+    Raises:
+        ValueError: an argument out of range.
+    """
+
+    _DECAYS = {"linear": lambda u: 1.0 - u, "sqrt": lambda u: 1.0 - math.sqrt(u),
+               "cos": lambda u: 0.5 * (1.0 + math.cos(math.pi * u))}
+
+    def __init__(self, optimizer: torch.optim.Optimizer, warmup_steps: int, stable_steps: int,
+                 decay_steps: int, start_factor: float = 0.0, eta_min: float = 0.0,
+                 decay: str = "linear"):
+        self.warmup_steps = _validate.integer("warmup_steps", warmup_steps, minimum=0)
+        self.stable_steps = _validate.integer("stable_steps", stable_steps, minimum=0)
+        self.decay_steps = _validate.integer("decay_steps", decay_steps, minimum=1)
+        self.start_factor = _validate.unit_interval("start_factor", start_factor, closed_right=True)
+        self.eta_min = _validate.nonnegative("eta_min", eta_min)
+        if decay not in self._DECAYS:
+            raise ValueError(f"decay must be one of {sorted(self._DECAYS)}, got {decay!r}")
+        self.decay = decay
+        super().__init__(optimizer)
+
+    def _closed_form(self, base_lr, epoch):
+        W, S, D = self.warmup_steps, self.stable_steps, self.decay_steps
+        if epoch < W:
+            return base_lr * (self.start_factor + (1.0 - self.start_factor) * epoch / W)
+        if epoch < W + S:
+            return base_lr
+        u = min((epoch - W - S) / D, 1.0)
+        return self.eta_min + (base_lr - self.eta_min) * self._DECAYS[self.decay](u)
+
+
+__all__ += ["OneCycle", "WarmupStableDecay"]

@@ -16,6 +16,7 @@ sample standard deviation; the tuning seed may be kept out of the reported ones)
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -180,6 +181,8 @@ class TrainResult:
     val_acc: np.ndarray
     test_acc: float
     diverged: bool
+    #: Euclidean norm of all the final parameters (``nan`` after divergence).
+    weight_norm: float = float("nan")
 
 
 def train(make_optimizer: OptimizerFactory, lr: float, data: DigitsData, *, epochs: int = 8,
@@ -217,7 +220,9 @@ def train(make_optimizer: OptimizerFactory, lr: float, data: DigitsData, *, epoc
             tl[epoch] = loss
             vl[epoch], va[epoch] = evaluate(model, data.X_val, data.y_val)
         test_acc = float("nan") if diverged else evaluate(model, data.X_test, data.y_test)[1]
-    return TrainResult(tl, vl, va, test_acc, diverged)
+        wnorm = float("nan") if diverged else float(
+            torch.sqrt(sum((p.detach() ** 2).sum() for p in model.parameters())))
+    return TrainResult(tl, vl, va, test_acc, diverged, wnorm)
 
 
 @dataclass(frozen=True)
@@ -317,3 +322,225 @@ def compare_optimizers(factories: Mapping[str, OptimizerFactory], lr_grids: Mapp
                 for s in seeds]
         out.append(Comparison(name, grid, scores, grid[best], runs, tuple(seeds), tuning_seed))
     return out
+
+
+# --- Chapter 6: the same loop with a schedule, clipping and weight averaging -----------------
+
+@dataclass(frozen=True)
+class RunResult:
+    """Result of :func:`train_run`.
+
+    ``lrs[i]`` and ``grad_norms[i]`` are group 0's learning rate and the total gradient norm
+    (before clipping) at iteration ``i``; ``train_loss`` is the mean loss of each epoch;
+    ``averaged_test_acc`` is the test accuracy of the weight average (``nan`` without one).
+    ``diverged`` as in :class:`TrainResult`.
+    """
+
+    train_loss: np.ndarray
+    test_acc: float
+    lrs: np.ndarray
+    grad_norms: np.ndarray
+    diverged: bool
+    averaged_test_acc: float
+    weight_norm: float
+
+
+def train_run(make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer], data: DigitsData, *,
+              epochs: int = 8, batch_size: int = 128, seed: int = 0, hidden: int = 64,
+              make_schedule: Callable[[torch.optim.Optimizer, int], object] | None = None,
+              schedule_every: str = "iteration", schedule_first: bool = False,
+              clip_norm: float | None = None, average_from: int | None = None) -> RunResult:
+    """Train a fresh :func:`make_mlp` with an optional schedule, gradient clipping and SWA.
+
+    The loop of :func:`train_epoch`, with these additions at each iteration: the total
+    gradient norm is recorded and, with ``clip_norm``, the gradients are rescaled by
+    ``torch.nn.utils.clip_grad_norm_``; the schedule steps after ``optimizer.step()``
+    (``schedule_every="iteration"``), or after each epoch (``"epoch"``); ``schedule_first``
+    puts the iteration's ``schedule.step()`` *before* ``optimizer.step()`` instead (a common
+    mistake, shown in chapter 6). With ``average_from=e``, an
+    :class:`sgdbook.averaging.AveragedModel` averages the weights at the end of every epoch
+    from epoch ``e`` (0-based) on (stochastic weight averaging).
+
+    Args:
+        make_optimizer: ``model -> optimizer`` (the model is given so that parameter groups
+            can be built, e.g. no weight decay on biases).
+        data: the splits (:func:`load_digits_data`).
+        epochs, batch_size, seed, hidden: as in :func:`train`.
+        make_schedule: ``(optimizer, steps_per_epoch) -> schedule`` (sgdbook's or torch's), or
+            ``None`` for a constant rate.
+        schedule_every: ``"iteration"`` or ``"epoch"``.
+        schedule_first: step the schedule before the optimizer (per iteration only).
+        clip_norm: clip the total gradient norm to this value (``> 0``), or ``None``.
+        average_from: first epoch whose weights enter the average, or ``None``.
+
+    Returns:
+        A :class:`RunResult`.
+
+    Raises:
+        ValueError: an argument out of range.
+    """
+    from .averaging import AveragedModel
+
+    epochs = _validate.integer("epochs", epochs, minimum=1)
+    batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+    seed = _validate.integer("seed", seed, minimum=0)
+    if schedule_every not in ("iteration", "epoch"):
+        raise ValueError(f"schedule_every must be 'iteration' or 'epoch', got {schedule_every!r}")
+    if not isinstance(schedule_first, bool):
+        raise TypeError(f"schedule_first must be True or False, got {schedule_first!r}")
+    if clip_norm is not None:
+        clip_norm = _validate.positive("clip_norm", clip_norm)
+    if average_from is not None:
+        average_from = _validate.integer("average_from", average_from, minimum=0)
+        if average_from >= epochs:
+            raise ValueError(f"average_from must be < epochs = {epochs}, got {average_from}")
+    device = data.X_train.device
+    n = len(data.y_train)
+    steps_per_epoch = -(-n // batch_size)
+    loss_fn = nn.CrossEntropyLoss()
+    with _one_thread_on_cpu(device):
+        model = make_mlp(hidden=hidden, seed=seed, device=device)
+        optimizer = make_optimizer(model)
+        schedule = None if make_schedule is None else make_schedule(optimizer, steps_per_epoch)
+        averaged = None
+        gen = torch.Generator().manual_seed(seed)
+        tl = np.full(epochs, np.nan)
+        lrs, norms = [], []
+        diverged = False
+        for epoch in range(epochs):
+            model.train()
+            order = torch.randperm(n, generator=gen).to(device)
+            total = 0.0
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                optimizer.zero_grad()
+                loss = loss_fn(model(data.X_train[idx]), data.y_train[idx])
+                loss.backward()
+                norms.append(float(torch.nn.utils.clip_grad_norm_(
+                    model.parameters(), math.inf if clip_norm is None else clip_norm)))
+                if schedule is not None and schedule_first and schedule_every == "iteration":
+                    schedule.step()
+                lrs.append(float(optimizer.param_groups[0]["lr"]))
+                optimizer.step()
+                if schedule is not None and not schedule_first and schedule_every == "iteration":
+                    schedule.step()
+                total += loss.item()
+            loss_mean = total / steps_per_epoch
+            if not np.isfinite(loss_mean) or loss_mean > DIVERGENCE_LOSS:
+                diverged = True
+                break
+            tl[epoch] = loss_mean
+            if schedule is not None and schedule_every == "epoch":
+                schedule.step()
+            if average_from is not None and epoch >= average_from:
+                if averaged is None:
+                    averaged = AveragedModel(model)
+                averaged.update_parameters(model)
+        test_acc = float("nan") if diverged else evaluate(model, data.X_test, data.y_test)[1]
+        avg_acc = (float("nan") if diverged or averaged is None
+                   else evaluate(averaged.module, data.X_test, data.y_test)[1])
+        wnorm = float(torch.sqrt(sum((p.detach() ** 2).sum() for p in model.parameters())))
+    return RunResult(tl, test_acc, np.array(lrs), np.array(norms), diverged, avg_acc, wnorm)
+
+
+def no_decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    """Parameter groups: weight decay on the weight matrices only, none on biases (and norms).
+
+    Every parameter with fewer than 2 dimensions (biases, the scales and shifts of
+    normalisation layers) goes into a group with ``weight_decay=0``.
+
+    Raises:
+        ValueError: ``weight_decay`` negative; TypeError: ``model`` not a module.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    weight_decay = _validate.nonnegative("weight_decay", weight_decay)
+    decay = [p for p in model.parameters() if p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.ndim < 2]
+    return [dict(params=decay, weight_decay=weight_decay), dict(params=no_decay, weight_decay=0.0)]
+
+
+__all__ += ["RunResult", "train_run", "no_decay_groups"]
+
+
+def schedule_pairs(epochs: int, *, warmup_fraction: float = 0.1, decay_fraction: float = 0.2,
+                   step_gamma: float = 0.1) -> dict[str, tuple[Callable, Callable | None]]:
+    """The six schedules of chapter 6's comparison, each as (sgdbook factory, torch factory).
+
+    Every factory is ``(optimizer, steps_per_epoch) -> schedule`` for :func:`train_run`,
+    stepped once per iteration over ``epochs * steps_per_epoch`` iterations :math:`T`, with the
+    optimizer's rate as the peak rate :math:`\\eta`:
+
+    * ``"常数"``: no schedule (both ``None``);
+    * ``"阶梯"``: ``MultiStepDecay`` at 50% and 75% of :math:`T` by ``step_gamma``
+      (torch ``MultiStepLR``);
+    * ``"余弦"``: ``CosineAnnealing(T_max=T)`` (``CosineAnnealingLR``);
+    * ``"预热+余弦"``: ``LinearWarmup`` over ``warmup_fraction`` of :math:`T` from 0.1η, then
+      cosine to 0 (``SequentialLR`` of ``LinearLR`` and ``CosineAnnealingLR``);
+    * ``"OneCycle"``: ``OneCycle(max_lr=η, total_steps=T)`` (``OneCycleLR``; it also cycles
+      the momentum between 0.95 and 0.85, as torch does by default);
+    * ``"WSD"``: ``WarmupStableDecay`` with the same warm-up, constant until
+      ``1 - decay_fraction`` of :math:`T`, then linear decay to 0 (``SequentialLR`` of
+      ``LinearLR``, ``ConstantLR`` and ``LinearLR``).
+
+    Raises:
+        ValueError: ``epochs < 1`` or a fraction outside (0, 1).
+    """
+    from torch.optim import lr_scheduler as ls
+
+    from . import schedules as sch
+
+    epochs = _validate.integer("epochs", epochs, minimum=1)
+    wf = _validate.unit_interval("warmup_fraction", warmup_fraction)
+    df = _validate.unit_interval("decay_fraction", decay_fraction)
+    step_gamma = _validate.positive("step_gamma", step_gamma)
+    if wf + df >= 1 or wf == 0 or df == 0:
+        raise ValueError(f"need 0 < warmup_fraction, decay_fraction and their sum < 1, got {wf}, {df}")
+
+    def sizes(spe):
+        T = epochs * spe
+        W = max(1, round(wf * T))
+        D = max(1, round(df * T))
+        return T, W, D
+
+    def lr0(opt):
+        return opt.param_groups[0]["lr"]
+
+    def ours_step(o, spe):
+        T = sizes(spe)[0]
+        return sch.MultiStepDecay(o, [T // 2, (3 * T) // 4], gamma=step_gamma)
+
+    def torch_step(o, spe):
+        T = sizes(spe)[0]
+        return ls.MultiStepLR(o, [T // 2, (3 * T) // 4], gamma=step_gamma)
+
+    def ours_warm_cos(o, spe):
+        T, W, _ = sizes(spe)
+        return sch.LinearWarmup(o, W, after=sch.CosineAnnealing(o, T_max=T - W), start_factor=0.1)
+
+    def torch_warm_cos(o, spe):
+        T, W, _ = sizes(spe)
+        return ls.SequentialLR(o, [ls.LinearLR(o, 0.1, 1.0, W), ls.CosineAnnealingLR(o, T_max=T - W)], [W])
+
+    def ours_wsd(o, spe):
+        T, W, D = sizes(spe)
+        return sch.WarmupStableDecay(o, W, T - W - D, D, start_factor=0.1)
+
+    def torch_wsd(o, spe):
+        T, W, D = sizes(spe)
+        return ls.SequentialLR(o, [ls.LinearLR(o, 0.1, 1.0, W), ls.ConstantLR(o, 1.0, total_iters=0),
+                                   ls.LinearLR(o, 1.0, 0.0, D)], [W, T - D])
+
+    return {
+        "常数": (None, None),
+        "阶梯": (ours_step, torch_step),
+        "余弦": (lambda o, spe: sch.CosineAnnealing(o, T_max=sizes(spe)[0]),
+                 lambda o, spe: ls.CosineAnnealingLR(o, T_max=sizes(spe)[0])),
+        "预热+余弦": (ours_warm_cos, torch_warm_cos),
+        "OneCycle": (lambda o, spe: sch.OneCycle(o, max_lr=lr0(o), total_steps=sizes(spe)[0]),
+                     lambda o, spe: ls.OneCycleLR(o, max_lr=lr0(o), total_steps=sizes(spe)[0])),
+        "WSD": (ours_wsd, torch_wsd),
+    }
+
+
+__all__ += ["schedule_pairs"]

@@ -1,0 +1,101 @@
+"""Chinese typography of the book's prose: no ASCII double quotes next to Chinese text.
+
+In Chinese prose the quotation marks are “ and ”; an ASCII ``"`` there renders as two closing
+quotes with the book's fonts. This test scans the prose of every chapter and appendix (outside
+code cells, math and inline code; captions and alt text of figures are prose and are checked)
+and fails on an ASCII ``"`` whose neighbouring character is Chinese (a CJK ideograph or CJK
+punctuation).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+PAGES = sorted(BOOK.glob("*.md")) + sorted((BOOK / "appendix").glob("*.md"))
+
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+_DISPLAY_MATH = re.compile(r"\$\$.*?\$\$", re.S)
+_INLINE_MATH = re.compile(r"(?<!\\)\$[^$\n]+?(?<!\\)\$")
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_FIGURE_TEXT = re.compile(r"^:\s*(alt|caption):\s*(.*)$")
+
+
+def prose_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, prose) of a MyST page: code cells and fenced code removed, except figure
+    captions and alt text in a code cell's options; math and inline code blanked out."""
+    lines = text.split("\n")
+    out: list[tuple[int, str]] = []
+    i = 0
+    if lines and lines[0].strip() == "---":  # front matter
+        i = lines.index("---", 1) + 1 if "---" in lines[1:] else 0
+    fence = None          # the opening fence of a code block we are in
+    prose_fences: list[str] = []  # open directives whose body is prose
+    for n in range(i, len(lines)):
+        line = lines[n]
+        stripped = line.strip()
+        m = re.match(r"^(`{3,}|~{3,})(.*)$", stripped)
+        if fence is None and m and not m.group(2).strip() and prose_fences \
+                and m.group(1) == prose_fences[-1]:
+            prose_fences.pop()  # the end of a prose directive
+            continue
+        if fence is None and m:
+            info = m.group(2).strip()
+            # directives with prose inside ({prf:...}, {exercise}, {note}, ...) stay prose;
+            # code cells, {math} blocks and plain code blocks do not
+            if not info.startswith("{") or info.startswith(("{code-cell}", "{math}", "{code}")):
+                fence = m.group(1)
+            else:
+                prose_fences.append(m.group(1))
+            continue
+        if fence is not None:
+            if stripped.startswith(fence) and stripped.strip("`~") == "":
+                fence = None
+                continue
+            fig = re.match(r"^:\s+(alt|caption):\s*(.*)$", line)
+            if fig:
+                out.append((n + 1, fig.group(2)))
+            continue
+        out.append((n + 1, line))
+    text = "\n".join(l for _, l in out)
+    # blank out display math (may span lines), inline math and inline code, keeping line numbers
+    text = _DISPLAY_MATH.sub(lambda mm: "\n" * mm.group(0).count("\n"), text)
+    cleaned = []
+    for (num, _), line in zip(out, text.split("\n")):
+        line = _INLINE_CODE.sub(" ", line)
+        line = _INLINE_MATH.sub(" ", line)
+        cleaned.append((num, line))
+    return cleaned
+
+
+def ascii_quotes_next_to_chinese(text: str) -> list[tuple[int, str]]:
+    """(line number, excerpt) of every ASCII ``"`` with a Chinese neighbour in the prose of ``text``."""
+    found = []
+    for num, line in prose_lines(text):
+        for m in re.finditer('"', line):
+            before = line[:m.start()].rstrip()[-1:]
+            after = line[m.end():].lstrip()[:1]
+            if _CJK.match(before or " ") or _CJK.match(after or " "):
+                found.append((num, line[max(0, m.start() - 12):m.end() + 12]))
+    return found
+
+
+def test_detector_on_examples():
+    assert ascii_quotes_next_to_chinese('这是"窗口"的意思') != []
+    assert ascii_quotes_next_to_chinese('这是“窗口”的意思') == []
+    assert ascii_quotes_next_to_chinese('代码 `print("中文")` 与数学 $"a"$ 不算') == []
+    assert ascii_quotes_next_to_chinese('```{code-cell} ipython3\nprint("中文")\n```\n') == []
+    assert ascii_quotes_next_to_chinese('```{code-cell} ipython3\n:mystnb:\n:  figure:\n:    caption: 得到"满步长"\nx = 1\n```\n') != []
+    assert ascii_quotes_next_to_chinese('````{prf:lemma} 引理\n它的"窗口"\n````\n') != []
+    assert ascii_quotes_next_to_chinese('English "quotes" are fine.') == []
+    assert ascii_quotes_next_to_chinese('````{prf:lemma} 引理\n正文\n````\n\n之后的"窗口"') != []
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(BOOK)))
+def test_no_ascii_double_quotes_in_chinese_prose(page):
+    found = ascii_quotes_next_to_chinese(page.read_text(encoding="utf-8"))
+    assert not found, f"{page.name}: ASCII double quotes in Chinese prose (use “ ”):\n" + "\n".join(
+        f"  line {n}: …{s}…" for n, s in found)
