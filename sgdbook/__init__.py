@@ -53,11 +53,11 @@ MODULE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("算法", ("optim", "schedules", "gd", "ema", "objectives", "landscapes", "agreement")),
     ("各章的实验", (
         "bounds",                                       # 第 1 章
-        "stepsize",                                     # 第 2 章
-        "stochastic",                                   # 第 3 章
-        "minibatch", "batching", "matmul", "parallel",  # 第 4 章
+        "stepsize", "line_fit", "line_search", "sharpness",  # 第 2 章
+        "stochastic", "sgd_theory", "basin_batches", "logistic",  # 第 3 章
+        "minibatch", "batching", "matmul", "parallel", "roofline", "data_parallel",  # 第 4 章
         "heavy_ball", "paper_forms", "training",        # 第 5 章
-        "linreg", "noise_floor",                        # 第 6 章
+        "linreg", "noise_floor", "averaging",           # 第 6 章
     )),
 )
 
