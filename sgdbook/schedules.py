@@ -777,7 +777,7 @@ class OneCycle(Schedule):
                  pct_start: float = 0.3, anneal_strategy: str = "cos", cycle_momentum: bool = True,
                  base_momentum: float = 0.85, max_momentum: float = 0.95,
                  div_factor: float = 25.0, final_div_factor: float = 1e4):
-        _check_optimizer(optimizer)
+        _validate.torch_optimizer("optimizer", optimizer)
         self.max_lr = _validate.positive("max_lr", max_lr)
         self.total_steps = _validate.integer("total_steps", total_steps, minimum=2)
         self.pct_start = _validate.unit_interval("pct_start", pct_start)

@@ -232,7 +232,13 @@ class BookOptimizer(torch.optim.Optimizer):
 
     def _foreach_update(self, group: dict[str, Any], params: list[torch.Tensor],
                         grads: list[torch.Tensor], states: list[dict[str, Any]]) -> None:
-        raise NotImplementedError
+        """The multi-tensor path; by default the per-tensor update, tensor by tensor.
+
+        An optimizer without a ``torch._foreach_*`` form (NAdam, RAdam) keeps this default, so
+        ``foreach=True`` gives the same numbers as ``foreach=False``.
+        """
+        for param, grad, state in zip(params, grads, states):
+            self._update(group, param, grad, state)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:

@@ -7,7 +7,7 @@ from typing import Any, Iterable
 import torch
 
 from .. import validation as _validate
-from ._base import BookOptimizer, _check_betas, _check_bool, _check_foreach, _check_lr
+from ._base import BookOptimizer
 
 __all__ = ["NAdam", "nadam_update"]
 
@@ -115,14 +115,14 @@ class NAdam(BookOptimizer):
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
-        group["lr"] = _check_lr(group["lr"])
-        group["betas"] = _check_betas(group["betas"])
+        group["lr"] = _validate.learning_rate("lr", group["lr"])
+        group["betas"] = _validate.betas("betas", group["betas"])
         group["eps"] = _validate.positive("eps", group["eps"])
         group["weight_decay"] = _validate.nonnegative("weight_decay", group["weight_decay"])
         group["momentum_decay"] = _validate.nonnegative("momentum_decay", group["momentum_decay"])
-        group["decoupled_weight_decay"] = _check_bool("decoupled_weight_decay",
+        group["decoupled_weight_decay"] = _validate.boolean("decoupled_weight_decay",
                                                       group["decoupled_weight_decay"])
-        group["foreach"] = _check_foreach(group["foreach"])
+        group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
 
     def _update(self, group, param, grad, state):
         beta1, beta2 = group["betas"]
@@ -130,7 +130,3 @@ class NAdam(BookOptimizer):
                      eps=group["eps"], weight_decay=group["weight_decay"],
                      momentum_decay=group["momentum_decay"],
                      decoupled_weight_decay=group["decoupled_weight_decay"])
-
-    def _foreach_update(self, group, params, grads, states):
-        for p, g, s in zip(params, grads, states):
-            self._update(group, p, g, s)
