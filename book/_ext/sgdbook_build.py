@@ -368,18 +368,35 @@ def _outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
     return stale
 
 
+KERNEL_START_ATTEMPTS = 3
+_KERNEL_START_FAILURES = ("Address already in use", "Kernel died before replying to kernel_info")
+
+
+def _kernel_start_failed(report: str) -> bool:
+    """Whether an execution failed because its kernel never started (not because of a cell)."""
+    return any(marker in report for marker in _KERNEL_START_FAILURES)
+
+
 def _execute_one(notebook, cwd: str | None, in_temp: bool, timeout, allow_errors: bool):
     """Execute one notebook exactly as myst-nb's cache client does (runs in a worker process)."""
     from jupyter_cache.executors.utils import single_nb_execution
 
     started = time.perf_counter()
-    try:
-        context = TemporaryDirectory() if in_temp else nullcontext(cwd)
-        with context as where:
-            result = single_nb_execution(notebook, cwd=os.path.abspath(where), timeout=timeout,
-                                         allow_errors=allow_errors, meta_override=True)
-    except Exception as exc:  # e.g. a kernel that did not start: report it like a cell error
-        return notebook, time.perf_counter() - started, type(exc).__name__, traceback.format_exc()
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            context = TemporaryDirectory() if in_temp else nullcontext(cwd)
+            with context as where:
+                result = single_nb_execution(notebook, cwd=os.path.abspath(where), timeout=timeout,
+                                             allow_errors=allow_errors, meta_override=True)
+            break
+        except Exception as exc:  # e.g. a kernel that did not start: report it like a cell error
+            report = traceback.format_exc()
+            # Kernels started at once in several processes can pick the same free TCP port
+            # (jupyter_client chooses it before the kernel binds it): start such a kernel again.
+            if attempt < KERNEL_START_ATTEMPTS and _kernel_start_failed(report):
+                time.sleep(0.2 * attempt)
+                continue
+            return notebook, time.perf_counter() - started, type(exc).__name__, report
     if result.err is None:
         return result.nb, result.time, None, None
     # the cell's source and the kernel's traceback, without nbclient's own frames
