@@ -99,3 +99,56 @@ def test_no_ascii_double_quotes_in_chinese_prose(page):
     found = ascii_quotes_next_to_chinese(page.read_text(encoding="utf-8"))
     assert not found, f"{page.name}: ASCII double quotes in Chinese prose (use “ ”):\n" + "\n".join(
         f"  line {n}: …{s}…" for n, s in found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pasted numbers ({glue:text}): a real minus sign and ×10ⁿ in the rendered prose
+# ---------------------------------------------------------------------------------------------
+def _typography_extension():
+    import importlib.util
+
+    path = BOOK / "_ext" / "sgdbook_typography.py"
+    spec = importlib.util.spec_from_file_location("sgdbook_typography_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("-0.503", "\u22120.503"),
+        ("0.50", "0.50"),
+        ("+3", "+3"),
+        ("1.2e-07", "1.2×10⁻⁷"),
+        ("-6.2e-18", "\u22126.2×10⁻¹⁸"),
+        ("1.18e+04", "1.18×10⁴"),
+        ("2E10", "2×10¹⁰"),
+        ("1.5e+00", "1.5"),
+        ("-12%", "\u221212%"),
+        ("12,345", "12,345"),
+        ("nan", "nan"),
+        ("-inf", "-inf"),
+        ("3-5", "3-5"),
+        ("SGD-1", "SGD-1"),
+        ("x = -1", "x = -1"),
+    ],
+)
+def test_pasted_number_is_typeset(text, expected):
+    assert _typography_extension().typeset_number(text) == expected
+
+
+def test_typeset_number_refuses_a_non_string():
+    with pytest.raises(TypeError, match="text"):
+        _typography_extension().typeset_number(-0.5)
+
+
+@pytest.mark.book
+def test_built_prose_has_no_hyphen_minus_or_e_notation_in_pasted_numbers(built_book):
+    # every number pasted into the prose of the built book is typeset (see sgdbook_typography)
+    bad = []
+    for page in sorted(built_book.glob("*.html")):
+        for text in re.findall(r'<span class="pasted-text">([^<]*)</span>', page.read_text("utf-8")):
+            if re.fullmatch(r"[+-]?[\d.,]+(?:[eE][+-]?\d+)?%?", text) and ("-" in text or "e" in text.lower()):
+                bad.append((page.name, text))
+    assert not bad, bad[:20]
