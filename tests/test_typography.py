@@ -152,3 +152,21 @@ def test_built_prose_has_no_hyphen_minus_or_e_notation_in_pasted_numbers(built_b
             if re.fullmatch(r"[+-]?[\d.,]+(?:[eE][+-]?\d+)?%?", text) and ("-" in text or "e" in text.lower()):
                 bad.append((page.name, text))
     assert not bad, bad[:20]
+
+
+_TEX_ANNOTATION = re.compile(r'<annotation encoding="application/x-tex">(.*?)</annotation>', re.S)
+_TEXT_COMMAND = re.compile(r"\\(?:text|textbf|textit|mbox|mathrm|operatorname\*?)\s*\{[^{}]*\}")
+_CJK_IDEOGRAPH = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+@pytest.mark.book
+def test_no_chinese_prose_swallowed_by_math(built_book):
+    # A `$$` that MyST does not close where the author meant turns the following Chinese prose
+    # into a formula (KaTeX draws it with a fallback font, without spaces; the PDF loses it).
+    # Chinese inside a formula is legitimate only within \text{…} and friends.
+    bad = []
+    for page in sorted(built_book.rglob("*.html")):
+        for tex in _TEX_ANNOTATION.findall(page.read_text("utf-8")):
+            if _CJK_IDEOGRAPH.search(_TEXT_COMMAND.sub("", tex)):
+                bad.append((page.relative_to(built_book).as_posix(), tex.strip()[:60]))
+    assert not bad, bad
