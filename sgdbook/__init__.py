@@ -28,7 +28,8 @@ The modules fall into three groups (:data:`MODULE_GROUPS` is the same map, read 
 
 **Chapter experiments**, each used by one chapter (its docstring's first line names it):
 
-* chapter 1, :doc:`/gradient-descent`: :mod:`sgdbook.bounds`;
+* chapter 1, :doc:`/gradient-descent`: :mod:`sgdbook.bounds`, :mod:`sgdbook.lower_bounds`,
+  :mod:`sgdbook.preconditioning`;
 * chapter 2, :doc:`/learning-rate`: :mod:`sgdbook.stepsize`;
 * chapter 3, :doc:`/sgd`: :mod:`sgdbook.stochastic`;
 * chapter 4, :doc:`/minibatch`: :mod:`sgdbook.minibatch`, :mod:`sgdbook.batching`,
@@ -52,7 +53,7 @@ MODULE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("工具", ("device", "seeding", "plotting", "timing", "datasets", "validation")),
     ("算法", ("optim", "schedules", "gd", "ema", "objectives", "landscapes", "agreement")),
     ("各章的实验", (
-        "bounds",                                       # 第 1 章
+        "bounds", "lower_bounds", "preconditioning",    # 第 1 章
         "stepsize", "line_fit", "line_search", "sharpness",  # 第 2 章
         "stochastic", "sgd_theory", "basin_batches", "logistic",  # 第 3 章
         "minibatch", "batching", "matmul", "parallel", "roofline", "data_parallel",  # 第 4 章

@@ -10,10 +10,20 @@ step size and :math:`k` the number of steps. Every bound here is proved in chapt
   :math:`g = \nabla f(x)` (:func:`descent_lemma_upper`, :func:`guaranteed_decrease`);
 * convex, :math:`0 < \eta \le 1/L`:
   :math:`f(x_k) - f^* \le \|x_0 - x^*\|^2 / (2\eta k)` (:func:`sublinear_bound`);
-* :math:`\mu`-strongly convex, :math:`0 < \eta \le 1/L`:
-  :math:`f(x_k) - f^* \le (1 - \eta\mu)^k (f(x_0) - f^*)` (:func:`linear_rate_bound`);
+* nonconvex, :math:`\eta = 1/L`: :math:`\min_{i<k}\|\nabla f(x_i)\|^2 \le 2L(f(x_0) - f_{\inf})/k`
+  (:func:`nonconvex_gradient_bound`);
+* :math:`\mu`-strongly convex (or only Polyak–Łojasiewicz), :math:`0 < \eta < 2/L`:
+  :math:`f(x_k) - f^* \le q(\eta)^k (f(x_0) - f^*)` with
+  :math:`q(\eta) = 1 - 2\mu\eta(1 - L\eta/2)` (:func:`linear_rate_factor`,
+  :func:`linear_rate_bound`);
+* :math:`\mu`-strongly convex, :math:`0 < \eta \le 2/(\mu + L)`:
+  :math:`\|x_k - x^*\| \le (1 - 2\eta\mu L/(\mu + L))^{k/2}\|x_0 - x^*\|`, which is
+  :math:`((\kappa - 1)/(\kappa + 1))^k\|x_0 - x^*\|` at :math:`\eta = 2/(\mu + L)` (Nesterov 2018,
+  Thm 2.1.15; :func:`distance_rate_factor`, :func:`distance_bound`);
+* where the descent stops along the negative gradient: :func:`ray_minimizer`;
 * quadratics: the iterates in closed form through the eigen-decomposition of the Hessian
-  (:func:`quadratic_exact_iterates`, :func:`quadratic_exact_gap`, :func:`quadratic_contraction`);
+  (:func:`quadratic_exact_iterates`, :func:`quadratic_exact_gap`, :func:`quadratic_contraction`,
+  and the error's coordinates along the eigenvectors, :func:`quadratic_eigen_coordinates`);
 * stopping: for :math:`\mu`-strongly convex :math:`f`,
   :math:`f(x) - f^* \le \|\nabla f(x)\|^2/(2\mu)` and :math:`\|x - x^*\| \le \|\nabla f(x)\|/\mu`
   (:func:`gap_from_gradient`, :func:`distance_from_gradient`).
@@ -32,7 +42,13 @@ __all__ = [
     "descent_lemma_upper",
     "guaranteed_decrease",
     "sublinear_bound",
+    "linear_rate_factor",
     "linear_rate_bound",
+    "distance_rate_factor",
+    "distance_bound",
+    "nonconvex_gradient_bound",
+    "ray_minimizer",
+    "quadratic_eigen_coordinates",
     "steps_for_linear_rate",
     "quadratic_contraction",
     "quadratic_exact_iterates",
@@ -148,10 +164,49 @@ def sublinear_bound(k, L: float, distance0: float, lr: float | None = None):
     return float(out) if np.ndim(out) == 0 else out
 
 
-def linear_rate_bound(k, L: float, mu: float, gap0: float, lr: float | None = None):
-    r"""The linear rate for :math:`\mu`-strongly convex, :math:`L`-smooth :math:`f`.
+def _mu_L(L, mu) -> tuple[float, float]:
+    L = _validate.positive("L", L)
+    mu = _validate.positive("mu", mu)
+    if mu > L:
+        raise ValueError(f"mu must be <= L, got mu={mu!r} > L={L!r}")
+    return L, mu
 
-    :math:`f(x_k) - f^* \le (1 - \eta\mu)^k\,(f(x_0) - f^*)` for :math:`0 < \eta \le 1/L`; with
+
+def linear_rate_factor(L: float, mu: float, lr: float | None = None) -> float:
+    r"""The per-step factor :math:`q(\eta) = 1 - 2\mu\eta(1 - L\eta/2)` of the linear rate.
+
+    For :math:`L`-smooth :math:`f` satisfying :math:`\|\nabla f(x)\|^2 \ge 2\mu(f(x) - f^*)`
+    (the Polyak–Łojasiewicz inequality, true for every :math:`\mu`-strongly convex :math:`f`),
+    the descent lemma gives :math:`f(x_{k+1}) - f^* \le q(\eta)(f(x_k) - f^*)`. It lies in
+    :math:`[1 - \mu/L, 1)` for :math:`0 < \eta < 2/L`, is smallest, :math:`1 - 1/\kappa`, at
+    :math:`\eta = 1/L`, and is at most :math:`1 - \eta\mu` for :math:`\eta \le 1/L`.
+
+    Args:
+        L: smoothness constant (> 0).
+        mu: strong-convexity (or PL) constant, ``0 < mu <= L``.
+        lr: step size in :math:`(0, 2/L)`; ``1/L`` when omitted.
+
+    Returns:
+        The factor.
+
+    Raises:
+        ValueError: ``mu > L``, ``lr >= 2/L`` or another argument out of range.
+    """
+    L, mu = _mu_L(L, mu)
+    if lr is None:
+        eta = 1.0 / L
+    else:
+        eta = _validate.positive("lr", lr)
+        if eta >= 2.0 / L:
+            raise ValueError(f"lr must be < 2/L = {2.0 / L:g} for the linear rate, got {lr!r}")
+    return 1.0 - 2.0 * mu * eta * (1.0 - 0.5 * L * eta)
+
+
+def linear_rate_bound(k, L: float, mu: float, gap0: float, lr: float | None = None):
+    r"""The linear rate for :math:`\mu`-strongly convex (or PL), :math:`L`-smooth :math:`f`.
+
+    :math:`f(x_k) - f^* \le q(\eta)^k\,(f(x_0) - f^*)` for :math:`0 < \eta < 2/L`, with
+    :math:`q(\eta) = 1 - 2\mu\eta(1 - L\eta/2)` (:func:`linear_rate_factor`); with
     :math:`\eta = 1/L` the factor is :math:`1 - 1/\kappa`, :math:`\kappa = L/\mu`.
 
     Args:
@@ -159,23 +214,142 @@ def linear_rate_bound(k, L: float, mu: float, gap0: float, lr: float | None = No
         L: smoothness constant (> 0).
         mu: strong-convexity constant, ``0 < mu <= L``.
         gap0: :math:`f(x_0) - f^*` (>= 0).
-        lr: step size in :math:`(0, 1/L]`; ``1/L`` when omitted.
+        lr: step size in :math:`(0, 2/L)`; ``1/L`` when omitted.
 
     Returns:
         The bound, shaped like ``k``.
 
     Raises:
-        ValueError: ``mu > L``, ``lr > 1/L`` or another argument out of range.
+        ValueError: ``mu > L``, ``lr >= 2/L`` or another argument out of range.
     """
     k = _steps_array(k)
-    L = _validate.positive("L", L)
-    mu = _validate.positive("mu", mu)
-    if mu > L:
-        raise ValueError(f"mu must be <= L, got mu={mu!r} > L={L!r}")
+    factor = linear_rate_factor(L, mu, lr)
     gap0 = _validate.nonnegative("gap0", gap0)
-    eta = _step_size(lr, L)
-    out = (1.0 - eta * mu) ** k * gap0
+    out = factor ** k * gap0
     return float(out) if np.ndim(out) == 0 else out
+
+
+def distance_rate_factor(L: float, mu: float, lr: float | None = None) -> float:
+    r"""The per-step factor of :math:`\|x_k - x^*\|` for strongly convex :math:`f`.
+
+    For :math:`\mu`-strongly convex, :math:`L`-smooth :math:`f` and
+    :math:`0 < \eta \le 2/(\mu + L)`, :math:`\|x_{k+1} - x^*\| \le
+    \sqrt{1 - 2\eta\mu L/(\mu + L)}\,\|x_k - x^*\|` (Nesterov 2018, Thm 2.1.15); at
+    :math:`\eta = 2/(\mu + L)` the factor is :math:`(\kappa - 1)/(\kappa + 1)`.
+
+    Args:
+        L: smoothness constant (> 0).
+        mu: strong-convexity constant, ``0 < mu <= L``.
+        lr: step size in :math:`(0, 2/(\mu + L)]`; ``2/(mu + L)`` when omitted.
+
+    Returns:
+        The factor.
+
+    Raises:
+        ValueError: ``mu > L``, ``lr > 2/(mu + L)`` or another argument out of range.
+    """
+    L, mu = _mu_L(L, mu)
+    if lr is None:
+        return (L - mu) / (L + mu)
+    eta = _validate.positive("lr", lr)
+    if eta > 2.0 / (mu + L) * (1 + 1e-12):
+        raise ValueError(f"lr must be <= 2/(mu + L) = {2.0 / (mu + L):g}, got {lr!r}")
+    return math.sqrt(max(0.0, 1.0 - 2.0 * eta * mu * L / (mu + L)))
+
+
+def distance_bound(k, L: float, mu: float, distance0: float, lr: float | None = None):
+    r"""The bound :math:`\|x_k - x^*\| \le \rho^k\,\|x_0 - x^*\|`, :math:`\rho` from :func:`distance_rate_factor`.
+
+    Args:
+        k: number of steps (integer >= 0, or an array of them).
+        L: smoothness constant (> 0).
+        mu: strong-convexity constant, ``0 < mu <= L``.
+        distance0: :math:`\|x_0 - x^*\|` (>= 0).
+        lr: step size in :math:`(0, 2/(\mu + L)]`; ``2/(mu + L)`` when omitted.
+
+    Returns:
+        The bound, shaped like ``k``.
+
+    Raises:
+        ValueError: as :func:`distance_rate_factor`, or ``k`` negative.
+    """
+    k = _steps_array(k)
+    rho = distance_rate_factor(L, mu, lr)
+    distance0 = _validate.nonnegative("distance0", distance0)
+    out = rho ** k * distance0
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def nonconvex_gradient_bound(k, L: float, gap0: float):
+    r"""The bound :math:`\min_{i<k}\|\nabla f(x_i)\|^2 \le 2L(f(x_0) - f_{\inf})/k` for :math:`\eta = 1/L`.
+
+    It needs only :math:`L`-smoothness (on a set the iterates do not leave) and a lower bound
+    :math:`f_{\inf}`; no convexity.
+
+    Args:
+        k: number of steps (an integer >= 1, or an array of them).
+        L: smoothness constant (> 0).
+        gap0: :math:`f(x_0) - f_{\inf}` (>= 0).
+
+    Returns:
+        The bound, shaped like ``k``.
+
+    Raises:
+        ValueError: ``k < 1`` or another argument out of range.
+    """
+    k = _steps_array(k)
+    if np.any(k < 1):
+        raise ValueError(f"k must be >= 1 for the nonconvex bound, got {k!r}")
+    L = _validate.positive("L", L)
+    gap0 = _validate.nonnegative("gap0", gap0)
+    out = 2.0 * L * gap0 / k
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def ray_minimizer(objective: Objective, x, direction, *, tol: float = 1e-12) -> float:
+    r"""The first step :math:`t > 0` at which :math:`\varphi(t) = f(x + t\,d)` stops decreasing.
+
+    :math:`\varphi'(t) = \nabla f(x + t d)^\top d` must be negative at :math:`t = 0`; the
+    bracket is doubled until :math:`\varphi'` is no longer negative, then bisected. For a convex
+    :math:`f` this is the exact line-search step :math:`\arg\min_{t \ge 0}\varphi(t)`.
+
+    Args:
+        objective: anything with ``grad(x)``.
+        x: the point (a vector).
+        direction: the direction :math:`d` (a vector of the same length), e.g.
+            :math:`-\nabla f(x)`.
+        tol: relative width at which the bisection stops (> 0).
+
+    Returns:
+        The step :math:`t`.
+
+    Raises:
+        ValueError: :math:`d` is not a descent direction, or :math:`\varphi` keeps decreasing
+            up to :math:`t = 2^{60}\cdot` the first trial step (no minimiser along the ray).
+    """
+    x = _validate.vector("x", x)
+    d = _validate.vector("direction", direction, dim=x.shape[0])
+    tol = _validate.positive("tol", tol)
+
+    def slope(t: float) -> float:
+        return float(objective.grad(x + t * d) @ d)
+
+    if not slope(0.0) < 0:
+        raise ValueError("direction must be a descent direction: grad f(x) . direction must be < 0")
+    lo, hi = 0.0, 1.0 / float(np.linalg.norm(d))
+    for _ in range(60):
+        if slope(hi) >= 0:
+            break
+        lo, hi = hi, 2.0 * hi
+    else:
+        raise ValueError("f keeps decreasing along the ray: no minimiser found")
+    while hi - lo > tol * hi:
+        mid = 0.5 * (lo + hi)
+        if slope(mid) < 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def steps_for_linear_rate(L: float, mu: float, gap0: float, tol: float) -> int:
@@ -300,6 +474,33 @@ def quadratic_exact_gap(q: Quadratic, x0, lr: float, steps: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         terms = 0.5 * lam[None, :] * (1.0 - lr * lam)[None, :] ** (2 * k) * c0[None, :] ** 2
     return terms.sum(axis=1)
+
+
+def quadratic_eigen_coordinates(q: Quadratic, x0, lr: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""The error of GD on a quadratic along the eigenvectors, in closed form.
+
+    :math:`c_{k,i} = (1 - \eta\lambda_i)^k c_{0,i}` with :math:`c_k = Q^\top(x_k - x^*)` and
+    :math:`A = Q\Lambda Q^\top` (eigenvalues ascending, as :func:`numpy.linalg.eigh` orders them).
+
+    Args:
+        q: a :class:`~sgdbook.objectives.Quadratic` with positive-definite ``A``.
+        x0: starting point.
+        lr: step size (> 0).
+        steps: number of steps (>= 0).
+
+    Returns:
+        ``(eigenvalues, c)``: eigenvalues of shape ``(d,)`` and ``c`` of shape ``(steps + 1, d)``.
+
+    Raises:
+        ValueError: ``A`` not positive definite or an argument out of range.
+        TypeError: ``q`` is not a ``Quadratic``.
+    """
+    lam, _, _, c0 = _eigen_coordinates(q, x0)
+    lr = _validate.positive("lr", lr)
+    steps = _validate.integer("steps", steps, minimum=0)
+    k = np.arange(steps + 1)[:, None]
+    with np.errstate(over="ignore"):
+        return lam, (1.0 - lr * lam)[None, :] ** k * c0[None, :]
 
 
 def gap_from_gradient(grad_norm, mu: float):

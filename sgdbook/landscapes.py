@@ -243,6 +243,32 @@ class TiltedDoubleWell:
         x = np.asarray(x, dtype=float)
         return np.diag([3 * x[0] ** 2 - 1, self.curvature])
 
+    def smoothness_on_sublevel_set(self, level) -> tuple[float, float]:
+        r"""A smoothness constant valid wherever :math:`f \le` ``level``.
+
+        The sublevel set lies in the band :math:`|x_1| \le R`, where :math:`R` is the largest
+        :math:`|x_1|` with :math:`\tfrac14 x_1^4 - \tfrac12 x_1^2 + t x_1 \le` ``level``; on that
+        (convex) band the Hessian :math:`\mathrm{diag}(3x_1^2 - 1, c)` has spectral norm at most
+        :math:`L_R = \max(3R^2 - 1, 1, c)`. Gradient descent with :math:`\eta \le 1/L_R` started at
+        ``level = f(x_0)`` never leaves the sublevel set, so the descent lemma holds along its run.
+
+        Args:
+            level: the level (finite, at least the global minimum value).
+
+        Returns:
+            ``(R, L_R)``.
+
+        Raises:
+            ValueError: ``level`` below the minimum value (the sublevel set is empty).
+        """
+        level = _validate.real("level", level)
+        roots = np.roots([0.25, 0.0, -0.5, self.tilt, -level])
+        real = roots[np.abs(roots.imag) < 1e-9].real
+        if real.size == 0:
+            raise ValueError(f"level must be >= the minimum value of f, got {level!r}")
+        R = float(np.max(np.abs(real)))
+        return R, float(max(3 * R**2 - 1, 1.0, self.curvature))
+
     def critical_points(self) -> list[CriticalPoint]:
         """All critical points, sorted by :math:`x_1`, each classified by its Hessian.
 

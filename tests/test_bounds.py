@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sgdbook import bounds, gd, objectives
-from sgdbook.landscapes import LogisticLoss, two_gaussians
+from sgdbook.landscapes import LogisticLoss, TiltedDoubleWell, two_gaussians
 
 
 def random_quadratic(rng: np.random.Generator, d: int, mu: float, L: float) -> objectives.Quadratic:
@@ -101,8 +101,10 @@ class TestConvergenceBounds:
     def test_step_size_beyond_one_over_L_rejected(self):
         with pytest.raises(ValueError, match="lr must be <= 1/L"):
             bounds.sublinear_bound(3, 2.0, 1.0, lr=0.6)
-        with pytest.raises(ValueError, match="lr must be <= 1/L"):
-            bounds.linear_rate_bound(3, 2.0, 1.0, 1.0, lr=0.6)
+        with pytest.raises(ValueError, match="lr must be < 2/L"):
+            bounds.linear_rate_bound(3, 2.0, 1.0, 1.0, lr=1.0)
+        with pytest.raises(ValueError, match="lr must be <= 2/"):
+            bounds.distance_bound(3, 2.0, 1.0, 1.0, lr=0.7)
         with pytest.raises(ValueError, match="mu must be <= L"):
             bounds.linear_rate_bound(3, 1.0, 2.0, 1.0)
         with pytest.raises(ValueError, match="k must be >= 1"):
@@ -185,3 +187,111 @@ def test_bound_holds_detects_violation():
     assert not bounds.bound_holds([1.0, 2.1], [1.0, 2.0])
     with pytest.raises(ValueError, match="broadcast"):
         bounds.bound_holds([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+class TestStronglyConvexAnyStep:
+    """The linear rate for every step below 2/L and Nesterov's 2/(mu + L) distance rate."""
+
+    @pytest.fixture
+    def logistic(self):
+        X, y = two_gaussians(40, seed=5)
+        return LogisticLoss(X, y, reg=0.03)
+
+    def test_factor_values(self):
+        assert bounds.linear_rate_factor(4.0, 1.0) == pytest.approx(0.75)            # 1 - 1/kappa
+        assert bounds.linear_rate_factor(4.0, 1.0, 0.1) < 1 - 0.1 * 1.0                # below 1 - eta mu
+        assert bounds.linear_rate_factor(4.0, 1.0, 0.45) == pytest.approx(1 - 2 * 0.45 * (1 - 0.9))
+        assert bounds.distance_rate_factor(4.0, 1.0) == pytest.approx(3 / 5)           # (kappa-1)/(kappa+1)
+        assert bounds.distance_rate_factor(4.0, 1.0, 2 / 5) == pytest.approx(3 / 5)
+        assert bounds.distance_rate_factor(4.0, 1.0, 0.1) == pytest.approx(np.sqrt(1 - 0.2 * 4 / 5))
+
+    @pytest.mark.parametrize("c", [0.3, 1.0, 1.5, 1.9, 1.99])
+    def test_linear_rate_holds_on_logistic_for_every_step_below_2_over_L(self, logistic, c):
+        f = logistic
+        run = gd.gradient_descent(f, [-4.0, 3.0], c / f.L, 80)
+        gap = run.losses - f.min_value()
+        assert bounds.bound_holds(gap, bounds.linear_rate_bound(np.arange(81), f.L, f.mu, gap[0], lr=c / f.L))
+
+    @pytest.mark.parametrize("c", [1.5, 1.9])
+    def test_linear_rate_holds_on_quadratics_beyond_1_over_L(self, quad, c):
+        q, rng = quad
+        run = gd.gradient_descent(q, rng.normal(size=q.dim) * 3, c / q.L, 200)
+        gap = run.losses - q.min_value()
+        assert bounds.bound_holds(gap, bounds.linear_rate_bound(np.arange(201), q.L, q.mu, gap[0], lr=c / q.L))
+
+    @pytest.mark.parametrize("frac", [0.25, 0.7, 1.0])
+    def test_distance_rate_holds_on_logistic(self, logistic, frac):
+        f = logistic
+        lr = frac * 2 / (f.mu + f.L)
+        run = gd.gradient_descent(f, [-4.0, 3.0], lr, 60)
+        dist = np.linalg.norm(run.xs - f.minimizer(), axis=1)
+        assert bounds.bound_holds(dist, bounds.distance_bound(np.arange(61), f.L, f.mu, dist[0], lr=lr))
+        # one step at a time as well (the proof is a one-step contraction)
+        assert np.all(dist[1:] <= bounds.distance_rate_factor(f.L, f.mu, lr) * dist[:-1] * (1 + 1e-9) + 1e-14)
+
+    def test_distance_rate_is_exact_on_a_quadratic_at_the_optimal_step(self):
+        q = objectives.ill_conditioned_2d()
+        for x0 in ([1.0, 0.0], [0.0, 1.0], [3.0, -2.0]):
+            run = gd.gradient_descent(q, x0, 2 / (q.mu + q.L), 20)
+            dist = np.linalg.norm(run.xs, axis=1)
+            np.testing.assert_allclose(dist, bounds.distance_bound(np.arange(21), q.L, q.mu, dist[0]), rtol=1e-9)
+
+    def test_distance_rate_on_random_quadratics(self, quad):
+        q, rng = quad
+        x0 = rng.normal(size=q.dim)
+        run = gd.gradient_descent(q, x0, 2 / (q.mu + q.L), 100)
+        dist = np.linalg.norm(run.xs - q.minimizer(), axis=1)
+        assert bounds.bound_holds(dist, bounds.distance_bound(np.arange(101), q.L, q.mu, dist[0]))
+
+
+class TestNonconvexAndRay:
+    def test_nonconvex_bound_on_the_double_well(self):
+        well = TiltedDoubleWell(tilt=0.3)
+        f_inf = min(cp.value for cp in well.critical_points())
+        for x0 in ([1.8, 1.2], [-1.8, -1.2], [0.1, -1.6], [0.34, 1.6]):
+            R, L = well.smoothness_on_sublevel_set(well.value(x0))
+            run = gd.gradient_descent(well, x0, 1 / L, 200)
+            assert np.max(np.abs(run.xs[:, 0])) <= R
+            gn = bounds.gradient_norms(well, run.xs)
+            best = np.minimum.accumulate(gn[:-1] ** 2)
+            assert bounds.bound_holds(best, bounds.nonconvex_gradient_bound(np.arange(1, 201), L, run.losses[0] - f_inf))
+
+    def test_nonconvex_bound_values(self):
+        assert bounds.nonconvex_gradient_bound(4, 2.0, 3.0) == pytest.approx(3.0)
+        with pytest.raises(ValueError, match="k must be >= 1"):
+            bounds.nonconvex_gradient_bound(0, 1.0, 1.0)
+
+    def test_ray_minimizer_is_the_exact_line_search_on_a_quadratic(self, quad):
+        q, rng = quad
+        x = rng.normal(size=q.dim)
+        g = q.grad(x)
+        t = bounds.ray_minimizer(q, x, -g)
+        assert t == pytest.approx(float(g @ g) / float(g @ q.A @ g), rel=1e-9)
+
+    def test_ray_minimizer_on_logistic_beyond_2_over_L(self):
+        X, y = two_gaussians(50, seed=1)
+        f = LogisticLoss(X, y, reg=0.05)
+        w = np.array([-4.0, 3.0])
+        g = f.grad(w)
+        t = bounds.ray_minimizer(f, w, -g)
+        assert abs(float(f.grad(w - t * g) @ g)) < 1e-10
+        assert t > 2 / f.L
+
+    def test_ray_minimizer_rejects(self):
+        q = objectives.ill_conditioned_2d()
+        with pytest.raises(ValueError, match="descent direction"):
+            bounds.ray_minimizer(q, [1.0, 1.0], q.grad([1.0, 1.0]))
+        lin = objectives.FunctionObjective(lambda x: -x[0], lambda x: np.array([-1.0]))
+        with pytest.raises(ValueError, match="keeps decreasing"):
+            bounds.ray_minimizer(lin, [0.0], [1.0])
+
+
+def test_eigen_coordinates_equal_the_run(quad):
+    q, rng = quad
+    x0 = rng.normal(size=q.dim)
+    lr = 1.3 / q.L
+    run = gd.gradient_descent(q, x0, lr, 30)
+    lam, c = bounds.quadratic_eigen_coordinates(q, x0, lr, 30)
+    _, Q = np.linalg.eigh(q.A)
+    np.testing.assert_allclose((run.xs - q.minimizer()) @ Q, c, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose((0.5 * lam * c**2).sum(axis=1), run.losses - q.min_value(), rtol=1e-7, atol=1e-10)

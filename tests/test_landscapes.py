@@ -62,6 +62,20 @@ class TestTiltedDoubleWell:
         stuck = gd.gradient_descent(f, [saddle.x[0], 1.5], 0.1, 500)
         np.testing.assert_allclose(stuck.x, saddle.x, atol=1e-6)
 
+    def test_smoothness_on_sublevel_set(self):
+        f = landscapes.TiltedDoubleWell(tilt=0.3, curvature=1.0)
+        level = f.value([0.1, -1.6])
+        R, L = f.smoothness_on_sublevel_set(level)
+        # R is the edge of the sublevel set along x1, and L bounds the Hessian on the band
+        assert f.value([R, 0.0]) == pytest.approx(level) or f.value([-R, 0.0]) == pytest.approx(level)
+        grid = np.linspace(-3, 3, 2001)
+        inside = grid[f.values(np.column_stack([grid, np.zeros_like(grid)])) <= level]
+        assert np.max(np.abs(inside)) <= R + 1e-12
+        band = np.linspace(-R, R, 501)
+        assert max(np.abs(np.linalg.eigvalsh(f.hessian([b, 0.0]))).max() for b in band) <= L + 1e-12
+        with pytest.raises(ValueError, match="level"):
+            f.smoothness_on_sublevel_set(-10.0)
+
     def test_rejects(self):
         with pytest.raises(ValueError, match="curvature"):
             landscapes.TiltedDoubleWell(curvature=0.0)
