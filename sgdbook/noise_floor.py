@@ -146,3 +146,44 @@ def simulate_averaged(h: float, sigma: float, lrs, x0: float, *, start: int = 0,
 
 
 __all__ += ["simulate_averaged"]
+
+
+def averaged_excess_loss(h: float, sigma: float, lr: float, x0: float, *, start: int, m: int) -> float:
+    r"""Chapter 6 (:doc:`/lr-decay`): exact expected excess loss of the average of ``m`` iterates.
+
+    For the model of :func:`simulate` with a constant step :math:`\eta` (:math:`0 < \eta h < 2`),
+    :math:`x_t = a^t x_0 + n_t` with :math:`a = 1 - \eta h` and a zero-mean noise part
+    :math:`n_t` of variance :math:`V_t = \eta^2\sigma^2(1 - a^{2t})/(1 - a^2)` and covariance
+    :math:`\operatorname{Cov}(n_t, n_u) = a^{u-t} V_t` (:math:`u \ge t`). The average
+    :math:`\bar x = \frac1m\sum_{t=s}^{s+m-1} x_t` (:math:`s` = ``start``, the same average as
+    :func:`simulate_averaged` at step :math:`s + m - 1`) therefore has
+
+    .. math::
+        \mathbb E\,\bar x^2 = \Bigl(\frac{x_0}{m}\sum_t a^t\Bigr)^2
+        + \frac{1}{m^2}\sum_t V_t\Bigl(1 + 2\sum_{u>t} a^{u-t}\Bigr),
+
+    and the function returns :math:`\tfrac h2\,\mathbb E\,\bar x^2`. For large :math:`m` (and
+    :math:`s` past the transient) it tends to :math:`\sigma^2/(2hm)`, whatever :math:`\eta`.
+
+    Raises:
+        ValueError: an argument out of range (``lr * h`` must lie in ``(0, 2)``).
+    """
+    h = _validate.positive("h", h)
+    sigma = _validate.nonnegative("sigma", sigma)
+    lr = _validate.positive("lr", lr)
+    x0 = _validate.real("x0", x0)
+    start = _validate.integer("start", start, minimum=0)
+    m = _validate.integer("m", m, minimum=1)
+    if not lr * h < 2:
+        raise ValueError(f"lr * h must be < 2, got {lr * h}")
+    a = 1.0 - lr * h
+    t = np.arange(start, start + m, dtype=float)
+    last = start + m - 1
+    mean = x0 * np.sum(a**t) / m
+    var_t = lr**2 * sigma**2 * (1.0 - a ** (2 * t)) / (1.0 - a**2)
+    tail = a * (1.0 - a ** (last - t)) / (1.0 - a)     # sum_{u=t+1}^{last} a^(u-t)
+    var = float(np.sum(var_t * (1.0 + 2.0 * tail))) / m**2
+    return 0.5 * h * (mean**2 + var)
+
+
+__all__ += ["averaged_excess_loss"]

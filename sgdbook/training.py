@@ -126,12 +126,25 @@ def _one_thread_on_cpu(device: torch.device):
         torch.set_num_threads(before)
 
 
-def make_mlp(*, hidden: int = 64, seed: int = 0, device: torch.device | None = None) -> nn.Module:
-    """The network 64 -> ``hidden`` -> 10 with ReLU, initialised with ``torch.manual_seed(seed)``."""
+def make_mlp(*, hidden: int = 64, seed: int = 0, device: torch.device | None = None,
+             norm: bool = False) -> nn.Module:
+    """The network 64 -> ``hidden`` -> 10 with ReLU, initialised with ``torch.manual_seed(seed)``.
+
+    With ``norm=True`` a ``LayerNorm(hidden)`` sits between the first layer and the ReLU (its
+    scale starts at 1 and its shift at 0, so the two linear layers get the same initial weights
+    as without it).
+
+    Raises:
+        ValueError: ``hidden < 1`` or ``seed < 0``; TypeError: ``norm`` not a bool.
+    """
     hidden = _validate.integer("hidden", hidden, minimum=1)
     seed = _validate.integer("seed", seed, minimum=0)
+    if not isinstance(norm, bool):
+        raise TypeError(f"norm must be True or False, got {norm!r}")
     torch.manual_seed(seed)
-    model = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+    first = nn.Linear(64, hidden)
+    layers = [first, nn.LayerNorm(hidden)] if norm else [first]
+    model = nn.Sequential(*layers, nn.ReLU(), nn.Linear(hidden, 10))
     return model.to(get_device() if device is None else torch.device(device))
 
 
@@ -343,13 +356,23 @@ class RunResult:
     diverged: bool
     averaged_test_acc: float
     weight_norm: float
+    final_parameters: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def diverged_epoch(self) -> int | None:
+        """The epoch (1-based) whose mean loss was non-finite or above the divergence threshold,
+        or ``None`` if the run did not diverge."""
+        if not self.diverged:
+            return None
+        return int(np.flatnonzero(np.isnan(self.train_loss))[0]) + 1
 
 
 def train_run(make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer], data: DigitsData, *,
               epochs: int = 8, batch_size: int = 128, seed: int = 0, hidden: int = 64,
               make_schedule: Callable[[torch.optim.Optimizer, int], object] | None = None,
               schedule_every: str = "iteration", schedule_first: bool = False,
-              clip_norm: float | None = None, average_from: int | None = None) -> RunResult:
+              clip_norm: float | None = None, average_from: int | None = None,
+              norm: bool = False) -> RunResult:
     """Train a fresh :func:`make_mlp` with an optional schedule, gradient clipping and SWA.
 
     The loop of :func:`train_epoch`, with these additions at each iteration: the total
@@ -372,6 +395,7 @@ def train_run(make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer]
         schedule_first: step the schedule before the optimizer (per iteration only).
         clip_norm: clip the total gradient norm to this value (``> 0``), or ``None``.
         average_from: first epoch whose weights enter the average, or ``None``.
+        norm: put a ``LayerNorm`` after the first layer (:func:`make_mlp`).
 
     Returns:
         A :class:`RunResult`.
@@ -399,7 +423,7 @@ def train_run(make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer]
     steps_per_epoch = -(-n // batch_size)
     loss_fn = nn.CrossEntropyLoss()
     with _one_thread_on_cpu(device):
-        model = make_mlp(hidden=hidden, seed=seed, device=device)
+        model = make_mlp(hidden=hidden, seed=seed, device=device, norm=norm)
         optimizer = make_optimizer(model)
         schedule = None if make_schedule is None else make_schedule(optimizer, steps_per_epoch)
         averaged = None
@@ -440,7 +464,40 @@ def train_run(make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer]
         avg_acc = (float("nan") if diverged or averaged is None
                    else evaluate(averaged.module, data.X_test, data.y_test)[1])
         wnorm = float(torch.sqrt(sum((p.detach() ** 2).sum() for p in model.parameters())))
-    return RunResult(tl, test_acc, np.array(lrs), np.array(norms), diverged, avg_acc, wnorm)
+        final = {name: p.detach().cpu().numpy().copy() for name, p in model.named_parameters()}
+    return RunResult(tl, test_acc, np.array(lrs), np.array(norms), diverged, avg_acc, wnorm, final)
+
+
+class OptimizerGroup:
+    """Several optimizers driven as one (e.g. ``torch.optim.Muon`` for the weight matrices and
+    AdamW for the rest, since Muon only accepts 2-D parameters).
+
+    ``step()`` and ``zero_grad()`` call every optimizer in turn; ``param_groups`` lists their
+    groups in order (the first optimizer's first group is the one :func:`train_run` records).
+
+    Raises:
+        TypeError: an element is not a ``torch.optim.Optimizer``; ValueError: none given.
+    """
+
+    def __init__(self, *optimizers: torch.optim.Optimizer):
+        if not optimizers:
+            raise ValueError("optimizers must not be empty")
+        for o in optimizers:
+            if not isinstance(o, torch.optim.Optimizer):
+                raise TypeError(f"optimizers must be torch.optim.Optimizer instances, got {type(o).__name__}")
+        self.optimizers = tuple(optimizers)
+
+    @property
+    def param_groups(self) -> list[dict]:
+        return [g for o in self.optimizers for g in o.param_groups]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for o in self.optimizers:
+            o.zero_grad(set_to_none=set_to_none)
+
+    def step(self) -> None:
+        for o in self.optimizers:
+            o.step()
 
 
 def no_decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
@@ -460,7 +517,7 @@ def no_decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     return [dict(params=decay, weight_decay=weight_decay), dict(params=no_decay, weight_decay=0.0)]
 
 
-__all__ += ["RunResult", "train_run", "no_decay_groups"]
+__all__ += ["RunResult", "train_run", "no_decay_groups", "OptimizerGroup"]
 
 
 def schedule_pairs(epochs: int, *, warmup_fraction: float = 0.1, decay_fraction: float = 0.2,

@@ -59,3 +59,21 @@ def test_validation():
         nf.stationary_excess_loss(1.0, 1.0, 2.5)
     with pytest.raises(ValueError, match="lrs"):
         nf.simulate(1.0, 1.0, [0.1, -0.1], 1.0)
+
+
+def test_averaged_excess_loss_matches_simulation_and_the_asymptotic_formula():
+    h, sigma, x0 = 1.0, 1.0, 5.0
+    # exact against many chains on a short run (transient included)
+    _, avg = nf.simulate_averaged(h, sigma, np.full(50, 0.5), x0, start=3, chains=200_000, seed=4)
+    assert avg[-1] == pytest.approx(nf.averaged_excess_loss(h, sigma, 0.5, x0, start=3, m=48), rel=0.02)
+    # long averages: sigma^2 / (2 h m), whatever the step
+    for lr in (0.02, 0.1, 0.5):
+        e = nf.averaged_excess_loss(h, sigma, lr, x0, start=2000, m=20_000)
+        assert e == pytest.approx(sigma**2 / (2 * h * 20_000), rel=0.01)
+    # m = 1 is the last iterate: the exact recursion
+    e1 = nf.averaged_excess_loss(2.0, 0.3, 0.1, 1.5, start=40, m=1)
+    assert e1 == pytest.approx(nf.expected_excess_loss(2.0, 0.3, np.full(40, 0.1), 1.5)[40], rel=1e-12)
+    with pytest.raises(ValueError, match="lr"):
+        nf.averaged_excess_loss(1.0, 1.0, 2.5, 0.0, start=0, m=5)
+    with pytest.raises(ValueError, match="m"):
+        nf.averaged_excess_loss(1.0, 1.0, 0.1, 0.0, start=0, m=0)

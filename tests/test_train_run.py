@@ -83,3 +83,59 @@ def test_goyal_momentum_correction_makes_lr_in_buffer_equal_torch_under_a_schedu
         lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9), steps=60, dtype=torch.float64,
         schedule=warm, schedule_b=warm).max() for c in (False, True)]
     assert diffs[0] > 1e-2 and diffs[1] < 1e-10
+
+
+def test_diverged_epoch_is_the_first_epoch_without_a_finite_loss(data):
+    ok = tr.train_run(lambda m: so.SGD(m.parameters(), lr=0.1), data, epochs=2, seed=0)
+    assert not ok.diverged and ok.diverged_epoch is None
+    bad = tr.train_run(lambda m: so.SGD(m.parameters(), lr=3.0), data, epochs=15, batch_size=128, seed=2)
+    assert bad.diverged
+    e = bad.diverged_epoch
+    assert np.all(np.isfinite(bad.train_loss[:e - 1])) and np.all(np.isnan(bad.train_loss[e - 1:]))
+
+
+def test_layer_norm_network_and_final_parameters(data):
+    plain = tr.make_mlp(seed=3)
+    normed = tr.make_mlp(seed=3, norm=True)
+    assert isinstance(normed[1], torch.nn.LayerNorm) and len(normed) == len(plain) + 1
+    # the linear layers get the same initial weights with or without the norm
+    torch.testing.assert_close(plain[0].weight, normed[0].weight)
+    torch.testing.assert_close(plain[2].weight, normed[3].weight)
+    with pytest.raises(TypeError, match="norm"):
+        tr.make_mlp(norm=1)
+    r = tr.train_run(lambda m: so.AdamW(m.parameters(), lr=0.01, weight_decay=0.5), data, epochs=1, norm=True)
+    assert set(r.final_parameters) == {"0.weight", "0.bias", "1.weight", "1.bias", "3.weight", "3.bias"}
+    norm = np.sqrt(sum(float((v.astype(np.float64) ** 2).sum()) for v in r.final_parameters.values()))
+    assert norm == pytest.approx(r.weight_norm, rel=1e-5)
+
+
+def test_optimizer_group_drives_muon_and_adamw_like_two_separate_optimizers(data):
+    def run(grouped):
+        torch.manual_seed(0)
+        m = tr.make_mlp(seed=0)
+        mats = [p for p in m.parameters() if p.ndim == 2]
+        rest = [p for p in m.parameters() if p.ndim != 2]
+        a, b = torch.optim.Muon(mats, lr=0.02), torch.optim.AdamW(rest, lr=0.01)
+        opt = tr.OptimizerGroup(a, b) if grouped else None
+        for _ in range(5):
+            if grouped:
+                opt.zero_grad()
+            else:
+                a.zero_grad()
+                b.zero_grad()
+            torch.nn.functional.cross_entropy(m(data.X_train), data.y_train).backward()
+            if grouped:
+                opt.step()
+            else:
+                a.step()
+                b.step()
+        return [p.detach().clone() for p in m.parameters()], (opt.param_groups if grouped else None)
+    ours, groups = run(True)
+    ref, _ = run(False)
+    for x, y in zip(ours, ref):
+        torch.testing.assert_close(x, y, rtol=0, atol=0)
+    assert [g["lr"] for g in groups] == [0.02, 0.01]
+    with pytest.raises(ValueError, match="optimizers"):
+        tr.OptimizerGroup()
+    with pytest.raises(TypeError, match="optimizers"):
+        tr.OptimizerGroup("adam")
