@@ -176,7 +176,7 @@ def test_theorems_exercises_and_solutions_are_in_the_pdf(pdf_text):
     assert len(re.findall(r"定理 \d+\.\d+", pdf_text)) >= 20
     # the boxes are named in Chinese (sphinx-proof writes English names into LaTeX); English
     # names elsewhere ("Theorem 4.6 of Bottou et al." in a docstring) are citations, not boxes
-    english = re.compile(r"^\s*(Theorem|Definition|Lemma|Algorithm|Remark|Proof|Corollary)\b", re.M)
+    english = re.compile(r"^\s*(?:(?:Theorem|Definition|Lemma|Algorithm|Remark|Corollary)\s+\d+(?:\.\d+)*\s*(?:\(|$)|Proof\b)", re.M)
     assert not english.findall(pdf_text) and "Proof Index" not in pdf_text
     assert len(re.findall(r"练习 \d+\.\d+", pdf_text)) >= 20
     assert pdf_text.count("解答") >= 20  # solutions printed, not folded away
