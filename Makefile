@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 JB := $(VENV)/bin/jupyter-book
 
-.PHONY: env book test serve clean bench
+.PHONY: env book pdf test serve clean bench
 
 env:
 	@bash tools/setup-env.sh
@@ -12,6 +12,14 @@ env:
 book: env
 	$(JB) build book
 	@echo "HTML: $(CURDIR)/book/_build/html/index.html"
+
+## Build the PDF edition with XeLaTeX (installs Debian's TeX Live first) and print where it is.
+## Strict: a LaTeX error, a missing glyph or an undefined reference fails it.
+pdf: env
+	@SGDBOOK_PDF=1 bash tools/setup-env.sh
+	rm -rf book/_build/latex
+	$(JB) build book --builder pdflatex
+	@$(PY) book/_ext/sgdbook_pdf.py check book/_build/latex
 
 ## Run the whole test suite: the sgdbook tests, a strict clean build of the book, checks of its
 ## HTML, the browser tests and the workflow lint.

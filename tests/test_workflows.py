@@ -341,3 +341,17 @@ def test_setup_installs_with_require_hashes():
                 if "pip install" in line and "-r requirements/" in line]
     assert installs and all("--require-hashes" in line for line in installs), installs
     assert "--upgrade pip" not in script, "pip comes from requirements/pip.txt, by hash"
+
+
+def test_cpu_job_builds_the_pdf_before_the_site(book_workflow):
+    # the HTML links the PDF only if it exists when the site is built (book/_ext/sgdbook_pdf.py)
+    runs = [step.get("run", "") for step in book_workflow["jobs"]["cpu"]["steps"]]
+    assert "make pdf" in runs and runs.index("make pdf") < runs.index("make book")
+    uploads = [step for step in book_workflow["jobs"]["cpu"]["steps"]
+               if "upload-artifact" in step.get("uses", "") and "sgdbook.pdf" in str(step.get("with"))]
+    assert uploads, "the PDF is uploaded as an artifact"
+
+
+def test_published_site_carries_the_offline_bundle(book_workflow):
+    steps = [s for s in book_workflow["jobs"]["cpu"]["steps"] if s.get("run") == "make book"]
+    assert steps and steps[0].get("env", {}).get("SGDBOOK_OFFLINE_BUNDLE") == "1"

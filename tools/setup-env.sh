@@ -5,7 +5,10 @@
 #   SGDBOOK_VENV    where the environment lives (default: .venv in the repository root)
 #   SGDBOOK_PYTHON  the interpreter that creates it (default: python3; 3.10 or newer)
 #   SGDBOOK_TORCH   cpu (default) or cuda: which torch build (SGDBOOK_REQUIRE_CUDA=1 implies cuda)
-#   SGDBOOK_TEST=1  also install what the test suite needs (Debian's chromium for browser tests)
+#   SGDBOOK_TEST=1  also install what the test suite needs (Debian's chromium for browser tests,
+#                   and everything SGDBOOK_PDF=1 installs: the suite builds and checks the PDF)
+#   SGDBOOK_PDF=1   also install what the PDF edition needs (Debian's TeX Live XeLaTeX with ctex and
+#                   xeCJK, latexmk, Noto CJK and DejaVu fonts, rsvg-convert, poppler-utils)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=${SGDBOOK_VENV:-$root/.venv}
@@ -48,6 +51,35 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     exit 1
   fi
   echo "$want" > "$stamp"
+fi
+
+# apt_install WHAT PACKAGE...: install Debian packages as root or with sudo, or say what is missing
+apt_install() {
+  local what=$1; shift
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installing $what: $*"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installing $what: $*"
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  else
+    echo "[setup] warning: cannot install $what ($*); install them yourself" >&2
+  fi
+}
+
+if [ "${SGDBOOK_PDF:-0}" = 1 ] || [ "${SGDBOOK_TEST:-0}" = 1 ]; then
+  have_tex=1
+  for tool in xelatex latexmk rsvg-convert pdffonts pdftotext; do
+    command -v "$tool" >/dev/null 2>&1 || have_tex=0
+  done
+  fc-list 2>/dev/null | grep -q "Noto Serif CJK SC" || have_tex=0
+  fc-list 2>/dev/null | grep -q "DejaVu Sans Mono" || have_tex=0
+  kpsewhich ctex.sty xeCJK.sty fncychap.sty pzdr.tfm >/dev/null 2>&1 || have_tex=0
+  if [ "$have_tex" = 0 ]; then
+    apt_install "TeX Live for the PDF edition" texlive-xetex texlive-lang-chinese \
+      texlive-latex-extra texlive-fonts-recommended latexmk fonts-noto-cjk fonts-dejavu-core \
+      librsvg2-bin poppler-utils
+  fi
 fi
 
 if [ "${SGDBOOK_TEST:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then

@@ -456,6 +456,9 @@ def _polish_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             text.parent.replace(text, new)
     # sphinx-proof and sphinx-exercise give every box the same ids ("proof", "proof-content",
     # "solution-content"): duplicate ids on a page break anchors and accessibility checks.
+    # (HTML only: the PDF's single doctree holds every page, and LaTeX labels need the real ids.)
+    if app.builder.format != "html":
+        return
     seen: set[str] = set()
     for node in doctree.findall(nodes.Element):
         ids = node.get("ids") or []

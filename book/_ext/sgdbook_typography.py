@@ -22,6 +22,24 @@ _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _NUMBER = re.compile(r"^([+-]?)(\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE]([+-]?)(\d+))?(%?)$")
 
 
+def latex_number(text: str) -> str | None:
+    """The number as LaTeX math (for the PDF), or None if the text is not one number.
+
+    >>> latex_number("-1.2e-07"), latex_number("0.50"), latex_number("12%")
+    ('-1.2\\\\times 10^{-7}', '0.50', '12\\\\%')
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    match = _NUMBER.match(text.strip())
+    if match is None:
+        return None
+    sign, mantissa, exp_sign, exponent, percent = match.groups()
+    out = sign + mantissa.replace(",", "{,}")
+    if exponent is not None and (exponent.lstrip("0") or "0") != "0":
+        out += r"\times 10^{" + ("-" if exp_sign == "-" else "") + exponent.lstrip("0") + "}"
+    return out + (r"\%" if percent else "")
+
+
 def typeset_number(text: str) -> str:
     """The text as it should be printed in prose, if it is one number; otherwise unchanged.
 
@@ -55,6 +73,13 @@ class TypesetPastedNumbers(SphinxPostTransform):
             if len(node.children) != 1 or not isinstance(node.children[0], nodes.Text):
                 continue
             text = node.children[0].astext()
+            if self.app.builder.format == "latex":
+                # in the PDF the number is set as math: the minus and the exponent come from
+                # the math font, which has them (the text fonts lack superscript digits)
+                latex = latex_number(text)
+                if latex is not None:
+                    node.replace(node.children[0], nodes.math(latex, latex))
+                continue
             typeset = typeset_number(text)
             if typeset != text:
                 node.replace(node.children[0], nodes.Text(typeset))
