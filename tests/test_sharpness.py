@@ -78,7 +78,7 @@ def test_residual_rule_bounds_the_error(method, tol):
     H = sharpness.dense_hessian(loss_fn, model)
     eigs = torch.linalg.eigvalsh(H)
     top = float(eigs[-1]) if method == "lanczos" else float(eigs[torch.argmax(eigs.abs())])
-    for seed in range(5):
+    for seed in range(3):
         lam, v, _ = sharpness.top_hessian_eigenvalue(loss_fn, model, iters=100000, tol=tol,
                                                      method=method, seed=seed)
         residual = float(torch.linalg.vector_norm(H @ v - lam * v))
@@ -120,10 +120,12 @@ def test_warm_start_needs_fewer_products():
 def test_gd_with_sharpness_matches_dense_hessian_at_the_edge(digits):
     # a small MLP trained at a step that drives its sharpness to 2/lr: the recorded sharpness at
     # every measurement equals the top eigenvalue of the dense Hessian at those parameters
-    lr, steps, every, n = 1.0, 120, 30, 100
+    lr, steps, every, n = 1.0, 120, 60, 100
     run = sharpness.gd_with_sharpness(digits, lr, steps, every=every, n_train=n, hidden=4)
     assert not run.diverged
     assert np.all(run.residuals <= 1e-3 * (1 + 1e-6))
+    # it starts above 2/lr and is pushed down to about 2/lr: the regime of the chapter's figure
+    assert run.sharpness[0] > 2 / lr and np.all(np.abs(run.sharpness[1:] - 2 / lr) < 0.2 * 2 / lr)
     model = training.make_mlp(hidden=4, seed=0, device="cpu")
     params = list(model.parameters())
     X, y = digits.X_train[:n], digits.y_train[:n]
