@@ -41,6 +41,7 @@ __all__ = [
     "least_squares",
     "sorted_epoch_map",
     "sorted_cycle",
+    "epoch_drive_terms",
     "shuffled_epoch_factors",
     "LineFitRun",
     "batch_gd",
@@ -197,6 +198,26 @@ def sorted_cycle(X, Y, lr: float) -> np.ndarray:
         e = e - 2.0 * lr * (a @ e) * a + 2.0 * lr * ri * a
         out.append(np.linalg.norm(e))
     return np.array(out)
+
+
+def epoch_drive_terms(X, Y, lr: float) -> np.ndarray:
+    r"""The terms :math:`(M_n\cdots M_{i+1})\,2\eta\, r_i a_i` of :func:`sorted_epoch_map`'s ``c``, one row per example.
+
+    Row ``i`` is what the residual of example ``i`` contributes to the error at the end of a
+    sorted pass, after the maps that follow it; the rows sum to ``c``. Computed in float64.
+
+    Raises:
+        TypeError, ValueError: bad ``X``, ``Y`` or ``lr``.
+    """
+    lr = _validate.positive("lr", lr)
+    A = _design(X)
+    r = _column("Y", Y) - A @ least_squares(X, Y)
+    out = np.empty_like(A)
+    T = np.eye(2)  # the product of the maps after example i, built from the end
+    for i in range(len(A) - 1, -1, -1):
+        out[i] = T @ (2.0 * lr * r[i] * A[i])
+        T = T @ (np.eye(2) - 2.0 * lr * np.outer(A[i], A[i]))
+    return out
 
 
 def shuffled_epoch_factors(X, lr: float, permutations: int, seed: int = 0) -> np.ndarray:

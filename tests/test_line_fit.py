@@ -147,3 +147,16 @@ def test_shuffled_epoch_factors_are_seeded_and_match_products(data):
     assert f1[0] == pytest.approx(np.max(np.abs(np.linalg.eigvals(Q))), rel=1e-9)
     with pytest.raises(ValueError, match="permutations"):
         line_fit.shuffled_epoch_factors(X, 0.1, 0)
+
+
+def test_epoch_drive_terms_sum_to_the_epoch_drive(data):
+    X, Y = data
+    for lr in (0.03, 0.1):
+        terms = line_fit.epoch_drive_terms(X, Y, lr)
+        _, c = line_fit.sorted_epoch_map(X, Y, lr)
+        assert terms.shape == (len(X), 2)
+        assert np.allclose(terms.sum(axis=0), c, rtol=1e-9, atol=1e-9 * np.linalg.norm(c))
+    # the last example's residual is not multiplied by any later map
+    x = X.numpy().astype(float).ravel()
+    r = Y.numpy().astype(float).ravel() - np.column_stack([x, np.ones_like(x)]) @ line_fit.least_squares(X, Y)
+    assert np.allclose(terms[-1], 2 * 0.1 * r[-1] * np.array([x[-1], 1.0]))
