@@ -15,6 +15,11 @@ start of every epoch, as the tutorial does.
   are the numbers that explain the runs: the Hessian of ``(w x + b - y)^2`` is
   ``2 [[x^2, x], [x, 1]]`` with nonzero eigenvalue ``2 (x^2 + 1)``; the spectral radius of the
   product of one epoch's update matrices decides whether the sorted per-example run converges.
+* :func:`sorted_epoch_map` and :func:`sorted_cycle` write one sorted epoch as the affine map
+  ``e -> P e + c`` of the error ``e = (w, b) - (w*, b*)`` and follow its periodic orbit: the
+  term ``c`` collects the residuals of the least-squares fit, each amplified by the maps that
+  follow it in the pass; :func:`shuffled_epoch_factors` draws the spectral radius of the epoch
+  product for random permutations.
 """
 
 from __future__ import annotations
@@ -33,6 +38,11 @@ __all__ = [
     "full_batch_hessian",
     "cyclic_epoch_factor",
     "epoch_transient_gain",
+    "least_squares",
+    "sorted_epoch_map",
+    "sorted_cycle",
+    "epoch_drive_terms",
+    "shuffled_epoch_factors",
     "LineFitRun",
     "batch_gd",
     "per_example",
@@ -120,6 +130,119 @@ def epoch_transient_gain(X, lr: float) -> float:
         P = (np.eye(2) - 2.0 * lr * np.outer(a, a)) @ P
         gain = max(gain, float(np.linalg.norm(P, 2)))
     return gain
+
+
+def _design(X) -> np.ndarray:
+    x = _column("X", X)
+    return np.column_stack([x, np.ones_like(x)])
+
+
+def least_squares(X, Y) -> np.ndarray:
+    """The least-squares ``(w*, b*)`` of ``w x + b`` on the data (float64).
+
+    Raises:
+        TypeError, ValueError: ``X``, ``Y`` empty, not finite or of different lengths.
+    """
+    A = _design(X)
+    y = _column("Y", Y)
+    if len(y) != len(A):
+        raise ValueError(f"X and Y must have the same length, got {len(A)} and {len(y)}")
+    return np.linalg.lstsq(A, y, rcond=None)[0]
+
+
+def sorted_epoch_map(X, Y, lr: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""One epoch of per-example SGD in the stored order as the affine map :math:`e \mapsto Pe + c`.
+
+    With :math:`e = (w, b) - (w^\ast, b^\ast)` and the residual :math:`r_i = y_i - a_i^\top
+    (w^\ast, b^\ast)` of the least-squares fit, the update on :math:`(w x_i + b - y_i)^2` is
+    :math:`e \leftarrow M_i e + 2\eta\, r_i a_i`, :math:`M_i = I - 2\eta\, a_i a_i^\top`, so
+    :math:`P = M_n\cdots M_1` and :math:`c = \sum_i (M_n\cdots M_{i+1})\, 2\eta\, r_i a_i`: every
+    residual is multiplied by the maps that follow it in the pass. Computed in float64.
+
+    Returns:
+        ``(P, c)``.
+
+    Raises:
+        TypeError, ValueError: bad ``X``, ``Y`` or ``lr``.
+    """
+    lr = _validate.positive("lr", lr)
+    A = _design(X)
+    r = _column("Y", Y) - A @ least_squares(X, Y)
+    P, c = np.eye(2), np.zeros(2)
+    for a, ri in zip(A, r):
+        M = np.eye(2) - 2.0 * lr * np.outer(a, a)
+        P, c = M @ P, M @ c + 2.0 * lr * ri * a
+    return P, c
+
+
+def sorted_cycle(X, Y, lr: float) -> np.ndarray:
+    r"""Distances :math:`\|e\|` along the periodic orbit of sorted per-example SGD (float64).
+
+    When the epoch map :math:`e\mapsto Pe+c` (:func:`sorted_epoch_map`) contracts
+    (:math:`\rho(P)<1`), the errors at the epoch boundaries converge to its fixed point
+    :math:`e^\ast = (I-P)^{-1}c` from every start, and the run converges to the ``n``-periodic
+    orbit through it. Entry ``j`` is the distance after ``j`` updates of a pass started at
+    :math:`e^\ast` (entries ``0`` and ``n`` are both :math:`\|e^\ast\|`).
+
+    Raises:
+        TypeError, ValueError: bad arguments, or :math:`\rho(P) \ge 1` (no attracting orbit).
+    """
+    P, c = sorted_epoch_map(X, Y, lr)
+    if np.max(np.abs(np.linalg.eigvals(P))) >= 1.0:
+        raise ValueError(f"the sorted epoch map does not contract at lr={lr}: no attracting cycle")
+    A = _design(X)
+    r = _column("Y", Y) - A @ least_squares(X, Y)
+    e = np.linalg.solve(np.eye(2) - P, c)
+    out = [np.linalg.norm(e)]
+    for a, ri in zip(A, r):
+        e = e - 2.0 * lr * (a @ e) * a + 2.0 * lr * ri * a
+        out.append(np.linalg.norm(e))
+    return np.array(out)
+
+
+def epoch_drive_terms(X, Y, lr: float) -> np.ndarray:
+    r"""The terms :math:`(M_n\cdots M_{i+1})\,2\eta\, r_i a_i` of :func:`sorted_epoch_map`'s ``c``, one row per example.
+
+    Row ``i`` is what the residual of example ``i`` contributes to the error at the end of a
+    sorted pass, after the maps that follow it; the rows sum to ``c``. Computed in float64.
+
+    Raises:
+        TypeError, ValueError: bad ``X``, ``Y`` or ``lr``.
+    """
+    lr = _validate.positive("lr", lr)
+    A = _design(X)
+    r = _column("Y", Y) - A @ least_squares(X, Y)
+    out = np.empty_like(A)
+    T = np.eye(2)  # the product of the maps after example i, built from the end
+    for i in range(len(A) - 1, -1, -1):
+        out[i] = T @ (2.0 * lr * r[i] * A[i])
+        T = T @ (np.eye(2) - 2.0 * lr * np.outer(A[i], A[i]))
+    return out
+
+
+def shuffled_epoch_factors(X, lr: float, permutations: int, seed: int = 0) -> np.ndarray:
+    r"""The spectral radius :math:`\rho(M_{\pi(n)}\cdots M_{\pi(1)})` for random permutations :math:`\pi`.
+
+    One value per permutation (drawn by ``numpy.random.default_rng(seed)``). Per-example SGD
+    reshuffled every epoch multiplies one such independent product per epoch; the mean of
+    :math:`\ln\rho/n` over permutations approximates the top Lyapunov exponent per update.
+
+    Raises:
+        TypeError, ValueError: bad ``X``, ``lr``, ``permutations`` (>= 1) or ``seed``.
+    """
+    lr = _validate.positive("lr", lr)
+    permutations = _validate.integer("permutations", permutations, minimum=1)
+    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    A = _design(X)
+    Ms = np.eye(2)[None] - 2.0 * lr * np.einsum("ni,nj->nij", A, A)
+    out = np.empty(permutations)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(permutations):
+            Q = np.eye(2)
+            for i in rng.permutation(len(A)):
+                Q = Ms[i] @ Q
+            out[t] = np.max(np.abs(np.linalg.eigvals(Q)))
+    return out
 
 
 @dataclass(frozen=True)

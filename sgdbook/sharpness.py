@@ -1,4 +1,4 @@
-"""Chapter 2 (:doc:`/learning-rate`): sharpness and the edge of stability of full-batch GD.
+r"""Chapter 2 (:doc:`/learning-rate`): sharpness and the edge of stability of full-batch GD.
 
 The *sharpness* of a loss at the parameters :math:`\\theta` is the largest eigenvalue of its
 Hessian :math:`\\nabla^2 f(\\theta)`. On a quadratic, constant-step gradient descent is stable
@@ -9,9 +9,10 @@ while the loss keeps falling, though not monotonically ("edge of stability").
 
 * :func:`hessian_vector_product` multiplies the Hessian of a scalar loss by a vector with two
   backward passes (Pearlmutter's trick), never forming the Hessian;
-* :func:`top_hessian_eigenvalue` runs the power iteration on those products;
+* :func:`top_hessian_eigenvalue` finds the top eigenvalue from those products (Lanczos, or the
+  power iteration), stopped when the residual :math:`\|Hv-\theta v\|` is small;
 * :func:`dense_hessian` forms the Hessian column by column (small models only; used by the tests
-  to check the power iteration against ``torch.linalg.eigvalsh``);
+  to check both methods against ``torch.linalg.eigvalsh``);
 * :func:`gd_with_sharpness` trains :func:`sgdbook.training.make_mlp` on the digits data with
   full-batch GD on the squared loss and records the loss at every step and the sharpness every
   few steps.
@@ -98,25 +99,49 @@ def hessian_vector_product(loss_fn: Callable[[], torch.Tensor], params, v: torch
     return _hvp_from_grad(_flat_grad(loss_fn, params), params, v)
 
 
+def _check_method(method: str) -> str:
+    if method not in ("lanczos", "power"):
+        raise ValueError(f"method must be 'lanczos' or 'power', got {method!r}")
+    return method
+
+
 def top_hessian_eigenvalue(loss_fn: Callable[[], torch.Tensor], params, *, iters: int = 100,
                            tol: float = 1e-4, v0: torch.Tensor | None = None,
-                           seed: int = 0) -> tuple[float, torch.Tensor, int]:
-    r"""The power iteration :math:`v \leftarrow Hv/\|Hv\|` on Hessian-vector products.
+                           seed: int = 0, method: str = "lanczos",
+                           min_iters: int = 1) -> tuple[float, torch.Tensor, int]:
+    r"""The top Hessian eigenvalue from Hessian-vector products, stopped on the residual.
 
-    It converges to the eigenvalue of largest *magnitude*; near a minimiser of a network's loss
-    that is the largest (positive) eigenvalue, the sharpness. The estimate is the Rayleigh
-    quotient :math:`v^\top H v`; the iteration stops when it changes by less than ``tol``
-    (relative) between two iterations, or after ``iters`` iterations. The graph of the gradient
-    is built once and reused for every product.
+    Both methods return a pair :math:`(\theta, v)`, :math:`\|v\| = 1`, and stop as soon as the
+    residual satisfies :math:`\|Hv - \theta v\| \le \mathrm{tol}\cdot|\theta|` (or after ``iters``
+    products). For a symmetric :math:`H` that residual bounds the error: some eigenvalue lies
+    within :math:`\|Hv-\theta v\|` of :math:`\theta` (and within
+    :math:`\|Hv-\theta v\|^2/\text{gap}` when :math:`\theta` is separated from the rest of the
+    spectrum by ``gap``). A stopping rule on the *change* of the estimate between two iterations
+    does not give such a bound: when the two largest eigenvalues are close, the Rayleigh quotient
+    creeps up slowly and such a rule stops while it is still far from the eigenvalue.
+
+    * ``"lanczos"`` (default): the Lanczos process with full reorthogonalisation; :math:`\theta`
+      is the largest Ritz value of the tridiagonal matrix (the largest *algebraic* eigenvalue of
+      the Krylov projection, so it converges to :math:`\lambda_{\max}`, the sharpness), and the
+      residual of its Ritz vector is :math:`\beta_j |s_j|` (no extra product needed).
+    * ``"power"``: :math:`v \leftarrow Hv/\|Hv\|` with the Rayleigh quotient
+      :math:`\theta = v^\top H v`; it converges to the eigenvalue of largest *magnitude*, at the
+      rate :math:`|\lambda_2/\lambda_1|` per product.
+
+    The graph of the gradient is built once and reused for every product.
 
     Args:
         loss_fn: computes the scalar loss from the current parameters.
         params: an ``nn.Module`` or a sequence of tensors that require grad.
         iters: maximal number of products (>= 1).
-        tol: relative tolerance (> 0).
+        tol: relative residual tolerance (> 0).
         v0: starting vector (for a warm start, e.g. the previous call's vector); random
             (``seed``) when omitted. Must not be zero.
         seed: seed of the random starting vector.
+        method: ``"lanczos"`` or ``"power"``.
+        min_iters: at least this many products before the stopping test (>= 1, <= ``iters``);
+            with a warm start a few Lanczos steps make sure that an eigenvalue which has just
+            overtaken the previous top one is found.
 
     Returns:
         ``(eigenvalue, unit eigenvector, products used)``.
@@ -126,8 +151,12 @@ def top_hessian_eigenvalue(loss_fn: Callable[[], torch.Tensor], params, *, iters
     """
     params = _params(params)
     iters = _validate.integer("iters", iters, minimum=1)
+    min_iters = _validate.integer("min_iters", min_iters, minimum=1)
+    if min_iters > iters:
+        raise ValueError(f"min_iters must be at most iters={iters}, got {min_iters}")
     tol = _validate.positive("tol", tol)
     seed = _validate.integer("seed", seed, minimum=0)
+    method = _check_method(method)
     n = sum(p.numel() for p in params)
     like = params[0]
     if v0 is None:
@@ -140,20 +169,50 @@ def top_hessian_eigenvalue(loss_fn: Callable[[], torch.Tensor], params, *, iters
         raise ValueError("v0 must not be zero")
     v = v / norm
     flat_grad = _flat_grad(loss_fn, params)
-    estimate = float("nan")
-    used = 0
+    if method == "power":
+        return _power(flat_grad, params, v, iters, min_iters, tol)
+    return _lanczos(flat_grad, params, v, min(iters, n), min(min_iters, n), tol)
+
+
+def _power(flat_grad, params, v, iters, min_iters, tol):
+    estimate, used = float("nan"), 0
     for used in range(1, iters + 1):
         hv = _hvp_from_grad(flat_grad, params, v)
-        new = float(v @ hv)
+        estimate = float(v @ hv)
+        residual = float(torch.linalg.vector_norm(hv - estimate * v))
         hn = torch.linalg.vector_norm(hv)
         if float(hn) == 0.0:
             return 0.0, v, used
+        if (used >= min_iters and residual <= tol * abs(estimate)) or used == iters:
+            break  # the estimate and the residual are those of v, the vector returned
         v = hv / hn
-        if used > 1 and abs(new - estimate) <= tol * abs(new):
-            estimate = new
-            break
-        estimate = new
     return estimate, v, used
+
+
+def _lanczos(flat_grad, params, v, iters, min_iters, tol):
+    basis = [v]
+    alphas: list[float] = []
+    betas: list[float] = []
+    theta, ritz = float("nan"), v
+    for j in range(1, iters + 1):
+        w = _hvp_from_grad(flat_grad, params, basis[-1])
+        alphas.append(float(basis[-1] @ w))
+        V = torch.stack(basis, dim=1)
+        for _ in range(2):  # full reorthogonalisation, twice is enough
+            w = w - V @ (V.T @ w)
+        beta = float(torch.linalg.vector_norm(w))
+        T = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
+        vals, vecs = np.linalg.eigh(T)
+        theta, s = float(vals[-1]), vecs[:, -1]
+        residual = beta * abs(float(s[-1]))
+        ritz = V @ torch.as_tensor(s, dtype=V.dtype, device=V.device)
+        ritz = ritz / torch.linalg.vector_norm(ritz)
+        exhausted = beta <= 1e-12 * max(abs(theta), 1e-300)
+        if exhausted or (j >= min_iters and residual <= tol * abs(theta)):
+            return theta, ritz, j
+        betas.append(beta)
+        basis.append(w / beta)
+    return theta, ritz, iters
 
 
 def dense_hessian(loss_fn: Callable[[], torch.Tensor], params) -> torch.Tensor:
@@ -189,8 +248,11 @@ def squared_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class SharpnessRun:
-    """A full-batch GD run: ``losses[k]`` after ``k`` steps, ``sharpness[j]`` at step ``at[j]``.
+    r"""A full-batch GD run: ``losses[k]`` after ``k`` steps, ``sharpness[j]`` at step ``at[j]``.
 
+    ``products[j]`` is the number of Hessian-vector products that measurement used and
+    ``residuals[j]`` the relative residual :math:`\|Hv-\theta v\|/|\theta|` of the returned pair,
+    recomputed with one more product (so it does not rely on the Lanczos recurrence).
     ``diverged`` says whether the run was stopped because a loss or a parameter became
     non-finite or exceeded :data:`sgdbook.gd.DIVERGENCE_THRESHOLD`.
     """
@@ -202,6 +264,8 @@ class SharpnessRun:
     accuracy: float
     diverged: bool
     message: str
+    products: np.ndarray
+    residuals: np.ndarray
 
     def status(self) -> str:
         """A one-line Chinese summary."""
@@ -210,12 +274,16 @@ class SharpnessRun:
 
 def gd_with_sharpness(data: DigitsData, lr: float, steps: int, *, every: int = 20,
                       n_train: int | None = None, hidden: int = 32, seed: int = 0,
-                      power_iters: int = 20, tol: float = 1e-3) -> SharpnessRun:
+                      max_products: int = 200, tol: float = 1e-3, method: str = "lanczos",
+                      min_iters: int = 8) -> SharpnessRun:
     r"""Full-batch GD on :func:`squared_loss` of a fresh ``make_mlp(hidden=hidden, seed=seed)``.
 
     The first ``n_train`` training examples of ``data`` (all when ``None``) form the batch. Every
     ``every`` steps (and at the start and the end) the sharpness is estimated with
-    :func:`top_hessian_eigenvalue`, warm-started from the previous eigenvector.
+    :func:`top_hessian_eigenvalue` (Lanczos by default, stopped when the relative residual
+    :math:`\|Hv-\theta v\|/|\theta|` is at most ``tol``), warm-started from the previous
+    eigenvector; ``min_iters`` Lanczos steps at least, so that an eigenvalue that has overtaken
+    the previous top one since the last measurement is found.
 
     Args:
         data: the digits splits (:func:`sgdbook.training.load_digits_data`).
@@ -225,7 +293,8 @@ def gd_with_sharpness(data: DigitsData, lr: float, steps: int, *, every: int = 2
         n_train: number of training examples used (>= 1), or ``None``.
         hidden: width of the hidden layer.
         seed: seed of the initialisation.
-        power_iters, tol: passed to :func:`top_hessian_eigenvalue`.
+        max_products, tol, method, min_iters: passed to :func:`top_hessian_eigenvalue`
+            (``max_products`` as ``iters``).
 
     Returns:
         A :class:`SharpnessRun`; ``accuracy`` is the final training accuracy on the batch.
@@ -235,6 +304,10 @@ def gd_with_sharpness(data: DigitsData, lr: float, steps: int, *, every: int = 2
     """
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=1)
+    max_products = _validate.integer("max_products", max_products, minimum=1)
+    min_iters = _validate.integer("min_iters", min_iters, minimum=1)
+    tol = _validate.positive("tol", tol)
+    method = _check_method(method)
     every = _validate.integer("every", every, minimum=1)
     n_all = len(data.y_train)
     n_train = n_all if n_train is None else _validate.integer("n_train", n_train, minimum=1)
@@ -249,16 +322,20 @@ def gd_with_sharpness(data: DigitsData, lr: float, steps: int, *, every: int = 2
             return squared_loss(model(X), y)
 
         losses = np.full(steps + 1, np.nan)
-        at, sharp = [], []
+        at, sharp, products, residuals = [], [], [], []
         v = None
         diverged = False
         message = f"运行 {steps} 步"
         for k in range(steps + 1):
             if k % every == 0 or k == steps:
-                lam, v, _ = top_hessian_eigenvalue(loss_fn, params, iters=power_iters, tol=tol,
-                                                   v0=v, seed=seed)
+                lam, v, used = top_hessian_eigenvalue(loss_fn, params, iters=max_products, tol=tol,
+                                                      v0=v, seed=seed, method=method,
+                                                      min_iters=min(min_iters, max_products))
                 at.append(k)
                 sharp.append(lam)
+                products.append(used)
+                hv = hessian_vector_product(loss_fn, params, v)
+                residuals.append(float(torch.linalg.vector_norm(hv - lam * v)) / abs(lam))
             loss = loss_fn()
             losses[k] = float(loss.detach())
             biggest = max(float(p.detach().abs().max()) for p in params)
@@ -277,4 +354,5 @@ def gd_with_sharpness(data: DigitsData, lr: float, steps: int, *, every: int = 2
             accuracy = float((model(X).argmax(dim=1) == y).float().mean())
     if not diverged:
         message = f"运行 {steps} 步，最终损失 {losses[-1]:.4g}，训练准确率 {accuracy:.3f}"
-    return SharpnessRun(lr, losses, np.array(at), np.array(sharp), accuracy, diverged, message)
+    return SharpnessRun(lr, losses, np.array(at), np.array(sharp), accuracy, diverged, message,
+                        np.array(products), np.array(residuals))

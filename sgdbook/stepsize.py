@@ -629,8 +629,8 @@ def lyapunov_exponent(data: RegressionData, lr: float, updates: int, seeds,
 
 
 def divergence_updates(data: RegressionData, lr: float, epochs: int, seeds,
-                       order: str = "replacement") -> np.ndarray:
-    """Per seed, the update at which per-example SGD from ``w = 0`` blew up (``inf``: never).
+                       order: str = "replacement", w0=None) -> np.ndarray:
+    """Per seed, the update at which per-example SGD from ``w0`` blew up (``inf``: never).
 
     The same updates as :func:`per_example_sgd` (the indices are drawn differently, all runs
     advance together), with the same divergence test: ``|w|`` above
@@ -642,6 +642,7 @@ def divergence_updates(data: RegressionData, lr: float, epochs: int, seeds,
         epochs: passes of ``n`` updates (>= 1).
         seeds: non-empty iterable of seeds.
         order: ``"replacement"``, ``"shuffle"`` or ``"sorted"``.
+        w0: the common start (zeros when omitted).
 
     Returns:
         A float array, one entry per seed.
@@ -658,7 +659,8 @@ def divergence_updates(data: RegressionData, lr: float, epochs: int, seeds,
     n, d = data.X.shape
     updates = epochs * n
     idx = np.stack([_index_draws(n, updates, order, np.random.default_rng(s)) for s in seeds], axis=1)
-    W = np.zeros((len(seeds), d))
+    start = np.zeros(d) if w0 is None else _validate.vector("w0", w0, dim=d)
+    W = np.tile(start, (len(seeds), 1))
     out = np.full(len(seeds), np.inf)
     alive = np.ones(len(seeds), dtype=bool)
     X, y = data.X, data.y

@@ -98,3 +98,65 @@ def test_bad_arguments(data):
         line_fit.cyclic_epoch_factor(X, 0.0)
     with pytest.raises(ValueError, match="seed"):
         line_fit.tutorial_data(-1)
+
+
+def test_sorted_epoch_map_matches_a_pass_of_updates(data):
+    X, Y = data
+    lr = 0.03
+    wb = line_fit.least_squares(X, Y)
+    x = X.numpy().astype(float).ravel()
+    y = Y.numpy().astype(float).ravel()
+    assert np.allclose(wb, np.polyfit(x, y, 1))
+    P, c = line_fit.sorted_epoch_map(X, Y, lr)
+    for e0 in (np.zeros(2), np.array([-5.0, -20.0]), np.array([1.0, 2.0])):
+        w, b = wb + e0
+        for xi, yi in zip(x, y):  # the tutorial's update on (w x + b - y)^2, in float64
+            g = 2.0 * (w * xi + b - yi)
+            w, b = w - lr * g * xi, b - lr * g
+        assert np.allclose(np.array([w, b]) - wb, P @ e0 + c, atol=1e-9)
+    assert np.isclose(np.max(np.abs(np.linalg.eigvals(P))), line_fit.cyclic_epoch_factor(X, lr))
+
+
+def test_sorted_cycle_is_periodic_and_attracts_the_run(data):
+    X, Y = data
+    lr = 0.03
+    cyc = line_fit.sorted_cycle(X, Y, lr)
+    assert len(cyc) == len(X) + 1 and cyc[-1] == pytest.approx(cyc[0], rel=1e-9)
+    # the float64 run from the tutorial's start ends its epochs at the cycle's start
+    data64 = stepsize.RegressionData(np.column_stack([X.numpy().ravel(), np.ones(len(X))]).astype(float),
+                                     Y.numpy().astype(float).ravel(), np.array([-5.0, 0.0]))
+    run = stepsize.per_example_sgd(data64, 2 * lr, 40, "sorted", w0=[-10.0, -20.0])
+    last = run.distances[-len(X) - 1:]
+    assert np.allclose(last, cyc, rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match="contract"):
+        line_fit.sorted_cycle(X, Y, 0.5)
+
+
+def test_shuffled_epoch_factors_are_seeded_and_match_products(data):
+    X, _ = data
+    f1 = line_fit.shuffled_epoch_factors(X, 0.1, 20, seed=3)
+    f2 = line_fit.shuffled_epoch_factors(X, 0.1, 20, seed=3)
+    assert np.array_equal(f1, f2) and f1.shape == (20,)
+    # the identity permutation reproduces the sorted factor; a permutation's product by hand
+    x = X.numpy().astype(float).ravel()
+    perm = np.random.default_rng(3).permutation(len(x))
+    Q = np.eye(2)
+    for i in perm:
+        a = np.array([x[i], 1.0])
+        Q = (np.eye(2) - 0.2 * np.outer(a, a)) @ Q
+    assert f1[0] == pytest.approx(np.max(np.abs(np.linalg.eigvals(Q))), rel=1e-9)
+    with pytest.raises(ValueError, match="permutations"):
+        line_fit.shuffled_epoch_factors(X, 0.1, 0)
+
+
+def test_epoch_drive_terms_sum_to_the_epoch_drive(data):
+    X, Y = data
+    for lr in (0.03, 0.1):
+        terms = line_fit.epoch_drive_terms(X, Y, lr)
+        _, c = line_fit.sorted_epoch_map(X, Y, lr)
+        assert terms.shape == (len(X), 2)
+        assert np.allclose(terms.sum(axis=0), c, rtol=1e-9, atol=1e-9 * np.linalg.norm(c))
+    # the last example's residual is not multiplied by any later map
+    x = X.numpy().astype(float).ravel()
+    r = Y.numpy().astype(float).ravel() - np.column_stack([x, np.ones_like(x)]) @ line_fit.least_squares(X, Y)
+    assert np.allclose(terms[-1], 2 * 0.1 * r[-1] * np.array([x[-1], 1.0]))

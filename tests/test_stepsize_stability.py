@@ -42,3 +42,13 @@ def test_bad_arguments(data):
         stepsize.lyapunov_exponent(data, 0.0, 10, [0])
     with pytest.raises(ValueError, match="updates"):
         stepsize.lyapunov_exponent(data, 0.1, 0, [0])
+
+
+def test_divergence_updates_starts_at_w0(data):
+    # the same blow-up update as per_example_sgd from the same start, and a bad start is checked
+    w0 = np.full(data.X.shape[1], 3.0)
+    got = stepsize.divergence_updates(data, 0.2, 5, [0], order="sorted", w0=w0)
+    run = stepsize.per_example_sgd(data, 0.2, 5, "sorted", w0=w0)
+    assert run.diverged_at is not None and got[0] == run.diverged_at
+    with pytest.raises(ValueError):
+        stepsize.divergence_updates(data, 0.2, 5, [0], w0=np.ones(data.X.shape[1] + 1))
