@@ -288,6 +288,8 @@ class TestChapter4Additions:
         assert st.knee(1e-5, 1e-8) == pytest.approx(1e3)
         with pytest.raises(ValueError, match="batch_size"):
             minibatch.forward_time(X, y, 6000)
+        with pytest.raises(ValueError, match="batch_size"):
+            minibatch.step_time(X, y, 6000)
 
     def test_step_model_fit_recovers_an_exact_line(self):
         b = (1, 4, 16, 64, 256, 1024)
@@ -297,5 +299,3 @@ class TestChapter4Additions:
         assert c == pytest.approx(2e-5) and s_ == pytest.approx(3e-8)
         with pytest.raises(ValueError, match="forward_per_example"):
             st.two_pass_model(1e-5)
-        with pytest.raises(ValueError, match="batch_size"):
-            minibatch.step_time(X, y, 6000)
