@@ -440,6 +440,7 @@ class StepTimes:
         flops_per_example: flops of one step per example (``4d``: two passes of ``2d``).
         forward_per_example: median seconds per example of the forward pass alone at the
             largest batch size (:func:`forward_time`).
+        iqrs: interquartile range / median of the rounds at each batch size.
     """
 
     batch_sizes: tuple[int, ...]
@@ -448,6 +449,7 @@ class StepTimes:
     bytes_per_example: int
     flops_per_example: int = 0
     forward_per_example: float = float("nan")
+    iqrs: tuple[float, ...] = ()
 
     def floor_model(self, overhead: float, bandwidth: float, *, passes: int = 2) -> np.ndarray:
         """The bandwidth floor ``overhead + passes * b * bytes_per_example / bandwidth`` at every
@@ -491,4 +493,5 @@ def step_times_by_batch(X: torch.Tensor, y: torch.Tensor, batch_sizes, *, min_ti
     return StepTimes(batch_sizes=sizes, seconds=tuple(r.median for r in res),
                      spreads=tuple(r.spread for r in res), bytes_per_example=per_example,
                      flops_per_example=4 * X.shape[1],
-                     forward_per_example=fwd.median / max(sizes))
+                     forward_per_example=fwd.median / max(sizes),
+                     iqrs=tuple(r.iqr for r in res))
