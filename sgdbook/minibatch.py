@@ -438,8 +438,8 @@ class StepTimes:
         spreads: (max - min) / median of the rounds at each batch size.
         bytes_per_example: bytes of one example's features and target (one pass's traffic).
         flops_per_example: flops of one step per example (``4d``: two passes of ``2d``).
-        forward_per_example: median seconds per example of the forward pass alone at the
-            largest batch size (:func:`forward_time`).
+        forward_per_example: seconds per example of the forward pass alone at the largest batch
+            sizes (:func:`forward_time`; see :func:`step_times_by_batch`).
         iqrs: interquartile range / median of the rounds at each batch size.
     """
 
@@ -459,12 +459,15 @@ class StepTimes:
         return (_validate.nonnegative("overhead", overhead)
                 + passes * b * self.bytes_per_example / _validate.positive("bandwidth", bandwidth))
 
-    def two_pass_model(self, overhead: float, batch_sizes=None) -> np.ndarray:
-        """``overhead + 2 * b * forward_per_example``: two passes, each at the measured forward
-        throughput (at ``batch_sizes``; default: the measured ones)."""
+    def two_pass_model(self, overhead: float, batch_sizes=None, *, passes: float = 2) -> np.ndarray:
+        """``overhead + passes * b * forward_per_example``: ``passes`` passes (default two), each
+        at the measured forward throughput (at ``batch_sizes``; default: the measured ones).
+        ``passes=1`` is the case where the backward pass reads the batch from the cache at no
+        cost."""
         b = np.asarray(self.batch_sizes if batch_sizes is None else batch_sizes, dtype=float)
         per = _validate.positive("forward_per_example", self.forward_per_example)
-        return _validate.nonnegative("overhead", overhead) + 2 * b * per
+        passes = _validate.positive("passes", passes)
+        return _validate.nonnegative("overhead", overhead) + passes * b * per
 
     def fit(self) -> tuple[float, float]:
         """Least-squares fit of ``t(b) = c + b s`` to the measured medians in relative terms
@@ -485,13 +488,15 @@ class StepTimes:
 def step_times_by_batch(X: torch.Tensor, y: torch.Tensor, batch_sizes, *, min_time: float = 0.1,
                         threads: int | None = None) -> StepTimes:
     """:func:`step_time` at every batch size in ``batch_sizes``, and :func:`forward_time` at the
-    largest."""
+    two largest (``forward_per_example`` is the smaller of their median seconds per example: an
+    interruption only ever makes a measurement slower)."""
     sizes = tuple(int(b) for b in _validate.vector("batch_sizes", batch_sizes))
     res = [step_time(X, y, b, min_time=min_time, threads=threads) for b in sizes]
-    fwd = forward_time(X, y, max(sizes), min_time=min_time, threads=threads)
+    fwd_per = min(forward_time(X, y, b, min_time=min_time, threads=threads).median / b
+                  for b in sorted(sizes)[-2:])
     per_example = X.element_size() * (X.shape[1] + 1)
     return StepTimes(batch_sizes=sizes, seconds=tuple(r.median for r in res),
                      spreads=tuple(r.spread for r in res), bytes_per_example=per_example,
                      flops_per_example=4 * X.shape[1],
-                     forward_per_example=fwd.median / max(sizes),
+                     forward_per_example=fwd_per,
                      iqrs=tuple(r.iqr for r in res))
