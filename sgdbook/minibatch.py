@@ -22,7 +22,7 @@ __all__ = [
     "add_bias", "mse", "full_gradient", "per_example_gradients", "smoothness",
     "minibatch_step_size", "gradient_noise", "noise_theory", "loglog_slope", "TrainingRun",
     "train_least_squares", "optimal_loss", "TimedTraining", "timed_training",
-    "synthetic_regression", "step_time", "StepTimes", "step_times_by_batch",
+    "synthetic_regression", "step_time", "forward_time", "StepTimes", "step_times_by_batch",
 ]
 
 
