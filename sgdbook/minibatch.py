@@ -469,12 +469,17 @@ class StepTimes:
         passes = _validate.positive("passes", passes)
         return _validate.nonnegative("overhead", overhead) + passes * b * per
 
-    def fit(self) -> tuple[float, float]:
-        """Least-squares fit of ``t(b) = c + b s`` to the measured medians in relative terms
-        (each point weighted by ``1 / t``, so the small steps count as much as the large ones);
-        returns ``(c, s)`` in seconds and seconds per example, both clipped at 0."""
-        b = np.array(self.batch_sizes, dtype=float)
-        t = np.array(self.seconds, dtype=float)
+    def fit(self, min_batch: int = 1) -> tuple[float, float]:
+        """Least-squares fit of ``t(b) = c + b s`` to the measured medians at the batch sizes
+        ``>= min_batch`` (at least two), in relative terms (each point weighted by ``1 / t``, so
+        the small steps count as much as the large ones); returns ``(c, s)`` in seconds and
+        seconds per example, both clipped at 0."""
+        min_batch = _validate.integer("min_batch", min_batch, minimum=1)
+        keep = [k for k, b in enumerate(self.batch_sizes) if b >= min_batch]
+        if len(keep) < 2:
+            raise ValueError(f"min_batch must leave at least two batch sizes, got {min_batch}")
+        b = np.array([self.batch_sizes[k] for k in keep], dtype=float)
+        t = np.array([self.seconds[k] for k in keep], dtype=float)
         A = np.stack([1 / t, b / t], axis=1)
         (c, s_), *_ = np.linalg.lstsq(A, np.ones_like(t), rcond=None)
         return max(float(c), 0.0), max(float(s_), 0.0)

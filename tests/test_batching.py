@@ -297,5 +297,8 @@ class TestChapter4Additions:
                                  spreads=(0.0,) * 6, bytes_per_example=40)
         c, s_ = st.fit()
         assert c == pytest.approx(2e-5) and s_ == pytest.approx(3e-8)
+        assert st.fit(min_batch=64) == pytest.approx((2e-5, 3e-8))
+        with pytest.raises(ValueError, match="min_batch"):
+            st.fit(min_batch=1024)
         with pytest.raises(ValueError, match="forward_per_example"):
             st.two_pass_model(1e-5)
