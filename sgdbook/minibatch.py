@@ -441,6 +441,9 @@ class StepTimes:
         forward_per_example: seconds per example of the forward pass alone at the largest batch
             sizes (:func:`forward_time`; see :func:`step_times_by_batch`).
         iqrs: interquartile range / median of the rounds at each batch size.
+        best: the fastest round at each batch size (an interruption by another program only
+            ever makes a round slower, so on a busy machine this is the least disturbed
+            estimate of the step's cost; :meth:`fit` uses it by default).
     """
 
     batch_sizes: tuple[int, ...]
@@ -450,6 +453,7 @@ class StepTimes:
     flops_per_example: int = 0
     forward_per_example: float = float("nan")
     iqrs: tuple[float, ...] = ()
+    best: tuple[float, ...] = ()
 
     def floor_model(self, overhead: float, bandwidth: float, *, passes: int = 2) -> np.ndarray:
         """The bandwidth floor ``overhead + passes * b * bytes_per_example / bandwidth`` at every
@@ -469,17 +473,21 @@ class StepTimes:
         passes = _validate.positive("passes", passes)
         return _validate.nonnegative("overhead", overhead) + passes * b * per
 
-    def fit(self, min_batch: int = 1) -> tuple[float, float]:
-        """Least-squares fit of ``t(b) = c + b s`` to the measured medians at the batch sizes
-        ``>= min_batch`` (at least two), in relative terms (each point weighted by ``1 / t``, so
+    def fit(self, min_batch: int = 1, *, statistic: str = "best") -> tuple[float, float]:
+        """Least-squares fit of ``t(b) = c + b s`` to the fastest rounds (``statistic="best"``,
+        falling back to the medians when they were not recorded) or to the medians
+        (``"median"``) at the batch sizes ``>= min_batch`` (at least two), in relative terms (each point weighted by ``1 / t``, so
         the small steps count as much as the large ones); returns ``(c, s)`` in seconds and
         seconds per example, both clipped at 0."""
         min_batch = _validate.integer("min_batch", min_batch, minimum=1)
         keep = [k for k, b in enumerate(self.batch_sizes) if b >= min_batch]
         if len(keep) < 2:
             raise ValueError(f"min_batch must leave at least two batch sizes, got {min_batch}")
+        if statistic not in ("best", "median"):
+            raise ValueError(f"statistic must be 'best' or 'median', got {statistic!r}")
+        times = self.best if statistic == "best" and self.best else self.seconds
         b = np.array([self.batch_sizes[k] for k in keep], dtype=float)
-        t = np.array([self.seconds[k] for k in keep], dtype=float)
+        t = np.array([times[k] for k in keep], dtype=float)
         A = np.stack([1 / t, b / t], axis=1)
         (c, s_), *_ = np.linalg.lstsq(A, np.ones_like(t), rcond=None)
         return max(float(c), 0.0), max(float(s_), 0.0)
@@ -493,15 +501,15 @@ class StepTimes:
 def step_times_by_batch(X: torch.Tensor, y: torch.Tensor, batch_sizes, *, min_time: float = 0.1,
                         threads: int | None = None) -> StepTimes:
     """:func:`step_time` at every batch size in ``batch_sizes``, and :func:`forward_time` at the
-    two largest (``forward_per_example`` is the smaller of their median seconds per example: an
-    interruption only ever makes a measurement slower)."""
+    three largest (``forward_per_example`` is the smallest of their fastest rounds per example:
+    an interruption only ever makes a measurement slower)."""
     sizes = tuple(int(b) for b in _validate.vector("batch_sizes", batch_sizes))
     res = [step_time(X, y, b, min_time=min_time, threads=threads) for b in sizes]
-    fwd_per = min(forward_time(X, y, b, min_time=min_time, threads=threads).median / b
-                  for b in sorted(sizes)[-2:])
+    fwd_per = min(forward_time(X, y, b, min_time=min_time, threads=threads).best / b
+                  for b in sorted(sizes)[-3:])
     per_example = X.element_size() * (X.shape[1] + 1)
     return StepTimes(batch_sizes=sizes, seconds=tuple(r.median for r in res),
                      spreads=tuple(r.spread for r in res), bytes_per_example=per_example,
                      flops_per_example=4 * X.shape[1],
                      forward_per_example=fwd_per,
-                     iqrs=tuple(r.iqr for r in res))
+                     iqrs=tuple(r.iqr for r in res), best=tuple(r.best for r in res))

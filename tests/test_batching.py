@@ -298,6 +298,9 @@ class TestChapter4Additions:
         c, s_ = st.fit()
         assert c == pytest.approx(2e-5) and s_ == pytest.approx(3e-8)
         assert st.fit(min_batch=64) == pytest.approx((2e-5, 3e-8))
+        assert st.fit(statistic="median") == pytest.approx((2e-5, 3e-8))
+        with pytest.raises(ValueError, match="statistic"):
+            st.fit(statistic="mean")
         with pytest.raises(ValueError, match="min_batch"):
             st.fit(min_batch=1024)
         with pytest.raises(ValueError, match="forward_per_example"):
