@@ -6,8 +6,10 @@ Usage (from the repository root):
     PYTHONPATH=. python benchmarks/bench_roofline.py [--device cpu|cuda|auto] [--params 10000000]
                                                      [--no-comm]
 
-Prints: the peak rate of torch.mm and the STREAM triad/copy bandwidth with one thread and with
-all of torch's threads; the intensity, measured rate and roofline bound of a matrix product, a
+Prints: the peak rate of torch.mm and the memory bandwidth (in-place triad ``a += s*c``, whose
+byte count does not depend on the write-allocate convention) with one thread and with all of
+torch's threads, and STREAM's triad and copy with one thread counted both ways (reads + writes,
+and with the write-allocate read of the destination); the intensity, measured rate and roofline bound of a matrix product, a
 matrix-vector product and an elementwise update (one thread); one Adam step on ``--params``
 float32 parameters (40 tensors) with torch's per-tensor loop, foreach, fused and sgdbook's Adam,
 against the floor 28 bytes x params / bandwidth; and (unless ``--no-comm``) the forward+backward
@@ -38,10 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     c = roofline.measure_ceilings(device=device, min_time=0.3)
     print(f"peak torch.mm:   one thread {c.flops_one / 1e9:8.1f} GFLOP/s   "
           f"{c.threads} threads {c.flops_all / 1e9:8.1f} GFLOP/s")
-    print(f"triad bandwidth: one thread {c.bandwidth_one / 1e9:8.1f} GB/s      "
-          f"{c.threads} threads {c.bandwidth_all / 1e9:8.1f} GB/s   (copy, one thread "
-          f"{c.copy_one / 1e9:.1f} GB/s)")
-    print(f"ridge point pi/beta: one thread {c.ridge('one'):.2f} FLOP/B, all {c.ridge('all'):.2f}")
+    print(f"bandwidth BW (in-place triad a += s*c, 12 B/element): one thread "
+          f"{c.bandwidth_one / 1e9:8.1f} GB/s   {c.threads} threads {c.bandwidth_all / 1e9:8.1f} GB/s")
+    print(f"STREAM triad a = b + s*c, one thread: {c.triad_one / 1e9:.1f} GB/s counting the "
+          f"write-allocate read (16 B/element), {c.triad_stream_convention() / 1e9:.1f} GB/s in "
+          f"STREAM's convention (12 B/element); ratio to BW {c.triad_one / c.bandwidth_one:.2f} and "
+          f"{c.triad_stream_convention() / c.bandwidth_one:.2f}")
+    print(f"STREAM copy b = a, one thread: {c.copy_one / 1e9:.1f} GB/s counting the write-allocate "
+          f"read (12 B/element)")
+    print(f"ridge point R_peak/BW: one thread {c.ridge('one'):.2f} FLOP/B, all {c.ridge('all'):.2f}")
     print(f"{'kernel':<10}{'n':>6}{'FLOP/B':>9}{'GFLOP/s':>10}{'roof':>10}{'% roof':>8}")
     for kernel, n in (("mm", 256), ("mm", 1024), ("matvec", 4096), ("axpy", 4096)):
         p = roofline.time_kernel(kernel, n, device=device, threads=one, min_time=0.3)
@@ -50,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{100 * p.rate / bound:>7.0f}%")
     floor = roofline.adam_floor_seconds(args.params, c.bandwidth_one)
     print(f"Adam step, {args.params:,} float32 parameters in 40 tensors, one thread; floor "
-          f"{floor * 1e3:.2f} ms (28 B/param at the one-thread triad bandwidth)")
+          f"{floor * 1e3:.2f} ms (28 B/param, reads + writes, every store to a line just read, at "
+          f"the one-thread in-place triad bandwidth)")
     for a in roofline.time_adam_steps(args.params, tensors=40, device=device, threads=one,
                                       repeats=7, check_steps=3):
         print(f"  {a.name:<16}{a.seconds * 1e3:9.2f} ms  x{a.seconds / floor:5.2f} floor  "

@@ -8,8 +8,11 @@ almost nothing. ``torch.utils.data.DataLoader`` over a ``TensorDataset`` instead
 examples of a batch one by one and stacks them (``default_collate``), paying Python overhead per
 *example*. :func:`loader_throughput` measures the reasonable ways to batch in-memory tensors
 (:data:`LOADERS`): the default ``DataLoader``, a ``DataLoader`` whose sampler is a
-``BatchSampler`` (one index batch per fetch, :func:`batch_sampler_loader`), plain slicing of a
-shuffled index (``X[perm[i:i+b]]``, :func:`index_slices`) and :class:`BatchIterator`.
+``BatchSampler`` (one index batch per fetch, :func:`batch_sampler_loader`; the sampler yields a
+Python *list* of indices, which indexing first converts to a tensor), a ``DataLoader`` whose
+sampler yields index *tensors* (:class:`IndexTensorSampler`, :func:`tensor_sampler_loader`),
+plain slicing of a shuffled index (``X[perm[i:i+b]]``, :func:`index_slices`) and
+:class:`BatchIterator`.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ import torch
 from . import validation as _validate
 from .timing import measure
 
-__all__ = ["BatchIterator", "dataloader", "batch_sampler_loader", "index_slices", "LOADERS",
+__all__ = ["BatchIterator", "dataloader", "batch_sampler_loader", "IndexTensorSampler",
+           "tensor_sampler_loader", "index_slices", "LOADERS", "loader_timing",
            "loader_throughput"]
 
 
@@ -186,6 +190,47 @@ def batch_sampler_loader(*tensors: torch.Tensor, batch_size: int, drop_last: boo
     return torch.utils.data.DataLoader(ds, sampler=sampler, batch_size=None)
 
 
+class IndexTensorSampler(torch.utils.data.Sampler):
+    """A batch sampler that yields index *tensors*: each epoch one ``torch.randperm(n)`` cut into
+    consecutive pieces of ``batch_size`` (``torch.split``, views). Given to a ``DataLoader`` with
+    ``batch_size=None``, ``TensorDataset.__getitem__`` receives a ``LongTensor`` and indexes with
+    it directly, without the list-to-tensor conversion a ``BatchSampler``'s list needs.
+
+    Args:
+        n: number of examples (>= 1).
+        batch_size: examples per batch (>= 1); the last batch may be smaller.
+        generator: the ``torch.Generator`` for the permutations (``None``: torch's global one).
+    """
+
+    def __init__(self, n: int, batch_size: int, generator: torch.Generator | None = None):
+        self.n = _validate.integer("n", n, minimum=1)
+        self.batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator, got {generator!r}")
+        self.generator = generator
+
+    def __len__(self) -> int:
+        return math.ceil(self.n / self.batch_size)
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        yield from torch.randperm(self.n, generator=self.generator).split(self.batch_size)
+
+
+def tensor_sampler_loader(*tensors: torch.Tensor, batch_size: int,
+                          seed: int | None = None) -> torch.utils.data.DataLoader:
+    """``DataLoader(TensorDataset(*tensors), sampler=IndexTensorSampler(...), batch_size=None)``:
+    like :func:`batch_sampler_loader`, but each fetch indexes with a tensor, not a list. Same
+    checks as :class:`BatchIterator`."""
+    n = _check_tensors(tensors)
+    batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+    generator = None
+    if seed is not None:
+        generator = torch.Generator().manual_seed(_seed(seed))
+    ds = torch.utils.data.TensorDataset(*tensors)
+    return torch.utils.data.DataLoader(ds, sampler=IndexTensorSampler(n, batch_size, generator),
+                                       batch_size=None)
+
+
 def index_slices(*tensors: torch.Tensor, batch_size: int,
                  generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, ...]]:
     """One shuffled epoch by plain slicing of a permutation: ``t[perm[i:i + b]]`` for every
@@ -198,17 +243,29 @@ def index_slices(*tensors: torch.Tensor, batch_size: int,
         yield tuple(t[idx] for t in tensors)
 
 
-#: The ways to batch in-memory tensors that :func:`loader_throughput` measures, slowest first in
-#: typical runs. In order the default DataLoader, DataLoader with a BatchSampler, slicing a
-#: shuffled index, and :class:`BatchIterator`.
-LOADERS = ("dataloader", "batchsampler", "slicing", "sgdbook")
+#: The ways to batch in-memory tensors that :func:`loader_throughput` measures. In order the
+#: default DataLoader, DataLoader with a BatchSampler (index lists), DataLoader with an
+#: :class:`IndexTensorSampler` (index tensors), slicing a shuffled index, and
+#: :class:`BatchIterator`.
+LOADERS = ("dataloader", "batchsampler", "tensorsampler", "slicing", "sgdbook")
 
 
 def loader_throughput(*tensors: torch.Tensor, batch_size: int, kind: str, repeats: int = 3,
                       warmup: int = 1) -> float:
-    """Examples per second of one full epoch of ``kind``, one of :data:`LOADERS`: ``"sgdbook"``
+    """Examples per second of one full epoch of ``kind`` (median epoch of
+    :func:`loader_timing`)."""
+    res = loader_timing(*tensors, batch_size=batch_size, kind=kind, repeats=repeats,
+                        warmup=warmup)
+    return tensors[0].shape[0] / res.median
+
+
+def loader_timing(*tensors: torch.Tensor, batch_size: int, kind: str, repeats: int = 3,
+                  warmup: int = 1):
+    """Seconds of one full epoch of ``kind``, one of :data:`LOADERS`: ``"sgdbook"``
     (:class:`BatchIterator`), ``"dataloader"`` (:func:`dataloader`), ``"batchsampler"``
-    (:func:`batch_sampler_loader`) or ``"slicing"`` (:func:`index_slices`).
+    (:func:`batch_sampler_loader`), ``"tensorsampler"`` (:func:`tensor_sampler_loader`) or
+    ``"slicing"`` (:func:`index_slices`). Returns the :class:`sgdbook.timing.TimingResult`
+    (one round per epoch; its median and spread).
 
     Each timed epoch iterates over every batch (what a training loop receives: tensors ready to
     use; on a GPU, the synchronisation at the end of the epoch waits for queued copies); the time is the median over ``repeats`` epochs after ``warmup``
@@ -223,6 +280,8 @@ def loader_throughput(*tensors: torch.Tensor, batch_size: int, kind: str, repeat
         loader = dataloader(*tensors, batch_size=batch_size, seed=0)
     elif kind == "batchsampler":
         loader = batch_sampler_loader(*tensors, batch_size=batch_size, seed=0)
+    elif kind == "tensorsampler":
+        loader = tensor_sampler_loader(*tensors, batch_size=batch_size, seed=0)
     elif kind == "slicing":
         _check_tensors(tensors)
         _validate.integer("batch_size", batch_size, minimum=1)
@@ -236,6 +295,4 @@ def loader_throughput(*tensors: torch.Tensor, batch_size: int, kind: str, repeat
                   else index_slices(*tensors, batch_size=batch_size, generator=gen)):
             pass
 
-    n = tensors[0].shape[0]
-    result = measure(epoch, repeats=repeats, warmup=warmup, device=tensors[0].device)
-    return n / result.median
+    return measure(epoch, repeats=repeats, warmup=warmup, device=tensors[0].device)

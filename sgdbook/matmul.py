@@ -122,6 +122,8 @@ class WayTiming:
         rows: rows of ``C`` computed by the timed run.
         rounds: timed rounds the median was taken over.
         number: runs per timed round.
+        iqr: interquartile range of the rounds relative to the median
+            (:attr:`sgdbook.timing.TimingResult.iqr`).
     """
 
     name: str
@@ -131,6 +133,7 @@ class WayTiming:
     rows: int
     rounds: int = 1
     number: int = 1
+    iqr: float = 0.0
 
     @property
     def gflops(self) -> float:
@@ -191,7 +194,7 @@ def time_four_ways(A: torch.Tensor, B: torch.Tensor, *, elementwise_rows: int = 
             res = measure_for(fn, min_time=min_time, warmup_time=warmup_time, device=device)
             out.append(WayTiming(name=name, calls=calls, flops=matmul_flops(r, k, n),
                                  seconds=res.median, rows=r, rounds=len(res.times),
-                                 number=res.number))
+                                 number=res.number, iqr=res.iqr))
     return out
 
 

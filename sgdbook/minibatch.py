@@ -22,7 +22,7 @@ __all__ = [
     "add_bias", "mse", "full_gradient", "per_example_gradients", "smoothness",
     "minibatch_step_size", "gradient_noise", "noise_theory", "loglog_slope", "TrainingRun",
     "train_least_squares", "optimal_loss", "TimedTraining", "timed_training",
-    "synthetic_regression", "step_time", "StepTimes", "step_times_by_batch",
+    "synthetic_regression", "step_time", "forward_time", "StepTimes", "step_times_by_batch",
 ]
 
 
@@ -370,16 +370,8 @@ def synthetic_regression(n: int, d: int, *, condition: float = 100.0, noise: flo
     return X.to(dtype=dtype, device=device), y.to(dtype=dtype, device=device)
 
 
-def step_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time: float = 0.1,
-              threads: int | None = None):
-    """Time one mini-batch gradient step ``w -= eta X_B^T (X_B w - y_B) / b`` on consecutive
-    slices of ``X`` (each call takes the next ``batch_size`` rows, so the batch streams from
-    memory as in training, not from a cache that holds the same slice), with
-    :func:`sgdbook.timing.measure_for`.
-
-    Returns:
-        The :class:`sgdbook.timing.TimingResult`.
-    """
+def _streaming_timing(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, forward_only: bool,
+                      min_time: float, threads: int | None):
     from .timing import intra_op_threads, measure_for
 
     _xy(X, y)
@@ -393,7 +385,10 @@ def step_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time: fl
     def step() -> None:
         i = offset[0]
         xb, yb = X[i:i + b], y[i:i + b]
-        w.sub_(1e-3 * (xb.T @ (xb @ w - yb)) / b)
+        if forward_only:
+            torch.mv(xb, w)
+        else:
+            w.sub_(1e-3 * (xb.T @ (xb @ w - yb)) / b)
         offset[0] = i + b if i + 2 * b <= n else 0
 
     with intra_op_threads(threads):
@@ -401,41 +396,120 @@ def step_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time: fl
                            warmup_time=0.02, device=X.device)
 
 
+def step_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time: float = 0.1,
+              threads: int | None = None):
+    """Time one mini-batch gradient step ``w -= eta X_B^T (X_B w - y_B) / b`` on consecutive
+    slices of ``X`` (each call takes the next ``batch_size`` rows, so the batch streams from
+    memory as in training, not from a cache that holds the same slice), with
+    :func:`sgdbook.timing.measure_for`. The step makes two passes over the batch: the forward
+    product ``X_B w`` and the backward product ``X_B^T r``.
+
+    Returns:
+        The :class:`sgdbook.timing.TimingResult`.
+    """
+    return _streaming_timing(X, y, batch_size, forward_only=False, min_time=min_time,
+                             threads=threads)
+
+
+def forward_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time: float = 0.1,
+                 threads: int | None = None):
+    """Time the forward pass ``X_B w`` alone, on the same consecutive slices as
+    :func:`step_time` (the throughput that the two-pass model of :class:`StepTimes` uses)."""
+    return _streaming_timing(X, y, batch_size, forward_only=True, min_time=min_time,
+                             threads=threads)
+
+
 @dataclass(frozen=True)
 class StepTimes:
     """Median seconds per gradient step for each batch size (see :func:`step_times_by_batch`).
+
+    The model of a step is ``t(b) = c + b * s``: a fixed overhead ``c`` (framework calls) and a
+    cost ``s`` per example. The step makes two passes over the batch, each a matrix-vector
+    product of the same size (forward ``X_B w``: ``2d`` flops per example; backward
+    ``X_B^T r``: ``2d`` more; a layer inside a network would also need the gradient with respect
+    to its input, making the backward pass twice the forward one and the whole step about three
+    forward passes). So ``s`` is predicted from the measured forward throughput as
+    ``s = 2 * forward_per_example`` (:meth:`two_pass_model`), and bounded below by the traffic
+    of two passes at the memory bandwidth, ``2 * bytes_per_example / BW`` (:meth:`floor_model`).
 
     Attributes:
         batch_sizes: the batch sizes.
         seconds: median seconds of one step at each batch size.
         spreads: (max - min) / median of the rounds at each batch size.
-        bytes_per_example: bytes of one example's features and target (the compulsory traffic).
+        bytes_per_example: bytes of one example's features and target (one pass's traffic).
+        flops_per_example: flops of one step per example (``4d``: two passes of ``2d``).
+        forward_per_example: seconds per example of the forward pass alone at the largest batch
+            sizes (:func:`forward_time`; see :func:`step_times_by_batch`).
+        iqrs: interquartile range / median of the rounds at each batch size.
+        best: the fastest round at each batch size (an interruption by another program only
+            ever makes a round slower, so on a busy machine this is the least disturbed
+            estimate of the step's cost; :meth:`fit` uses it by default).
     """
 
     batch_sizes: tuple[int, ...]
     seconds: tuple[float, ...]
     spreads: tuple[float, ...]
     bytes_per_example: int
+    flops_per_example: int = 0
+    forward_per_example: float = float("nan")
+    iqrs: tuple[float, ...] = ()
+    best: tuple[float, ...] = ()
 
-    def model(self, overhead: float, bandwidth: float) -> np.ndarray:
-        """The two-term model ``overhead + b * bytes_per_example / bandwidth`` at every batch
-        size."""
+    def floor_model(self, overhead: float, bandwidth: float, *, passes: int = 2) -> np.ndarray:
+        """The bandwidth floor ``overhead + passes * b * bytes_per_example / bandwidth`` at every
+        batch size."""
         b = np.array(self.batch_sizes, dtype=float)
+        passes = _validate.integer("passes", passes, minimum=1)
         return (_validate.nonnegative("overhead", overhead)
-                + b * self.bytes_per_example / _validate.positive("bandwidth", bandwidth))
+                + passes * b * self.bytes_per_example / _validate.positive("bandwidth", bandwidth))
 
-    def knee(self, overhead: float, bandwidth: float) -> float:
-        """The batch size where the two terms are equal: ``overhead * bandwidth /
-        bytes_per_example``."""
+    def two_pass_model(self, overhead: float, batch_sizes=None, *, passes: float = 2) -> np.ndarray:
+        """``overhead + passes * b * forward_per_example``: ``passes`` passes (default two), each
+        at the measured forward throughput (at ``batch_sizes``; default: the measured ones).
+        ``passes=1`` is the case where the backward pass reads the batch from the cache at no
+        cost."""
+        b = np.asarray(self.batch_sizes if batch_sizes is None else batch_sizes, dtype=float)
+        per = _validate.positive("forward_per_example", self.forward_per_example)
+        passes = _validate.positive("passes", passes)
+        return _validate.nonnegative("overhead", overhead) + passes * b * per
+
+    def fit(self, min_batch: int = 1, *, statistic: str = "best") -> tuple[float, float]:
+        """Least-squares fit of ``t(b) = c + b s`` to the fastest rounds (``statistic="best"``,
+        falling back to the medians when they were not recorded) or to the medians
+        (``"median"``) at the batch sizes ``>= min_batch`` (at least two), in relative terms (each point weighted by ``1 / t``, so
+        the small steps count as much as the large ones); returns ``(c, s)`` in seconds and
+        seconds per example, both clipped at 0."""
+        min_batch = _validate.integer("min_batch", min_batch, minimum=1)
+        keep = [k for k, b in enumerate(self.batch_sizes) if b >= min_batch]
+        if len(keep) < 2:
+            raise ValueError(f"min_batch must leave at least two batch sizes, got {min_batch}")
+        if statistic not in ("best", "median"):
+            raise ValueError(f"statistic must be 'best' or 'median', got {statistic!r}")
+        times = self.best if statistic == "best" and self.best else self.seconds
+        b = np.array([self.batch_sizes[k] for k in keep], dtype=float)
+        t = np.array([times[k] for k in keep], dtype=float)
+        A = np.stack([1 / t, b / t], axis=1)
+        (c, s_), *_ = np.linalg.lstsq(A, np.ones_like(t), rcond=None)
+        return max(float(c), 0.0), max(float(s_), 0.0)
+
+    def knee(self, overhead: float, per_example: float) -> float:
+        """The batch size where the two terms are equal: ``overhead / per_example``."""
         return (_validate.positive("overhead", overhead)
-                * _validate.positive("bandwidth", bandwidth) / self.bytes_per_example)
+                / _validate.positive("per_example", per_example))
 
 
 def step_times_by_batch(X: torch.Tensor, y: torch.Tensor, batch_sizes, *, min_time: float = 0.1,
                         threads: int | None = None) -> StepTimes:
-    """:func:`step_time` at every batch size in ``batch_sizes``."""
+    """:func:`step_time` at every batch size in ``batch_sizes``, and :func:`forward_time` at the
+    three largest (``forward_per_example`` is the smallest of their fastest rounds per example:
+    an interruption only ever makes a measurement slower)."""
     sizes = tuple(int(b) for b in _validate.vector("batch_sizes", batch_sizes))
     res = [step_time(X, y, b, min_time=min_time, threads=threads) for b in sizes]
+    fwd_per = min(forward_time(X, y, b, min_time=min_time, threads=threads).best / b
+                  for b in sorted(sizes)[-3:])
     per_example = X.element_size() * (X.shape[1] + 1)
     return StepTimes(batch_sizes=sizes, seconds=tuple(r.median for r in res),
-                     spreads=tuple(r.spread for r in res), bytes_per_example=per_example)
+                     spreads=tuple(r.spread for r in res), bytes_per_example=per_example,
+                     flops_per_example=4 * X.shape[1],
+                     forward_per_example=fwd_per,
+                     iqrs=tuple(r.iqr for r in res), best=tuple(r.best for r in res))

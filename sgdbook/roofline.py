@@ -5,12 +5,12 @@ The roofline model bounds the rate of a kernel by two ceilings of the machine:
 
 .. math::
 
-    \\text{attainable FLOP/s} = \\min(\\pi,\\; \\beta \\cdot I), \\qquad
+    \\text{attainable FLOP/s} = \\min(R_{\\text{peak}},\\; \\mathrm{BW} \\cdot I), \\qquad
     I = \\frac{\\text{floating-point operations}}{\\text{bytes moved to and from memory}},
 
-where :math:`\\pi` is the peak compute rate, :math:`\\beta` the memory bandwidth and :math:`I`
+where :math:`R_{\\text{peak}}` is the peak compute rate, :math:`\\mathrm{BW}` the memory bandwidth and :math:`I`
 the kernel's *arithmetic intensity*. This module measures both ceilings (:func:`peak_flops` with
-``torch.mm``, :func:`stream_bandwidth` with a streaming copy or triad), counts the compulsory
+``torch.mm``, :func:`stream_bandwidth` with a streaming copy, triad or in-place triad), counts the compulsory
 traffic of the kernels chapter 4 places on the roofline (:func:`intensity`), times them
 (:func:`time_kernel`), and counts and times one Adam step (:data:`ADAM_BYTES_PER_PARAM`,
 :func:`time_adam_steps`), the textbook example of a memory-bound kernel.
@@ -31,7 +31,7 @@ from . import validation as _validate
 from .matmul import peak_reference
 from .timing import intra_op_threads, measure, measure_for
 
-__all__ = ["Ceilings", "peak_flops", "stream_bandwidth", "measure_ceilings", "intensity",
+__all__ = ["Ceilings", "peak_flops", "STREAM_KERNELS", "stream_bytes", "stream_bandwidth", "measure_ceilings", "intensity",
            "KERNELS", "KernelPoint", "time_kernel", "points_from_ways", "attainable", "ADAM_BYTES_PER_PARAM",
            "adam_floor_seconds", "AdamTiming", "ADAM_VARIANTS", "time_adam_steps"]
 
@@ -45,7 +45,7 @@ def _device(device) -> torch.device:
 
 def peak_flops(*, device: torch.device | str, threads: int | None = None,
                sizes: tuple[int, ...] | None = None, min_time: float = 0.2) -> float:
-    """The compute ceiling :math:`\\pi` in FLOP/s: the best rate of ``torch.mm`` (float32) over
+    """The compute ceiling :math:`R_{\\text{peak}}` in FLOP/s: the best rate of ``torch.mm`` (float32) over
     ``sizes`` (default: 256, 512, 1024 on the CPU; 2048, 4096 on a GPU), each the shortest of
     many rounds (:func:`sgdbook.matmul.peak_reference`).
 
@@ -62,50 +62,84 @@ def peak_flops(*, device: torch.device | str, threads: int | None = None,
     return 1e9 * peak_reference(sizes, device=device, threads=threads, min_time=min_time).gflops
 
 
-#: Bytes moved per element by the two streaming kernels (float32, STREAM's convention: the
-#: write-allocate read of the destination is not counted).
-_STREAM_KERNELS = {"copy": 2, "triad": 3}
+#: The streaming kernels of :func:`stream_bandwidth`: (arrays read, arrays written, whether a
+#: store misses the cache). ``copy`` is ``b[:] = a``, ``triad`` STREAM's ``a[:] = b + s c``, and
+#: ``update`` the in-place triad ``a[:] += s c``, whose stores land on lines it has just read.
+STREAM_KERNELS = {"copy": (1, 1, True), "triad": (2, 1, True), "update": (2, 1, False)}
 
 
-def stream_bandwidth(kind: str = "triad", *, device: torch.device | str,
+def stream_bytes(kind: str, elements: int, *, write_allocate: bool = True) -> int:
+    """Bytes one run of streaming kernel ``kind`` moves on ``elements`` float32 numbers.
+
+    Reads plus writes, 4 bytes each. With ``write_allocate`` (the default, what a CPU with a
+    write-back cache does for ordinary stores), a store to a line that is not in the cache first
+    reads that line, so a kernel whose destination it has not read (``copy``, ``triad``) moves one
+    array more: copy 12 bytes per element instead of 8, triad 16 instead of 12. STREAM's own
+    convention (``write_allocate=False``) does not count that read. ``update`` (``a += s c``)
+    reads its destination anyway, so both conventions give 12 bytes per element: its rate is the
+    bandwidth measured without the question of which convention applies.
+
+    Raises:
+        ValueError, TypeError: unknown ``kind``, invalid ``elements`` or ``write_allocate``.
+    """
+    if kind not in STREAM_KERNELS:
+        raise ValueError(f"kind must be one of {sorted(STREAM_KERNELS)}, got {kind!r}")
+    elements = _validate.integer("elements", elements, minimum=1)
+    if not isinstance(write_allocate, bool):
+        raise TypeError(f"write_allocate must be bool, got {write_allocate!r}")
+    reads, writes, misses = STREAM_KERNELS[kind]
+    return 4 * elements * (reads + writes + (writes if misses and write_allocate else 0))
+
+
+def stream_bandwidth(kind: str = "update", *, device: torch.device | str,
                      elements: int = 1 << 24, threads: int | None = None,
-                     min_time: float = 0.3) -> float:
-    """The memory ceiling :math:`\\beta` in bytes/s, measured as STREAM does.
+                     min_time: float = 0.3, write_allocate: bool = True) -> float:
+    """The memory ceiling in bytes/s, measured as STREAM does, with bytes counted by
+    :func:`stream_bytes` (by default including the write-allocate read of a destination that is
+    not read otherwise).
 
-    ``"copy"`` is ``b[:] = a`` (2 arrays, 8 bytes per float32 element); ``"triad"`` is
-    ``a[:] = b + s c`` (3 arrays, 12 bytes per element). The arrays must be much larger than the
-    last-level cache (the default, 64 MiB per array, is twice the 32 MiB L3 of the book's build
-    machine), else the cache's bandwidth is measured. The rate is the shortest round of
-    :func:`sgdbook.timing.measure_for` after its warm-up (the first touch of the pages is part of
-    the warm-up, not of the measurement).
+    ``"copy"`` is ``b[:] = a``; ``"triad"`` is ``a[:] = b + s c``; ``"update"`` is
+    ``a[:] += s c``. The arrays must be much larger than the last-level cache (the default,
+    64 MiB per array, is twice the 32 MiB L3 of the book's build machine), else the cache's
+    bandwidth is measured. The rate is the shortest round of :func:`sgdbook.timing.measure_for`
+    after its warm-up (the first touch of the pages is part of the warm-up, not of the
+    measurement).
+
+    On a GPU stores do not read the line first; pass ``write_allocate=False`` there to count the
+    traffic that actually moves (:func:`measure_ceilings` does).
 
     Args:
-        kind: ``"copy"`` or ``"triad"``.
+        kind: one of :data:`STREAM_KERNELS`.
         device: where to measure.
         elements: float32 elements per array (>= 1024).
         threads: torch intra-op threads on the CPU (``None``: current setting; ``1``: one core).
         min_time: seconds of timed rounds (> 0).
+        write_allocate: count the write-allocate read (see :func:`stream_bytes`).
 
     Raises:
         ValueError, TypeError: invalid arguments.
     """
-    if kind not in _STREAM_KERNELS:
-        raise ValueError(f"kind must be one of {sorted(_STREAM_KERNELS)}, got {kind!r}")
+    if kind not in STREAM_KERNELS:
+        raise ValueError(f"kind must be one of {sorted(STREAM_KERNELS)}, got {kind!r}")
     device = _device(device)
     elements = _validate.integer("elements", elements, minimum=1024)
     min_time = _validate.positive("min_time", min_time)
+    nbytes = stream_bytes(kind, elements, write_allocate=write_allocate)
     a = torch.ones(elements, device=device)
     b = torch.full((elements,), 2.0, device=device)
     c = torch.full((elements,), 0.5, device=device)
     if kind == "copy":
         def fn():
             b.copy_(a)
-    else:
+    elif kind == "triad":
         def fn():
             torch.add(b, c, alpha=3.0, out=a)
+    else:
+        def fn():
+            a.add_(c, alpha=1e-7)
     with intra_op_threads(threads):
         res = measure_for(fn, min_time=min_time, warmup_time=0.05, min_rounds=5, device=device)
-    return _STREAM_KERNELS[kind] * 4 * elements / res.best
+    return nbytes / res.best
 
 
 @dataclass(frozen=True)
@@ -116,8 +150,12 @@ class Ceilings:
         device: the device measured.
         threads: threads of the "all cores" measurement.
         flops_one, flops_all: compute ceilings in FLOP/s (one thread; ``threads`` threads).
-        bandwidth_one, bandwidth_all: triad bandwidth in bytes/s (one thread; ``threads``).
-        copy_one: copy bandwidth in bytes/s with one thread (a second, simpler streaming kernel).
+        bandwidth_one, bandwidth_all: memory ceiling in bytes/s (one thread; ``threads``): the
+            in-place triad ``a += s c`` (``"update"`` of :func:`stream_bandwidth`), whose byte
+            count does not depend on the write-allocate convention.
+        triad_one, copy_one: STREAM's triad and copy with one thread, in bytes/s counted with the
+            write-allocate read on the CPU (:func:`stream_bytes`; on a GPU without it).
+        write_allocate: whether ``triad_one`` and ``copy_one`` count the write-allocate read.
     """
 
     device: str
@@ -127,9 +165,15 @@ class Ceilings:
     bandwidth_one: float
     bandwidth_all: float
     copy_one: float
+    triad_one: float = float("nan")
+    write_allocate: bool = True
+
+    def triad_stream_convention(self) -> float:
+        """``triad_one`` in STREAM's convention (12 instead of 16 bytes per element on the CPU)."""
+        return self.triad_one * (3 / 4 if self.write_allocate else 1.0)
 
     def ridge(self, cores: str = "one") -> float:
-        """The ridge point :math:`\\pi/\\beta` in FLOP/byte: kernels of lower intensity are
+        """The ridge point :math:`R_{\\text{peak}}/\\mathrm{BW}` in FLOP/byte: kernels of lower intensity are
         memory-bound. ``cores`` is ``"one"`` or ``"all"``."""
         if cores not in ("one", "all"):
             raise ValueError(f"cores must be 'one' or 'all', got {cores!r}")
@@ -142,6 +186,8 @@ def measure_ceilings(*, device: torch.device | str, min_time: float = 0.2,
                      flops_one: float | None = None) -> Ceilings:
     """Measure :func:`peak_flops` and :func:`stream_bandwidth` with one thread and with torch's
     current thread count. On a GPU "one core" has no meaning; both columns are the device's.
+    The memory ceiling is the in-place triad (``"update"``); STREAM's triad and copy are measured
+    with one thread too, counted with the write-allocate read on the CPU and without it on a GPU.
 
     Args:
         device: where to measure.
@@ -157,22 +203,25 @@ def measure_ceilings(*, device: torch.device | str, min_time: float = 0.2,
         flops_one = peak_flops(device=device, threads=one, min_time=min_time, sizes=sizes)
     else:
         flops_one = _validate.positive("flops_one", flops_one)
+    wa = device.type == "cpu"
     return Ceilings(
-        device=str(device), threads=threads,
+        device=str(device), threads=threads, write_allocate=wa,
         flops_one=flops_one,
         flops_all=(flops_one if device.type != "cpu" else
                    peak_flops(device=device, threads=None, min_time=min_time, sizes=sizes)),
-        bandwidth_one=stream_bandwidth("triad", device=device, threads=one, min_time=min_time,
+        bandwidth_one=stream_bandwidth("update", device=device, threads=one, min_time=min_time,
                                        elements=elements),
-        bandwidth_all=stream_bandwidth("triad", device=device, threads=None, min_time=min_time,
+        bandwidth_all=stream_bandwidth("update", device=device, threads=None, min_time=min_time,
                                        elements=elements),
         copy_one=stream_bandwidth("copy", device=device, threads=one, min_time=min_time,
-                                  elements=elements),
+                                  elements=elements, write_allocate=wa),
+        triad_one=stream_bandwidth("triad", device=device, threads=one, min_time=min_time,
+                                   elements=elements, write_allocate=wa),
     )
 
 
 def attainable(intensity_: float, flops: float, bandwidth: float) -> float:
-    """The roofline bound :math:`\\min(\\pi, \\beta I)` in FLOP/s."""
+    """The roofline bound :math:`\\min(R_{\\text{peak}}, \\mathrm{BW}\\, I)` in FLOP/s."""
     intensity_ = _validate.positive("intensity", intensity_)
     return min(_validate.positive("flops", flops), _validate.positive("bandwidth", bandwidth)
                * intensity_)
@@ -180,19 +229,21 @@ def attainable(intensity_: float, flops: float, bandwidth: float) -> float:
 
 def _counts(kernel: str, n: int, block: int) -> tuple[int, int, int]:
     """(flops, compulsory bytes, framework calls) of one run of ``kernel`` at size ``n``
-    (float32: 4 bytes per number; every operand of a call read once, every result written once)."""
+    (float32: 4 bytes per number). Every operand of a call is read once and every result written
+    once; a result the kernel does not read first (every one here but ``axpy``'s) is also read
+    once by the write-allocate of the CPU's cache, the convention of :func:`stream_bytes`."""
     if kernel == "dot":            # n^2 dots: each reads a row and a column, writes one number
-        return 2 * n ** 3, 4 * n * n * (2 * n + 1), n * n
+        return 2 * n ** 3, 4 * n * n * (2 * n + 2), n * n
     if kernel == "mv":             # n mvs: each reads A and a column, writes a column
-        return 2 * n ** 3, 4 * n * (n * n + 2 * n), n
+        return 2 * n ** 3, 4 * n * (n * n + 3 * n), n
     if kernel == "block":          # n/block mms: each reads A and a block, writes a block
         calls = -(-n // block)
-        return 2 * n ** 3, 4 * calls * (n * n + 2 * n * block), calls
+        return 2 * n ** 3, 4 * calls * (n * n + 3 * n * block), calls
     if kernel == "mm":             # one mm: reads A and B, writes C
-        return 2 * n ** 3, 4 * 3 * n * n, 1
+        return 2 * n ** 3, 4 * 4 * n * n, 1
     if kernel == "matvec":         # y = A x, A of n x n
-        return 2 * n * n, 4 * (n * n + 2 * n), 1
-    if kernel == "axpy":           # y += a x on n^2 numbers: 2 flops, 3 numbers moved each
+        return 2 * n * n, 4 * (n * n + 3 * n), 1
+    if kernel == "axpy":           # y += a x on n^2 numbers, in place: 2 flops, 3 numbers moved
         return 2 * n * n, 4 * 3 * n * n, 1
     raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
 
@@ -207,7 +258,8 @@ def intensity(kernel: str, n: int, *, block: int = 64) -> float:
     ``"block"``, ``"mm"``), a matrix-vector product ``A x`` with ``A`` of ``n x n`` (``"matvec"``)
     and an elementwise update ``y += a x`` of ``n^2`` numbers (``"axpy"``).
 
-    Compulsory traffic counts every operand of a call read once and every result written once;
+    Compulsory traffic counts every operand of a call read once and every result written once,
+    plus the write-allocate read of a result the kernel has not read (see :func:`stream_bytes`);
     a kernel whose working set fits the caches moves less to and from main memory, one that
     re-reads data moves more. It is the convention of the roofline model.
 
@@ -315,7 +367,9 @@ def points_from_ways(ways, n: int, *, block: int = 64) -> list[KernelPoint]:
 
 #: The fewest bytes one Adam step can move per float32 parameter. It reads the parameter, its
 #: gradient and the two moments (4 x 4 bytes) and writes the parameter and the two moments
-#: (3 x 4 bytes).
+#: (3 x 4 bytes). Reads plus writes; every store lands on a line the step has just read, so the
+#: write-allocate read adds nothing (the count is the same in both conventions of
+#: :func:`stream_bytes`).
 ADAM_BYTES_PER_PARAM = 28
 
 

@@ -66,6 +66,16 @@ class TimingResult:
         """Largest minus smallest round, relative to the median (a rough noise indicator)."""
         return (max(self.times) - min(self.times)) / self.median if self.median > 0 else 0.0
 
+    @property
+    def iqr(self) -> float:
+        """Interquartile range of the rounds relative to the median (``statistics.quantiles``,
+        exclusive method; 0 with fewer than two rounds): a spread that one slow round does not
+        move, unlike :attr:`spread`."""
+        if len(self.times) < 2 or self.median <= 0:
+            return 0.0
+        q1, _, q3 = statistics.quantiles(self.times, n=4)
+        return (q3 - q1) / self.median
+
     def __str__(self) -> str:
         return (f"median {self.median * 1e3:.4g} ms per call "
                 f"({len(self.times)} rounds x {self.number} calls, {self.warmup} warm-up calls, "

@@ -207,6 +207,7 @@ class TestChapter4Additions:
     def test_batch_sampler_loader_and_index_slices_cover_an_epoch(self):
         X, y = _data(10)
         for batches in (list(batching.batch_sampler_loader(X, y, batch_size=3, seed=0)),
+                        list(batching.tensor_sampler_loader(X, y, batch_size=3, seed=0)),
                         list(batching.index_slices(X, y, batch_size=3,
                                                    generator=torch.Generator().manual_seed(0)))):
             assert [len(b[1]) for b in batches] == [3, 3, 3, 1]
@@ -214,6 +215,22 @@ class TestChapter4Additions:
             assert sorted(ys.tolist()) == list(range(10))
             for xb, yb in batches:
                 torch.testing.assert_close(xb, X[yb.long()])
+
+    def test_index_tensor_sampler_yields_tensors_of_one_permutation(self):
+        s = batching.IndexTensorSampler(10, 4, torch.Generator().manual_seed(0))
+        parts = list(s)
+        assert len(s) == 3 and [len(p) for p in parts] == [4, 4, 2]
+        assert all(isinstance(p, torch.Tensor) and p.dtype == torch.long for p in parts)
+        assert sorted(torch.cat(parts).tolist()) == list(range(10))
+        with pytest.raises(ValueError, match="batch_size"):
+            batching.IndexTensorSampler(10, 0)
+        with pytest.raises(TypeError, match="generator"):
+            batching.IndexTensorSampler(10, 2, generator=0)
+
+    def test_loader_timing_reports_every_epoch(self):
+        X, y = _data(20)
+        res = batching.loader_timing(X, y, batch_size=5, kind="tensorsampler", repeats=3)
+        assert len(res.times) == 3 and res.median > 0
 
     @pytest.mark.parametrize("kind", batching.LOADERS)
     def test_every_loader_kind_is_measured(self, kind):
@@ -262,7 +279,29 @@ class TestChapter4Additions:
             minibatch.synthetic_regression(10, 2, condition=0.5)
         st = minibatch.step_times_by_batch(X, y, [1, 16], min_time=0.01)
         assert st.bytes_per_example == 8 * 5 and len(st.seconds) == 2
-        np.testing.assert_allclose(st.model(1e-5, 4e9), [1e-5 + 40 / 4e9, 1e-5 + 640 / 4e9])
-        assert st.knee(1e-5, 4e9) == pytest.approx(1e-5 * 4e9 / 40)
+        # two passes over the batch (forward X_B w, backward X_B^T r)
+        np.testing.assert_allclose(st.floor_model(1e-5, 4e9),
+                                   [1e-5 + 2 * 40 / 4e9, 1e-5 + 2 * 640 / 4e9])
+        assert st.flops_per_example == 16 and st.forward_per_example > 0
+        np.testing.assert_allclose(st.two_pass_model(1e-5, [10]),
+                                   [1e-5 + 20 * st.forward_per_example])
+        assert st.knee(1e-5, 1e-8) == pytest.approx(1e3)
+        with pytest.raises(ValueError, match="batch_size"):
+            minibatch.forward_time(X, y, 6000)
         with pytest.raises(ValueError, match="batch_size"):
             minibatch.step_time(X, y, 6000)
+
+    def test_step_model_fit_recovers_an_exact_line(self):
+        b = (1, 4, 16, 64, 256, 1024)
+        st = minibatch.StepTimes(batch_sizes=b, seconds=tuple(2e-5 + 3e-8 * x for x in b),
+                                 spreads=(0.0,) * 6, bytes_per_example=40)
+        c, s_ = st.fit()
+        assert c == pytest.approx(2e-5) and s_ == pytest.approx(3e-8)
+        assert st.fit(min_batch=64) == pytest.approx((2e-5, 3e-8))
+        assert st.fit(statistic="median") == pytest.approx((2e-5, 3e-8))
+        with pytest.raises(ValueError, match="statistic"):
+            st.fit(statistic="mean")
+        with pytest.raises(ValueError, match="min_batch"):
+            st.fit(min_batch=1024)
+        with pytest.raises(ValueError, match="forward_per_example"):
+            st.two_pass_model(1e-5)

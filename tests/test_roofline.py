@@ -11,10 +11,11 @@ from sgdbook import matmul, roofline
 
 def test_intensities_by_hand():
     n = 256
-    assert roofline.intensity("mm", n) == pytest.approx(2 * n ** 3 / (12 * n * n))
+    # reads + writes + the write-allocate read of every result not read first (all but axpy)
+    assert roofline.intensity("mm", n) == pytest.approx(2 * n ** 3 / (16 * n * n))
     assert roofline.intensity("axpy", n) == pytest.approx(1 / 6)
-    assert roofline.intensity("matvec", n) == pytest.approx(2 * n * n / (4 * (n * n + 2 * n)))
-    assert roofline.intensity("dot", n) == pytest.approx(2 * n / (4 * (2 * n + 1)))
+    assert roofline.intensity("matvec", n) == pytest.approx(2 * n * n / (4 * (n * n + 3 * n)))
+    assert roofline.intensity("dot", n) == pytest.approx(2 * n / (4 * (2 * n + 2)))
     order = [roofline.intensity(k, n) for k in ("dot", "mv", "block", "mm")]
     assert order == sorted(order)
     with pytest.raises(ValueError, match="kernel"):
@@ -40,8 +41,25 @@ def test_ridge_and_floor():
     assert roofline.adam_floor_seconds(10 ** 6, 28e9) == pytest.approx(1e-3)
 
 
+def test_stream_bytes_count_the_write_allocate_read():
+    n = 1000
+    assert roofline.stream_bytes("copy", n) == 12 * n
+    assert roofline.stream_bytes("copy", n, write_allocate=False) == 8 * n
+    assert roofline.stream_bytes("triad", n) == 16 * n
+    assert roofline.stream_bytes("triad", n, write_allocate=False) == 12 * n
+    # the in-place triad reads its destination: the same count in both conventions
+    assert roofline.stream_bytes("update", n) == roofline.stream_bytes("update", n,
+                                                                       write_allocate=False) == 12 * n
+    with pytest.raises(TypeError, match="write_allocate"):
+        roofline.stream_bytes("copy", n, write_allocate=1)
+    c = roofline.Ceilings("cpu", 2, 1e9, 1e9, 1e9, 1e9, 1e9, triad_one=16e9)
+    assert c.triad_stream_convention() == pytest.approx(12e9)
+
+
 def test_stream_bandwidth_and_kernel_return_positive_rates():
     assert roofline.stream_bandwidth("copy", device="cpu", elements=1 << 12, min_time=0.01) > 0
+    for kind in ("triad", "update"):
+        assert roofline.stream_bandwidth(kind, device="cpu", elements=1 << 12, min_time=0.01) > 0
     p = roofline.time_kernel("axpy", 64, device="cpu", min_time=0.01)
     assert p.flops == 2 * 64 * 64 and p.bytes == 12 * 64 * 64 and p.rate > 0
     with pytest.raises(ValueError, match="kind"):

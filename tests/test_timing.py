@@ -37,6 +37,14 @@ def test_measure_counts_calls_and_takes_median():
     assert "3 rounds x 2 calls" in str(r)
 
 
+def test_iqr_ignores_one_stalled_round():
+    r = timing.TimingResult(times=(1.0, 1.0, 1.1, 1.0, 0.9, 1.0, 50.0, 1.0), number=1, warmup=0,
+                            device="cpu")
+    q1, _, q3 = __import__("statistics").quantiles(r.times, n=4)
+    assert r.iqr == pytest.approx((q3 - q1) / 1.0) and r.iqr < 0.2 < r.spread
+    assert timing.TimingResult(times=(2.0,), number=1, warmup=0, device="cpu").iqr == 0.0
+
+
 def test_measure_synchronises_around_each_round(monkeypatch):
     events = []
     monkeypatch.setattr(timing, "synchronize", lambda device: events.append("sync"))
