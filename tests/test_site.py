@@ -550,7 +550,7 @@ def _mini_site(root: Path, text: str) -> Path:
     (outdir / "index.html").write_text(
         f'<html><body><p>{text}</p><i class="fa-solid fa-download"></i></body></html>',
         encoding="utf-8")
-    theme = fonts.fa_source().parents[2] / "styles" / "pydata-sphinx-theme.css"
+    theme = fonts.fa_source().parents[3] / "styles" / "pydata-sphinx-theme.css"
     (outdir / "_static" / "styles" / "pydata-sphinx-theme.css").write_bytes(theme.read_bytes())
     target = outdir / "_static" / fonts.FA_SOLID
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -647,3 +647,14 @@ def test_late_stylesheets_are_linked_without_a_stale_checksum():
     out = pages.postprocess(head, "x", {"pathto": lambda *a: ""})
     assert 'href="_static/proof.css"' in out and 'href="../_static/sgdbook-fonts.css"' in out
     assert 'sgdbook.css?v=12345678' in out  # copied before the pages: Sphinx's checksum is right
+
+
+def test_search_index_entries_of_pages_not_written_are_kept():
+    # Sphinx reloads terms but not index entries from the previous searchindex.js: after a
+    # rebuild that wrote only page "b", page "a"'s entries come back, ordered as a clean build
+    previous = {"docnames": ["a", "b", "old"],
+                "indexentries": {"adam": [[0, "x", False], [1, "y", True]], "gone": [[2, "z", False]]}}
+    data = {"docnames": ["a", "b"], "indexentries": {"adam": [[1, "y2", True]]}}
+    assert search.restore_index_entries(data, previous, fed={"b"})
+    assert data["indexentries"] == {"adam": [[0, "x", False], [1, "y2", True]]}
+    assert not search.restore_index_entries(data, previous, fed={"b"})

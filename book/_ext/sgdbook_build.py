@@ -171,6 +171,10 @@ class BuildState:
     kind: str = "cpu"
     #: Whether the fingerprints above have been computed for this build.
     ready: bool = False
+    #: Whether this build read or removed any document (set while Sphinx reads).
+    env_changed: bool = False
+    #: Title and table of contents of each page about to be read, as they were before.
+    headings: dict[str, str] = field(default_factory=dict)
 
 
 _STATES: weakref.WeakKeyDictionary[Sphinx, BuildState] = weakref.WeakKeyDictionary()
@@ -404,6 +408,8 @@ def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
 
 
 def _purge(app: Sphinx, env, docname: str) -> None:
+    state(app).env_changed = True
+    getattr(env, "sgdbook_skeletons", {}).pop(docname, None)
     # keep the fingerprint recorded by _pre_execute for a page that is about to be read again;
     # drop it for a page that no longer exists
     if docname not in env.found_docs:
@@ -412,8 +418,159 @@ def _purge(app: Sphinx, env, docname: str) -> None:
 
 
 def _merge(app: Sphinx, env, docnames, other) -> None:
-    for name in ("sgdbook_fingerprints", "sgdbook_sources"):
+    for name in ("sgdbook_fingerprints", "sgdbook_sources", "sgdbook_skeletons"):
         setattr(env, name, {**getattr(env, name, {}), **getattr(other, name, {})})
+
+
+# --------------------------------------------------------------------------------------------
+# Work Sphinx repeats after reading even when it read nothing
+# --------------------------------------------------------------------------------------------
+def _headings(env, docname: str) -> str:
+    title, toc = env.titles.get(docname), env.tocs.get(docname)
+    return f"{title.astext() if title else ''}\0{toc.astext() if toc else ''}"
+
+
+def _note_read(app: Sphinx, env, docnames: list[str]) -> None:
+    """Last ``env-before-read-docs`` handler: whether any document is about to be read, and
+    the headings of those already known (see :func:`_rewrite_on_new_headings`)."""
+    if docnames:
+        state(app).env_changed = True
+    state(app).headings = {d: _headings(env, d) for d in docnames if d in env.all_docs}
+
+
+def _rewrite_on_new_headings(app: Sphinx, env) -> list[str]:
+    """Every page, when a page read again has another title or table of contents.
+
+    Each page's sidebar and previous/next links show the other pages' titles, but Sphinx
+    writes again only the page read and the pages whose toctree lists it; a clean build would
+    show the new title everywhere. A prose edit that keeps the headings writes only its page.
+    """
+    before = state(app).headings
+    if any(_headings(env, d) != old for d, old in before.items()):
+        logger.info("[sgdbook] a title or section heading changed: every page is written")
+        return sorted(env.found_docs)
+    return []
+
+
+def _when_env_changed(app: Sphinx, handler: Callable, default: Any) -> Callable:
+    def wrapped(app_: Sphinx, env, *args):
+        if not state(app_).env_changed:
+            return default
+        return handler(app_, env, *args)
+
+    wrapped.__wrapped__ = handler  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _skip_unneeded_recomputation(app: Sphinx) -> None:
+    """Skip two whole-book recomputations when the build read and removed no document.
+
+    After reading, Sphinx's toctree collector numbers every figure of the book again by
+    unpickling every page's doctree (``env-get-updated``), and sphinxcontrib-bibtex formats
+    every citation again (``env-updated``), even when no page was read: together most of a
+    no-change rebuild. Both only recompute what the saved environment already holds (the
+    figure numbers and citations of the same doctrees), so with nothing read they are skipped;
+    as soon as one page is read or removed both run as before.
+    """
+    from sphinx.environment.collectors.toctree import TocTreeCollector
+
+    listeners = app.events.listeners
+    for event, default in (("env-get-updated", []), ("env-updated", None)):
+        for i, listener in enumerate(listeners.get(event, [])):
+            handler = listener.handler
+            if getattr(handler, "__wrapped__", None) is not None:
+                continue
+            owner = getattr(handler, "__self__", None)
+            if event == "env-get-updated" and isinstance(owner, TocTreeCollector):
+                listeners[event][i] = listener._replace(
+                    handler=_when_env_changed(app, _on_skeletons(handler), default))
+            elif event == "env-updated" and \
+                    getattr(handler, "__module__", "") == "sphinxcontrib.bibtex":
+                listeners[event][i] = listener._replace(
+                    handler=_when_env_changed(app, handler, default))
+
+
+def _figtype(env, node) -> str | None:
+    """Sphinx's ``assign_figure_numbers.get_figtype`` (the same rule, Sphinx 7.4)."""
+    for domain in env.domains.values():
+        figtype = domain.get_enumerable_node_type(node)
+        if domain.name == "std" and not domain.get_numfig_title(node):
+            continue  # an uncaptioned node
+        if figtype:
+            return figtype
+    return None
+
+
+def skeleton(env, node):
+    """What Sphinx's figure numbering reads of a doctree, in the same order: sections (their
+    ids), toctrees (their entries) and numbered nodes with ids (whole captions, titles and
+    literal blocks, so that they are recognised as before); every other element is replaced by
+    its children's skeletons. Walking it assigns the same numbers as walking the doctree."""
+    from docutils import nodes
+    from sphinx import addnodes
+
+    def children(element) -> list:
+        kept = []
+        for child in element.children:
+            kept.extend(parts(child))
+        return kept
+
+    def parts(child) -> list:
+        if isinstance(child, (nodes.section, addnodes.toctree)):
+            copy = child.copy()
+            copy.extend(children(child))
+            return [copy]
+        if not isinstance(child, nodes.Element):
+            return []
+        figtype = _figtype(env, child)
+        if not (figtype and child["ids"]):
+            return children(child)
+        copy = child.copy()
+        for sub in child.children:
+            if isinstance(sub, (nodes.caption, nodes.title, nodes.literal_block)):
+                copy.append(sub.deepcopy())
+            else:
+                copy.extend(parts(sub))
+        return [copy] if _figtype(env, copy) == figtype else [child.deepcopy()]
+
+    root = nodes.Element()
+    root.extend(children(node))
+    for element in root.findall(nodes.Node):
+        element.document = None  # a copy still points to the whole document: not pickled
+    return root
+
+
+def _on_skeletons(handler: Callable) -> Callable:
+    """Run the toctree collector's numbering with :func:`skeleton` doctrees.
+
+    Numbering figures unpickles every page's whole doctree on every build that reads a page
+    (seconds for this book); the skeletons are a few kB each, kept in the environment and made
+    again only for a page whose doctree file changed.
+    """
+    import pickle
+
+    def wrapped(app: Sphinx, env, *args):
+        saved = env.__dict__.setdefault("sgdbook_skeletons", {})
+        full = env.get_doctree
+
+        def get_doctree(docname: str):
+            try:
+                stat = Path(env.doctreedir, docname + ".doctree").stat()
+                key = (stat.st_mtime_ns, stat.st_size)
+            except OSError:
+                return full(docname)
+            if docname not in saved or saved[docname][0] != key:
+                saved[docname] = (key, pickle.dumps(skeleton(env, full(docname)),
+                                                    pickle.HIGHEST_PROTOCOL))
+            return pickle.loads(saved[docname][1])
+
+        env.get_doctree = get_doctree
+        try:
+            return handler(app, env, *args)
+        finally:
+            del env.get_doctree  # the class's method again
+
+    return wrapped
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,6 +626,9 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _resolve_paths)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-before-read-docs", _pre_execute)
+    app.connect("env-before-read-docs", _note_read, priority=999)
+    app.connect("builder-inited", _skip_unneeded_recomputation)
+    app.connect("env-updated", _rewrite_on_new_headings)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("build-finished", _forget_state)

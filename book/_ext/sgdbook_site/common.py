@@ -29,6 +29,10 @@ class SiteState:
 
     #: HTML files written by this build (pages, search page, indices).
     written: set[Path] = field(default_factory=set)
+    #: Their page names.
+    written_pages: set[str] = field(default_factory=set)
+    #: The search index of the previous build (``searchindex.js``'s data), read before writing.
+    previous_index: dict | None = None
     #: The KaTeX renderer (a ``katex.KatexRenderer``), started on the first formula.
     katex: Any = None
     #: The footer's build note (computed once per build).

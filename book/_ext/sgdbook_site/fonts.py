@@ -100,22 +100,32 @@ FA_SCRIPT_ICONS = {"compress", "expand", "xmark", "chevron-down", "chevron-up", 
 
 def fa_codepoints(outdir: Path, scan: PageScanCache | None = None) -> set[int]:
     """Codepoints of the solid Font Awesome glyphs the pages and the theme's CSS use."""
-    css = (outdir / "_static" / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
-    glyph = {}
-    for selectors, content in re.findall(r"([^{}]+)\{content:\"(\\[0-9a-f]+|[^\"]+)\"\}", css):
-        for name in re.findall(r"\.fa-([a-z0-9-]+):before", selectors):
-            glyph[name] = content
+    css_file = outdir / "_static" / "styles" / "pydata-sphinx-theme.css"
+    # the theme's stylesheet is large and its glyph table slow to parse: parsed once per version
+    glyph, icon_vars = scan.get(css_file, theme_glyphs) if scan else \
+        theme_glyphs(css_file.read_text(encoding="utf-8"))
     used = set(FA_SCRIPT_ICONS)
     for page in sorted(outdir.rglob("*.html")):
         used.update(scan.get(page, page_icons) if scan else
                     page_icons(page.read_text(encoding="utf-8")))
     codepoints = {ord(v[-1]) if not v.startswith("\\") else int(v[1:], 16)
                   for k, v in glyph.items() if k in used}
-    for var, value in re.findall(r"--pst-icon-([a-z-]+):\"(\\[0-9a-f]+|[^\"]+)\"", css):
+    for var, value in icon_vars:
         if var in ("github", "gitlab"):  # brand icons live in fa-brands-400, not subset
             continue
         codepoints.add(int(value[1:], 16) if value.startswith("\\") else ord(value[-1]))
     return codepoints
+
+
+def theme_glyphs(css: str) -> tuple[dict[str, str], list[list[str]]]:
+    """The theme stylesheet's ``.fa-NAME:before{content:...}`` table and ``--pst-icon-*``
+    variables."""
+    glyph = {}
+    for selectors, content in re.findall(r"([^{}]+)\{content:\"(\\[0-9a-f]+|[^\"]+)\"\}", css):
+        for name in re.findall(r"\.fa-([a-z0-9-]+):before", selectors):
+            glyph[name] = content
+    icon_vars = [list(m) for m in re.findall(r"--pst-icon-([a-z-]+):\"(\\[0-9a-f]+|[^\"]+)\"", css)]
+    return glyph, icon_vars
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,7 +259,8 @@ def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     subset_fontawesome(outdir, folder, scan)
     write_cjk_font(outdir, extra="".join(str(getattr(app.config, key, "")) for key in (
         "togglebutton_hint", "togglebutton_hint_hide", "html_title", "project")), scan=cjk)
-    scan.save(keep=sorted(outdir.rglob("*.html")))
+    scan.save(keep=[*outdir.rglob("*.html"), outdir / "_static" / "styles" /
+                    "pydata-sphinx-theme.css"])
     cjk.save(keep=html_pages(outdir))
 
 

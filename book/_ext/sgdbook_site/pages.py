@@ -116,6 +116,7 @@ def _record_written(app: Sphinx, pagename: str, templatename: str, context: dict
                     doctree) -> None:
     if app.builder.format == "html":
         site_state(app).written.add(Path(app.builder.get_outfilename(pagename)))
+        site_state(app).written_pages.add(pagename)
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,6 +2,10 @@
 
 The user dictionary is ``book/_ext/search_dict.txt`` (``html_search_options: {dict: ...}``,
 resolved relative to the book by ``sgdbook_build``).
+
+After an incremental build, ``searchindex.js`` is made equal to a clean build's: the index
+entries of the pages not written again are put back (Sphinx does not reload them) and terms
+left without pages are dropped.
 """
 
 from __future__ import annotations
@@ -64,6 +68,46 @@ class SearchChineseTerms(SearchChinese):
         return stemmed
 
 
+def _load_index(index_file: Path) -> dict | None:
+    from sphinx.search import js_index
+
+    try:
+        return js_index.loads(index_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def restore_index_entries(data: dict, previous: dict | None, fed: set[str]) -> bool:
+    """Put back the index entries (``indexentries``) of the pages not written this time.
+
+    Sphinx's incremental search index reloads terms and titles from the previous
+    ``searchindex.js`` but not its index entries, so after a rebuild only the pages written
+    again had theirs; a clean build has every page's. Entries are ordered as a clean build
+    orders them (by page, each page's in its order).
+    """
+    if not previous or "indexentries" not in previous:
+        return False
+    position = {name: i for i, name in enumerate(data["docnames"])}
+    old_names = previous["docnames"]
+    names = data["docnames"]
+    merged: dict[str, list] = {}
+    for key, entries in data.get("indexentries", {}).items():  # the pages written now
+        merged.setdefault(key, []).extend(e for e in entries if names[e[0]] in fed)
+    for key, entries in previous["indexentries"].items():
+        for fn, *rest in entries:
+            name = old_names[fn] if fn < len(old_names) else None
+            if name is None or name in fed or name not in position:
+                continue
+            merged.setdefault(key, []).append([position[name], *rest])
+    for entries in merged.values():
+        entries.sort(key=lambda entry: entry[0])  # stable: a page's own order is kept
+    restored = {k: [list(e) for e in v] for k, v in merged.items() if v}
+    if restored == {k: [list(e) for e in v] for k, v in data.get("indexentries", {}).items()}:
+        return False
+    data["indexentries"] = restored
+    return True
+
+
 def drop_empty_terms(index_file: Path) -> bool:
     """Remove the terms no page contains any more from ``searchindex.js``; whether it changed.
 
@@ -89,12 +133,26 @@ def drop_empty_terms(index_file: Path) -> bool:
     return changed
 
 
+def _remember_index(app: Sphinx) -> None:
+    if app.builder.format == "html":
+        site_state(app).previous_index = _load_index(Path(app.outdir) / "searchindex.js")
+
+
 def _build_finished(app: Sphinx, exception: Exception | None) -> None:
-    if exception is None and app.builder.format == "html" and site_state(app).written:
-        drop_empty_terms(Path(app.outdir) / "searchindex.js")
+    st = site_state(app)
+    if exception is not None or app.builder.format != "html" or not st.written:
+        return
+    index_file = Path(app.outdir) / "searchindex.js"
+    data = _load_index(index_file)
+    if data is not None and restore_index_entries(data, st.previous_index, st.written_pages):
+        from sphinx.search import js_index
+
+        index_file.write_text(js_index.dumps(data), encoding="utf-8")
+    drop_empty_terms(index_file)
 
 
 def setup(app: Sphinx) -> dict:
     app.add_search_language(SearchChineseTerms)
+    app.connect("builder-inited", _remember_index)
     app.connect("build-finished", _build_finished, priority=400)
     return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": False}
