@@ -40,12 +40,13 @@ import sys
 import time
 import traceback
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from tempfile import TemporaryDirectory
-from typing import Any, Callable
+from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.errors import SphinxError
@@ -148,7 +149,7 @@ def _code_of(page: _Page) -> str:
 
 
 def _executed_by_cache(page: _Page) -> bool:
-    """Whether myst-nb will take this page's outputs from jupyter-cache (cache mode, not excluded)."""
+    """Whether myst-nb takes this page's outputs from jupyter-cache (cache mode, not excluded)."""
     cfg = page.nb_config
     if cfg.execution_mode != "cache":
         return False

@@ -46,7 +46,8 @@ def _api_source(app: Sphinx, docname: str, source: list[str]) -> None:
 
 def _api_outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
     doc = getattr(env, "sgdbook_api_doc", None)
-    if doc and doc in env.all_docs and getattr(env, "sgdbook_api_modules", None) != public_modules():
+    recorded = getattr(env, "sgdbook_api_modules", None)
+    if doc and doc in env.all_docs and recorded != public_modules():
         return [doc]
     return []
 

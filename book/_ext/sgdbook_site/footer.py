@@ -43,7 +43,7 @@ def git_commit() -> str:
 
 
 def build_date() -> str:
-    """The build's date (UTC, ISO format); ``SOURCE_DATE_EPOCH`` fixes it for reproducible builds."""
+    """The build's date (UTC, ISO format); ``SOURCE_DATE_EPOCH`` fixes it (reproducible builds)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     when = (datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc) if epoch
             else datetime.datetime.now(datetime.timezone.utc))
@@ -58,7 +58,8 @@ def _device_key() -> str:
         torch_version = "none"
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-        cpu = next((l for l in cpuinfo.splitlines() if l.lower().startswith("model name")), "")
+        cpu = next((line for line in cpuinfo.splitlines()
+                    if line.lower().startswith("model name")), "")
     except OSError:
         cpu = platform.processor()
     parts = [torch_version, cpu, str(os.cpu_count()), platform.node(),
