@@ -35,7 +35,8 @@ from site_fixtures import (
 )
 
 sys.path.insert(0, str(BOOK / "_ext"))
-from sgdbook_site import api, common, figures, fonts, footer, katex, search  # noqa: E402
+from sgdbook_site import api, common, fonts, footer, katex, search  # noqa: E402
+from sgdbook_site import figures as site_figures  # noqa: E402
 
 pytestmark = pytest.mark.book
 
@@ -118,7 +119,7 @@ def test_figures_have_their_size_and_load_lazily(site):
                 continue
             figures += 1
             where = f"{page.relative_to(html)}: <img src={src}>"
-            size = figures.svg_size(page.parent / src)
+            size = site_figures.svg_size(page.parent / src)
             if size is None or (img.get("width"), img.get("height")) != tuple(map(str, size)):
                 problems.append(f"{where}: width/height {img.get('width')}x{img.get('height')}, "
                                 f"the file is {size}")
@@ -135,12 +136,12 @@ def test_svg_size_reads_points_and_pixels(tmp_path):
     svg = tmp_path / "f.svg"
     svg.write_text('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
                    'width="595.62pt" height="262.912pt" viewBox="0 0 595.62 262.912"></svg>')
-    assert figures.svg_size(svg) == (794, 351)
+    assert site_figures.svg_size(svg) == (794, 351)
     svg.write_text('<svg width="300" height="200px"></svg>')
-    assert figures.svg_size(svg) == (300, 200)
-    assert figures.svg_size(tmp_path / "missing.svg") is None
+    assert site_figures.svg_size(svg) == (300, 200)
+    assert site_figures.svg_size(tmp_path / "missing.svg") is None
     html = '<p><img alt="a" src="f.svg" /></p><img src="x.png" />'
-    assert figures.size_images(html, tmp_path) == (
+    assert site_figures.size_images(html, tmp_path) == (
         '<p><img alt="a" src="f.svg" width="300" height="200" loading="lazy" decoding="async" />'
         '</p><img src="x.png" />')
 
