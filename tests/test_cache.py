@@ -1,7 +1,8 @@
 """The build's execution cache: what an edit re-executes, counted, on small temporary books.
 
 Each test makes a miniature copy of the repository layout in a temporary directory: ``book/``
-with three chapters and the real ``book/_ext/sgdbook_build.py``, a stand-in ``sgdbook`` package
+with three chapters and the real ``book/_ext/sgdbook_build.py`` (with the module it imports,
+``sgdbook_fingerprint.py``), a stand-in ``sgdbook`` package
 and ``requirements/lock.txt``. Every chapter's first cell appends its name to a counter file, so
 a test counts exactly which chapters a build executed. The builds are real ``jupyter-book build``
 runs (a few seconds each: the chapters only print).
@@ -21,7 +22,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-EXTENSION = REPO / "book" / "_ext" / "sgdbook_build.py"
+EXT_DIR = REPO / "book" / "_ext"
+EXTENSION = EXT_DIR / "sgdbook_build.py"
+#: What the build extension needs next to it in a book's _ext/.
+EXTENSION_FILES = (EXTENSION, EXT_DIR / "sgdbook_fingerprint.py")
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
 
 CONFIG = """\
@@ -101,7 +105,8 @@ class MiniBook:
         self.book = root / "book"
         self.counter = root / "executions.txt"
         (self.book / "_ext").mkdir(parents=True)
-        shutil.copy(EXTENSION, self.book / "_ext" / EXTENSION.name)
+        for path in EXTENSION_FILES:
+            shutil.copy(path, self.book / "_ext" / path.name)
         (self.book / "_config.yml").write_text(CONFIG, encoding="utf-8")
         (self.book / "_toc.yml").write_text(TOC, encoding="utf-8")
         (self.book / "index.md").write_text("# 首页\n\n缓存测试。\n", encoding="utf-8")
@@ -294,9 +299,15 @@ def ext():
     spec = importlib.util.spec_from_file_location("sgdbook_build_under_test", EXTENSION)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
+    spec.loader.exec_module(module)  # puts book/_ext on sys.path for sgdbook_fingerprint
     yield module
     del sys.modules[spec.name]
+
+
+@pytest.fixture(scope="module")
+def fp(ext):
+    """The fingerprint module (plain Python), as the extension imported it."""
+    return sys.modules["sgdbook_fingerprint"]
 
 
 @pytest.mark.parametrize(
@@ -310,22 +321,22 @@ def ext():
         ("import numpy as np\nprint('sgdbook')", set()),
     ],
 )
-def test_imported_modules(ext, code, expected):
-    assert ext.imported_modules(code) == expected
+def test_imported_modules(fp, code, expected):
+    assert fp.imported_modules(code) == expected
 
 
-def test_real_package_closure_includes_parents_and_transitive_imports(ext):
-    closure = ext.module_closure({"sgdbook.gd"})
+def test_real_package_closure_includes_parents_and_transitive_imports(fp):
+    closure = fp.module_closure({"sgdbook.gd"})
     assert {"sgdbook", "sgdbook.gd"} <= set(closure)
-    gd_imports = {m for m in ext._imports_of(closure["sgdbook.gd"], "sgdbook.gd") if m in ext.all_modules()}
+    gd_imports = {m for m in fp._imports_of(closure["sgdbook.gd"], "sgdbook.gd") if m in fp.all_modules()}
     assert gd_imports and gd_imports <= set(closure)
 
 
-def test_chapter_that_names_sgdbook_without_a_readable_import_depends_on_everything(ext):
-    assert ext.dependencies("m = __import__('sgdbook.gd')") == ("*",)
-    assert ext.dependencies("import numpy") == ()
-    assert ext.dependencies("from sgdbook import gd") == ("sgdbook", "sgdbook.gd")
-    fingerprint = ext.Fingerprinter()
+def test_chapter_that_names_sgdbook_without_a_readable_import_depends_on_everything(fp):
+    assert fp.dependencies("m = __import__('sgdbook.gd')") == ("*",)
+    assert fp.dependencies("import numpy") == ()
+    assert fp.dependencies("from sgdbook import gd") == ("sgdbook", "sgdbook.gd")
+    fingerprint = fp.Fingerprinter()
     everything, nothing = fingerprint(("*",)), fingerprint(())
     assert everything != nothing and re.fullmatch(r"[0-9a-f]{64}", nothing)
     assert fingerprint(("sgdbook.gd",)) not in (everything, nothing)
@@ -341,12 +352,12 @@ def test_chapter_that_names_sgdbook_without_a_readable_import_depends_on_everyth
         ({"SGDBOOK_DEVICE": "cpu"}, "cpu", None),
     ],
 )
-def test_device_kind_and_jobs(ext, monkeypatch, env, kind, jobs):
+def test_device_kind_and_jobs(ext, fp, monkeypatch, env, kind, jobs):
     for name in ("SGDBOOK_DEVICE", "SGDBOOK_REQUIRE_CUDA", "SGDBOOK_BUILD_JOBS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert ext.device_kind() == kind
+    assert fp.device_kind() == kind
     expected = jobs if jobs is not None else len(os.sched_getaffinity(0))
     assert ext.build_jobs(kind) == expected
 
@@ -357,6 +368,37 @@ def test_bad_jobs_value_is_an_error(ext, monkeypatch, bad):
     with pytest.raises(ext.StrictBuildError, match="SGDBOOK_BUILD_JOBS"):
         ext.build_jobs("cpu")
 
+
+def test_file_memo_is_reused_and_notices_changes(fp, tmp_path):
+    # the memo saved by one build spares the next one hashing and parsing unchanged files, and a
+    # changed file (size or mtime) is hashed and parsed again: the fingerprint follows the edit
+    module = tmp_path / "mod.py"
+    module.write_text("from sgdbook import gd\n", encoding="utf-8")
+    memo = fp.FileMemo(tmp_path / "memo.json")
+    assert memo.imports(module, "sgdbook.mod") == {"sgdbook", "sgdbook.gd"}
+    first = memo.sha256(module)
+    memo.save()
+    again = fp.FileMemo(tmp_path / "memo.json")
+    entry = again._entries[str(module)]
+    assert entry["sha256"] == first and entry["imports"]["sgdbook.mod"] == ["sgdbook", "sgdbook.gd"]
+    module.write_text("from sgdbook import plotting  # longer\n", encoding="utf-8")
+    assert again.sha256(module) != first
+    assert again.imports(module, "sgdbook.mod") == {"sgdbook", "sgdbook.plotting"}
+    # with or without a memo, the same fingerprints
+    assert fp.Fingerprinter(again)(("sgdbook.gd",)) == fp.Fingerprinter()(("sgdbook.gd",))
+
+
+def test_build_state_is_one_object_per_application(ext):
+    class App:  # any weak-referenceable object stands for the Sphinx application here
+        pass
+
+    app = App()
+    state = ext.state(app)
+    assert isinstance(state, ext.BuildState) and ext.state(app) is state
+    assert not state.ready and state.fingerprints == {} and state.kind == "cpu"
+    assert not [n for n in vars(app) if n.startswith("_sgdbook")]
+    ext._forget_state(app, None)
+    assert ext.state(app) is not state
 
 
 class _Result:

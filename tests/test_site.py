@@ -35,7 +35,8 @@ from site_fixtures import (
 )
 
 sys.path.insert(0, str(BOOK / "_ext"))
-import sgdbook_site  # noqa: E402
+from sgdbook_site import api, common, fonts, footer, katex, search  # noqa: E402
+from sgdbook_site import figures as site_figures  # noqa: E402
 
 pytestmark = pytest.mark.book
 
@@ -118,7 +119,7 @@ def test_figures_have_their_size_and_load_lazily(site):
                 continue
             figures += 1
             where = f"{page.relative_to(html)}: <img src={src}>"
-            size = sgdbook_site.svg_size(page.parent / src)
+            size = site_figures.svg_size(page.parent / src)
             if size is None or (img.get("width"), img.get("height")) != tuple(map(str, size)):
                 problems.append(f"{where}: width/height {img.get('width')}x{img.get('height')}, "
                                 f"the file is {size}")
@@ -135,12 +136,12 @@ def test_svg_size_reads_points_and_pixels(tmp_path):
     svg = tmp_path / "f.svg"
     svg.write_text('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
                    'width="595.62pt" height="262.912pt" viewBox="0 0 595.62 262.912"></svg>')
-    assert sgdbook_site.svg_size(svg) == (794, 351)
+    assert site_figures.svg_size(svg) == (794, 351)
     svg.write_text('<svg width="300" height="200px"></svg>')
-    assert sgdbook_site.svg_size(svg) == (300, 200)
-    assert sgdbook_site.svg_size(tmp_path / "missing.svg") is None
+    assert site_figures.svg_size(svg) == (300, 200)
+    assert site_figures.svg_size(tmp_path / "missing.svg") is None
     html = '<p><img alt="a" src="f.svg" /></p><img src="x.png" />'
-    assert sgdbook_site.size_images(html, tmp_path) == (
+    assert site_figures.size_images(html, tmp_path) == (
         '<p><img alt="a" src="f.svg" width="300" height="200" loading="lazy" decoding="async" />'
         '</p><img src="x.png" />')
 
@@ -162,9 +163,9 @@ def test_theme_stylesheet_draws_every_icon_the_pages_use(site):
     # The bundled icon font is subset to the glyphs in use: every one of them must be kept.
     from fontTools.ttLib import TTFont
 
-    font = html / "_static" / sgdbook_site.FA_SOLID
+    font = html / "_static" / fonts.FA_SOLID
     cmap = TTFont(str(font)).getBestCmap()
-    missing = sorted(hex(c) for c in sgdbook_site.fa_codepoints(html) if c not in cmap)
+    missing = sorted(hex(c) for c in fonts.fa_codepoints(html) if c not in cmap)
     assert not missing, f"[{name}] icon glyphs missing from {font.name}: {missing}"
     assert font.stat().st_size < 30_000, f"[{name}] {font.name} is not subset"
 
@@ -268,11 +269,11 @@ def test_sample_proofs_exercises_and_references(sample_book):
 
 def test_api_reference_covers_every_public_module(built_book):
     raw = (built_book / "appendix" / "api.html").read_text(encoding="utf-8")
-    modules = sgdbook_site.public_modules()
+    modules = api.public_modules()
     assert "sgdbook.gd" in modules and not any(m.split(".")[-1].startswith("_") for m in modules)
     missing = [m for m in modules if f'id="module-{m}"' not in raw]
     assert not missing, f"api.html has no section for {missing}"
-    assert sgdbook_site.API_MARKER not in raw
+    assert api.API_MARKER not in raw
 
 
 def test_api_reference_links_to_external_docs(built_book):
@@ -391,10 +392,10 @@ def test_every_page_names_device_torch_and_commit(site):
 
 def test_device_description_is_cached(tmp_path, monkeypatch):
     cache = tmp_path / "device.json"
-    first = sgdbook_site.device_description(cache)
+    first = footer.device_description(cache)
     assert "torch" in first and cache.is_file()
     monkeypatch.setattr("sgdbook.device.describe_device", lambda: pytest.fail("not cached"))
-    assert sgdbook_site.device_description(cache) == first
+    assert footer.device_description(cache) == first
 
 
 # --------------------------------------------------------------------------------------------
@@ -428,19 +429,19 @@ def test_search_index_holds_compound_terms(site):
 def test_search_splitter_keeps_compound_terms():
     from sphinx.search import languages
 
-    language = sgdbook_site.SearchChineseTerms({"dict": str(BOOK / "_ext" / "search_dict.txt")})
+    language = search.SearchChineseTerms({"dict": str(BOOK / "_ext" / "search_dict.txt")})
     words = language.split("本章比较小批量随机梯度下降与动量法。")
     for term in ("小批量随机梯度下降", "随机梯度下降", "梯度下降", "小批量", "动量法"):
         assert term in words, f"{term} not an index term: {words}"
     assert language.js_splitter_code == "", "the default JS splitter keeps CJK runs whole"
-    assert languages["zh"] is sgdbook_site.SearchChineseTerms or isinstance(languages["zh"], str)
+    assert languages["zh"] is search.SearchChineseTerms or isinstance(languages["zh"], str)
 
 
 def test_search_stemmer_is_sphinx_rule_without_the_quadratic_list():
     from sphinx.search.zh import SearchChinese
 
     options = {"dict": str(BOOK / "_ext" / "search_dict.txt")}
-    ours, theirs = sgdbook_site.SearchChineseTerms(options), SearchChinese(options)
+    ours, theirs = search.SearchChineseTerms(options), SearchChinese(options)
     text = "Adam 与 AdamW、SGD running running ran 的 gradients 和 eps 以及 lr_decay 梯度"
     for language in (ours, theirs):
         language.split(text)
@@ -458,8 +459,8 @@ def test_search_bar_text_is_chinese(site):
 
 def test_api_page_source_is_generated():
     text = (BOOK / "appendix" / "api.md").read_text(encoding="utf-8")
-    assert sgdbook_site.API_MARKER in text
-    generated = sgdbook_site.api_sections(["sgdbook.gd", "sgdbook.extra"])
+    assert api.API_MARKER in text
+    generated = api.api_sections(["sgdbook.gd", "sgdbook.extra"])
     assert ".. automodule:: sgdbook.extra" in generated and "## `sgdbook.gd`" in generated
 
 
@@ -469,20 +470,21 @@ def test_public_modules_skip_private_ones(tmp_path, monkeypatch):
     for rel in ("__init__.py", "_validate.py", "gd.py", "sub/__init__.py", "sub/x.py",
                 "sub/_hidden.py"):
         (package / rel).write_text("", encoding="utf-8")
-    monkeypatch.setattr(sgdbook_site, "PACKAGE_DIR", package)
-    assert sgdbook_site.public_modules() == ["sgdbook.gd", "sgdbook.sub", "sgdbook.sub.x"]
+    monkeypatch.setattr(common, "PACKAGE_DIR", package)
+    assert api.public_modules() == ["sgdbook.gd", "sgdbook.sub", "sgdbook.sub.x"]
 
 
 def test_katex_prepare_strips_numbering_and_labels():
     tex = "\\begin{align}\na &= b \\label{eq:x}\\\\\nc &= d\n\\end{align}"
-    prepared = sgdbook_site._prepare(tex)
+    prepared = katex.prepare(tex)
     assert "\\begin{align*}" in prepared and "\\end{align*}" in prepared
     assert "\\label" not in prepared
-    html, error = sgdbook_site.RENDERER.render(prepared, True)
+    renderer = katex.KatexRenderer(katex.DEFAULT_MACROS)
+    html, error = renderer.render(prepared, True)
     assert error is None and 'class="katex-display"' in html
-    html, error = sgdbook_site.RENDERER.render("\\frac{1", False)
+    html, error = renderer.render("\\frac{1", False)
     assert html is None and "KaTeX parse error" in error
-    sgdbook_site.RENDERER.close()
+    renderer.close()
 
 
 def test_config_loads_the_site_extension():
@@ -491,3 +493,169 @@ def test_config_loads_the_site_extension():
     config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
     assert "sgdbook_site" in config["sphinx"]["local_extensions"]
     assert config["sphinx"]["config"]["html_math_renderer"] == "sgdbook_katex"
+
+
+# --------------------------------------------------------------------------------------------
+# Caches that make rebuilds fast (book/_build/.sgdbook_site): same output as without them
+# --------------------------------------------------------------------------------------------
+FORMULAS = [("\\frac{a}{b} + \\R^n", False), ("\\norm{x}^2 \\le \\E[X]", True),
+            ("\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}", True)]
+
+
+def test_katex_cache_gives_the_uncached_render_without_node(tmp_path):
+    uncached = katex.KatexRenderer(katex.DEFAULT_MACROS)
+    expected = [uncached.render(tex, display) for tex, display in FORMULAS]
+    expected.append(uncached.render("\\frac{1", False))
+    uncached.close()
+    first = katex.KatexRenderer(katex.DEFAULT_MACROS, cache_folder=tmp_path)
+    assert [first.render(t, d) for t, d in FORMULAS] + [first.render("\\frac{1", False)] == expected
+    first.close()
+    assert first.rendered == len(FORMULAS) + 1 and first.cache_file.is_file()
+    second = katex.KatexRenderer(katex.DEFAULT_MACROS, cache_folder=tmp_path)
+    assert [second.render(t, d) for t, d in FORMULAS] + [second.render("\\frac{1", False)] == expected
+    # nothing was sent to node (not even started); the parse error is remembered, so the page
+    # that has it is still a (fatal) warning when it is written again
+    assert second.rendered == 0 and second._proc is None
+    assert expected[-1][0] is None and "KaTeX parse error" in expected[-1][1]
+    # the display mode is part of an entry's key
+    assert second.render(FORMULAS[0][0], True) != expected[0]
+    second.close()
+
+
+def test_katex_cache_is_invalidated_by_macros_version_and_server(tmp_path):
+    base = katex.cache_key(katex.DEFAULT_MACROS)
+    other_macros = {**katex.DEFAULT_MACROS, "\\R": "\\mathbf{R}"}
+    assert katex.cache_key(other_macros) != base
+    fake = tmp_path / "katex"
+    fake.mkdir()
+    (fake / "package.json").write_text('{"version": "0.0.1"}', encoding="utf-8")
+    assert katex.katex_version(fake) == "0.0.1"
+    assert katex.cache_key(katex.DEFAULT_MACROS, katex_dir=fake) != base
+    server = tmp_path / "server.js"
+    server.write_text(katex.KATEX_SERVER.read_text(encoding="utf-8") + "\n// changed\n")
+    assert katex.cache_key(katex.DEFAULT_MACROS, server=server) != base
+    # other macros render the same TeX differently, from a separate cache file
+    cached = katex.KatexRenderer(katex.DEFAULT_MACROS, cache_folder=tmp_path)
+    html_default = cached.render("\\R", False)[0]
+    cached.close()
+    changed = katex.KatexRenderer(other_macros, cache_folder=tmp_path)
+    assert changed.cache_file != cached.cache_file
+    assert changed.render("\\R", False)[0] != html_default and changed.rendered == 1
+    changed.close()
+    assert not cached.cache_file.exists()  # the stale cache is removed when the new one is saved
+
+
+def _mini_site(root: Path, text: str) -> Path:
+    outdir = root / "html"
+    (outdir / "_static" / "styles").mkdir(parents=True, exist_ok=True)
+    (outdir / "index.html").write_text(
+        f'<html><body><p>{text}</p><i class="fa-solid fa-download"></i></body></html>',
+        encoding="utf-8")
+    theme = fonts.fa_source().parents[3] / "styles" / "pydata-sphinx-theme.css"
+    (outdir / "_static" / "styles" / "pydata-sphinx-theme.css").write_bytes(theme.read_bytes())
+    target = outdir / "_static" / fonts.FA_SOLID
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(fonts.fa_source().read_bytes())  # as Sphinx copies it
+    return outdir
+
+
+def test_cjk_font_subset_is_cached_by_character_set(tmp_path):
+    outdir = _mini_site(tmp_path / "a", "梯度下降")
+    scan = common.PageScanCache(tmp_path / "cjk.json")
+    assert fonts.write_cjk_font(outdir, scan=scan)  # subset made
+    font = outdir / "_static" / "fonts" / "sgdbook-cjk.woff2"
+    made = font.read_bytes()
+    assert not fonts.write_cjk_font(outdir, scan=scan)  # same characters: not made again
+    # identical to a subset made without any cache, in a fresh folder
+    fresh = _mini_site(tmp_path / "b", "梯度下降")
+    fonts.write_cjk_font(fresh)
+    assert (fresh / "_static" / "fonts" / "sgdbook-cjk.woff2").read_bytes() == made
+    assert (fresh / "_static" / fonts.FONT_CSS).read_text() == \
+        (outdir / "_static" / fonts.FONT_CSS).read_text()
+    # a new character is a new subset
+    (outdir / "index.html").write_text("<p>梯度下降与动量法</p>", encoding="utf-8")
+    assert fonts.write_cjk_font(outdir, scan=scan)
+    assert font.read_bytes() != made
+
+
+def test_page_scan_reads_only_changed_pages(tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text("<p>学习率</p>", encoding="utf-8")
+    calls = []
+
+    def compute(text):
+        calls.append(text)
+        return fonts.page_cjk_chars(text)
+
+    scan = common.PageScanCache(tmp_path / "scan.json")
+    assert scan.get(page, compute) == "习学率"
+    scan.save(keep=[page])
+    again = common.PageScanCache(tmp_path / "scan.json")
+    assert again.get(page, compute) == "习学率" and len(calls) == 1
+    page.write_text("<p>学习率衰减</p>", encoding="utf-8")
+    assert again.get(page, compute) == "习减学率衰" and len(calls) == 2
+
+
+def test_fontawesome_subset_is_cached_by_icons(tmp_path):
+    outdir = _mini_site(tmp_path / "a", "")
+    cache = tmp_path / "cache"
+    scan = common.PageScanCache(tmp_path / "scan.json")
+    assert fonts.subset_fontawesome(outdir, cache, scan)
+    target = outdir / "_static" / fonts.FA_SOLID
+    subset = target.read_bytes()
+    assert len(subset) < len(fonts.fa_source().read_bytes()) / 4
+    target.write_bytes(fonts.fa_source().read_bytes())  # Sphinx copies the full font again
+    assert not fonts.subset_fontawesome(outdir, cache, scan)  # the cached subset is put back
+    assert target.read_bytes() == subset
+    fresh = _mini_site(tmp_path / "b", "")
+    fonts.subset_fontawesome(fresh)  # no cache at all
+    assert (fresh / "_static" / fonts.FA_SOLID).read_bytes() == subset
+    # a page with another icon: another subset
+    (outdir / "index.html").write_text('<i class="fa-solid fa-bug"></i>', encoding="utf-8")
+    target.write_bytes(fonts.fa_source().read_bytes())
+    assert fonts.subset_fontawesome(outdir, cache, scan)
+    assert target.read_bytes() != subset
+
+
+def test_build_note_of_pages_not_written_is_brought_up_to_date(tmp_path):
+    old = '<p class="sgdbook-build-note">本书由 <code>cpu</code> 构建，提交 <code>abc</code>，构建日期 2026-01-01。</p>'
+    new = old.replace("abc", "def-dirty").replace("2026-01-01", "2026-01-02")
+    pages = [tmp_path / "a.html", tmp_path / "b.html"]
+    pages[0].write_text(f"<footer>{old}</footer>", encoding="utf-8")
+    pages[1].write_text(f"<footer>{new}</footer>", encoding="utf-8")
+    assert footer.update_notes(pages, new) == [pages[0]]
+    assert pages[0].read_text(encoding="utf-8") == f"<footer>{new}</footer>"
+
+
+def test_search_index_keeps_no_term_without_pages(tmp_path):
+    from sphinx.search import js_index
+
+    index = tmp_path / "searchindex.js"
+    data = {"terms": {"梯度": [1, 2], "追加": [], "x": 0}, "titleterms": {"旧": []}}
+    index.write_text(js_index.dumps(data), encoding="utf-8")
+    assert search.drop_empty_terms(index)
+    assert js_index.loads(index.read_text(encoding="utf-8")) == \
+        {"terms": {"梯度": [1, 2], "x": 0}, "titleterms": {}}
+    assert not search.drop_empty_terms(index)
+
+
+def test_late_stylesheets_are_linked_without_a_stale_checksum():
+    from sgdbook_site import pages
+
+    head = ('<link rel="stylesheet" href="_static/proof.css?v=8c6b312c" />'
+            '<link rel="stylesheet" href="_static/sgdbook.css?v=12345678" />'
+            '<link rel="stylesheet" href="../_static/sgdbook-fonts.css?v=2ceb3241" /></head>')
+    out = pages.postprocess(head, "x", {"pathto": lambda *a: ""})
+    assert 'href="_static/proof.css"' in out and 'href="../_static/sgdbook-fonts.css"' in out
+    assert 'sgdbook.css?v=12345678' in out  # copied before the pages: Sphinx's checksum is right
+
+
+def test_search_index_entries_of_pages_not_written_are_kept():
+    # Sphinx reloads terms but not index entries from the previous searchindex.js: after a
+    # rebuild that wrote only page "b", page "a"'s entries come back, ordered as a clean build
+    previous = {"docnames": ["a", "b", "old"],
+                "indexentries": {"adam": [[0, "x", False], [1, "y", True]], "gone": [[2, "z", False]]}}
+    data = {"docnames": ["a", "b"], "indexentries": {"adam": [[1, "y2", True]]}}
+    assert search.restore_index_entries(data, previous, fed={"b"})
+    assert data["indexentries"] == {"adam": [[0, "x", False], [1, "y2", True]]}
+    assert not search.restore_index_entries(data, previous, fed={"b"})

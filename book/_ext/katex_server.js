@@ -1,4 +1,4 @@
-// Renders TeX to HTML with the katex npm package, for the book's build (book/_ext/sgdbook_site.py).
+// Renders TeX to HTML with the katex npm package, for the book's build (book/_ext/sgdbook_site/katex.py).
 // Protocol: one JSON object per line on stdin {"tex": ..., "display": bool, "macros": {...}};
 // one JSON object per line on stdout: {"html": ...} or {"error": ...}.
 "use strict";

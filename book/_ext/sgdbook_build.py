@@ -1,21 +1,21 @@
 """Local Sphinx extension that makes the book build strict, fast and its execution cache honest.
 
-Loaded through ``sphinx.local_extensions`` in ``_config.yml``. It does four things (the design is
-explained for contributors in ``docs/build.md``):
+Loaded through ``sphinx.local_extensions`` in ``_config.yml``. It does five things (the design is
+explained for contributors in ``docs/build.md``; where each piece lives: ``docs/extensions.md``):
 
 1. **Strict build.** Every Sphinx warning (an unresolved reference, a cell's stray stderr, a
    bad directive) is counted; when the build finishes with any, it raises, so
    ``jupyter-book build book`` exits non-zero after printing all of them. No ``-W`` flag is
    needed, so a contributor's plain command is as strict as CI.
 2. **Cache that notices library changes.** jupyter-cache keys an executed notebook by its code
-   cells only. Here each chapter also gets a *dependency fingerprint*: the hash of every
-   ``sgdbook`` module its code cells import (transitively, parent packages and the package's
-   data files included), of the library lock, of the installed torch build and of the device
-   kind (``cpu`` or ``cuda``). The fingerprint is stored twice: in the jupyter-cache record the
-   chapter's execution produced (so a cached execution is used only when its code hash *and*
-   its fingerprint match), and in the Sphinx environment next to the page's doctree (so a page
-   whose fingerprint changed is read again even though its source file did not change). An
-   edit to prose changes neither hash: the page is re-read from the cache, nothing executes.
+   cells only. Here each chapter also gets a *dependency fingerprint*
+   (book/_ext/sgdbook_fingerprint.py: the sgdbook modules its code imports, transitively, the
+   package's data files, the library lock, the installed torch build, the device kind). The
+   fingerprint is stored twice: in the jupyter-cache record the chapter's execution produced (so
+   a cached execution is used only when its code hash *and* its fingerprint match), and in the
+   Sphinx environment next to the page's doctree (so a page whose fingerprint changed is read
+   again even though its source file did not change). An edit to prose changes neither hash: the
+   page is re-read from the cache, nothing executes.
 3. **Parallel execution.** Just before Sphinx reads the pages it has to read, every notebook
    page whose valid cached execution is missing is executed, several at a time (one process per
    core; ``SGDBOOK_BUILD_JOBS`` overrides; one at a time when a GPU is used), with myst-nb's own
@@ -26,24 +26,24 @@ explained for contributors in ``docs/build.md``):
    every HTML build, each changed plain file of ``html_static_path`` is copied again.
 5. **Paths.** Resolves the jieba user dictionary for the Chinese search index relative to the
    book, not to the directory the command was started from.
+
+The extension's per-build state is one :class:`BuildState` (see :func:`state`).
 """
 
 from __future__ import annotations
 
-import ast
-import hashlib
-import importlib.metadata
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 import traceback
+import weakref
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import nullcontext, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -52,13 +52,20 @@ from sphinx.application import Sphinx
 from sphinx.errors import SphinxError
 from sphinx.util import logging
 
+_EXT_DIR = str(Path(__file__).resolve().parent)
+if _EXT_DIR not in sys.path:  # loaded by file path (the tests) rather than from book/_ext
+    sys.path.insert(0, _EXT_DIR)
+from sgdbook_fingerprint import (  # noqa: E402
+    FileMemo,
+    Fingerprinter,
+    dependencies,
+    device_kind,
+)
+
 logger = logging.getLogger(__name__)
 
 BOOK_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = BOOK_DIR.parent
-PACKAGE = "sgdbook"
-PACKAGE_DIR = REPO_ROOT / PACKAGE
-LOCK_FILE = REPO_ROOT / "requirements" / "lock.txt"
 #: Key under which the fingerprint is stored in a jupyter-cache record's ``data``.
 FINGERPRINT_KEY = "sgdbook_fingerprint"
 #: Environment variable: number of notebooks executed at once (default: the usable cores, or 1
@@ -66,9 +73,8 @@ FINGERPRINT_KEY = "sgdbook_fingerprint"
 JOBS_ENV = "SGDBOOK_BUILD_JOBS"
 #: File in the cache folder with each chapter's last execution time (to start the longest first).
 TIMES_FILE = "sgdbook_execution_times.json"
-
-_IMPORT_RE = re.compile(rf"^\s*(?:from|import)\s+({PACKAGE}(?:\.[\w.]+)?)", re.MULTILINE)
-_MAGIC_RE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
+#: File in the doctree folder remembering each source file's hash and imports (by size, mtime).
+MEMO_FILE = "sgdbook_file_memo.json"
 
 
 class StrictBuildError(SphinxError):
@@ -77,42 +83,6 @@ class StrictBuildError(SphinxError):
 
 class NotebookExecutionError(SphinxError):
     category = "Notebook execution failed"
-
-
-# --------------------------------------------------------------------------------------------
-# Device kind and number of workers (decided without importing torch in the Sphinx process)
-# --------------------------------------------------------------------------------------------
-def _torch_build() -> str:
-    """The installed torch distribution's version, e.g. ``2.13.0+cpu`` (no import of torch)."""
-    try:
-        return importlib.metadata.version("torch")
-    except importlib.metadata.PackageNotFoundError:
-        return "none"
-
-
-def device_kind() -> str:
-    """``cuda`` or ``cpu``: where the chapters' tensors will live, by ``sgdbook.device``'s rule.
-
-    ``SGDBOOK_DEVICE`` and ``SGDBOOK_REQUIRE_CUDA`` decide as in :mod:`sgdbook.device`; otherwise
-    a CPU-only torch build, a hidden GPU (``CUDA_VISIBLE_DEVICES`` empty or ``-1``) or no
-    ``nvidia-smi`` listing a GPU means ``cpu``. torch is not imported (it would cost seconds on
-    every rebuild).
-    """
-    wanted = os.environ.get("SGDBOOK_DEVICE", "").strip().lower()
-    if wanted in ("cpu", "cuda"):
-        return wanted
-    if os.environ.get("SGDBOOK_REQUIRE_CUDA", "") == "1":
-        return "cuda"
-    if "+cpu" in _torch_build() or os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
-        return "cpu"
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return "cpu"
-    try:
-        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=20, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return "cpu"
-    return "cuda" if out.returncode == 0 and "GPU" in out.stdout else "cpu"
 
 
 def build_jobs(kind: str) -> int:
@@ -132,145 +102,6 @@ def build_jobs(kind: str) -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
-
-
-# --------------------------------------------------------------------------------------------
-# Dependency fingerprints
-# --------------------------------------------------------------------------------------------
-def _module_file(module: str) -> Path | None:
-    """Map a dotted sgdbook module name to its source file (package ``__init__`` included)."""
-    parts = module.split(".")
-    base = PACKAGE_DIR.parent.joinpath(*parts)
-    if base.with_suffix(".py").is_file():
-        return base.with_suffix(".py")
-    if (base / "__init__.py").is_file():
-        return base / "__init__.py"
-    return None
-
-
-def _imports_in_tree(tree: ast.AST, package: str) -> set[str]:
-    """sgdbook modules named by the imports of one parsed source (relative ones resolved)."""
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.split(".")[0] == PACKAGE)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                anchor = package.split(".") if package else []
-                anchor = anchor[: len(anchor) - (node.level - 1)]
-                base = ".".join(anchor + ([node.module] if node.module else []))
-            else:
-                base = node.module or ""
-            if base.split(".")[0] != PACKAGE:
-                continue
-            found.add(base)
-            found.update(f"{base}.{a.name}" for a in node.names)
-    return found
-
-
-def _imports_of(path: Path, module: str) -> set[str]:
-    """sgdbook modules imported by one source file of the package."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    return _imports_in_tree(tree, package)
-
-
-def module_closure(roots: set[str]) -> dict[str, Path]:
-    """All sgdbook modules reachable from ``roots``, with every parent package included."""
-    seen: dict[str, Path] = {}
-    todo = list(roots)
-    while todo:
-        module = todo.pop()
-        if module in seen:
-            continue
-        path = _module_file(module)
-        if path is None:  # an attribute imported with ``from sgdbook.x import name``
-            continue
-        seen[module] = path
-        parts = module.split(".")
-        todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))
-        todo.extend(_imports_of(path, module))
-    return seen
-
-
-def all_modules() -> dict[str, Path]:
-    """Every module of the package (the fallback when a chapter's imports cannot be read)."""
-    found = {}
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        rel = path.relative_to(PACKAGE_DIR.parent).with_suffix("")
-        parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
-        found[".".join(parts)] = path
-    return found
-
-
-def imported_modules(code: str) -> set[str]:
-    """sgdbook modules named by the import statements of a chapter's code cells.
-
-    Each cell is parsed with :mod:`ast` (IPython magics dropped); a cell that does not parse is
-    scanned with a regular expression instead.
-    """
-    found: set[str] = set()
-    for cell in code.split("\x00"):
-        try:
-            found |= _imports_in_tree(ast.parse(_MAGIC_RE.sub("", cell)), "")
-        except SyntaxError:
-            found.update(_IMPORT_RE.findall(cell))
-    return found
-
-
-def data_files() -> list[Path]:
-    """Non-Python files shipped in the package (data, fonts): chapters may read any of them."""
-    return sorted(p for p in PACKAGE_DIR.rglob("*") if p.is_file() and p.suffix not in {".py", ".pyc"}
-                  and "__pycache__" not in p.parts)
-
-
-class Fingerprinter:
-    """Computes chapters' dependency fingerprints, hashing each file at most once per build."""
-
-    def __init__(self) -> None:
-        self.kind = device_kind()
-        self._file_hashes: dict[Path, str] = {}
-        base = hashlib.sha256()
-        base.update(LOCK_FILE.read_bytes() if LOCK_FILE.is_file() else b"no-lock")
-        base.update(f"\0device={self.kind}\0torch={_torch_build()}\0".encode())
-        self._base = base.hexdigest()
-        self._data: str | None = None
-
-    def _hash(self, path: Path) -> str:
-        if path not in self._file_hashes:
-            self._file_hashes[path] = hashlib.sha256(path.read_bytes()).hexdigest()
-        return self._file_hashes[path]
-
-    def _data_hash(self) -> str:
-        if self._data is None:
-            digest = hashlib.sha256()
-            for path in data_files():
-                digest.update(f"{path.relative_to(PACKAGE_DIR).as_posix()}\0{self._hash(path)}\0".encode())
-            self._data = digest.hexdigest()
-        return self._data
-
-    def __call__(self, deps: tuple[str, ...]) -> str:
-        """Fingerprint of a chapter whose code imports ``deps`` (see :func:`dependencies`)."""
-        digest = hashlib.sha256(self._base.encode())
-        modules = all_modules() if deps == ("*",) else module_closure(set(deps)) if deps else {}
-        for name, path in sorted(modules.items()):
-            digest.update(f"{name}\0{self._hash(path)}\0".encode())
-        if modules:
-            digest.update(self._data_hash().encode())
-        return digest.hexdigest()
-
-
-def dependencies(code: str) -> tuple[str, ...]:
-    """The sgdbook modules a chapter's code imports, sorted; ``("*",)`` stands for all of them.
-
-    A chapter that names the package without an import statement this module can read (e.g.
-    ``importlib.import_module``) depends on every module: re-executing too much is safe,
-    re-executing nothing is not.
-    """
-    roots = imported_modules(code)
-    if roots:
-        return tuple(sorted(roots))
-    return ("*",) if re.search(rf"\b{PACKAGE}\b", code) else ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,7 +149,7 @@ def _code_of(page: _Page) -> str:
 
 
 def _executed_by_cache(page: _Page) -> bool:
-    """Whether myst-nb will take this page's outputs from jupyter-cache (cache mode, not excluded)."""
+    """Whether myst-nb takes this page's outputs from jupyter-cache (cache mode, not excluded)."""
     cfg = page.nb_config
     if cfg.execution_mode != "cache":
         return False
@@ -327,47 +158,83 @@ def _executed_by_cache(page: _Page) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# Sphinx events
+# The extension's state during one build
+# --------------------------------------------------------------------------------------------
+@dataclass
+class BuildState:
+    """What one build computed once and later events reuse (dropped when the build finishes)."""
+
+    #: Current fingerprint of every notebook page of the project.
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    #: Pages already read (as myst-nb would) while finding their imports.
+    pages: dict[str, _Page | None] = field(default_factory=dict)
+    #: ``cpu`` or ``cuda``.
+    kind: str = "cpu"
+    #: Whether the fingerprints above have been computed for this build.
+    ready: bool = False
+    #: Whether this build read or removed any document (set while Sphinx reads).
+    env_changed: bool = False
+    #: Title and table of contents of each page about to be read, as they were before.
+    headings: dict[str, str] = field(default_factory=dict)
+
+
+_STATES: weakref.WeakKeyDictionary[Sphinx, BuildState] = weakref.WeakKeyDictionary()
+
+
+def state(app: Sphinx) -> BuildState:
+    """The one :class:`BuildState` of ``app``'s current build."""
+    if app not in _STATES:
+        _STATES[app] = BuildState()
+    return _STATES[app]
+
+
+# --------------------------------------------------------------------------------------------
+# Fingerprints of the project's pages
 # --------------------------------------------------------------------------------------------
 def _fingerprints(app: Sphinx, env) -> dict[str, str]:
     """Current fingerprints of every notebook page of the project (computed once per build).
 
-    What a page imports is remembered in the environment with the file's size and mtime, so a
-    rebuild reads only the pages that changed.
+    What a page imports is remembered in the environment with the file's size and mtime, and
+    each library file's hash and imports in the doctree folder (:data:`MEMO_FILE`), so a rebuild
+    reads only the pages and parses only the library files that changed.
     """
-    if getattr(app, "_sgdbook_fps", None) is None:
-        fingerprint = Fingerprinter()
-        memo = env.__dict__.setdefault("sgdbook_sources", {})
-        fps: dict[str, str] = {}
-        pages: dict[str, _Page | None] = {}
-        for docname in sorted(env.found_docs):
-            try:
-                stat = Path(env.doc2path(docname)).stat()
-            except OSError:
-                continue
-            key = (stat.st_mtime_ns, stat.st_size)
-            if docname not in memo or memo[docname][0] != key:
-                page = pages[docname] = _read_page(env, docname)
-                memo[docname] = (key, None if page is None else dependencies(_code_of(page)))
-            deps = memo[docname][1]
-            if deps is not None:
-                fps[docname] = fingerprint(deps)
-        app._sgdbook_fps = fps  # type: ignore[attr-defined]
-        app._sgdbook_pages = pages  # type: ignore[attr-defined]
-        app._sgdbook_kind = fingerprint.kind  # type: ignore[attr-defined]
-    return app._sgdbook_fps  # type: ignore[attr-defined]
+    st = state(app)
+    if st.ready:
+        return st.fingerprints
+    memo = FileMemo(Path(app.doctreedir) / MEMO_FILE)
+    fingerprint = Fingerprinter(memo)
+    sources = env.__dict__.setdefault("sgdbook_sources", {})
+    for docname in sorted(env.found_docs):
+        try:
+            stat = Path(env.doc2path(docname)).stat()
+        except OSError:
+            continue
+        key = (stat.st_mtime_ns, stat.st_size)
+        if docname not in sources or sources[docname][0] != key:
+            page = st.pages[docname] = _read_page(env, docname)
+            sources[docname] = (key, None if page is None else dependencies(_code_of(page)))
+        deps = sources[docname][1]
+        if deps is not None:
+            st.fingerprints[docname] = fingerprint(deps)
+    memo.save()
+    st.kind, st.ready = fingerprint.kind, True
+    return st.fingerprints
 
 
 def _outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
     """Pages whose doctree was made with another fingerprint than today's: read them again."""
     fps = _fingerprints(app, env)
     seen = getattr(env, "sgdbook_fingerprints", {})
-    stale = sorted(d for d, fp in fps.items() if seen.get(d) != fp and d not in added and d not in changed)
+    stale = sorted(d for d, fp in fps.items()
+                   if seen.get(d) != fp and d not in added and d not in changed)
     if stale:
         logger.info("[sgdbook] library, lock or device changed under: %s", ", ".join(stale))
     return stale
 
 
+# --------------------------------------------------------------------------------------------
+# Executing one notebook (in a worker process)
+# --------------------------------------------------------------------------------------------
 KERNEL_START_ATTEMPTS = 3
 _KERNEL_START_FAILURES = ("Address already in use", "Kernel died before replying to kernel_info")
 
@@ -403,29 +270,36 @@ def _execute_one(notebook, cwd: str | None, in_temp: bool, timeout, allow_errors
     return result.nb, result.time, type(result.err).__name__, str(result.err)
 
 
-def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
-    """Execute, in parallel, the notebook pages about to be read that have no valid cached run."""
+def _execution_args(page: _Page) -> tuple:
+    cfg = page.nb_config
+    return (page.notebook, str(page.path.parent), bool(cfg.execution_in_temp),
+            cfg.execution_timeout, bool(cfg.execution_allow_errors))
+
+
+# --------------------------------------------------------------------------------------------
+# Pre-execution, step by step
+# --------------------------------------------------------------------------------------------
+def _pages_to_check(app: Sphinx, env, docnames: list[str]) -> list[_Page]:
+    """Step 1: the notebook pages about to be read that myst-nb takes from jupyter-cache; each
+    one's current fingerprint is recorded in the environment next to its doctree."""
+    st = state(app)
     fps = _fingerprints(app, env)
-    if not hasattr(env, "sgdbook_fingerprints"):
-        env.sgdbook_fingerprints = {}
+    recorded = env.__dict__.setdefault("sgdbook_fingerprints", {})
     pages = []
     for docname in docnames:
         if docname not in fps:
             continue
-        env.sgdbook_fingerprints[docname] = fps[docname]
-        pages_read = app._sgdbook_pages  # type: ignore[attr-defined]
-        page = pages_read[docname] if docname in pages_read else _read_page(env, docname)
+        recorded[docname] = fps[docname]
+        page = st.pages[docname] if docname in st.pages else _read_page(env, docname)
         if page is not None and _executed_by_cache(page):
             pages.append(page)
-    if not pages:
-        return
+    return pages
 
-    from jupyter_cache import get_cache
-    from jupyter_cache.base import CacheBundleIn
-    from jupyter_cache.cache.db import NbProjectRecord
 
-    cache = get_cache(env.mystnb_config.execution_cache_path or ".jupyter_cache")
-    todo: dict[str, _Page] = {}  # one execution per distinct code (jupyter-cache's hash)
+def _stale_pages(cache, pages: list[_Page], fps: dict[str, str]) -> list[_Page]:
+    """Step 2: the pages without a cached execution of the same code *and* fingerprint, one per
+    distinct code and fingerprint; a cached record with another fingerprint is removed."""
+    todo: dict[str, _Page] = {}
     for page in pages:
         fp = fps[page.docname]
         record = None
@@ -437,20 +311,81 @@ def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
             cache.remove_cache(record.pk)
         _, hashkey = cache.create_hashed_notebook(page.notebook)
         todo.setdefault(f"{hashkey}:{fp}", page)
+    return list(todo.values())
+
+
+def _longest_first(pages: list[_Page], times: dict[str, float]) -> list[_Page]:
+    """Step 3: by the last recorded execution time, unknown ones first (the shortest total)."""
+    return sorted(pages, key=lambda page: -times.get(page.docname, float("inf")))
+
+
+def _run(pages: list[_Page], jobs: int, finish: Callable[[_Page, Any], None]) -> None:
+    """Step 4: execute ``pages``, ``jobs`` at a time; ``finish(page, outcome)`` for each."""
+    if jobs == 1:
+        for page in pages:
+            finish(page, _execute_one(*_execution_args(page)))
+        return
+    import multiprocessing
+
+    # fork on Linux (cheap; nothing heavy such as torch is imported in this process yet),
+    # spawn elsewhere (macOS libraries do not survive a fork)
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(_execute_one, *_execution_args(page)): page for page in pages}
+        for future in as_completed(futures):
+            finish(futures[future], future.result())
+
+
+def _store(cache, page: _Page, notebook, seconds: float, fp: str, kind: str) -> None:
+    """Step 5: put a successful execution in jupyter-cache, with its fingerprint."""
+    from jupyter_cache.base import CacheBundleIn
+    from jupyter_cache.cache.db import NbProjectRecord
+
+    stage = cache.add_nb_to_project(str(page.path), read_data=page.read_fmt) if page.read_fmt \
+        else cache.add_nb_to_project(str(page.path))
+    NbProjectRecord.remove_tracebacks([stage.pk], cache.db)
+    cache.cache_notebook_bundle(
+        CacheBundleIn(notebook, stage.uri,
+                      data={"execution_seconds": seconds, FINGERPRINT_KEY: fp,
+                            "sgdbook_device": kind}),
+        check_validity=False, overwrite=True)
+
+
+def _report_failures(app: Sphinx, env, failures: list[tuple[_Page, str, str]]) -> None:
+    """Step 6: save each failure's traceback, forget its fingerprint (so the page is read, and
+    executed, again next time) and stop the build listing them all."""
+    reports = []
+    for page, error, exc_string in failures:
+        report = Path(app.outdir) / "reports" / f"{page.docname}.err.log"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(exc_string, encoding="utf-8")
+        reports.append(f"{page.path} ({error}; traceback saved in {report}):\n{exc_string}")
+        env.sgdbook_fingerprints.pop(page.docname, None)
+    raise NotebookExecutionError(
+        f"{len(failures)} notebook(s) raised while executing:\n\n" + "\n\n".join(reports))
+
+
+def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
+    """Execute, in parallel, the notebook pages about to be read that have no valid cached run."""
+    pages = _pages_to_check(app, env, docnames)
+    if not pages:
+        return
+    from jupyter_cache import get_cache
+
+    cache = get_cache(env.mystnb_config.execution_cache_path or ".jupyter_cache")
+    fps, kind = state(app).fingerprints, state(app).kind
+    todo = _stale_pages(cache, pages, fps)
     if not todo:
         return
-
-    kind = getattr(app, "_sgdbook_kind", "cpu")
-    jobs = min(build_jobs(kind), len(todo))
-    # longest first (by the last recorded run; unknown ones first): the shortest total time
     times_file = Path(cache.path) / TIMES_FILE
     try:
         times = json.loads(times_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         times = {}
-    todo = dict(sorted(todo.items(), key=lambda kv: -times.get(kv[1].docname, float("inf"))))
+    todo = _longest_first(todo, times)
+    jobs = min(build_jobs(kind), len(todo))
     logger.info("[sgdbook] executing %d notebook(s), %d at a time (%s): %s", len(todo), jobs, kind,
-                ", ".join(p.docname for p in todo.values()))
+                ", ".join(p.docname for p in todo))
     failures: list[tuple[_Page, str, str]] = []
     started = time.perf_counter()
 
@@ -460,53 +395,22 @@ def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
             failures.append((page, error, exc_string or ""))
             logger.info("[sgdbook] FAILED %s after %.1f s (%s)", page.docname, seconds, error)
             return
-        stage = cache.add_nb_to_project(str(page.path), read_data=page.read_fmt) if page.read_fmt \
-            else cache.add_nb_to_project(str(page.path))
-        NbProjectRecord.remove_tracebacks([stage.pk], cache.db)
-        cache.cache_notebook_bundle(
-            CacheBundleIn(notebook, stage.uri,
-                          data={"execution_seconds": seconds, FINGERPRINT_KEY: fps[page.docname],
-                                "sgdbook_device": kind}),
-            check_validity=False, overwrite=True)
+        _store(cache, page, notebook, seconds, fps[page.docname], kind)
         times[page.docname] = round(seconds, 2)
         logger.info("[sgdbook] executed %s in %.1f s", page.docname, seconds)
 
-    def args(page: _Page) -> tuple:
-        cfg = page.nb_config
-        return (page.notebook, str(page.path.parent), bool(cfg.execution_in_temp),
-                cfg.execution_timeout, bool(cfg.execution_allow_errors))
-
-    if jobs == 1:
-        for page in todo.values():
-            finish(page, _execute_one(*args(page)))
-    else:
-        import multiprocessing
-
-        # fork on Linux (cheap; nothing heavy such as torch is imported in this process yet),
-        # spawn elsewhere (macOS libraries do not survive a fork)
-        context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = {pool.submit(_execute_one, *args(page)): page for page in todo.values()}
-            for future in as_completed(futures):
-                finish(futures[future], future.result())
-    logger.info("[sgdbook] executed %d notebook(s) in %.1f s", len(todo), time.perf_counter() - started)
+    _run(todo, jobs, finish)
+    logger.info("[sgdbook] executed %d notebook(s) in %.1f s", len(todo),
+                time.perf_counter() - started)
     with suppress(OSError):
         times_file.write_text(json.dumps(times, indent=1, sort_keys=True), encoding="utf-8")
-
     if failures:
-        reports = []
-        for page, error, exc_string in failures:
-            report = Path(app.outdir) / "reports" / f"{page.docname}.err.log"
-            report.parent.mkdir(parents=True, exist_ok=True)
-            report.write_text(exc_string, encoding="utf-8")
-            reports.append(f"{page.path} ({error}; traceback saved in {report}):\n{exc_string}")
-        for page, _, _ in failures:  # read again (and so re-execute) next time
-            env.sgdbook_fingerprints.pop(page.docname, None)
-        raise NotebookExecutionError(
-            f"{len(failures)} notebook(s) raised while executing:\n\n" + "\n\n".join(reports))
+        _report_failures(app, env, failures)
 
 
 def _purge(app: Sphinx, env, docname: str) -> None:
+    state(app).env_changed = True
+    getattr(env, "sgdbook_skeletons", {}).pop(docname, None)
     # keep the fingerprint recorded by _pre_execute for a page that is about to be read again;
     # drop it for a page that no longer exists
     if docname not in env.found_docs:
@@ -515,8 +419,159 @@ def _purge(app: Sphinx, env, docname: str) -> None:
 
 
 def _merge(app: Sphinx, env, docnames, other) -> None:
-    for name in ("sgdbook_fingerprints", "sgdbook_sources"):
+    for name in ("sgdbook_fingerprints", "sgdbook_sources", "sgdbook_skeletons"):
         setattr(env, name, {**getattr(env, name, {}), **getattr(other, name, {})})
+
+
+# --------------------------------------------------------------------------------------------
+# Work Sphinx repeats after reading even when it read nothing
+# --------------------------------------------------------------------------------------------
+def _headings(env, docname: str) -> str:
+    title, toc = env.titles.get(docname), env.tocs.get(docname)
+    return f"{title.astext() if title else ''}\0{toc.astext() if toc else ''}"
+
+
+def _note_read(app: Sphinx, env, docnames: list[str]) -> None:
+    """Last ``env-before-read-docs`` handler: whether any document is about to be read, and
+    the headings of those already known (see :func:`_rewrite_on_new_headings`)."""
+    if docnames:
+        state(app).env_changed = True
+    state(app).headings = {d: _headings(env, d) for d in docnames if d in env.all_docs}
+
+
+def _rewrite_on_new_headings(app: Sphinx, env) -> list[str]:
+    """Every page, when a page read again has another title or table of contents.
+
+    Each page's sidebar and previous/next links show the other pages' titles, but Sphinx
+    writes again only the page read and the pages whose toctree lists it; a clean build would
+    show the new title everywhere. A prose edit that keeps the headings writes only its page.
+    """
+    before = state(app).headings
+    if any(_headings(env, d) != old for d, old in before.items()):
+        logger.info("[sgdbook] a title or section heading changed: every page is written")
+        return sorted(env.found_docs)
+    return []
+
+
+def _when_env_changed(app: Sphinx, handler: Callable, default: Any) -> Callable:
+    def wrapped(app_: Sphinx, env, *args):
+        if not state(app_).env_changed:
+            return default
+        return handler(app_, env, *args)
+
+    wrapped.__wrapped__ = handler  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _skip_unneeded_recomputation(app: Sphinx) -> None:
+    """Skip two whole-book recomputations when the build read and removed no document.
+
+    After reading, Sphinx's toctree collector numbers every figure of the book again by
+    unpickling every page's doctree (``env-get-updated``), and sphinxcontrib-bibtex formats
+    every citation again (``env-updated``), even when no page was read: together most of a
+    no-change rebuild. Both only recompute what the saved environment already holds (the
+    figure numbers and citations of the same doctrees), so with nothing read they are skipped;
+    as soon as one page is read or removed both run as before.
+    """
+    from sphinx.environment.collectors.toctree import TocTreeCollector
+
+    listeners = app.events.listeners
+    for event, default in (("env-get-updated", []), ("env-updated", None)):
+        for i, listener in enumerate(listeners.get(event, [])):
+            handler = listener.handler
+            if getattr(handler, "__wrapped__", None) is not None:
+                continue
+            owner = getattr(handler, "__self__", None)
+            if event == "env-get-updated" and isinstance(owner, TocTreeCollector):
+                listeners[event][i] = listener._replace(
+                    handler=_when_env_changed(app, _on_skeletons(handler), default))
+            elif event == "env-updated" and \
+                    getattr(handler, "__module__", "") == "sphinxcontrib.bibtex":
+                listeners[event][i] = listener._replace(
+                    handler=_when_env_changed(app, handler, default))
+
+
+def _figtype(env, node) -> str | None:
+    """Sphinx's ``assign_figure_numbers.get_figtype`` (the same rule, Sphinx 7.4)."""
+    for domain in env.domains.values():
+        figtype = domain.get_enumerable_node_type(node)
+        if domain.name == "std" and not domain.get_numfig_title(node):
+            continue  # an uncaptioned node
+        if figtype:
+            return figtype
+    return None
+
+
+def skeleton(env, node):
+    """What Sphinx's figure numbering reads of a doctree, in the same order: sections (their
+    ids), toctrees (their entries) and numbered nodes with ids (whole captions, titles and
+    literal blocks, so that they are recognised as before); every other element is replaced by
+    its children's skeletons. Walking it assigns the same numbers as walking the doctree."""
+    from docutils import nodes
+    from sphinx import addnodes
+
+    def children(element) -> list:
+        kept = []
+        for child in element.children:
+            kept.extend(parts(child))
+        return kept
+
+    def parts(child) -> list:
+        if isinstance(child, (nodes.section, addnodes.toctree)):
+            copy = child.copy()
+            copy.extend(children(child))
+            return [copy]
+        if not isinstance(child, nodes.Element):
+            return []
+        figtype = _figtype(env, child)
+        if not (figtype and child["ids"]):
+            return children(child)
+        copy = child.copy()
+        for sub in child.children:
+            if isinstance(sub, (nodes.caption, nodes.title, nodes.literal_block)):
+                copy.append(sub.deepcopy())
+            else:
+                copy.extend(parts(sub))
+        return [copy] if _figtype(env, copy) == figtype else [child.deepcopy()]
+
+    root = nodes.Element()
+    root.extend(children(node))
+    for element in root.findall(nodes.Node):
+        element.document = None  # a copy still points to the whole document: not pickled
+    return root
+
+
+def _on_skeletons(handler: Callable) -> Callable:
+    """Run the toctree collector's numbering with :func:`skeleton` doctrees.
+
+    Numbering figures unpickles every page's whole doctree on every build that reads a page
+    (seconds for this book); the skeletons are a few kB each, kept in the environment and made
+    again only for a page whose doctree file changed.
+    """
+    import pickle
+
+    def wrapped(app: Sphinx, env, *args):
+        saved = env.__dict__.setdefault("sgdbook_skeletons", {})
+        full = env.get_doctree
+
+        def get_doctree(docname: str):
+            try:
+                stat = Path(env.doctreedir, docname + ".doctree").stat()
+                key = (stat.st_mtime_ns, stat.st_size)
+            except OSError:
+                return full(docname)
+            if docname not in saved or saved[docname][0] != key:
+                saved[docname] = (key, pickle.dumps(skeleton(env, full(docname)),
+                                                    pickle.HIGHEST_PROTOCOL))
+            return pickle.loads(saved[docname][1])
+
+        env.get_doctree = get_doctree
+        try:
+            return handler(app, env, *args)
+        finally:
+            del env.get_doctree  # the class's method again
+
+    return wrapped
 
 
 # --------------------------------------------------------------------------------------------
@@ -564,21 +619,25 @@ def _refresh_static(app: Sphinx, exception: Exception | None) -> None:
                 logger.info("[sgdbook] static file updated: %s", copy.relative_to(app.outdir))
 
 
-def _forget_fingerprints(app: Sphinx, exception: Exception | None) -> None:
-    app._sgdbook_fps = app._sgdbook_pages = None  # type: ignore[attr-defined]
+def _forget_state(app: Sphinx, exception: Exception | None) -> None:
+    _STATES.pop(app, None)
 
 
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _resolve_paths)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-before-read-docs", _pre_execute)
+    app.connect("env-before-read-docs", _note_read, priority=999)
+    app.connect("builder-inited", _skip_unneeded_recomputation)
+    app.connect("env-updated", _rewrite_on_new_headings)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
-    app.connect("build-finished", _forget_fingerprints)
+    app.connect("build-finished", _forget_state)
     app.connect("build-finished", _refresh_static)
     app.connect("build-finished", _fail_on_warnings, priority=900)
     return {"version": "2.0", "env_version": 2, "parallel_read_safe": True,
             "parallel_write_safe": True}
 
 
-__all__ = ["setup", "device_kind", "build_jobs", "dependencies", "Fingerprinter", "module_closure"]
+__all__ = ["setup", "BuildState", "state", "build_jobs", "device_kind", "dependencies",
+           "Fingerprinter"]
