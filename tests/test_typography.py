@@ -170,3 +170,35 @@ def test_no_chinese_prose_swallowed_by_math(built_book):
             if _CJK_IDEOGRAPH.search(_TEXT_COMMAND.sub("", tex)):
                 bad.append((page.relative_to(built_book).as_posix(), tex.strip()[:60]))
     assert not bad, bad
+
+
+# ---------------------------------------------------------------------------------------------
+# One term per concept, one symbol for the optimum: the glossary and the notation table decide
+# ---------------------------------------------------------------------------------------------
+# variant -> the book's term (book/appendix/glossary.md) or symbol (the 记号 table of index.md)
+TERMINOLOGY = {
+    "洗牌": "随机重排",
+    "吸引域": "吸引盆",
+    "噪声平台": "噪声下限",
+    "批大小": "批量大小",
+    r"x^\star": r"x^\ast",
+    r"f^\star": r"f^\ast",
+}
+_VARIANT = {variant: re.compile(("(?<!量)" if variant == "批大小" else "") + re.escape(variant))
+            for variant in TERMINOLOGY}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(BOOK).as_posix())
+def test_terminology_follows_the_glossary(page):
+    text = page.read_text(encoding="utf-8")
+    found = [(n + 1, variant, TERMINOLOGY[variant]) for n, line in enumerate(text.split("\n"))
+             for variant, pattern in _VARIANT.items() if pattern.search(line)]
+    assert not found, "use the book's term: " + "; ".join(
+        f"line {n}: {v} → {t}" for n, v, t in found[:20])
+
+
+def test_terminology_targets_are_the_glossary_terms():
+    glossary = (BOOK / "appendix" / "glossary.md").read_text(encoding="utf-8")
+    terms = set(re.findall(r"^(\S[^\n]*)\n  \S", glossary, re.M))
+    for target in ("随机重排", "吸引盆", "噪声下限", "批量大小"):
+        assert target in terms, f"{target} is not a glossary term"
