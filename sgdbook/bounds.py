@@ -20,7 +20,8 @@ step size and :math:`k` the number of steps. Every bound here is proved in chapt
   :math:`\|x_k - x^*\| \le (1 - 2\eta\mu L/(\mu + L))^{k/2}\|x_0 - x^*\|`, which is
   :math:`((\kappa - 1)/(\kappa + 1))^k\|x_0 - x^*\|` at :math:`\eta = 2/(\mu + L)` (Nesterov 2018,
   Thm 2.1.15; :func:`distance_rate_factor`, :func:`distance_bound`);
-* where the descent stops along the negative gradient: :func:`ray_minimizer`;
+* where the descent stops along the negative gradient: :func:`ray_minimizer`, and where
+  :math:`f` comes back to its starting value along the ray: :func:`ray_return_step`;
 * quadratics: the iterates in closed form through the eigen-decomposition of the Hessian
   (:func:`quadratic_exact_iterates`, :func:`quadratic_exact_gap`, :func:`quadratic_contraction`,
   and the error's coordinates along the eigenvectors, :func:`quadratic_eigen_coordinates`);
@@ -48,6 +49,7 @@ __all__ = [
     "distance_bound",
     "nonconvex_gradient_bound",
     "ray_minimizer",
+    "ray_return_step",
     "quadratic_eigen_coordinates",
     "steps_for_linear_rate",
     "quadratic_contraction",
@@ -307,11 +309,13 @@ def nonconvex_gradient_bound(k, L: float, gap0: float):
 
 
 def ray_minimizer(objective: Objective, x, direction, *, tol: float = 1e-12) -> float:
-    r"""The first step :math:`t > 0` at which :math:`\varphi(t) = f(x + t\,d)` stops decreasing.
+    r"""A step :math:`t > 0` at which :math:`\varphi(t) = f(x + t\,d)` stops decreasing.
 
     :math:`\varphi'(t) = \nabla f(x + t d)^\top d` must be negative at :math:`t = 0`; the
-    bracket is doubled until :math:`\varphi'` is no longer negative, then bisected. For a convex
-    :math:`f` this is the exact line-search step :math:`\arg\min_{t \ge 0}\varphi(t)`.
+    bracket :math:`[0, t_1]` is doubled until :math:`\varphi'(t_1) \ge 0`, then bisected on the
+    sign of :math:`\varphi'`. The result is a zero of :math:`\varphi'`; for a convex :math:`f`
+    it is the exact line-search step :math:`\arg\min_{t \ge 0}\varphi(t)`. For a non-convex
+    :math:`f` it need not be the first such zero (the doubling may jump over one).
 
     Args:
         objective: anything with ``grad(x)``.
@@ -346,6 +350,61 @@ def ray_minimizer(objective: Objective, x, direction, *, tol: float = 1e-12) -> 
     while hi - lo > tol * hi:
         mid = 0.5 * (lo + hi)
         if slope(mid) < 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def ray_return_step(objective: Objective, x, direction, *, tol: float = 1e-12) -> float:
+    r"""Where :math:`\varphi(t) = f(x + t\,d)` comes back to :math:`\varphi(0) = f(x)`.
+
+    For a convex :math:`f` and a descent direction :math:`d`, the set
+    :math:`\{t > 0 : \varphi(t) < \varphi(0)\}` is an interval :math:`(0, t_{\mathrm{ret}})` and
+    this function returns :math:`t_{\mathrm{ret}} = \sup\{t > 0: \varphi(t) < \varphi(0)\}`:
+    every step shorter than it lowers :math:`f`, none longer does. On a quadratic
+    :math:`t_{\mathrm{ret}} = 2\|g\|^2/(g^\top A g)` for :math:`d = -g`, twice
+    :func:`ray_minimizer`; along an eigenvector of the largest eigenvalue :math:`L` it is exactly
+    :math:`2/L`, the step at which the descent lemma's bound returns to :math:`f(x)`.
+
+    The bracket :math:`[0, t_1]` is doubled until :math:`\varphi(t_1) \ge \varphi(0)`, then
+    bisected on the sign of :math:`\varphi(t) - \varphi(0)`. For a non-convex :math:`f` the
+    result is a crossing of the level :math:`\varphi(0)`, not necessarily the supremum.
+
+    Args:
+        objective: anything with ``value(x)`` and ``grad(x)``.
+        x: the point (a vector).
+        direction: the direction :math:`d` (a vector of the same length), e.g.
+            :math:`-\nabla f(x)`.
+        tol: relative width at which the bisection stops (> 0).
+
+    Returns:
+        The step :math:`t_{\mathrm{ret}}`.
+
+    Raises:
+        ValueError: :math:`d` is not a descent direction, or :math:`\varphi` stays below
+            :math:`\varphi(0)` up to :math:`t = 2^{60}\cdot` the first trial step.
+    """
+    x = _validate.vector("x", x)
+    d = _validate.vector("direction", direction, dim=x.shape[0])
+    tol = _validate.positive("tol", tol)
+    if not float(objective.grad(x) @ d) < 0:
+        raise ValueError("direction must be a descent direction: grad f(x) . direction must be < 0")
+    f0 = float(objective.value(x))
+
+    def below(t: float) -> bool:
+        return float(objective.value(x + t * d)) < f0
+
+    lo, hi = 0.0, 1.0 / float(np.linalg.norm(d))
+    for _ in range(60):
+        if not below(hi):
+            break
+        lo, hi = hi, 2.0 * hi
+    else:
+        raise ValueError("f stays below f(x) along the ray: it never comes back")
+    while hi - lo > tol * hi:
+        mid = 0.5 * (lo + hi)
+        if below(mid):
             lo = mid
         else:
             hi = mid

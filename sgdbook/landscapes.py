@@ -7,6 +7,9 @@ r"""Two-dimensional loss landscapes: grid evaluation, contour plots with GD path
   reuse it.
 * :class:`TiltedDoubleWell` is a smooth non-convex function with a global minimum, a local
   minimum and a saddle point, all known in closed form.
+* :class:`LogCoshQuadratic` is a non-quadratic strongly convex function whose global constants
+  :math:`\mu` and :math:`L` are known exactly and attained, so the rate theorems of chapter 1 can
+  be checked where they are tight.
 * :class:`LogisticLoss` is the (ridge-regularised) logistic-regression loss of a small data set:
   convex, non-quadratic, with known smoothness and strong-convexity constants.
 * :func:`saddle`: :math:`f(x, y) = \tfrac12 x^2 + \tfrac14 y^4 - \tfrac12 y^2`, a saddle point
@@ -34,6 +37,7 @@ __all__ = [
     "TiltedDoubleWell",
     "CriticalPoint",
     "LogisticLoss",
+    "LogCoshQuadratic",
     "two_gaussians",
     "saddle",
     "plateau",
@@ -263,7 +267,9 @@ class TiltedDoubleWell:
         """
         level = _validate.real("level", level)
         roots = np.roots([0.25, 0.0, -0.5, self.tilt, -level])
-        real = roots[np.abs(roots.imag) < 1e-9].real
+        # at level == min f the edge is a double root, which np.roots returns as a pair with a
+        # small imaginary part (about sqrt(machine epsilon) relative): accept those
+        real = roots[np.abs(roots.imag) <= 1e-6 * np.maximum(1.0, np.abs(roots))].real
         if real.size == 0:
             raise ValueError(f"level must be >= the minimum value of f, got {level!r}")
         R = float(np.max(np.abs(real)))
@@ -295,6 +301,82 @@ class TiltedDoubleWell:
                 kind = "局部极小点"
             out.append(CriticalPoint(p, v, kind, eig))
         return out
+
+
+@dataclass(frozen=True)
+class LogCoshQuadratic:
+    r"""The strongly convex, non-quadratic :math:`f(x) = \tfrac12(\mu x_1^2 + L x_2^2) + \delta\,(\tfrac12 x_1^2 - \log\cosh x_1)`.
+
+    Its Hessian is :math:`\mathrm{diag}(\mu + \delta\tanh^2 x_1,\ L)`. Since
+    :math:`\tanh^2 x_1 \in [0, 1)`, the curvature along :math:`x_1` runs from :math:`\mu` (at
+    :math:`x_1 = 0`) towards :math:`\mu + \delta` (for :math:`|x_1|\to\infty`); with
+    :math:`L \ge \mu + \delta` the function is :math:`\mu`-strongly convex and :math:`L`-smooth
+    with both constants the best ones (attained at the minimiser, the origin, where
+    :math:`f = 0`). Far from the origin along :math:`x_1` it behaves like a quadratic of curvature
+    :math:`\mu + \delta`, near it like one of curvature :math:`\mu`.
+
+    Args:
+        mu: :math:`\mu > 0` (default 0.2).
+        L: :math:`L \ge \mu + \delta` (default 4).
+        delta: :math:`\delta \ge 0` (default 1).
+
+    Raises:
+        ValueError: an argument out of range, or :math:`L < \mu + \delta` (then :math:`L` would
+            not be a smoothness constant).
+    """
+
+    mu: float = 0.2
+    L: float = 4.0
+    delta: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mu", _validate.positive("mu", self.mu))
+        object.__setattr__(self, "L", _validate.positive("L", self.L))
+        object.__setattr__(self, "delta", _validate.nonnegative("delta", self.delta))
+        if self.L < self.mu + self.delta:
+            raise ValueError(f"L must be >= mu + delta = {self.mu + self.delta:g}, got {self.L!r}")
+
+    dim = 2
+
+    @property
+    def condition_number(self) -> float:
+        r""":math:`\kappa = L/\mu`."""
+        return self.L / self.mu
+
+    @staticmethod
+    def _log_cosh(t):
+        t = np.abs(t)
+        return t + np.log1p(np.exp(-2.0 * t)) - np.log(2.0)   # stable for large |t|
+
+    def value(self, x) -> float:
+        """f(x) for a point of length 2."""
+        x1, x2 = _validate.vector("x", x, dim=2)
+        return float(self.values(np.array([[x1, x2]]))[0])
+
+    def values(self, points) -> np.ndarray:
+        """f at each row of ``points`` (shape ``(m, 2)``)."""
+        p = np.asarray(points, dtype=float)
+        x1, x2 = p[:, 0], p[:, 1]
+        return (0.5 * (self.mu * x1**2 + self.L * x2**2)
+                + self.delta * (0.5 * x1**2 - self._log_cosh(x1)))
+
+    def grad(self, x) -> np.ndarray:
+        r"""The gradient :math:`(\mu x_1 + \delta(x_1 - \tanh x_1),\; L x_2)`."""
+        x = np.asarray(x, dtype=float)
+        return np.array([self.mu * x[0] + self.delta * (x[0] - np.tanh(x[0])), self.L * x[1]])
+
+    def hessian(self, x) -> np.ndarray:
+        r"""The Hessian :math:`\mathrm{diag}(\mu + \delta\tanh^2 x_1,\ L)`."""
+        x = np.asarray(x, dtype=float)
+        return np.diag([self.mu + self.delta * np.tanh(x[0]) ** 2, self.L])
+
+    def minimizer(self) -> np.ndarray:
+        """The minimiser, the origin."""
+        return np.zeros(2)
+
+    def min_value(self) -> float:
+        """The minimum value, 0."""
+        return 0.0
 
 
 def two_gaussians(n_per_class: int = 50, *, seed: int = 0, separation: float = 1.0,

@@ -4,10 +4,11 @@ Preconditioned gradient descent with a symmetric positive-definite matrix :math:
 
 .. math:: x_{k+1} = x_k - \eta\, M \nabla f(x_k),
 
-which is plain gradient descent on :math:`g(y) = f(M^{1/2} y)` in the coordinates
+which is plain gradient descent on :math:`\tilde f(y) = f(M^{1/2} y)` in the coordinates
 :math:`y = M^{-1/2} x`. On a quadratic with Hessian :math:`A` the speed is therefore set by the
-condition number of :math:`M^{1/2} A M^{1/2}` (:func:`preconditioned_condition_number`) instead of
-that of :math:`A`. :math:`M = A^{-1}` makes it 1, and one step with :math:`\eta = 1` is Newton's
+condition number of :math:`M^{1/2} A M^{1/2}` (:func:`preconditioned_condition_number`; its
+whole spectrum, whose top eigenvalue :math:`L_M` sets the step :math:`1/L_M`, is
+:func:`preconditioned_spectrum`) instead of that of :math:`A`. :math:`M = A^{-1}` makes it 1, and one step with :math:`\eta = 1` is Newton's
 step (:func:`newton_step`), which lands on the minimiser of a quadratic. :func:`jacobi` is the
 cheap diagonal choice :math:`M = \mathrm{diag}(A)^{-1}`.
 """
@@ -23,6 +24,7 @@ from .objectives import FunctionObjective
 __all__ = [
     "newton_step",
     "jacobi",
+    "preconditioned_spectrum",
     "preconditioned_condition_number",
     "preconditioned_gradient_descent",
 ]
@@ -85,6 +87,33 @@ def jacobi(A) -> np.ndarray:
     return np.diag(1.0 / d)
 
 
+def preconditioned_spectrum(A, M) -> np.ndarray:
+    r"""The eigenvalues of :math:`M^{1/2} A M^{1/2}`, in ascending order.
+
+    They are the curvatures of :math:`\tilde f(y) = f(M^{1/2} y)` for a quadratic :math:`f` with
+    Hessian :math:`A`; the largest one, :math:`L_M`, is the smoothness constant that sets the step
+    :math:`1/L_M` of preconditioned gradient descent. (Every factor :math:`S` with
+    :math:`SS^\top = M` gives the same spectrum, since :math:`S^\top A S` is similar to
+    :math:`MA`.)
+
+    Args:
+        A: symmetric positive-definite Hessian.
+        M: symmetric positive-definite preconditioner.
+
+    Returns:
+        The eigenvalues (an array of length :math:`d`).
+
+    Raises:
+        ValueError: ``A`` or ``M`` not symmetric positive definite, or their shapes differ.
+    """
+    A = _spd("A", A)
+    M = _spd("M", M)
+    if A.shape != M.shape:
+        raise ValueError(f"A {A.shape} and M {M.shape} must have the same shape")
+    S = _sqrt_spd(M)
+    return np.linalg.eigvalsh(S @ A @ S)
+
+
 def preconditioned_condition_number(A, M) -> float:
     r"""The condition number of :math:`M^{1/2} A M^{1/2}` (the Hessian in the new coordinates).
 
@@ -98,12 +127,7 @@ def preconditioned_condition_number(A, M) -> float:
     Raises:
         ValueError: ``A`` or ``M`` not symmetric positive definite, or their shapes differ.
     """
-    A = _spd("A", A)
-    M = _spd("M", M)
-    if A.shape != M.shape:
-        raise ValueError(f"A {A.shape} and M {M.shape} must have the same shape")
-    S = _sqrt_spd(M)
-    lam = np.linalg.eigvalsh(S @ A @ S)
+    lam = preconditioned_spectrum(A, M)
     return float(lam[-1] / lam[0])
 
 
@@ -111,7 +135,7 @@ def preconditioned_gradient_descent(objective, x0, lr: float, steps: int, M, *,
                                     grad_tol: float | None = None) -> Trajectory:
     r"""Run :math:`x_{k+1} = x_k - \eta M\nabla f(x_k)`.
 
-    It runs :func:`sgdbook.gd.gradient_descent` on :math:`g(y) = f(M^{1/2}y)` and maps the
+    It runs :func:`sgdbook.gd.gradient_descent` on :math:`\tilde f(y) = f(M^{1/2}y)` and maps the
     iterates back, so divergence is detected and reported as for plain gradient descent.
 
     Args:

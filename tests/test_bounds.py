@@ -277,6 +277,42 @@ class TestNonconvexAndRay:
         assert abs(float(f.grad(w - t * g) @ g)) < 1e-10
         assert t > 2 / f.L
 
+    def test_ray_return_step_on_a_quadratic(self, quad):
+        q, rng = quad
+        x = rng.normal(size=q.dim)
+        g = q.grad(x)
+        t = bounds.ray_return_step(q, x, -g)
+        assert t == pytest.approx(2 * float(g @ g) / float(g @ q.A @ g), rel=1e-9)
+        assert t == pytest.approx(2 * bounds.ray_minimizer(q, x, -g), rel=1e-9)
+        assert q.value(x - 0.999 * t * g) < q.value(x) < q.value(x - 1.001 * t * g)
+
+    def test_ray_return_step_is_2_over_L_along_the_top_eigenvector(self, quad):
+        q, _ = quad
+        lam, Q = np.linalg.eigh(q.A)
+        x = q.minimizer() + Q[:, -1]
+        assert bounds.ray_return_step(q, x, -q.grad(x)) == pytest.approx(2 / q.L, rel=1e-9)
+
+    def test_ray_return_step_on_logistic(self):
+        X, y = two_gaussians(50, seed=1)
+        f = LogisticLoss(X, y, reg=0.05)
+        w = np.array([-4.0, 3.0])
+        g = f.grad(w)
+        t = bounds.ray_return_step(f, w, -g)
+        assert f.value(w - t * g) == pytest.approx(f.value(w), abs=1e-9)
+        assert t > bounds.ray_minimizer(f, w, -g) > 2 / f.L
+        ts = np.linspace(1e-6, 0.999 * t, 400)
+        assert np.all(f.values(w - ts[:, None] * g) < f.value(w))
+
+    def test_ray_return_step_rejects(self):
+        q = objectives.ill_conditioned_2d()
+        with pytest.raises(ValueError, match="descent direction"):
+            bounds.ray_return_step(q, [1.0, 1.0], q.grad([1.0, 1.0]))
+        lin = objectives.FunctionObjective(lambda x: -x[0], lambda x: np.array([-1.0]))
+        with pytest.raises(ValueError, match="never comes back"):
+            bounds.ray_return_step(lin, [0.0], [1.0])
+        with pytest.raises(ValueError, match="tol"):
+            bounds.ray_return_step(q, [1.0, 1.0], -q.grad([1.0, 1.0]), tol=0.0)
+
     def test_ray_minimizer_rejects(self):
         q = objectives.ill_conditioned_2d()
         with pytest.raises(ValueError, match="descent direction"):

@@ -185,3 +185,71 @@ def test_landscapes():
     assert landscapes.escape_step([3, 2, 1, 0.5], 1.0) == 2
     assert landscapes.escape_step([3, 2], 1.0) is None
     assert objectives.ill_conditioned_2d().condition_number == pytest.approx(20)
+
+
+class TestLogCoshQuadratic:
+    def test_gradient_and_hessian_agree_with_torch(self):
+        torch = pytest.importorskip("torch")
+        f = landscapes.LogCoshQuadratic(mu=0.2, L=4.0, delta=1.0)
+
+        def loss(v):
+            return (0.5 * (0.2 * v[0] ** 2 + 4.0 * v[1] ** 2)
+                    + 1.0 * (0.5 * v[0] ** 2 - torch.log(torch.cosh(v[0]))))
+
+        for x in ([-8.0, 2.0], [0.3, -1.0], [0.0, 0.0], [5.0, 0.7]):
+            xt = torch.tensor(x, dtype=torch.float64)
+            assert f.value(x) == pytest.approx(float(loss(xt)), rel=1e-12, abs=1e-14)
+            np.testing.assert_allclose(f.grad(x), torch.autograd.functional.jacobian(loss, xt).numpy(),
+                                       rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(f.hessian(x), torch.autograd.functional.hessian(loss, xt).numpy(),
+                                       rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(f.grad(x), finite_difference_grad(f, np.array(x)), rtol=1e-6, atol=1e-7)
+
+    def test_constants_are_exact_and_attained(self):
+        f = landscapes.LogCoshQuadratic(mu=0.2, L=4.0, delta=1.0)
+        grid = np.linspace(-30, 30, 6001)
+        curv = np.array([np.linalg.eigvalsh(f.hessian([t, 0.0])) for t in grid])
+        assert curv.min() == pytest.approx(f.mu, abs=1e-15)          # attained at x1 = 0
+        assert curv.max() == pytest.approx(f.L)                       # the x2 direction
+        assert np.all(curv[:, 0] >= f.mu) and np.all(curv[:, 0] <= f.mu + f.delta)
+        assert curv[:, 0].max() == pytest.approx(f.mu + f.delta, rel=1e-12)   # approached far out
+        # strong convexity and smoothness inequalities at random pairs
+        rng = np.random.default_rng(0)
+        for _ in range(200):
+            x, y = rng.normal(scale=5, size=2), rng.normal(scale=5, size=2)
+            lin = f.value(x) + f.grad(x) @ (y - x)
+            assert f.value(y) >= lin + 0.5 * f.mu * np.sum((y - x) ** 2) - 1e-10
+            assert f.value(y) <= lin + 0.5 * f.L * np.sum((y - x) ** 2) + 1e-10
+        assert f.value(f.minimizer()) == f.min_value() == 0.0
+        np.testing.assert_allclose(f.grad(f.minimizer()), 0.0)
+        assert f.condition_number == pytest.approx(20)
+        # no overflow far out: log cosh computed stably
+        assert np.isfinite(f.value([800.0, 0.0]))
+
+    def test_distance_rate_is_attained(self):
+        from sgdbook import bounds
+        f = landscapes.LogCoshQuadratic()
+        run = gd.gradient_descent(f, [-8.0, 2.0], 2 / (f.mu + f.L), 80)
+        dist = np.linalg.norm(run.xs - f.minimizer(), axis=1)
+        bnd = bounds.distance_bound(np.arange(81), f.L, f.mu, dist[0])
+        assert bounds.bound_holds(dist, bnd)
+        ratio = dist / bnd
+        assert ratio[-1] > 0.2 and abs(ratio[-1] - ratio[-2]) < 1e-6   # the ratio settles: rate attained
+
+    def test_rejects(self):
+        with pytest.raises(ValueError, match="L must be >= mu \\+ delta"):
+            landscapes.LogCoshQuadratic(mu=0.2, L=1.0, delta=1.0)
+        with pytest.raises(ValueError, match="mu"):
+            landscapes.LogCoshQuadratic(mu=0.0)
+        with pytest.raises(ValueError, match="delta"):
+            landscapes.LogCoshQuadratic(delta=-1.0)
+        with pytest.raises(ValueError, match="length 2"):
+            landscapes.LogCoshQuadratic().value([1.0, 2.0, 3.0])
+
+
+def test_smoothness_on_sublevel_set_at_the_minimum_value():
+    well = landscapes.TiltedDoubleWell(tilt=0.3)
+    glob = min(well.critical_points(), key=lambda cp: cp.value)
+    R, L = well.smoothness_on_sublevel_set(glob.value)     # a double root of the quartic
+    assert R == pytest.approx(abs(glob.x[0]), rel=1e-6)
+    assert L == pytest.approx(max(3 * R**2 - 1, 1.0))

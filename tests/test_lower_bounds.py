@@ -101,3 +101,20 @@ def test_values_and_validation():
         lower_bounds.nesterov_convex_quadratic(3, -1.0)
     with pytest.raises(TypeError, match="Quadratic"):
         lower_bounds.conjugate_gradient("q", [0.0], 3)
+
+
+def test_conjugate_gradient_iterates_minimise_over_the_krylov_subspace():
+    """Iterate by iterate, CG equals the minimiser of f over x0 + span{g_0, ..., g_{k-1}}."""
+    rng = np.random.default_rng(11)
+    d = 8
+    Qm, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    A = (Qm * np.linspace(0.5, 6.0, d)) @ Qm.T
+    q = Quadratic(0.5 * (A + A.T), b=rng.normal(size=d))
+    x0 = rng.normal(size=d)
+    cg = lower_bounds.conjugate_gradient(q, x0, d)
+    grads = [q.grad(x) for x in cg.xs]
+    for k in range(1, d + 1):
+        V, _ = np.linalg.qr(np.column_stack(grads[:k]))     # basis of span{g_0, ..., g_{k-1}}
+        # minimise f(x0 + V z): V^T A V z = -V^T grad f(x0)
+        z = np.linalg.solve(V.T @ q.A @ V, -V.T @ q.grad(x0))
+        np.testing.assert_allclose(cg.xs[k], x0 + V @ z, rtol=1e-9, atol=1e-10)

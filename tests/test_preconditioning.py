@@ -92,3 +92,27 @@ def test_validation():
         preconditioning.newton_step(objectives.FunctionObjective(np.sum, np.sign), [1.0])
     with pytest.raises(ValueError, match="same shape"):
         preconditioning.preconditioned_condition_number(np.eye(2), np.eye(3))
+
+
+def test_preconditioned_spectrum():
+    q = rotated_quadratic(0.4)
+    rng = np.random.default_rng(5)
+    B = rng.normal(size=(2, 2))
+    M = B @ B.T + 0.5 * np.eye(2)
+    lam = preconditioning.preconditioned_spectrum(q.A, M)
+    # the same spectrum as M A (similar matrices) and as S^T A S for the Cholesky factor S
+    np.testing.assert_allclose(lam, np.sort(np.linalg.eigvals(M @ q.A).real), rtol=1e-10)
+    S = np.linalg.cholesky(M)
+    np.testing.assert_allclose(lam, np.linalg.eigvalsh(S.T @ q.A @ S), rtol=1e-10)
+    assert preconditioning.preconditioned_condition_number(q.A, M) == pytest.approx(lam[-1] / lam[0])
+    np.testing.assert_allclose(preconditioning.preconditioned_spectrum(q.A, np.linalg.inv(q.A)), 1.0)
+    # 2/L_M is the stability threshold of the preconditioned run
+    kw = dict(x0=[3.0, -1.0], steps=300, M=M)
+    stable = preconditioning.preconditioned_gradient_descent(q, lr=1.9 / lam[-1], **kw)
+    assert stable.losses[-1] - q.min_value() < 1e-6 * (stable.losses[0] - q.min_value())
+    unstable = preconditioning.preconditioned_gradient_descent(q, lr=2.1 / lam[-1], **kw)
+    assert unstable.diverged or unstable.losses[-1] - q.min_value() > stable.losses[0] - q.min_value()
+    with pytest.raises(ValueError, match="same shape"):
+        preconditioning.preconditioned_spectrum(q.A, np.eye(3))
+    with pytest.raises(ValueError, match="M must be positive definite"):
+        preconditioning.preconditioned_spectrum(q.A, -np.eye(2))
