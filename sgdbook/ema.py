@@ -1,12 +1,12 @@
 r"""Exponentially weighted moving averages (EMA), the building block of momentum, RMSprop and Adam.
 
-The average of a series :math:`\theta_1, \theta_2, \dots` with factor :math:`\beta \in [0, 1)` is
+The average of a series :math:`a_1, a_2, \dots` with factor :math:`\beta \in [0, 1)` is
 
-.. math:: v_0 = 0, \qquad v_t = \beta v_{t-1} + (1-\beta)\,\theta_t,
+.. math:: m_0 = 0, \qquad m_t = \beta m_{t-1} + (1-\beta)\,a_t,
 
-so :math:`v_t = (1-\beta)\sum_{k=0}^{t-1} \beta^k \theta_{t-k}`: the observation ``k`` steps old
+so :math:`m_t = (1-\beta)\sum_{k=0}^{t-1} \beta^k a_{t-k}`: the observation ``k`` steps old
 carries weight :math:`(1-\beta)\beta^k`. The weights of the first ``t`` terms sum to
-:math:`1-\beta^t` only, which is why :math:`v_t` is biased towards the starting value 0 and why
+:math:`1-\beta^t` only, which is why :math:`m_t` is biased towards the starting value 0 and why
 Adam divides by :math:`1-\beta^t` (*bias correction*).
 
 The "window" :math:`1/(1-\beta)` is a time scale, not a hard cut-off; :func:`window_summary` gives
@@ -44,13 +44,13 @@ def ema(series, beta: float, *, bias_correction: bool = False) -> np.ndarray:
     r"""The exponentially weighted average of ``series``, one value per observation.
 
     Args:
-        series: the observations :math:`\theta_1, \dots, \theta_T` (1-D, finite).
+        series: the observations :math:`a_1, \dots, a_T` (1-D, finite).
         beta: the factor :math:`\beta \in [0, 1)`; ``0`` returns the series itself.
-        bias_correction: if true, return :math:`\hat v_t = v_t / (1-\beta^t)` instead of
-            :math:`v_t`.
+        bias_correction: if true, return :math:`\hat m_t = m_t / (1-\beta^t)` instead of
+            :math:`m_t`.
 
     Returns:
-        Array of length ``T`` holding :math:`v_1, \dots, v_T` (or the corrected values).
+        Array of length ``T`` holding :math:`m_1, \dots, m_T` (or the corrected values).
 
     Raises:
         ValueError: ``beta`` outside ``[0, 1)`` or ``series`` empty or not finite.
@@ -66,7 +66,7 @@ def ema(series, beta: float, *, bias_correction: bool = False) -> np.ndarray:
 
 
 def ema_weights(beta: float, t: int) -> np.ndarray:
-    r"""Weights :math:`w_k = (1-\beta)\beta^k` that :math:`v_t` puts on :math:`\theta_{t-k}`.
+    r"""Weights :math:`w_k = (1-\beta)\beta^k` that :math:`m_t` puts on :math:`a_{t-k}`.
 
     Args:
         beta: the factor :math:`\beta \in [0, 1)`.
@@ -104,7 +104,7 @@ def mass_in_last(beta: float, n: int) -> float:
 
 
 def variance_ratio(beta: float) -> float:
-    r"""Stationary :math:`\operatorname{Var}(v_t)/\sigma^2 = (1-\beta)/(1+\beta)` for i.i.d. noise."""
+    r"""Stationary :math:`\operatorname{Var}(m_t)/\sigma^2 = (1-\beta)/(1+\beta)` for i.i.d. noise."""
     beta = _beta(beta)
     return (1.0 - beta) / (1.0 + beta)
 
@@ -179,10 +179,10 @@ def _validate_rng(seed: int) -> np.random.Generator:
 def ema_correction_fed_back(series, beta: float) -> np.ndarray:
     r"""The **wrong** bias correction some lecture notes give: the corrected value fed back.
 
-    :math:`v_0 = 0`, :math:`v_t = \bigl(\beta v_{t-1} + (1-\beta)\theta_t\bigr)/(1-\beta^t)`:
+    :math:`m_0 = 0`, :math:`m_t = \bigl(\beta m_{t-1} + (1-\beta)a_t\bigr)/(1-\beta^t)`:
     the division by :math:`1-\beta^t` is put *inside* the recursion, so every corrected value
     is corrected again at the next step. For a constant series it does not stay constant: for
-    :math:`\theta_t = 3`, :math:`\beta = 0.9` it runs 3, 15.8, 53.5, 141, … up to about
+    :math:`a_t = 3`, :math:`\beta = 0.9` it runs 3, 15.8, 53.5, 141, … up to about
     :math:`10^4` (near :math:`t = 20`), and only relaxes back towards 3 over the following
     hundred steps, once :math:`1-\beta^t` is close to 1.
     The right form keeps the recursion as it is and divides only the output: :func:`ema` with

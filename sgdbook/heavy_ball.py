@@ -271,7 +271,9 @@ def accelerated_gradient(grad, x0, lr: float, steps: int, momentum=None) -> np.n
         y_k = x_k + \beta_k\,(x_k - x_{k-1}), \qquad x_{k+1} = y_k - \eta\,\nabla f(y_k),
         \qquad x_{-1} = x_0,
 
-    with the growing momentum :math:`\beta_k = (k-1)/(k+2)` when ``momentum`` is ``None``
+    with the growing momentum :math:`\beta_k = (k-1)/(k+2)` when ``momentum`` is ``None`` (the
+    common simplification of Nesterov's :math:`\beta_k = (t_k-1)/t_{k+1}`,
+    :math:`t_1 = 1`, :math:`t_{k+1} = (1+\sqrt{4t_k^2+1})/2`; it takes :math:`t_k = (k+1)/2`)
     (the smooth convex case, :math:`O(1/k^2)`), or a constant :math:`\beta_k = \beta` (the
     strongly convex case, :math:`\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1)`). With a constant
     :math:`\beta` this is the iteration of torch's ``SGD(nesterov=True)``, whose stored

@@ -36,6 +36,32 @@ def test_matches_torch_over_a_training_run(decay):
     torch.testing.assert_close(ours(X), theirs(X), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("use_buffers", [False, True])
+def test_batchnorm_buffers_match_torch(use_buffers):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 7), nn.BatchNorm1d(7), nn.ReLU(), nn.Linear(7, 3))
+    ours = AveragedModel(model, use_buffers=use_buffers)
+    theirs = swa_utils.AveragedModel(model, use_buffers=use_buffers)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    g = torch.Generator().manual_seed(2)
+    X, y = torch.randn(64, 5, generator=g), torch.randint(0, 3, (64,), generator=g)
+    for _ in range(10):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(X), y).backward()
+        opt.step()
+        ours.update_parameters(model)
+        theirs.update_parameters(model)
+        for a, b in zip(ours.module.parameters(), theirs.module.parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+        for a, b in zip(ours.module.buffers(), theirs.module.buffers()):
+            torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+    bn_avg, bn_now = ours.module[1].running_mean, model[1].running_mean
+    # averaged buffers differ from the current ones; copied buffers equal them
+    assert torch.equal(bn_avg, bn_now) != use_buffers
+    ours.eval(); theirs.eval()
+    torch.testing.assert_close(ours(X), theirs(X), rtol=1e-6, atol=1e-6)
+
+
 def test_arithmetic_mean_is_exact_mean_of_the_weights():
     model = _net()
     avg = AveragedModel(model)

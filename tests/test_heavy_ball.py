@@ -102,3 +102,36 @@ def test_observed_rate():
     assert hb.observed_rate(e, 2, 8) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="stop"):
         hb.observed_rate(e, 2, 10)
+
+
+# Nesterov's accelerated gradient (1983 form, common beta_k simplification) against its bounds
+
+def test_accelerated_gradient_meets_the_convex_bound():
+    A, b, xs, fs = hb.worst_case_quadratic(100, L=2.0)
+    X = hb.accelerated_gradient(lambda x: A @ x - b, np.zeros(100), 0.5, 300)
+    gap = np.array([0.5 * x @ A @ x - b @ x for x in X]) - fs
+    k = np.arange(301)
+    assert np.all(gap <= 2 * 2.0 * (xs @ xs) / (k + 1) ** 2 + 1e-12)
+    # gradient descent with the same step is slower at the end
+    g = np.zeros(100)
+    for _ in range(300):
+        g = g - 0.5 * (A @ g - b)
+    assert 0.5 * g @ A @ g - b @ g - fs > gap[-1]
+
+
+def test_constant_momentum_is_the_strongly_convex_scheme():
+    mu, L = 0.2, 4.0
+    A = np.diag([mu, L])
+    beta = (np.sqrt(L / mu) - 1) / (np.sqrt(L / mu) + 1)
+    x0 = np.array([-5.0, -2.0])
+    X = hb.accelerated_gradient(lambda x: A @ x, x0, 1 / L, 80, momentum=beta)
+    f = 0.5 * np.einsum("ki,ij,kj->k", X, A, X)
+    bound = (1 - np.sqrt(mu / L)) ** np.arange(81) * (f[0] + mu / 2 * x0 @ x0)
+    assert np.all(f <= bound)
+
+
+def test_worst_case_quadratic_validates():
+    with pytest.raises(ValueError, match="n"):
+        hb.worst_case_quadratic(1)
+    with pytest.raises(ValueError, match="momentum"):
+        hb.accelerated_gradient(lambda x: x, [1.0], 0.1, 3, momentum=1.0)

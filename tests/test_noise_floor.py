@@ -77,3 +77,15 @@ def test_averaged_excess_loss_matches_simulation_and_the_asymptotic_formula():
         nf.averaged_excess_loss(1.0, 1.0, 2.5, 0.0, start=0, m=5)
     with pytest.raises(ValueError, match="m"):
         nf.averaged_excess_loss(1.0, 1.0, 0.1, 0.0, start=0, m=0)
+
+
+def test_polyak_ruppert_average_beats_the_noise_floor():
+    lrs = np.full(4000, 0.1)
+    last, avg = nf.simulate_averaged(1.0, 1.0, lrs, 5.0, start=1000, chains=500, seed=3)
+    floor = nf.stationary_excess_loss(1.0, 1.0, 0.1)
+    assert abs(last[-500:].mean() / floor - 1) < 0.1
+    assert avg[-1] < floor / 20 and np.isnan(avg[999]) and not np.isnan(avg[1000])
+    # same chains as simulate()
+    np.testing.assert_allclose(last, nf.simulate(1.0, 1.0, lrs, 5.0, chains=500, seed=3))
+    with pytest.raises(ValueError, match="start"):
+        nf.simulate_averaged(1.0, 1.0, lrs, 5.0, start=5000)

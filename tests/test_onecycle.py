@@ -52,10 +52,21 @@ def test_plain_sgd_gets_momentum_as_in_torch_unless_disabled():
 
 def test_stepping_past_total_steps_raises_like_torch():
     a, b, ours, theirs = _pair(dict(max_lr=0.5, total_steps=5))
-    for _ in range(5):
-        ours.step()
-    with pytest.raises(ValueError, match="total_steps"):
-        ours.step()
+    for _ in range(4):      # steps 1..4 of 5 (the constructor set step 0): both fine
+        a.step(); b.step()
+        ours.step(); theirs.step()
+    # from here on a call moves past step total_steps - 1: both must raise, and on the same call
+    def first_raising_call(sched):
+        for call in range(1, 4):
+            try:
+                sched.step()
+            except ValueError as e:
+                return call, str(e)
+        return None, ""
+    ours_call, ours_msg = first_raising_call(ours)
+    theirs_call, _ = first_raising_call(theirs)
+    assert ours_call is not None and ours_call == theirs_call
+    assert "total_steps" in ours_msg
 
 
 @pytest.mark.parametrize("kw, exc, name", [(dict(max_lr=0.0, total_steps=5), ValueError, "max_lr"),

@@ -112,3 +112,11 @@ def test_decay_under_noise_adam_l2_vs_adamw():
     np.testing.assert_allclose(dec[-1], (1 - 0.001) ** 300, rtol=0.03)
     # Adam + L2: the low-noise weight is driven to ~0, the noisy one barely decays
     assert abs(l2[-1, 0]) < 0.1 and l2[-1, 1] > 0.6
+
+
+def test_l2_equals_sgdw_only_without_momentum():
+    grad = lambda x: np.array([1.0, 10.0]) * np.sin(x)
+    l2, w = paper_forms.sgd_weight_decay_forms(grad, [1.0, 2.0], 50, lr=0.05, momentum=0.0, wd=0.5)
+    np.testing.assert_allclose(l2, w, rtol=1e-12, atol=1e-14)
+    l2, w = paper_forms.sgd_weight_decay_forms(grad, [1.0, 2.0], 50, lr=0.05, momentum=0.9, wd=0.5)
+    assert np.abs(l2 - w).max() > 1e-2
