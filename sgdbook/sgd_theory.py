@@ -432,7 +432,9 @@ class ChainRun:
     ``dist2``: mean :math:`\\|x_k-x^\\star\\|^2`; ``avg_dist2``: the same for the running average
     of the iterates (``None`` unless requested); ``evals``: component-gradient evaluations spent
     per chain up to each recorded point; ``diverged``: set when an iterate blew up (then the run
-    stopped and ``x`` holds the last iterates).
+    stopped and ``x`` holds the last iterates); ``x_avg``: each chain's running average
+    :math:`\bar x_k` at the last recorded step (``None`` unless the average was requested), so
+    two runs drawn from the same seed can be compared chain by chain.
     """
 
     steps: np.ndarray
@@ -442,6 +444,7 @@ class ChainRun:
     evals: np.ndarray
     x: np.ndarray
     diverged: bool
+    x_avg: np.ndarray | None = None
 
     def status(self) -> str:
         """A one-line Chinese summary."""
@@ -521,8 +524,9 @@ def sgd_chains(problem: DiagonalQuadraticSum, x0, lrs, steps: int, chains: int =
             if diverged:
                 break
     steps_arr = np.array(rec_k)
+    x_avg = S / max(int(steps_arr[-1]), 1) if average and steps_arr[-1] > 0 else (X.copy() if average else None)
     return ChainRun(steps_arr, np.array(rec_f), np.array(rec_d),
-                    np.array(rec_a) if average else None, steps_arr.astype(float), X, diverged)
+                    np.array(rec_a) if average else None, steps_arr.astype(float), X, diverged, x_avg)
 
 
 def gd_run(problem: DiagonalQuadraticSum, x0, lr: float, steps: int) -> ChainRun:

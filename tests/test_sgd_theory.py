@@ -199,6 +199,19 @@ class TestBounds:
         lo, hi = th.averaging_bounds(run.steps[1:], eta, 0.5, np.var(c), 4.0 - c.mean())
         assert np.all(run.avg_dist2[1:] <= hi * 1.1) and np.all(run.avg_dist2[1:] >= lo * 0.9)
 
+    def test_chain_average_per_chain(self):
+        # x_avg is each chain's running average, drawn as the recorded mean says
+        p, c = shifted(a=0.5, n=25)
+        run = th.sgd_chains(p, [4.0], 0.7, 300, chains=7, seed=2, every=100, average=True)
+        rng = np.random.default_rng(2)
+        X, S = np.full((7, 1), 4.0), np.zeros((7, 1))
+        for _ in range(300):
+            S += X
+            X = X - 0.7 * 0.5 * (X - c[rng.integers(25, size=7)][:, None])
+        assert np.allclose(run.x_avg, S / 300) and np.allclose(run.x, X)
+        assert run.avg_dist2[-1] == pytest.approx(np.mean((S / 300 - c.mean()) ** 2))
+        assert th.sgd_chains(p, [4.0], 0.7, 10, chains=3, seed=2).x_avg is None
+
     def test_work_counts(self):
         assert th.gd_work(100, 10.0, 1.0, math.e ** 2, 1.0) == 100 * 20
         beta, gamma = 2.0, 4.0
