@@ -433,7 +433,7 @@ class ChainRun:
     of the iterates (``None`` unless requested); ``evals``: component-gradient evaluations spent
     per chain up to each recorded point; ``diverged``: set when an iterate blew up (then the run
     stopped and ``x`` holds the last iterates); ``x_avg``: each chain's running average
-    :math:`\bar x_k` at the last recorded step (``None`` unless the average was requested), so
+    :math:`\\bar x_k` at the last recorded step (``None`` unless the average was requested), so
     two runs drawn from the same seed can be compared chain by chain.
     """
 
