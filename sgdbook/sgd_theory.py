@@ -60,7 +60,7 @@ class DiagonalQuadraticSum:
 
     ``h`` (curvatures, all > 0) and ``c`` (centres) have shape ``(n, d)`` (a 1-D array is one
     coordinate). :math:`f` is a quadratic with Hessian :math:`\operatorname{diag}(\bar h)`,
-    :math:`\bar h = \frac1n\sum_i h_i`, minimiser :math:`x^\star_j = \sum_i h_{ij}c_{ij}/\sum_i h_{ij}`.
+    :math:`\bar h = \frac1n\sum_i h_i`, minimiser :math:`x^\ast_j = \sum_i h_{ij}c_{ij}/\sum_i h_{ij}`.
 
     Raises:
         ValueError, TypeError: bad shapes, non-positive curvatures, non-finite entries.
@@ -96,7 +96,7 @@ class DiagonalQuadraticSum:
 
     @property
     def minimizer(self) -> np.ndarray:
-        r""":math:`x^\star`."""
+        r""":math:`x^\ast`."""
         return (self.h * self.c).mean(axis=0) / self.hbar
 
     @property
@@ -128,7 +128,7 @@ class DiagonalQuadraticSum:
 
     @property
     def sigma2(self) -> float:
-        r"""Gradient noise at the optimum, :math:`\mathbb E_i\|\nabla f_i(x^\star)\|^2`."""
+        r"""Gradient noise at the optimum, :math:`\mathbb E_i\|\nabla f_i(x^\ast)\|^2`."""
         return float(np.sum(self._moments()[2]))
 
     @property
@@ -140,7 +140,7 @@ class DiagonalQuadraticSum:
     def second_moment_M(self, M_G: float) -> float:
         r"""The smallest :math:`M` with :math:`\mathbb E_i\|\nabla f_i(x)\|^2\le M+M_G\|\nabla f(x)\|^2` for all :math:`x`.
 
-        Per coordinate, with :math:`u = x_j - x^\star_j`, :math:`d_{ij} = c_{ij}-x^\star_j`,
+        Per coordinate, with :math:`u = x_j - x^\ast_j`, :math:`d_{ij} = c_{ij}-x^\ast_j`,
         :math:`A=\mathbb E h^2`, :math:`B = \mathbb E h^2 d`, :math:`C=\mathbb E h^2d^2`:
         :math:`\mathbb E g_j^2 = Au^2 - 2Bu + C` and :math:`(\nabla f)_j^2 = \bar h_j^2u^2`, so the
         best :math:`M` is :math:`\sum_j \big(C_j + B_j^2/(M_G\bar h_j^2 - A_j)\big)`.
@@ -188,12 +188,12 @@ class DiagonalQuadraticSum:
         return float(v) if np.ndim(v) == 0 else v
 
     def excess(self, X) -> np.ndarray:
-        r""":math:`f(x)-f^\star = \tfrac12\sum_j\bar h_j(x_j-x^\star_j)^2` at each row of ``X``."""
+        r""":math:`f(x)-f^\ast = \tfrac12\sum_j\bar h_j(x_j-x^\ast_j)^2` at each row of ``X``."""
         X = np.asarray(X, dtype=float)
         return 0.5 * np.sum(self.hbar * (X - self.minimizer) ** 2, axis=-1)
 
     def grad(self, X) -> np.ndarray:
-        r""":math:`\nabla f` at each row of ``X``: :math:`\bar h\odot(x-x^\star)`."""
+        r""":math:`\nabla f` at each row of ``X``: :math:`\bar h\odot(x-x^\ast)`."""
         return self.hbar * (np.asarray(X, dtype=float) - self.minimizer)
 
     def component_grad(self, X, idx) -> np.ndarray:
@@ -201,9 +201,9 @@ class DiagonalQuadraticSum:
         return self.h[idx] * (np.asarray(X, dtype=float) - self.c[idx])
 
     def expected_excess(self, x0, lrs) -> np.ndarray:
-        r"""Exact :math:`\mathbb E f(x_k) - f^\star`, :math:`k=0,\dots,K`, of SGD with steps ``lrs``.
+        r"""Exact :math:`\mathbb E f(x_k) - f^\ast`, :math:`k=0,\dots,K`, of SGD with steps ``lrs``.
 
-        With :math:`e = x - x^\star` per coordinate and :math:`i` uniform, independent of
+        With :math:`e = x - x^\ast` per coordinate and :math:`i` uniform, independent of
         :math:`e`: :math:`\mathbb E e' = (1-\eta\bar h)\mathbb E e` and
         :math:`\mathbb E e'^2 = (1-2\eta\bar h+\eta^2A)\mathbb E e^2 - 2\eta^2B\,\mathbb E e+\eta^2C`.
         """
@@ -255,7 +255,7 @@ def fixed_step_bound(k, lr: float, L: float, mu: float, M: float, M_G: float, ga
     r"""Theorem 4.6 of Bottou et al. (unbiased gradients), steps :math:`k = 0, 1, \dots`.
 
     For :math:`0<\eta\le 1/(LM_G)`:
-    :math:`\mathbb E f(x_k)-f^\star \le \frac{\eta LM}{2\mu} + (1-\eta\mu)^k\big(f(x_0)-f^\star-\frac{\eta LM}{2\mu}\big)`.
+    :math:`\mathbb E f(x_k)-f^\ast \le \frac{\eta LM}{2\mu} + (1-\eta\mu)^k\big(f(x_0)-f^\ast-\frac{\eta LM}{2\mu}\big)`.
 
     Raises:
         ValueError: step too large or constants out of range.
@@ -276,8 +276,8 @@ def diminishing_step_bound(k, beta: float, gamma: float, L: float, mu: float, M:
     r"""Theorem 4.7 of Bottou et al. for :math:`\eta_k = \beta/(\gamma+k)`, :math:`k=0,1,\dots`.
 
     Needs :math:`\beta > 1/\mu` and :math:`\eta_0=\beta/\gamma\le 1/(LM_G)`. Then
-    :math:`\mathbb E f(x_k)-f^\star\le \nu/(\gamma+k)` with
-    :math:`\nu=\max\{\beta^2LM/(2(\beta\mu-1)),\ \gamma(f(x_0)-f^\star)\}`.
+    :math:`\mathbb E f(x_k)-f^\ast\le \nu/(\gamma+k)` with
+    :math:`\nu=\max\{\beta^2LM/(2(\beta\mu-1)),\ \gamma(f(x_0)-f^\ast)\}`.
 
     Raises:
         ValueError: the conditions fail.
@@ -329,7 +329,7 @@ def nonconvex_bound(K, lr: float, L: float, M: float, M_G: float, gap_inf: float
 
 
 def interpolation_bound(k, lr: float, mu: float, L_max: float, dist0: float) -> np.ndarray:
-    r""":math:`\mathbb E\|x_k-x^\star\|^2\le(1-\eta\mu)^k\|x_0-x^\star\|^2` for :math:`0<\eta\le 1/L_{\max}`.
+    r""":math:`\mathbb E\|x_k-x^\ast\|^2\le(1-\eta\mu)^k\|x_0-x^\ast\|^2` for :math:`0<\eta\le 1/L_{\max}`.
 
     Raises:
         ValueError: step too large or constants out of range.
@@ -406,7 +406,7 @@ def averaging_bounds(k, lr: float, a: float, sigma2: float, e0: float) -> tuple[
 def gd_work(n: int, L: float, mu: float, gap0: float, eps: float) -> int:
     r"""Gradient evaluations GD (:math:`\eta=1/L`) needs by chapter 1's linear rate: :math:`n\lceil\kappa\ln(\Delta_0/\varepsilon)\rceil`.
 
-    From :math:`f(x_k)-f^\star\le(1-\mu/L)^k\Delta_0\le e^{-k/\kappa}\Delta_0`.
+    From :math:`f(x_k)-f^\ast\le(1-\mu/L)^k\Delta_0\le e^{-k/\kappa}\Delta_0`.
     """
     n = _validate.integer("n", n, minimum=1)
     L, mu, gap0, eps = (_validate.positive(a, v) for a, v in
@@ -428,8 +428,8 @@ def sgd_work(beta: float, gamma: float, L: float, mu: float, M: float, M_G: floa
 class ChainRun:
     """Averages over independent chains of a run, one entry per recorded step.
 
-    ``steps``: the step numbers recorded; ``excess``: mean :math:`f(x_k)-f^\\star`;
-    ``dist2``: mean :math:`\\|x_k-x^\\star\\|^2`; ``avg_dist2``: the same for the running average
+    ``steps``: the step numbers recorded; ``excess``: mean :math:`f(x_k)-f^\\ast`;
+    ``dist2``: mean :math:`\\|x_k-x^\\ast\\|^2`; ``avg_dist2``: the same for the running average
     of the iterates (``None`` unless requested); ``evals``: component-gradient evaluations spent
     per chain up to each recorded point; ``diverged``: set when an iterate blew up (then the run
     stopped and ``x`` holds the last iterates); ``x_avg``: each chain's running average
