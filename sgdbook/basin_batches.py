@@ -135,7 +135,7 @@ def batch_seed_statistics(batch_size: int, seeds: Sequence[int], theta0: float =
 
 
 def basin_patterns(statistics: Sequence[BatchSeedStatistics]) -> Counter:
-    """For each seed, the basins the final iterates of all batch sizes lie in, counted.
+    r"""For each seed, the basins the final iterates of all batch sizes lie in, counted.
 
     ``statistics`` holds one :class:`BatchSeedStatistics` per batch size, all over the same
     seeds (each seed run with its own ``default_rng(s)`` per batch size, as in

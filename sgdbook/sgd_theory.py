@@ -117,7 +117,7 @@ class DiagonalQuadraticSum:
     @property
     def fstar(self) -> float:
         """The minimum value of :math:`f`."""
-        return float(self.value(self.minimizer))
+        return float(self._value(self.minimizer))
 
     def _moments(self):
         d = self.c - self.minimizer  # d_i = c_i - x*
@@ -133,7 +133,7 @@ class DiagonalQuadraticSum:
 
     @property
     def min_MG(self) -> float:
-        r"""The smallest :math:`M_G` for which some finite :math:`M` makes the bound hold."""
+        r""":math:`\max_j A_j/\bar h_j^2`: every :math:`M_G` above it has a finite :math:`M`; :math:`M_G` equal to it only if :math:`B_j = 0` where the maximum is attained."""
         A = self._moments()[0]
         return float(np.max(A / self.hbar ** 2))
 
@@ -181,24 +181,75 @@ class DiagonalQuadraticSum:
         return self.second_moment_M(M_G), M_G
 
     # ----- values and gradients, rows of X are points
-    def value(self, X) -> np.ndarray | float:
-        """:math:`f` at each row of ``X`` (a float for a single point)."""
-        X = np.asarray(X, dtype=float)
+    def _points(self, X) -> np.ndarray:
+        """``X`` checked: a finite real array whose last axis has length :attr:`d`."""
+        if np.ndim(X) <= 1:
+            return _validate.vector("X", X, dim=self.d)
+        try:
+            arr = np.array(X, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"X must be a real array of points, got {X!r}") from exc
+        if arr.shape[-1] != self.d or arr.size == 0:
+            raise ValueError(f"X must have points of length {self.d} in its last axis, got shape {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("X must be finite")
+        return arr
+
+    def _value(self, X):
         v = 0.5 * np.mean(np.sum(self.h * (X[..., None, :] - self.c) ** 2, axis=-1), axis=-1)
         return float(v) if np.ndim(v) == 0 else v
 
-    def excess(self, X) -> np.ndarray:
-        r""":math:`f(x)-f^\ast = \tfrac12\sum_j\bar h_j(x_j-x^\ast_j)^2` at each row of ``X``."""
-        X = np.asarray(X, dtype=float)
+    def _excess(self, X):
         return 0.5 * np.sum(self.hbar * (X - self.minimizer) ** 2, axis=-1)
 
+    def _grad(self, X):
+        return self.hbar * (X - self.minimizer)
+
+    def _component_grad(self, X, idx):
+        return self.h[idx] * (X - self.c[idx])
+
+    def value(self, X) -> np.ndarray | float:
+        """:math:`f` at each row of ``X`` (a float for a single point).
+
+        Raises:
+            TypeError: ``X`` is not a real array.
+            ValueError: ``X`` is empty, not finite, or its last axis is not of length :attr:`d`.
+        """
+        return self._value(self._points(X))
+
+    def excess(self, X) -> np.ndarray:
+        r""":math:`f(x)-f^\ast = \tfrac12\sum_j\bar h_j(x_j-x^\ast_j)^2` at each row of ``X``.
+
+        Raises:
+            TypeError, ValueError: as :meth:`value`.
+        """
+        return self._excess(self._points(X))
+
     def grad(self, X) -> np.ndarray:
-        r""":math:`\nabla f` at each row of ``X``: :math:`\bar h\odot(x-x^\ast)`."""
-        return self.hbar * (np.asarray(X, dtype=float) - self.minimizer)
+        r""":math:`\nabla f` at each row of ``X``: :math:`\bar h\odot(x-x^\ast)`.
+
+        Raises:
+            TypeError, ValueError: as :meth:`value`.
+        """
+        return self._grad(self._points(X))
 
     def component_grad(self, X, idx) -> np.ndarray:
-        r""":math:`\nabla f_{i}(x)` with ``i = idx[r]`` at row ``r`` of ``X``."""
-        return self.h[idx] * (np.asarray(X, dtype=float) - self.c[idx])
+        r""":math:`\nabla f_{i}(x)` with ``i = idx[r]`` at row ``r`` of ``X`` (a single index for a single point).
+
+        Raises:
+            TypeError: as :meth:`value`, or ``idx`` not integers.
+            ValueError: as :meth:`value`, or an index outside ``0 .. n-1``, or ``idx`` not
+                matching the rows of ``X``.
+        """
+        X = self._points(X)
+        idx_arr = np.asarray(idx)
+        if idx_arr.dtype == bool or not np.issubdtype(idx_arr.dtype, np.integer):
+            raise TypeError(f"idx must hold integers, got {idx!r}")
+        if np.any(idx_arr < 0) or np.any(idx_arr >= self.n):
+            raise ValueError(f"idx must be in 0 .. {self.n - 1}, got {idx!r}")
+        if idx_arr.shape != X.shape[:-1]:
+            raise ValueError(f"idx must have shape {X.shape[:-1]} (one index per point), got {idx_arr.shape}")
+        return self._component_grad(X, idx_arr)
 
     def expected_excess(self, x0, lrs) -> np.ndarray:
         r"""Exact :math:`\mathbb E f(x_k) - f^\ast`, :math:`k=0,\dots,K`, of SGD with steps ``lrs``.
@@ -501,7 +552,7 @@ def sgd_chains(problem: DiagonalQuadraticSum, x0, lrs, steps: int, chains: int =
     xs = problem.minimizer
     X = np.tile(x0, (chains, 1))
     S = np.zeros_like(X)
-    rec_k, rec_f, rec_d, rec_a = [0], [problem.excess(X).mean()], [np.sum((X - xs) ** 2, 1).mean()], []
+    rec_k, rec_f, rec_d, rec_a = [0], [problem._excess(X).mean()], [np.sum((X - xs) ** 2, 1).mean()], []
     if average:
         rec_a.append(rec_d[0])
     diverged = False
@@ -510,12 +561,12 @@ def sgd_chains(problem: DiagonalQuadraticSum, x0, lrs, steps: int, chains: int =
             if average:
                 S += X
             idx = rng.integers(problem.n, size=chains)
-            X = X - lrs[k] * problem.component_grad(X, idx)
+            X = X - lrs[k] * problem._component_grad(X, idx)
             if _blown(X):
                 diverged = True
             if (k + 1) % every == 0 or diverged or k == steps - 1:
                 rec_k.append(k + 1)
-                rec_f.append(problem.excess(X).mean())
+                rec_f.append(problem._excess(X).mean())
                 rec_d.append(np.sum((X - xs) ** 2, 1).mean())
                 if average:
                     rec_a.append(np.sum((S / (k + 1) - xs) ** 2, 1).mean())
@@ -541,12 +592,12 @@ def gd_run(problem: DiagonalQuadraticSum, x0, lr: float, steps: int) -> ChainRun
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=0)
     xs = problem.minimizer
-    f, dd = [problem.excess(x)], [float(np.sum((x - xs) ** 2))]
+    f, dd = [problem._excess(x)], [float(np.sum((x - xs) ** 2))]
     diverged = False
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(steps):
             x = x - lr * np.mean(problem.h * (x - problem.c), axis=0)
-            f.append(problem.excess(x))
+            f.append(problem._excess(x))
             dd.append(float(np.sum((x - xs) ** 2)))
             if _blown(x):
                 diverged = True
@@ -584,11 +635,11 @@ def svrg_chains(problem: DiagonalQuadraticSum, x0, lr: float, m: int, epochs: in
     xs = problem.minimizer
     W = np.tile(x0, (chains, 1))
     rows = np.arange(chains)
-    f, dd = [problem.excess(W).mean()], [np.sum((W - xs) ** 2, 1).mean()]
+    f, dd = [problem._excess(W).mean()], [np.sum((W - xs) ** 2, 1).mean()]
     diverged = False
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(epochs):
-            full = problem.grad(W)
+            full = problem._grad(W)
             X = W.copy()
             kept = np.empty((m, chains, problem.d)) if snapshot == "random" else None
             for t in range(m):
@@ -605,7 +656,7 @@ def svrg_chains(problem: DiagonalQuadraticSum, x0, lr: float, m: int, epochs: in
                 W = kept[rng.integers(m, size=chains), rows]
             else:
                 W = X
-            f.append(problem.excess(W).mean())
+            f.append(problem._excess(W).mean())
             dd.append(np.sum((W - xs) ** 2, 1).mean())
             if diverged:
                 break
