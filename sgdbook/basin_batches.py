@@ -6,11 +6,13 @@ size=b)`` (label 0 is :math:`f_1 = 2\sin\theta`, label 1 is :math:`f_2 = 0.2\the
 :func:`sgdbook.stochastic.nonconvex_example`) and the step uses the mean gradient over the drawn
 labels. :func:`batch_run` is one such run (``batch_size=None``: full gradient descent),
 :func:`batch_table` the notebook's table, and :func:`batch_seed_statistics` the same runs over
-many seeds at once (vectorised; seed ``s`` gives exactly :func:`batch_run`'s numbers).
+many seeds at once (vectorised; seed ``s`` gives exactly :func:`batch_run`'s numbers);
+:func:`basin_patterns` counts, over the same seeds, which basin each batch size ends in.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -19,12 +21,21 @@ import numpy as np
 from . import validation as _validate
 from .stochastic import NONCONVEX_LOCAL_MAX
 
-__all__ = ["objective", "batch_run", "batch_table", "BatchSeedStatistics", "batch_seed_statistics"]
+__all__ = ["objective", "batch_run", "batch_table", "BatchSeedStatistics", "batch_seed_statistics",
+           "basin_patterns"]
 
 
 def objective(theta) -> np.ndarray:
-    r""":math:`f(\theta) = \sin\theta + 0.1\theta^2`, elementwise."""
-    theta = np.asarray(theta, dtype=float)
+    r""":math:`f(\theta) = \sin\theta + 0.1\theta^2`, elementwise.
+
+    Raises:
+        TypeError: ``theta`` is not a real number or array.
+        ValueError: ``theta`` is empty or not finite.
+    """
+    if np.ndim(theta) == 0:
+        theta = _validate.real("theta", theta.item() if isinstance(theta, np.ndarray) else theta)
+        return np.sin(theta) + 0.1 * theta ** 2
+    theta = _validate.vector("theta", np.ravel(theta)).reshape(np.shape(theta))
     return np.sin(theta) + 0.1 * theta ** 2
 
 
@@ -121,3 +132,31 @@ def batch_seed_statistics(batch_size: int, seeds: Sequence[int], theta0: float =
         p = frac[k]
         theta = theta - lr * (p * 2.0 * np.cos(theta) + (1.0 - p) * 0.4 * theta)
     return BatchSeedStatistics(b, seeds, theta)
+
+
+def basin_patterns(statistics: Sequence[BatchSeedStatistics]) -> Counter:
+    r"""For each seed, the basins the final iterates of all batch sizes lie in, counted.
+
+    ``statistics`` holds one :class:`BatchSeedStatistics` per batch size, all over the same
+    seeds (each seed run with its own ``default_rng(s)`` per batch size, as in
+    :func:`batch_table`). A seed's pattern has one letter per entry of ``statistics``, in order:
+    ``"L"`` (final iterate in the left basin, :math:`\theta < \theta_{\max}`) or ``"R"``; for
+    batch sizes ``(1, 2, 4)``, ``"LRR"`` means batch size 1 ended left, 2 and 4 right.
+
+    Returns:
+        A :class:`collections.Counter` from pattern to number of seeds.
+
+    Raises:
+        TypeError: an entry is not a :class:`BatchSeedStatistics`.
+        ValueError: ``statistics`` is empty or its entries have different seeds.
+    """
+    statistics = list(statistics)
+    if not statistics:
+        raise ValueError("statistics must not be empty")
+    for stat in statistics:
+        if not isinstance(stat, BatchSeedStatistics):
+            raise TypeError(f"statistics must hold BatchSeedStatistics, got {type(stat).__name__}")
+        if not np.array_equal(stat.seeds, statistics[0].seeds):
+            raise ValueError("statistics must all be over the same seeds")
+    left = np.array([stat.final < NONCONVEX_LOCAL_MAX for stat in statistics])  # (batch sizes, seeds)
+    return Counter("".join("L" if x else "R" for x in col) for col in left.T)

@@ -60,7 +60,7 @@ class DiagonalQuadraticSum:
 
     ``h`` (curvatures, all > 0) and ``c`` (centres) have shape ``(n, d)`` (a 1-D array is one
     coordinate). :math:`f` is a quadratic with Hessian :math:`\operatorname{diag}(\bar h)`,
-    :math:`\bar h = \frac1n\sum_i h_i`, minimiser :math:`x^\star_j = \sum_i h_{ij}c_{ij}/\sum_i h_{ij}`.
+    :math:`\bar h = \frac1n\sum_i h_i`, minimiser :math:`x^\ast_j = \sum_i h_{ij}c_{ij}/\sum_i h_{ij}`.
 
     Raises:
         ValueError, TypeError: bad shapes, non-positive curvatures, non-finite entries.
@@ -96,7 +96,7 @@ class DiagonalQuadraticSum:
 
     @property
     def minimizer(self) -> np.ndarray:
-        r""":math:`x^\star`."""
+        r""":math:`x^\ast`."""
         return (self.h * self.c).mean(axis=0) / self.hbar
 
     @property
@@ -117,7 +117,7 @@ class DiagonalQuadraticSum:
     @property
     def fstar(self) -> float:
         """The minimum value of :math:`f`."""
-        return float(self.value(self.minimizer))
+        return float(self._value(self.minimizer))
 
     def _moments(self):
         d = self.c - self.minimizer  # d_i = c_i - x*
@@ -128,19 +128,19 @@ class DiagonalQuadraticSum:
 
     @property
     def sigma2(self) -> float:
-        r"""Gradient noise at the optimum, :math:`\mathbb E_i\|\nabla f_i(x^\star)\|^2`."""
+        r"""Gradient noise at the optimum, :math:`\mathbb E_i\|\nabla f_i(x^\ast)\|^2`."""
         return float(np.sum(self._moments()[2]))
 
     @property
     def min_MG(self) -> float:
-        r"""The smallest :math:`M_G` for which some finite :math:`M` makes the bound hold."""
+        r""":math:`\max_j A_j/\bar h_j^2`: every :math:`M_G` above it has a finite :math:`M`; :math:`M_G` equal to it only if :math:`B_j = 0` where the maximum is attained."""
         A = self._moments()[0]
         return float(np.max(A / self.hbar ** 2))
 
     def second_moment_M(self, M_G: float) -> float:
         r"""The smallest :math:`M` with :math:`\mathbb E_i\|\nabla f_i(x)\|^2\le M+M_G\|\nabla f(x)\|^2` for all :math:`x`.
 
-        Per coordinate, with :math:`u = x_j - x^\star_j`, :math:`d_{ij} = c_{ij}-x^\star_j`,
+        Per coordinate, with :math:`u = x_j - x^\ast_j`, :math:`d_{ij} = c_{ij}-x^\ast_j`,
         :math:`A=\mathbb E h^2`, :math:`B = \mathbb E h^2 d`, :math:`C=\mathbb E h^2d^2`:
         :math:`\mathbb E g_j^2 = Au^2 - 2Bu + C` and :math:`(\nabla f)_j^2 = \bar h_j^2u^2`, so the
         best :math:`M` is :math:`\sum_j \big(C_j + B_j^2/(M_G\bar h_j^2 - A_j)\big)`.
@@ -181,29 +181,80 @@ class DiagonalQuadraticSum:
         return self.second_moment_M(M_G), M_G
 
     # ----- values and gradients, rows of X are points
-    def value(self, X) -> np.ndarray | float:
-        """:math:`f` at each row of ``X`` (a float for a single point)."""
-        X = np.asarray(X, dtype=float)
+    def _points(self, X) -> np.ndarray:
+        """``X`` checked: a finite real array whose last axis has length :attr:`d`."""
+        if np.ndim(X) <= 1:
+            return _validate.vector("X", X, dim=self.d)
+        try:
+            arr = np.array(X, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"X must be a real array of points, got {X!r}") from exc
+        if arr.shape[-1] != self.d or arr.size == 0:
+            raise ValueError(f"X must have points of length {self.d} in its last axis, got shape {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("X must be finite")
+        return arr
+
+    def _value(self, X):
         v = 0.5 * np.mean(np.sum(self.h * (X[..., None, :] - self.c) ** 2, axis=-1), axis=-1)
         return float(v) if np.ndim(v) == 0 else v
 
-    def excess(self, X) -> np.ndarray:
-        r""":math:`f(x)-f^\star = \tfrac12\sum_j\bar h_j(x_j-x^\star_j)^2` at each row of ``X``."""
-        X = np.asarray(X, dtype=float)
+    def _excess(self, X):
         return 0.5 * np.sum(self.hbar * (X - self.minimizer) ** 2, axis=-1)
 
+    def _grad(self, X):
+        return self.hbar * (X - self.minimizer)
+
+    def _component_grad(self, X, idx):
+        return self.h[idx] * (X - self.c[idx])
+
+    def value(self, X) -> np.ndarray | float:
+        """:math:`f` at each row of ``X`` (a float for a single point).
+
+        Raises:
+            TypeError: ``X`` is not a real array.
+            ValueError: ``X`` is empty, not finite, or its last axis is not of length :attr:`d`.
+        """
+        return self._value(self._points(X))
+
+    def excess(self, X) -> np.ndarray:
+        r""":math:`f(x)-f^\ast = \tfrac12\sum_j\bar h_j(x_j-x^\ast_j)^2` at each row of ``X``.
+
+        Raises:
+            TypeError, ValueError: as :meth:`value`.
+        """
+        return self._excess(self._points(X))
+
     def grad(self, X) -> np.ndarray:
-        r""":math:`\nabla f` at each row of ``X``: :math:`\bar h\odot(x-x^\star)`."""
-        return self.hbar * (np.asarray(X, dtype=float) - self.minimizer)
+        r""":math:`\nabla f` at each row of ``X``: :math:`\bar h\odot(x-x^\ast)`.
+
+        Raises:
+            TypeError, ValueError: as :meth:`value`.
+        """
+        return self._grad(self._points(X))
 
     def component_grad(self, X, idx) -> np.ndarray:
-        r""":math:`\nabla f_{i}(x)` with ``i = idx[r]`` at row ``r`` of ``X``."""
-        return self.h[idx] * (np.asarray(X, dtype=float) - self.c[idx])
+        r""":math:`\nabla f_{i}(x)` with ``i = idx[r]`` at row ``r`` of ``X`` (a single index for a single point).
+
+        Raises:
+            TypeError: as :meth:`value`, or ``idx`` not integers.
+            ValueError: as :meth:`value`, or an index outside ``0 .. n-1``, or ``idx`` not
+                matching the rows of ``X``.
+        """
+        X = self._points(X)
+        idx_arr = np.asarray(idx)
+        if idx_arr.dtype == bool or not np.issubdtype(idx_arr.dtype, np.integer):
+            raise TypeError(f"idx must hold integers, got {idx!r}")
+        if np.any(idx_arr < 0) or np.any(idx_arr >= self.n):
+            raise ValueError(f"idx must be in 0 .. {self.n - 1}, got {idx!r}")
+        if idx_arr.shape != X.shape[:-1]:
+            raise ValueError(f"idx must have shape {X.shape[:-1]} (one index per point), got {idx_arr.shape}")
+        return self._component_grad(X, idx_arr)
 
     def expected_excess(self, x0, lrs) -> np.ndarray:
-        r"""Exact :math:`\mathbb E f(x_k) - f^\star`, :math:`k=0,\dots,K`, of SGD with steps ``lrs``.
+        r"""Exact :math:`\mathbb E f(x_k) - f^\ast`, :math:`k=0,\dots,K`, of SGD with steps ``lrs``.
 
-        With :math:`e = x - x^\star` per coordinate and :math:`i` uniform, independent of
+        With :math:`e = x - x^\ast` per coordinate and :math:`i` uniform, independent of
         :math:`e`: :math:`\mathbb E e' = (1-\eta\bar h)\mathbb E e` and
         :math:`\mathbb E e'^2 = (1-2\eta\bar h+\eta^2A)\mathbb E e^2 - 2\eta^2B\,\mathbb E e+\eta^2C`.
         """
@@ -255,7 +306,7 @@ def fixed_step_bound(k, lr: float, L: float, mu: float, M: float, M_G: float, ga
     r"""Theorem 4.6 of Bottou et al. (unbiased gradients), steps :math:`k = 0, 1, \dots`.
 
     For :math:`0<\eta\le 1/(LM_G)`:
-    :math:`\mathbb E f(x_k)-f^\star \le \frac{\eta LM}{2\mu} + (1-\eta\mu)^k\big(f(x_0)-f^\star-\frac{\eta LM}{2\mu}\big)`.
+    :math:`\mathbb E f(x_k)-f^\ast \le \frac{\eta LM}{2\mu} + (1-\eta\mu)^k\big(f(x_0)-f^\ast-\frac{\eta LM}{2\mu}\big)`.
 
     Raises:
         ValueError: step too large or constants out of range.
@@ -276,8 +327,8 @@ def diminishing_step_bound(k, beta: float, gamma: float, L: float, mu: float, M:
     r"""Theorem 4.7 of Bottou et al. for :math:`\eta_k = \beta/(\gamma+k)`, :math:`k=0,1,\dots`.
 
     Needs :math:`\beta > 1/\mu` and :math:`\eta_0=\beta/\gamma\le 1/(LM_G)`. Then
-    :math:`\mathbb E f(x_k)-f^\star\le \nu/(\gamma+k)` with
-    :math:`\nu=\max\{\beta^2LM/(2(\beta\mu-1)),\ \gamma(f(x_0)-f^\star)\}`.
+    :math:`\mathbb E f(x_k)-f^\ast\le \nu/(\gamma+k)` with
+    :math:`\nu=\max\{\beta^2LM/(2(\beta\mu-1)),\ \gamma(f(x_0)-f^\ast)\}`.
 
     Raises:
         ValueError: the conditions fail.
@@ -329,7 +380,7 @@ def nonconvex_bound(K, lr: float, L: float, M: float, M_G: float, gap_inf: float
 
 
 def interpolation_bound(k, lr: float, mu: float, L_max: float, dist0: float) -> np.ndarray:
-    r""":math:`\mathbb E\|x_k-x^\star\|^2\le(1-\eta\mu)^k\|x_0-x^\star\|^2` for :math:`0<\eta\le 1/L_{\max}`.
+    r""":math:`\mathbb E\|x_k-x^\ast\|^2\le(1-\eta\mu)^k\|x_0-x^\ast\|^2` for :math:`0<\eta\le 1/L_{\max}`.
 
     Raises:
         ValueError: step too large or constants out of range.
@@ -406,7 +457,7 @@ def averaging_bounds(k, lr: float, a: float, sigma2: float, e0: float) -> tuple[
 def gd_work(n: int, L: float, mu: float, gap0: float, eps: float) -> int:
     r"""Gradient evaluations GD (:math:`\eta=1/L`) needs by chapter 1's linear rate: :math:`n\lceil\kappa\ln(\Delta_0/\varepsilon)\rceil`.
 
-    From :math:`f(x_k)-f^\star\le(1-\mu/L)^k\Delta_0\le e^{-k/\kappa}\Delta_0`.
+    From :math:`f(x_k)-f^\ast\le(1-\mu/L)^k\Delta_0\le e^{-k/\kappa}\Delta_0`.
     """
     n = _validate.integer("n", n, minimum=1)
     L, mu, gap0, eps = (_validate.positive(a, v) for a, v in
@@ -428,11 +479,13 @@ def sgd_work(beta: float, gamma: float, L: float, mu: float, M: float, M_G: floa
 class ChainRun:
     """Averages over independent chains of a run, one entry per recorded step.
 
-    ``steps``: the step numbers recorded; ``excess``: mean :math:`f(x_k)-f^\\star`;
-    ``dist2``: mean :math:`\\|x_k-x^\\star\\|^2`; ``avg_dist2``: the same for the running average
+    ``steps``: the step numbers recorded; ``excess``: mean :math:`f(x_k)-f^\\ast`;
+    ``dist2``: mean :math:`\\|x_k-x^\\ast\\|^2`; ``avg_dist2``: the same for the running average
     of the iterates (``None`` unless requested); ``evals``: component-gradient evaluations spent
     per chain up to each recorded point; ``diverged``: set when an iterate blew up (then the run
-    stopped and ``x`` holds the last iterates).
+    stopped and ``x`` holds the last iterates); ``x_avg``: each chain's running average
+    :math:`\\bar x_k` at the last recorded step (``None`` unless the average was requested), so
+    two runs drawn from the same seed can be compared chain by chain.
     """
 
     steps: np.ndarray
@@ -442,6 +495,7 @@ class ChainRun:
     evals: np.ndarray
     x: np.ndarray
     diverged: bool
+    x_avg: np.ndarray | None = None
 
     def status(self) -> str:
         """A one-line Chinese summary."""
@@ -498,7 +552,7 @@ def sgd_chains(problem: DiagonalQuadraticSum, x0, lrs, steps: int, chains: int =
     xs = problem.minimizer
     X = np.tile(x0, (chains, 1))
     S = np.zeros_like(X)
-    rec_k, rec_f, rec_d, rec_a = [0], [problem.excess(X).mean()], [np.sum((X - xs) ** 2, 1).mean()], []
+    rec_k, rec_f, rec_d, rec_a = [0], [problem._excess(X).mean()], [np.sum((X - xs) ** 2, 1).mean()], []
     if average:
         rec_a.append(rec_d[0])
     diverged = False
@@ -507,12 +561,12 @@ def sgd_chains(problem: DiagonalQuadraticSum, x0, lrs, steps: int, chains: int =
             if average:
                 S += X
             idx = rng.integers(problem.n, size=chains)
-            X = X - lrs[k] * problem.component_grad(X, idx)
+            X = X - lrs[k] * problem._component_grad(X, idx)
             if _blown(X):
                 diverged = True
             if (k + 1) % every == 0 or diverged or k == steps - 1:
                 rec_k.append(k + 1)
-                rec_f.append(problem.excess(X).mean())
+                rec_f.append(problem._excess(X).mean())
                 rec_d.append(np.sum((X - xs) ** 2, 1).mean())
                 if average:
                     rec_a.append(np.sum((S / (k + 1) - xs) ** 2, 1).mean())
@@ -521,8 +575,9 @@ def sgd_chains(problem: DiagonalQuadraticSum, x0, lrs, steps: int, chains: int =
             if diverged:
                 break
     steps_arr = np.array(rec_k)
+    x_avg = S / max(int(steps_arr[-1]), 1) if average and steps_arr[-1] > 0 else (X.copy() if average else None)
     return ChainRun(steps_arr, np.array(rec_f), np.array(rec_d),
-                    np.array(rec_a) if average else None, steps_arr.astype(float), X, diverged)
+                    np.array(rec_a) if average else None, steps_arr.astype(float), X, diverged, x_avg)
 
 
 def gd_run(problem: DiagonalQuadraticSum, x0, lr: float, steps: int) -> ChainRun:
@@ -537,12 +592,12 @@ def gd_run(problem: DiagonalQuadraticSum, x0, lr: float, steps: int) -> ChainRun
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=0)
     xs = problem.minimizer
-    f, dd = [problem.excess(x)], [float(np.sum((x - xs) ** 2))]
+    f, dd = [problem._excess(x)], [float(np.sum((x - xs) ** 2))]
     diverged = False
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(steps):
             x = x - lr * np.mean(problem.h * (x - problem.c), axis=0)
-            f.append(problem.excess(x))
+            f.append(problem._excess(x))
             dd.append(float(np.sum((x - xs) ** 2)))
             if _blown(x):
                 diverged = True
@@ -580,11 +635,11 @@ def svrg_chains(problem: DiagonalQuadraticSum, x0, lr: float, m: int, epochs: in
     xs = problem.minimizer
     W = np.tile(x0, (chains, 1))
     rows = np.arange(chains)
-    f, dd = [problem.excess(W).mean()], [np.sum((W - xs) ** 2, 1).mean()]
+    f, dd = [problem._excess(W).mean()], [np.sum((W - xs) ** 2, 1).mean()]
     diverged = False
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(epochs):
-            full = problem.grad(W)
+            full = problem._grad(W)
             X = W.copy()
             kept = np.empty((m, chains, problem.d)) if snapshot == "random" else None
             for t in range(m):
@@ -601,7 +656,7 @@ def svrg_chains(problem: DiagonalQuadraticSum, x0, lr: float, m: int, epochs: in
                 W = kept[rng.integers(m, size=chains), rows]
             else:
                 W = X
-            f.append(problem.excess(W).mean())
+            f.append(problem._excess(W).mean())
             dd.append(np.sum((W - xs) ** 2, 1).mean())
             if diverged:
                 break

@@ -352,7 +352,7 @@ class ShiftedSquares:
 
 
 def noise_ball_theory(problem: ShiftedSquares, lr: float) -> float:
-    r"""Stationary :math:`\mathbb E(x_k - x^\star)^2 = \eta a \sigma^2 / (2 - \eta a)` under sampling with replacement.
+    r"""Stationary :math:`\mathbb E(x_k - x^\ast)^2 = \eta a \sigma^2 / (2 - \eta a)` under sampling with replacement.
 
     Raises:
         ValueError: ``lr`` not in (0, 2/a).
@@ -388,7 +388,7 @@ def _errors(problem: ShiftedSquares, lr: float, steps: int, chains: int, seed: i
 
 def noise_ball(problem: ShiftedSquares, lr: float, steps: int = 4000, burn_in: int = 1000,
                chains: int = 200, seed: int = 0) -> float:
-    r"""Measured stationary :math:`\mathbb E(x_k - x^\star)^2` of constant-step SGD (with replacement).
+    r"""Measured stationary :math:`\mathbb E(x_k - x^\ast)^2` of constant-step SGD (with replacement).
 
     Runs ``chains`` independent chains from the minimiser and averages the squared error over
     the chains and over the steps after ``burn_in``.
@@ -409,7 +409,7 @@ def noise_ball(problem: ShiftedSquares, lr: float, steps: int = 4000, burn_in: i
 
 
 def reshuffle_theory(problem: ShiftedSquares, lr: float) -> float:
-    r"""Stationary :math:`\mathbb E(x - x^\star)^2` at epoch ends under one shuffled pass per epoch.
+    r"""Stationary :math:`\mathbb E(x - x^\ast)^2` at epoch ends under one shuffled pass per epoch.
 
     With :math:`q = 1 - \eta a` and weights :math:`w_j = q^{n-1-j}`, one epoch maps the error
     :math:`e` to :math:`q^n e + \eta a \sum_j w_j (c_{\pi(j)} - \bar c)`; for a uniform random
@@ -434,7 +434,7 @@ def reshuffle_theory(problem: ShiftedSquares, lr: float) -> float:
 
 def epoch_end_errors(problem: ShiftedSquares, lr: float, epochs: int, sampling: str,
                      chains: int = 200, seed: int = 0) -> np.ndarray:
-    r"""Mean squared error :math:`\mathbb E(x - x^\star)^2` at the end of each epoch, over chains.
+    r"""Mean squared error :math:`\mathbb E(x - x^\ast)^2` at the end of each epoch, over chains.
 
     Every chain starts at the minimiser, so the curves show the noise alone.
 

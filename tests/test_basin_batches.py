@@ -64,3 +64,34 @@ def test_validation():
         bb.batch_run(1, theta0="5")
     with pytest.raises(ValueError, match="seeds must not be empty"):
         bb.batch_seed_statistics(1, [])
+
+
+def test_basin_patterns_match_single_runs():
+    seeds = [0, 1, 2, 42]
+    pat = bb.basin_patterns([bb.batch_seed_statistics(b, seeds, steps=600) for b in (1, 2, 4)])
+    expected = ["".join("L" if bb.batch_run(b, steps=600, seed=s) < st.NONCONVEX_LOCAL_MAX else "R"
+                        for b in (1, 2, 4)) for s in seeds]
+    assert sum(pat.values()) == len(seeds)
+    for p in set(expected):
+        assert pat[p] == expected.count(p)
+
+
+def test_basin_patterns_validation():
+    with pytest.raises(ValueError, match="statistics must not be empty"):
+        bb.basin_patterns([])
+    with pytest.raises(TypeError, match="statistics"):
+        bb.basin_patterns([1.0])
+    a, b = bb.batch_seed_statistics(1, [0, 1], steps=10), bb.batch_seed_statistics(2, [0, 2], steps=10)
+    with pytest.raises(ValueError, match="same seeds"):
+        bb.basin_patterns([a, b])
+
+
+def test_objective_validates():
+    assert bb.objective(0.0) == pytest.approx(0.0)
+    assert bb.objective(np.array([[0.0, 1.0]])).shape == (1, 2)
+    with pytest.raises(TypeError, match="theta"):
+        bb.objective("a")
+    with pytest.raises(ValueError, match="theta"):
+        bb.objective([np.nan])
+    with pytest.raises(ValueError, match="theta"):
+        bb.objective([])

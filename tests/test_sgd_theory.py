@@ -89,6 +89,32 @@ class TestConstants:
             th.random_sum(5, kappa=0.5)
 
 
+def test_values_and_gradients_validate():
+    p = th.random_sum(5, d=2, seed=0)
+    X = np.array([[1.0, 2.0], [0.0, -1.0]])
+    assert np.allclose(p.value(X), [p.value(x) for x in X])
+    assert np.allclose(p.excess(X), p.value(X) - p.fstar)
+    assert np.allclose(p.component_grad(X, np.array([0, 3])), [p.h[0] * (X[0] - p.c[0]), p.h[3] * (X[1] - p.c[3])])
+    assert np.allclose(p.component_grad(X[0], 2), p.h[2] * (X[0] - p.c[2]))
+    for method in (p.value, p.excess, p.grad):
+        with pytest.raises(TypeError, match="X"):
+            method("a")
+        with pytest.raises(ValueError, match="X must have length 2"):
+            method([1.0, 2.0, 3.0])
+        with pytest.raises(ValueError, match="X must have points of length 2"):
+            method(np.ones((3, 4)))
+        with pytest.raises(ValueError, match="X must be finite"):
+            method([[np.inf, 0.0]])
+    with pytest.raises(ValueError, match="idx must be in 0 .. 4"):
+        p.component_grad(X, np.array([0, 5]))
+    with pytest.raises(ValueError, match="idx must be in"):
+        p.component_grad(X, np.array([-1, 0]))
+    with pytest.raises(TypeError, match="idx must hold integers"):
+        p.component_grad(X, np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="idx must have shape"):
+        p.component_grad(X, np.array([0, 1, 2]))
+
+
 class TestExactRecursion:
     def test_expected_excess_matches_noise_ball_formula(self):
         # shared curvature: E e_k^2 = q^{2k} e0^2 + (1 - q^{2k}) V_inf (theorem thm-noise-ball)
@@ -199,6 +225,19 @@ class TestBounds:
         lo, hi = th.averaging_bounds(run.steps[1:], eta, 0.5, np.var(c), 4.0 - c.mean())
         assert np.all(run.avg_dist2[1:] <= hi * 1.1) and np.all(run.avg_dist2[1:] >= lo * 0.9)
 
+    def test_chain_average_per_chain(self):
+        # x_avg is each chain's running average, drawn as the recorded mean says
+        p, c = shifted(a=0.5, n=25)
+        run = th.sgd_chains(p, [4.0], 0.7, 300, chains=7, seed=2, every=100, average=True)
+        rng = np.random.default_rng(2)
+        X, S = np.full((7, 1), 4.0), np.zeros((7, 1))
+        for _ in range(300):
+            S += X
+            X = X - 0.7 * 0.5 * (X - c[rng.integers(25, size=7)][:, None])
+        assert np.allclose(run.x_avg, S / 300) and np.allclose(run.x, X)
+        assert run.avg_dist2[-1] == pytest.approx(np.mean((S / 300 - c.mean()) ** 2))
+        assert th.sgd_chains(p, [4.0], 0.7, 10, chains=3, seed=2).x_avg is None
+
     def test_work_counts(self):
         assert th.gd_work(100, 10.0, 1.0, math.e ** 2, 1.0) == 100 * 20
         beta, gamma = 2.0, 4.0
@@ -266,6 +305,34 @@ class TestRuns:
         W = np.tile([1.0, 0.0], (2, 1))
         X = W - 0.05 * (p.h[idx] * (W - p.c[idx]) - p.h[idx] * (W - p.c[idx]) + p.grad(W))
         assert np.allclose(run.x, X)
+
+    def test_svrg_two_inner_steps_by_hand(self):
+        # m = 2: the second inner step is taken at x != snapshot, so the correction
+        # grad f_i(x) - grad f_i(snapshot) is not zero; every gradient written out from f_i
+        p = th.random_sum(4, d=2, seed=2)
+        x0, lr, chains = np.array([1.0, -0.5]), 0.05, 3
+
+        def comp_grad(i, x):  # f_i(x) = 1/2 sum_j h_ij (x_j - c_ij)^2
+            return np.array([p.h[i, j] * (x[j] - p.c[i, j]) for j in range(2)])
+
+        full = np.mean([comp_grad(i, x0) for i in range(4)], axis=0)
+        for snapshot in ("last", "random"):
+            run = th.svrg_chains(p, x0, lr, 2, 1, chains=chains, seed=3, snapshot=snapshot)
+            rng = np.random.default_rng(3)
+            i1, i2 = rng.integers(4, size=chains), rng.integers(4, size=chains)
+            iterates = []
+            for r in range(chains):
+                x1 = x0 - lr * (comp_grad(i1[r], x0) - comp_grad(i1[r], x0) + full)
+                correction = comp_grad(i2[r], x1) - comp_grad(i2[r], x0)
+                assert np.linalg.norm(correction) > 1e-4
+                x2 = x1 - lr * (comp_grad(i2[r], x1) - comp_grad(i2[r], x0) + full)
+                iterates.append((x0, x1, x2))
+            if snapshot == "last":
+                want = [it[2] for it in iterates]
+            else:  # the snapshot is x_t for t drawn after the inner loop from {0, 1}
+                t = rng.integers(2, size=chains)
+                want = [iterates[r][t[r]] for r in range(chains)]
+            assert np.allclose(run.x, want, rtol=0, atol=1e-14)
 
     def test_sin_grad_norms_matches_sgd(self):
         prob = st.nonconvex_example()
