@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from . import validation as _validate
+from .optim import assert_finite as _assert_finite
 from .parallel import launch
 
 __all__ = ["make_model", "global_batches", "large_batch_training", "accumulated_training",
@@ -139,6 +140,7 @@ def accumulated_training(X, y, batches: list[np.ndarray], *, hidden: int, lr: fl
 
     Raises:
         ValueError: ``accumulation`` does not divide a batch's size, or invalid arguments.
+        DivergenceError: a parameter became ``inf``/``nan`` (the message names the step).
     """
     X, y = _check_data(X, y)
     lr = _validate.positive("lr", lr)
@@ -159,6 +161,7 @@ def accumulated_training(X, y, batches: list[np.ndarray], *, hidden: int, lr: fl
             loss = torch.mean((model(Xt[idx]).squeeze(1) - yt[idx]) ** 2) / accumulation
             loss.backward()
         opt.step()
+        _assert_finite(opt, step=k + 1)
     return _params(model)
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validation as _validate
+from . import divergence as _divergence
 from .gd import DIVERGENCE_THRESHOLD, Trajectory
 
 __all__ = [
@@ -187,7 +188,8 @@ def heavy_ball(objective, x0, lr: float, momentum: float, steps: int) -> Traject
     return Trajectory(np.array(xs), np.array(losses), lr, False, diverged)
 
 
-def nesterov_sutskever(objective, x0, lr: float, momentum: float, steps: int):
+def nesterov_sutskever(objective, x0, lr: float, momentum: float, steps: int, *,
+                       on_divergence: str = "raise"):
     r"""Nesterov's method in the form of Sutskever et al. (2013).
 
     .. math:: v_{t+1} = \mu v_t - \varepsilon \nabla f(\theta_t + \mu v_t), \qquad
@@ -204,18 +206,31 @@ def nesterov_sutskever(objective, x0, lr: float, momentum: float, steps: int):
         ``(thetas, lookaheads)``: arrays of shape ``(steps+1, d)`` holding :math:`\theta_t` and
         the look-ahead points :math:`\theta_t + \mu v_t` at which the gradients are taken.
         ``torch.optim.SGD(lr, momentum, nesterov=True)`` produces the look-ahead points.
+        With ``on_divergence="raise"`` (default) a :class:`~sgdbook.divergence.DivergenceError`
+        names the step at which :math:`\theta_t` crossed
+        :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD`; ``"return"`` returns the whole
+        divergent run (without numpy warnings).
+
+    Raises:
+        TypeError: ``objective`` has no ``grad``; an argument of the wrong type.
+        ValueError: an argument out of range.
     """
     theta = _validate.vector("x0", x0)
     lr = _validate.positive("lr", lr)
     momentum = _validate.unit_interval("momentum", momentum)
     steps = _validate.integer("steps", steps, minimum=0)
+    on_divergence = _divergence.on_divergence(on_divergence)
+    _validate.callable_("objective.grad", getattr(objective, "grad", None))
     v = np.zeros_like(theta)
     thetas, looks = [theta.copy()], [theta.copy()]
-    for _ in range(steps):
-        v = momentum * v - lr * objective.grad(theta + momentum * v)
-        theta = theta + v
-        thetas.append(theta.copy())
-        looks.append(theta + momentum * v)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            v = momentum * v - lr * objective.grad(theta + momentum * v)
+            theta = theta + v
+            thetas.append(theta.copy())
+            looks.append(theta + momentum * v)
+            if on_divergence == "raise":
+                _divergence.check("theta", theta, t + 1)
     return np.array(thetas), np.array(looks)
 
 
@@ -225,6 +240,8 @@ def iterations_to_tolerance(rate: float, tol: float) -> float:
     if not 0 < rate < 1:
         raise ValueError(f"rate must be in (0, 1), got {rate!r}")
     tol = _validate.positive("tol", tol)
+    if tol >= 1:
+        raise ValueError(f"tol must be in (0, 1) (an error ratio to reach), got {tol!r}")
     return math.log(1.0 / tol) / math.log(1.0 / rate)
 
 
@@ -263,7 +280,8 @@ def observed_rate(errors, start: int, stop: int) -> float:
     return float((e[stop] / e[start]) ** (1.0 / (stop - start)))
 
 
-def accelerated_gradient(grad, x0, lr: float, steps: int, momentum=None) -> np.ndarray:
+def accelerated_gradient(grad, x0, lr: float, steps: int, momentum=None, *,
+                         on_divergence: str = "raise") -> np.ndarray:
     r"""Nesterov's accelerated gradient method in its 1983 form, iterates :math:`x_0, \dots, x_{\text{steps}}`.
 
     .. math::
@@ -285,23 +303,36 @@ def accelerated_gradient(grad, x0, lr: float, steps: int, momentum=None) -> np.n
         momentum: ``None`` or a constant :math:`\beta \in [0, 1)`.
 
     Returns:
-        Array of shape ``(steps + 1, d)``.
+        Array of shape ``(steps + 1, d)``. With ``on_divergence="raise"`` (default) a
+        :class:`~sgdbook.divergence.DivergenceError` names the step at which :math:`x_k`
+        crossed :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD`; ``"return"`` returns the
+        divergent iterates.
 
     Raises:
-        ValueError: bad ``lr``, ``steps``, ``momentum`` or ``x0``.
+        ValueError: bad ``lr``, ``steps``, ``momentum`` or ``x0``; ``grad`` returns an array
+            of another shape than ``x0``.
+        TypeError: ``grad`` is not callable.
     """
+    grad = _validate.callable_("grad", grad)
     x = _validate.vector("x0", x0)
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=1)
     if momentum is not None:
         momentum = _validate.unit_interval("momentum", momentum)
+    on_divergence = _divergence.on_divergence(on_divergence)
     prev = x.copy()
     out = [x.copy()]
-    for k in range(steps):
-        b = (k - 1) / (k + 2) if momentum is None else momentum
-        y = x + b * (x - prev)
-        prev, x = x, y - lr * np.asarray(grad(y), dtype=float)
-        out.append(x.copy())
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(steps):
+            b = (k - 1) / (k + 2) if momentum is None else momentum
+            y = x + b * (x - prev)
+            g = np.asarray(grad(y), dtype=float)
+            if k == 0:
+                _validate.same_shape("grad(x)", g, "x0", x)
+            prev, x = x, y - lr * g
+            out.append(x.copy())
+            if on_divergence == "raise":
+                _divergence.check("x", x, k + 1)
     return np.array(out)
 
 

@@ -42,15 +42,18 @@ __all__ = [
 def tutorial_data(seed: int = 42) -> tuple[torch.Tensor, torch.Tensor]:
     """``X = arange(-5, 5, 0.1)`` as a ``(100, 1)`` column and ``Y = -5 X + 0.4 N(0, 1)`` (float32).
 
-    The noise is drawn with ``torch.randn`` after ``torch.manual_seed(seed)``.
+    The noise is drawn with ``torch.randn`` after ``torch.manual_seed(seed)``, inside
+    :func:`torch.random.fork_rng`: the numbers are those of a global reseed, but torch's global
+    generator is left as it was (no side effect on the caller's random state).
 
     Raises:
         TypeError, ValueError: ``seed`` not a non-negative integer.
     """
-    seed = _validate.integer("seed", seed, minimum=0)
-    torch.manual_seed(seed)
-    X = torch.arange(-5, 5, 0.1).view(-1, 1)
-    Y = -5 * X + 0.4 * torch.randn(X.size())
+    seed = _validate.seed("seed", seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        X = torch.arange(-5, 5, 0.1).view(-1, 1)
+        Y = -5 * X + 0.4 * torch.randn(X.size())
     return X, Y
 
 

@@ -34,6 +34,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from . import divergence as _divergence
 from . import validation as _validate
 from .device import get_device
 
@@ -541,6 +542,10 @@ def large_batch_sgd(X: np.ndarray, y: np.ndarray, *, batch_size: int, lr: float,
 
     Returns:
         ``{"w": final parameters, "grads": mini-batch gradient of every step}``.
+
+    Raises:
+        DivergenceError: ``w`` crossed :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD`
+            (the message names the step).
     """
     X, y, w0, lr, steps, batch_size, seed = _check_problem(X, y, w0, lr, steps, batch_size, seed)
     Xt, yt, w = torch.from_numpy(X), torch.from_numpy(y), torch.from_numpy(w0).clone()
@@ -550,6 +555,7 @@ def large_batch_sgd(X: np.ndarray, y: np.ndarray, *, batch_size: int, lr: float,
         g = xb.T @ (xb @ w - yb) / batch_size
         grads.append(g.numpy().copy())
         w -= lr * g
+        _divergence.check("w", w.numpy(), len(grads))
     return {"w": w.numpy(), "grads": np.stack(grads)}
 
 

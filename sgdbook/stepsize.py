@@ -345,13 +345,14 @@ def armijo_lower_bound(L: float, eta0: float, beta: float, c: float) -> float:
     r"""The guaranteed accepted step :math:`\min(\eta_0,\ 2\beta(1-c)/L)` for an L-smooth f.
 
     Raises:
-        ValueError: ``L`` or ``eta0`` not finite or ``<= 0``, ``beta`` or ``c`` outside [0, 1).
+        ValueError: ``L`` or ``eta0`` not finite or ``<= 0``, ``beta`` or ``c`` outside (0, 1)
+            (``c = 0`` accepts any step that does not increase f, so it guarantees nothing).
         TypeError: an argument is not a number.
     """
     L = _validate.positive("L", L)
     eta0 = _validate.positive("eta0", eta0)
-    beta = _validate.unit_interval("beta", beta)
-    c = _validate.unit_interval("c", c)
+    beta = _validate.open_unit_interval("beta", beta)
+    c = _validate.open_unit_interval("c", c)
     return min(eta0, 2.0 * beta * (1.0 - c) / L)
 
 

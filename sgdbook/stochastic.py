@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import validation as _validate
+from . import divergence as _divergence
 from .gd import DIVERGENCE_THRESHOLD, divergence_message
 
 __all__ = [
@@ -269,6 +270,9 @@ def basin_statistics(seeds: Sequence[int], theta0: float = 5.0, lr: float = 0.15
 
     Returns:
         ``(final, minimum)``: the last iterate and the smallest iterate of each run.
+        A run whose iterate crosses :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD` raises
+        :class:`~sgdbook.divergence.DivergenceError` (step and value in the message): the
+        statistics of a divergent run mean nothing.
 
     Raises:
         ValueError: ``seeds`` empty or a seed ``< 0``, ``theta0`` not finite, ``lr`` not finite or
@@ -288,6 +292,7 @@ def basin_statistics(seeds: Sequence[int], theta0: float = 5.0, lr: float = 0.15
         g = np.where(idx[:, k] == 0, 2.0 * np.cos(theta), 0.4 * theta)
         theta = theta - lr * g
         np.minimum(lowest, theta, out=lowest)
+        _divergence.check("theta", theta, k + 1)
     return theta, lowest
 
 
@@ -381,6 +386,7 @@ def _errors(problem: ShiftedSquares, lr: float, steps: int, chains: int, seed: i
     out = []
     for k in range(steps):
         e = q * e + lr * problem.a * c[idx[:, k]]
+        _divergence.check("x - x*", e, k + 1)
         if (k + 1) % every == 0:
             out.append(e.copy())
     return np.array(out)
@@ -391,7 +397,9 @@ def noise_ball(problem: ShiftedSquares, lr: float, steps: int = 4000, burn_in: i
     r"""Measured stationary :math:`\mathbb E(x_k - x^\star)^2` of constant-step SGD (with replacement).
 
     Runs ``chains`` independent chains from the minimiser and averages the squared error over
-    the chains and over the steps after ``burn_in``.
+    the chains and over the steps after ``burn_in``. A chain crossing
+    :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD` (``lr * a > 2``) raises
+    :class:`~sgdbook.divergence.DivergenceError`.
 
     Raises:
         ValueError: ``lr`` not finite or ``<= 0``, ``steps < 1``, ``burn_in < 0`` or

@@ -16,6 +16,7 @@ sample standard deviation; the tuning seed may be kept out of the reported ones)
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
@@ -127,11 +128,25 @@ def _one_thread_on_cpu(device: torch.device):
 
 
 def make_mlp(*, hidden: int = 64, seed: int = 0, device: torch.device | None = None) -> nn.Module:
-    """The network 64 -> ``hidden`` -> 10 with ReLU, initialised with ``torch.manual_seed(seed)``."""
+    """The network 64 -> ``hidden`` -> 10 with ReLU, initialised with ``torch.manual_seed(seed)``.
+
+    The initialisation runs inside :func:`torch.random.fork_rng` (CPU generator only; the model
+    is created on the CPU and then moved): the weights are exactly those drawn after a global
+    ``torch.manual_seed(seed)`` (``nn.Linear`` takes no generator, so a private
+    ``torch.Generator`` could not reproduce them), but torch's global generator is restored
+    afterwards, so calling this function does not change the caller's random state.
+
+    Raises:
+        TypeError, ValueError: ``hidden`` not an integer >= 1, ``seed`` not a valid seed,
+            ``device`` not a device.
+    """
     hidden = _validate.integer("hidden", hidden, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
-    torch.manual_seed(seed)
-    model = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+    seed = _validate.seed("seed", seed)
+    if device is not None and not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be None, a str or a torch.device, got {device!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
     return model.to(get_device() if device is None else torch.device(device))
 
 
@@ -155,6 +170,41 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Ten
         total += loss.item()
         batches += 1
     return total / batches
+
+
+def _validated_train_epoch(fn):
+    """Check :func:`train_epoch`'s arguments, then run it.
+
+    A wrapper rather than lines in the body: chapter 5 prints the body
+    (``inspect.getsource(training.train_epoch)``, which follows ``__wrapped__``) as the standard
+    PyTorch loop, and the check would only clutter it.
+    """
+
+    @functools.wraps(fn)
+    def train_epoch(model, optimizer, X, y, batch_size, generator):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        _validate.torch_optimizer("optimizer", optimizer)
+        _validate.tensor("X", X, ndim=2)
+        _validate.tensor("y", y, ndim=1, floating=False)
+        _validate.same_length("X", X, "y", y)
+        _validate.positive_int("batch_size", batch_size)
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        return fn(model, optimizer, X, y, batch_size, generator)
+
+    train_epoch.__doc__ = (fn.__doc__ or "") + """
+    Raises:
+        TypeError: ``model`` not a module, ``optimizer`` not a torch optimizer, ``X``/``y``
+            not tensors (``X`` of a floating dtype), ``batch_size`` not an integer,
+            ``generator`` not a :class:`torch.Generator`.
+        ValueError: ``X`` not 2-D or ``y`` not 1-D, empty, of different lengths, ``X`` not
+            finite, ``batch_size < 1``.
+    """
+    return train_epoch
+
+
+train_epoch = _validated_train_epoch(train_epoch)
 
 
 @torch.no_grad()

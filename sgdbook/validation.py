@@ -8,7 +8,13 @@ repeats the value received. Each function's docstring says which input raises wh
 Scalars: :func:`real`, :func:`positive`, :func:`nonnegative`, :func:`unit_interval`,
 :func:`integer`, :func:`boolean`, :func:`optional_boolean`. Arrays: :func:`vector`,
 :func:`square_matrix`. Optimizer hyper-parameters: :func:`learning_rate`, :func:`betas`;
-objects: :func:`torch_optimizer`. Importing this module does not import torch (the checks that
+objects: :func:`torch_optimizer`. Added for the bad-input audit (issue 20): :func:`probability`,
+:func:`positive_int`, :func:`seed`, :func:`choice`, :func:`callable_`, :func:`non_empty`,
+:func:`array` (any shape, finite, real: a complex value is refused, never silently made real),
+:func:`real_array` (numbers or arrays that broadcast, with a sign condition), :func:`tensor`
+(a real floating-point torch tensor of a given rank), :func:`same_length` and
+:func:`same_shape` (no silent broadcasting of a ``(1,)`` gradient onto a ``(3,)`` parameter).
+Importing this module does not import torch (the checks that
 involve tensors look torch up only if it is already loaded).
 """
 
@@ -25,11 +31,31 @@ __all__ = [
     "real", "positive", "nonnegative", "unit_interval", "integer", "boolean",
     "optional_boolean", "vector", "square_matrix", "learning_rate", "betas", "torch_optimizer",
 ]
+__all__ += [
+    "probability", "positive_int", "seed", "choice", "callable_", "non_empty", "array",
+    "real_array", "tensor", "same_length", "same_shape", "open_unit_interval",
+]
 
 
 def _torch():
     """The torch module if it has been imported, else ``None`` (so this module stays cheap)."""
     return sys.modules.get("torch")
+
+
+def _refuse_complex(name: str, value: Any) -> None:
+    """Raise ``TypeError`` for complex data (numpy would drop the imaginary part with a warning)."""
+    if isinstance(value, complex) or (isinstance(value, np.ndarray) and np.iscomplexobj(value)):
+        raise TypeError(f"{name} must be real, got complex data {value!r}")
+    torch = _torch()
+    if torch is not None and isinstance(value, torch.Tensor) and value.is_complex():
+        raise TypeError(f"{name} must be real, got a complex tensor of dtype {value.dtype}")
+    if isinstance(value, (list, tuple)):
+        try:
+            flat = np.ravel(np.array(value, dtype=object))
+        except (TypeError, ValueError):
+            return
+        if any(isinstance(v, (complex, np.complexfloating)) for v in flat):
+            raise TypeError(f"{name} must be real, got complex entries in {value!r}")
 
 
 def real(name: str, value: Any) -> float:
@@ -111,6 +137,7 @@ def vector(name: str, value: Any, *, dim: int | None = None) -> np.ndarray:
         ValueError: it is not one-dimensional, is empty, is not finite, or its length is not
             ``dim`` (when given).
     """
+    _refuse_complex(name, value)
     try:
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -136,6 +163,7 @@ def square_matrix(name: str, value: Any, *, symmetric: bool = False) -> np.ndarr
         ValueError: it is not a non-empty square matrix, is not finite, or (with
             ``symmetric``) is not symmetric up to rounding.
     """
+    _refuse_complex(name, value)
     try:
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -210,4 +238,180 @@ def torch_optimizer(name: str, value: Any) -> Any:
     torch = _torch()
     if torch is None or not isinstance(value, torch.optim.Optimizer):
         raise TypeError(f"{name} must be a torch.optim.Optimizer, got {type(value).__name__}")
+    return value
+
+
+def probability(name: str, value: Any) -> float:
+    """A probability-like coefficient in [0, 1) (an alias of :func:`unit_interval`)."""
+    return unit_interval(name, value)
+
+
+def positive_int(name: str, value: Any) -> int:
+    """An integer >= 1 (counts, batch sizes, numbers of steps that must be positive).
+
+    Raises:
+        TypeError: as :func:`integer`.
+        ValueError: ``value < 1``.
+    """
+    return integer(name, value, minimum=1)
+
+
+def seed(name: str, value: Any) -> int:
+    """A seed for :func:`numpy.random.default_rng` or :meth:`torch.Generator.manual_seed`:
+    an integer in ``[0, 2**63)``.
+
+    Raises:
+        TypeError: as :func:`integer`.
+        ValueError: negative, or ``>= 2**63``.
+    """
+    value = integer(name, value, minimum=0)
+    if value >= 2**63:
+        raise ValueError(f"{name} must be < 2**63, got {value}")
+    return value
+
+
+def choice(name: str, value: Any, options: tuple[Any, ...]) -> Any:
+    """One of ``options`` exactly (strings such as ``sampling="replacement"``).
+
+    Raises:
+        ValueError: ``value`` is not one of them (the message lists them).
+    """
+    try:
+        ok = value in options
+    except TypeError:
+        ok = False
+    if not ok or isinstance(value, bool):
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+    return value
+
+
+def callable_(name: str, value: Any) -> Any:
+    """A callable (functions, factories, oracles).
+
+    Raises:
+        TypeError: ``value`` is not callable.
+    """
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {value!r} of type {type(value).__name__}")
+    return value
+
+
+def non_empty(name: str, value: Any) -> list:
+    """A non-empty sequence (any iterable, returned as a list; a string is refused).
+
+    Raises:
+        TypeError: ``value`` is not iterable, or is a string.
+        ValueError: it is empty.
+    """
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence, got the string {value!r}")
+    try:
+        items = list(value)
+    except TypeError as exc:
+        raise TypeError(f"{name} must be a sequence, got {value!r} of type {type(value).__name__}") from exc
+    if not items:
+        raise ValueError(f"{name} must not be empty, got {value!r}")
+    return items
+
+
+def array(name: str, value: Any, *, ndim: int | None = None, min_size: int = 1,
+          finite: bool = True) -> np.ndarray:
+    """A real float array (a torch tensor is converted), of rank ``ndim`` when given.
+
+    Raises:
+        TypeError: ``value`` is complex, or cannot be converted to a float array.
+        ValueError: wrong rank, fewer than ``min_size`` entries, or (with ``finite``) an entry
+            is ``inf`` or ``nan``.
+    """
+    _refuse_complex(name, value)
+    torch = _torch()
+    if torch is not None and isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a real array, got {value!r}") from exc
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
+    if arr.size < min_size:
+        raise ValueError(f"{name} must have at least {min_size} entries, got shape {arr.shape}")
+    if finite and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {arr}")
+    return arr
+
+
+def real_array(name: str, value: Any, *, minimum: float | None = None,
+               strict: bool = False) -> np.ndarray:
+    """A finite real number or array (for arguments that broadcast), optionally bounded below.
+
+    With ``minimum``, every entry must be ``>= minimum`` (``> minimum`` with ``strict``).
+
+    Raises:
+        TypeError: not real numbers.
+        ValueError: empty, not finite, or below the bound.
+    """
+    arr = array(name, value, min_size=1)
+    if minimum is not None:
+        bad = arr <= minimum if strict else arr < minimum
+        if np.any(bad):
+            op = ">" if strict else ">="
+            raise ValueError(f"{name} must be {op} {minimum:g}, got {value!r}")
+    return arr
+
+
+def tensor(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None,
+           floating: bool = True, finite: bool = True, min_rows: int = 1) -> Any:
+    """A real torch tensor of rank ``ndim`` (an int or a tuple of allowed ranks).
+
+    With ``floating`` the dtype must be a real floating-point type (``float32``/``float64``...);
+    ``min_rows`` is the minimal length of the first dimension (empty data is refused).
+
+    Raises:
+        TypeError: ``value`` is not a tensor, is complex, or (with ``floating``) is not of a
+            floating-point dtype.
+        ValueError: wrong rank, too few rows, or (with ``finite``) an entry not finite.
+    """
+    torch = _torch()
+    if torch is None or not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if value.is_complex():
+        raise TypeError(f"{name} must be real, got a complex tensor of dtype {value.dtype}")
+    if floating and not value.is_floating_point():
+        raise TypeError(f"{name} must have a floating-point dtype, got {value.dtype}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if value.dim() not in allowed:
+            raise ValueError(f"{name} must have {' or '.join(map(str, allowed))} dimensions, "
+                             f"got shape {tuple(value.shape)}")
+    if value.dim() and value.shape[0] < min_rows:
+        raise ValueError(f"{name} must have at least {min_rows} rows, got shape {tuple(value.shape)}")
+    if finite and value.numel() and not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{name} must be finite (it holds inf or nan)")
+    return value
+
+
+def same_length(name_a: str, a: Any, name_b: str, b: Any) -> None:
+    """Raise ``ValueError`` unless ``len(a) == len(b)`` (rows of data and of targets)."""
+    if len(a) != len(b):
+        raise ValueError(f"{name_a} and {name_b} must have the same length, got {len(a)} and {len(b)}")
+
+
+def same_shape(name_a: str, a: Any, name_b: str, b: Any) -> None:
+    """Raise ``ValueError`` unless ``a`` and ``b`` have the same shape (no broadcasting)."""
+    sa, sb = tuple(np.shape(a)) if not hasattr(a, "shape") else tuple(a.shape), \
+        tuple(np.shape(b)) if not hasattr(b, "shape") else tuple(b.shape)
+    if sa != sb:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, got {sa} and {sb}")
+
+
+def open_unit_interval(name: str, value: Any) -> float:
+    """A number in the open interval (0, 1) (Armijo's ``c`` and shrink factor ``beta``).
+
+    Raises:
+        TypeError: as :func:`real`.
+        ValueError: ``value <= 0`` or ``>= 1``.
+    """
+    value = real(name, value)
+    if not 0 < value < 1:
+        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
     return value

@@ -31,28 +31,9 @@ from typing import Any, Callable, Iterable
 import torch
 
 from .. import validation as _validate
+from ..divergence import DivergenceError
 
 __all__ = ["BookOptimizer", "DivergenceError", "assert_finite", "params_finite"]
-
-
-class DivergenceError(RuntimeError):
-    """A step produced a parameter that is ``inf`` or ``nan``.
-
-    Raised by :func:`assert_finite`, and by any sgdbook optimizer created with
-    ``check_finite=True`` right after the step that broke. The attributes say where.
-
-    Args:
-        message: the text shown.
-        step: number of optimizer steps taken when the problem was found (``None`` if unknown).
-        group: index of the parameter group holding the offending tensor.
-        index: index of the tensor inside that group.
-    """
-
-    def __init__(self, message: str, *, step: int | None = None, group: int = 0, index: int = 0):
-        super().__init__(message)
-        self.step = step
-        self.group = group
-        self.index = index
 
 
 def _max_abs(params: list[torch.Tensor]) -> list[torch.Tensor]:
