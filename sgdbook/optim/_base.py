@@ -228,9 +228,19 @@ class BookOptimizer(torch.optim.Optimizer):
         Parameters whose ``grad`` is ``None`` are skipped, as in torch.
 
         Raises:
+            ValueError, TypeError: a parameter group's hyper-parameter is out of range or of
+                the wrong type *now* (e.g. ``group["lr"] = nan`` set by hand, by a schedule or
+                by ``load_state_dict``); nothing is updated. The message names the group.
             DivergenceError: with ``check_finite=True``, when a parameter became non-finite.
             RuntimeError: a gradient is sparse (sgdbook's optimizers are dense only).
         """
+        # Hyper-parameters are checked again at every step: schedules, load_state_dict and users
+        # change group["lr"] & co. after construction (a few float comparisons per group).
+        for gi, group in enumerate(self.param_groups):
+            try:
+                self._validate_group(group)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"param_groups[{gi}] before step {self.steps_taken + 1}: {exc}") from exc
         loss = None
         if closure is not None:
             with torch.enable_grad():
