@@ -33,7 +33,7 @@ __all__ = [
 ]
 __all__ += [
     "probability", "positive_int", "seed", "choice", "callable_", "non_empty", "array",
-    "real_array", "tensor", "same_length", "same_shape", "open_unit_interval",
+    "real_array", "tensor", "same_length", "same_shape", "open_unit_interval", "device",
 ]
 
 
@@ -415,3 +415,28 @@ def open_unit_interval(name: str, value: Any) -> float:
     if not 0 < value < 1:
         raise ValueError(f"{name} must be in (0, 1), got {value!r}")
     return value
+
+
+def device(name: str, value: Any) -> Any:
+    """A :class:`torch.device` from ``None`` (returned as ``None``), a string or a device.
+
+    Integers (which torch reads as CUDA indices) are refused, and so is a CUDA device when CUDA
+    is not available, with a message instead of torch's accelerator error.
+
+    Raises:
+        TypeError: ``value`` is not ``None``, a string or a :class:`torch.device`.
+        ValueError: the string is not a device, or names an unavailable CUDA device.
+    """
+    if value is None:
+        return None
+    import torch
+
+    if not isinstance(value, (str, torch.device)):
+        raise TypeError(f"{name} must be None, a str or a torch.device, got {value!r}")
+    try:
+        dev = torch.device(value)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(f"{name} is not a device: {value!r}") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name} is {value!r} but CUDA is not available")
+    return dev
