@@ -56,7 +56,7 @@ def batch_run(batch_size: int | None, theta0: float = 5.0, lr: float = 0.15, ste
             theta -= lr * (np.cos(theta) + 0.2 * theta)
         return float(theta)
     b = _validate.integer("batch_size", batch_size, minimum=1)
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     for _ in range(steps):
         labels = rng.integers(0, 2, size=b)
         grads = np.where(labels == 0, 2.0 * np.cos(theta), 0.4 * theta)

@@ -51,7 +51,7 @@ _SEED_LIMIT = 2**63
 
 def _seed(seed: object) -> int:
     """A generator seed: an integer with ``0 <= seed < 2**63`` (TypeError/ValueError otherwise)."""
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     if seed >= _SEED_LIMIT:
         raise ValueError(f"seed must be < 2**63 (torch generators take a signed 64-bit seed), "
                          f"got {seed}")

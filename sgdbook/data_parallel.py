@@ -42,7 +42,7 @@ def make_model(d: int, hidden: int, *, seed: int, dtype: torch.dtype = torch.flo
     parameters in every process)."""
     d = _validate.integer("d", d, minimum=1)
     hidden = _validate.integer("hidden", hidden, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.Tanh(),
@@ -88,7 +88,7 @@ def _check_schedule(n, world_size, micro_batch, accumulation, epochs, seed):
     micro_batch = _validate.integer("micro_batch", micro_batch, minimum=1)
     accumulation = _validate.integer("accumulation", accumulation, minimum=1)
     epochs = _validate.integer("epochs", epochs, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     per_rank = -(-n // world_size)  # DistributedSampler pads every rank to this length
     micro_steps = per_rank // micro_batch
     if micro_steps == 0 or micro_steps % accumulation:

@@ -84,6 +84,7 @@ def gradient_descent(
         ValueError: ``x0``, ``lr``, ``steps`` or ``grad_tol`` out of range.
         TypeError: one of them of the wrong type.
     """
+    _validate.objective("objective", objective)
     x = _validate.vector("x0", x0)
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=0)

@@ -233,7 +233,7 @@ def per_example(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int =
         raise ValueError(f"order must be 'sorted' or 'shuffle', got {order!r}")
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     w, b = _params(w0, b0)
     adam = torch.optim.Adam([w, b], lr=lr) if optimizer == "adam" else None
     losses, ws, bs = [], [float(w.detach())], [float(b.detach())]

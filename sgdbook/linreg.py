@@ -180,7 +180,7 @@ def epoch_batches(n: int, batch_size: int, *, epochs: int = 1, seed: int = 0) ->
     n = _validate.integer("n", n, minimum=1)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     epochs = _validate.integer("epochs", epochs, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     gen = torch.Generator().manual_seed(seed)
     out = []
     for _ in range(epochs):
@@ -232,7 +232,7 @@ def train_linreg(X: torch.Tensor, y: torch.Tensor, batch_size: int, lr: float, *
     if decay_epoch is not None:
         decay_epoch = _validate.integer("decay_epoch", decay_epoch, minimum=1)
     record_every = _validate.integer("record_every", record_every, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     n = len(y)
     w = torch.zeros(2, requires_grad=True)
     b = torch.zeros(1, requires_grad=True)

@@ -225,7 +225,7 @@ def peak_gflops(size: int, *, device: torch.device | str, dtype: torch.dtype = t
     """
     size = _validate.integer("size", size, minimum=1)
     min_time = _validate.positive("min_time", min_time)
-    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     P = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
     Q = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
     with intra_op_threads(threads):

@@ -140,7 +140,7 @@ def gradient_noise(G: torch.Tensor, batch_sizes, draws: int, *, replace: bool,
     _validate.tensor("G", G, ndim=2)
     replace = _validate.boolean("replace", replace)
     draws = _validate.integer("draws", draws, minimum=2)
-    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     n = G.shape[0]
     sizes = [_validate.integer("batch size", b, minimum=1) for b in batch_sizes]
     if not sizes:
@@ -402,7 +402,7 @@ def synthetic_regression(n: int, d: int, *, condition: float = 100.0, noise: flo
     if condition < 1:
         raise ValueError(f"condition must be >= 1, got {condition}")
     noise = _validate.nonnegative("noise", noise)
-    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     scales = torch.logspace(0, -0.5 * np.log10(condition), d, dtype=torch.float64)
     X = torch.randn(n, d, generator=gen, dtype=torch.float64) * scales
     w_star = torch.randn(d, generator=gen, dtype=torch.float64)

@@ -167,7 +167,7 @@ def decay_under_noise(make_optimizer, sigmas, *, steps: int = 500, chains: int =
     steps = _validate.integer("steps", steps, minimum=1)
     chains = _validate.integer("chains", chains, minimum=1)
     l2 = _validate.nonnegative("l2", l2)
-    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     theta = torch.ones(chains, len(sig), dtype=torch.float64, requires_grad=True)
     opt = make_optimizer([theta])
     s = torch.as_tensor(sig)

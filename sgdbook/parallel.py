@@ -531,7 +531,7 @@ def _check_problem(X, y, w0, lr, steps, batch_size, seed):
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     if batch_size > X.shape[0]:
         raise ValueError(f"batch_size must be <= n={X.shape[0]}, got {batch_size}")
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     return X, y, w0, lr, steps, batch_size, seed
 
 

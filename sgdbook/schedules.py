@@ -762,12 +762,18 @@ def lr_curve(make_schedule: Callable[[torch.optim.Optimizer], Any], epochs: int,
     Raises:
         ValueError: ``epochs < 1``, ``lr`` negative, or too few ``metrics``.
     """
+    make_schedule = _validate.callable_("make_schedule", make_schedule)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     lr = _validate.nonnegative("lr", lr)
+    if metrics is not None:
+        _validate.array("metrics", metrics, ndim=1, min_size=0)
     if metrics is not None and len(metrics) < epochs - 1:
         raise ValueError(f"metrics must have at least epochs - 1 = {epochs - 1} values, got {len(metrics)}")
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
     schedule = make_schedule(optimizer)
+    if metrics is not None and isinstance(schedule, Schedule):
+        raise ValueError(f"metrics were given but {type(schedule).__name__} is epoch-driven "
+                         "(its step() takes no metric)")
     out = [optimizer.param_groups[0]["lr"]]
     for t in range(epochs - 1):
         optimizer.step()  # no gradients: a no-op, but torch schedulers expect it first

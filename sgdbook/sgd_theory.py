@@ -240,7 +240,7 @@ def random_sum(n: int, d: int = 2, kappa: float = 10.0, seed: int = 0,
     kappa = _validate.positive("kappa", kappa)
     if kappa < 1:
         raise ValueError(f"kappa must be >= 1, got {kappa!r}")
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     s = kappa ** (-np.linspace(0.0, 1.0, d)) if d > 1 else np.ones(1)
     h = s * rng.uniform(0.5, 1.5, size=(n, d))
     c = rng.normal(size=(n, d))
@@ -494,7 +494,7 @@ def sgd_chains(problem: DiagonalQuadraticSum, x0, lrs, steps: int, chains: int =
     lrs = _schedule(lrs, steps)
     if stop_below is not None:
         stop_below = _validate.positive("stop_below", stop_below)
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     xs = problem.minimizer
     X = np.tile(x0, (chains, 1))
     S = np.zeros_like(X)
@@ -576,7 +576,7 @@ def svrg_chains(problem: DiagonalQuadraticSum, x0, lr: float, m: int, epochs: in
     chains = _validate.integer("chains", chains, minimum=1)
     if snapshot not in ("random", "last"):
         raise ValueError(f"snapshot must be 'random' or 'last', got {snapshot!r}")
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     xs = problem.minimizer
     W = np.tile(x0, (chains, 1))
     rows = np.arange(chains)

@@ -127,7 +127,7 @@ def top_hessian_eigenvalue(loss_fn: Callable[[], torch.Tensor], params, *, iters
     params = _params(params)
     iters = _validate.integer("iters", iters, minimum=1)
     tol = _validate.positive("tol", tol)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     n = sum(p.numel() for p in params)
     like = params[0]
     if v0 is None:

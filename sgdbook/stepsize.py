@@ -417,7 +417,7 @@ def per_example_regression(n: int = 200, d: int = 3, noise: float = 0.1,
     n = _validate.integer("n", n, minimum=1)
     d = _validate.integer("d", d, minimum=1)
     noise = _validate.nonnegative("noise", noise)
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     X = rng.uniform(-5.0, 5.0, size=(n, d))
     w = np.arange(1.0, d + 1.0)
     y = X @ w + noise * rng.normal(size=n)
@@ -472,7 +472,7 @@ def per_example_sgd(data: RegressionData, lr: float, epochs: int, order: str = "
     epochs = _validate.integer("epochs", epochs, minimum=0)
     if order not in ("replacement", "shuffle", "sorted"):
         raise ValueError(f"order must be 'replacement', 'shuffle' or 'sorted', got {order!r}")
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     d = data.X.shape[1]
     w = np.zeros(d) if w0 is None else _validate.vector("w0", w0, dim=d)
     wstar = data.minimizer()

@@ -133,7 +133,7 @@ def sample_gradients(problem: FiniteSum, x, samples: int, seed: int) -> np.ndarr
     """
     x = _validate.vector("x", x)
     samples = _validate.integer("samples", samples, minimum=1)
-    idx = np.random.default_rng(_validate.integer("seed", seed, minimum=0)).integers(
+    idx = np.random.default_rng(_validate.seed("seed", seed)).integers(
         problem.n, size=samples)
     G = problem.component_grads(x)
     return G[idx]
@@ -215,7 +215,7 @@ def sgd(problem: FiniteSum, x0, lr: float, steps: int, seed: int,
     """
     x = _validate.vector("x0", x0)
     lr = _validate.positive("lr", lr)
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     idx = draw_indices(problem.n, steps, rng, sampling)
     xs, losses = [x.copy()], [problem.value(x)]
     diverged = False
@@ -370,7 +370,7 @@ def noise_ball_theory(problem: ShiftedSquares, lr: float) -> float:
 
 def _errors(problem: ShiftedSquares, lr: float, steps: int, chains: int, seed: int,
             sampling: str, every: int) -> np.ndarray:
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     n = problem.n
     c = problem.centers - problem.minimizer
     if sampling == "replacement":
@@ -489,7 +489,7 @@ def two_gaussians(n_per_class: int, flips: int, seed: int, std: float = 0.9):
     if flips > 2 * n:
         raise ValueError(f"flips must be <= {2 * n}, got {flips}")
     std = _validate.positive("std", std)
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     X0 = rng.normal(-1.0, std, size=(n, 2))
     X1 = rng.normal(1.0, std, size=(n, 2))
     X = np.vstack([X0, X1]).astype(np.float32)
@@ -594,7 +594,7 @@ def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float 
         raise ValueError(f"batch_size must be <= n = {n}, got {batch_size}")
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=0)
-    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
 
     a = torch.tensor([-1.0, -1.0], device=device, requires_grad=True)
     b = torch.tensor(0.0, device=device, requires_grad=True)

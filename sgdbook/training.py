@@ -84,7 +84,7 @@ def load_digits_data(*, seed: int = 0, val_size: int = 360, test_size: int = 360
     """
     from sklearn.datasets import load_digits
 
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     val_size = _validate.integer("val_size", val_size, minimum=1)
     test_size = _validate.integer("test_size", test_size, minimum=1)
     digits = load_digits()
@@ -254,7 +254,7 @@ def train(make_optimizer: OptimizerFactory, lr: float, data: DigitsData, *, epoc
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     device = data.X_train.device
     with _one_thread_on_cpu(device):
         model = make_mlp(hidden=hidden, seed=seed, device=device)
@@ -433,7 +433,7 @@ def train_run(make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer]
 
     epochs = _validate.integer("epochs", epochs, minimum=1)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     if schedule_every not in ("iteration", "epoch"):
         raise ValueError(f"schedule_every must be 'iteration' or 'epoch', got {schedule_every!r}")
     if not isinstance(schedule_first, bool):

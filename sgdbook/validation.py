@@ -33,7 +33,7 @@ __all__ = [
 ]
 __all__ += [
     "probability", "positive_int", "seed", "choice", "callable_", "non_empty", "array",
-    "real_array", "tensor", "same_length", "same_shape", "open_unit_interval", "device",
+    "real_array", "tensor", "same_length", "same_shape", "open_unit_interval", "device", "update_arguments", "objective", "dtype",
 ]
 
 
@@ -440,3 +440,81 @@ def device(name: str, value: Any) -> Any:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"{name} is {value!r} but CUDA is not available")
     return dev
+
+
+#: How :func:`update_arguments` checks each hyper-parameter of an optimizer's update function
+#: (the same rules as the optimizer classes' parameter groups).
+_UPDATE_HYPER = {
+    "lr": learning_rate, "momentum": nonnegative, "weight_decay": nonnegative,
+    "dampening": lambda n, v: unit_interval(n, v, closed_right=True), "nesterov": boolean,
+    "beta": unit_interval, "beta1": unit_interval, "beta2": unit_interval, "alpha": unit_interval,
+    "eps": positive, "lr_decay": nonnegative, "initial_accumulator_value": nonnegative,
+    "centered": boolean, "amsgrad": boolean, "decoupled_weight_decay": boolean,
+    "momentum_decay": nonnegative,
+}
+
+
+def update_arguments(fn: Any) -> Any:
+    """Decorate a public one-tensor update function ``fn(param, grad, state, **hyper)``.
+
+    The decorated function checks that ``param`` is a real floating-point tensor, that ``grad``
+    is a tensor of the same shape, dtype and device (a ``(1,)`` gradient is not broadcast onto a
+    ``(3,)`` parameter), that ``state`` is a dict, and every hyper-parameter (as the optimizer
+    classes do), then calls ``fn`` with the arguments unchanged. The optimizer classes call
+    ``fn.__wrapped__`` (their parameter groups are already checked at every ``step()``), so the
+    checks cost nothing in the step loop.
+
+    Raises (from the decorated function):
+        TypeError: ``param``/``grad`` not tensors, ``state`` not a dict, a flag not a bool.
+        ValueError: shapes, dtypes or devices differ, or a hyper-parameter is out of range.
+    """
+    import functools
+
+    @functools.wraps(fn)
+    def checked(param, grad, state, **hyper):
+        torch = _torch()
+        if torch is None or not isinstance(param, torch.Tensor) or not param.is_floating_point():
+            raise TypeError(f"param must be a real floating-point torch.Tensor, got {param!r:.80}")
+        if not isinstance(grad, torch.Tensor):
+            raise TypeError(f"grad must be a torch.Tensor, got {type(grad).__name__}")
+        if grad.shape != param.shape or grad.dtype != param.dtype or grad.device != param.device:
+            raise ValueError(
+                f"grad must have param's shape, dtype and device {tuple(param.shape)}, "
+                f"{param.dtype}, {param.device}; got {tuple(grad.shape)}, {grad.dtype}, {grad.device}")
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict, got {type(state).__name__}")
+        for name, value in hyper.items():
+            check = _UPDATE_HYPER.get(name)
+            if check is not None:
+                check(name, value)
+        return fn(param, grad, state, **hyper)
+
+    return checked
+
+
+def objective(name: str, value: Any, *, methods: tuple[str, ...] = ("value", "grad")) -> Any:
+    """An object with callable ``value`` and ``grad`` (an :class:`~sgdbook.objectives.Objective`).
+
+    Raises:
+        TypeError: a method is missing or not callable.
+    """
+    for m in methods:
+        if not callable(getattr(value, m, None)):
+            raise TypeError(f"{name} must have a callable {m}() (an Objective), got "
+                            f"{type(value).__name__}")
+    return value
+
+
+def dtype(name: str, value: Any, *, floating: bool = True) -> Any:
+    """A :class:`torch.dtype` (a real floating one with ``floating``).
+
+    Raises:
+        TypeError: ``value`` is not a torch dtype, or not a real floating one.
+    """
+    import torch
+
+    if not isinstance(value, torch.dtype) or (floating and (not value.is_floating_point
+                                                            or value.is_complex)):
+        kind = "a real floating torch.dtype" if floating else "a torch.dtype"
+        raise TypeError(f"{name} must be {kind}, got {value!r}")
+    return value

@@ -35,6 +35,8 @@ POS = st.one_of(REAL, st.floats(max_value=0, **_finite))
 NONNEG = st.one_of(REAL, st.floats(max_value=0, exclude_max=True, **_finite))
 PROB = st.one_of(REAL, st.floats(max_value=0, exclude_max=True, **_finite),
                  st.floats(min_value=1, **_finite))
+CLOSED01 = st.one_of(REAL, st.floats(max_value=0, exclude_max=True, **_finite),
+                     st.floats(min_value=1, exclude_min=True, **_finite))
 OPEN01 = st.one_of(REAL, st.floats(max_value=0, **_finite), st.floats(min_value=1, **_finite))
 BOOL = st.sampled_from([0, 1, None, "yes", 1.0, np.float64(1.0)])
 CALLABLE = st.sampled_from([None, 1, "f", [1], 2.5])
@@ -323,3 +325,231 @@ add("datasets.standardize", C("datasets.standardize", lambda: dict(X=np.arange(6
                               {"X": st.sampled_from([np.ones(3), np.ones((0, 2)), np.full((3, 2), nan), "X",
                                                      np.ones((3, 2)) * 1j]),
                                "y": st.sampled_from([np.ones(4), np.full(3, nan), "y", np.ones((3, 2))])}))
+
+
+# ================================================================= algorithms: optim
+def _opt_entry(cls: str, hyper: dict[str, Any], extra: dict[str, Any] | None = None, **base):
+    bad = {"params": st.sampled_from([[], torch.zeros(3), [torch.zeros(3, dtype=torch.int64)],
+                                      [{"params": []}], None, 3])}
+    bad.update(hyper)
+    bad.update({"foreach": st.sampled_from([0, 1, "yes"]), "maximize": BOOL, "check_finite": BOOL})
+    if extra:
+        bad.update(extra)
+    return C(f"optim.{cls}", lambda: dict(params=[_param()], **base), bad)
+
+
+add("optim.SGD", _opt_entry("SGD", {"lr": NONNEG, "momentum": NONNEG, "dampening": CLOSED01,
+                                   "weight_decay": NONNEG, "nesterov": BOOL}, lr=0.1))
+add("optim.EMAMomentum", _opt_entry("EMAMomentum", {"lr": NONNEG, "beta": PROB, "weight_decay": NONNEG},
+                                    lr=0.1))
+add("optim.Adagrad", _opt_entry("Adagrad", {"lr": NONNEG, "lr_decay": NONNEG, "weight_decay": NONNEG,
+                                           "initial_accumulator_value": NONNEG, "eps": POS}))
+add("optim.RMSprop", _opt_entry("RMSprop", {"lr": NONNEG, "alpha": PROB, "eps": POS,
+                                           "weight_decay": NONNEG, "momentum": NONNEG, "centered": BOOL}))
+_ADAM = {"lr": NONNEG, "betas": st.sampled_from([(0.9,), (1.0, 0.9), (0.9, -0.1), None, (nan, 0.9)]),
+         "eps": POS, "weight_decay": NONNEG}
+add("optim.Adam", _opt_entry("Adam", _ADAM | {"amsgrad": BOOL}, {"betas": _ADAM["betas"]}))
+add("optim.AdamW", _opt_entry("AdamW", _ADAM | {"amsgrad": BOOL}))
+add("optim.NAdam", _opt_entry("NAdam", _ADAM | {"momentum_decay": NONNEG, "decoupled_weight_decay": BOOL}))
+add("optim.RAdam", _opt_entry("RAdam", _ADAM | {"decoupled_weight_decay": BOOL}))
+
+
+def _update_entry(name: str, hyper: dict[str, Any]):
+    bad = {"param": st.sampled_from([None, np.zeros(3), torch.zeros(3, dtype=torch.int64)]),
+           "grad": st.sampled_from([None, torch.ones(1), torch.ones(3, dtype=torch.float64), np.ones(3),
+                                    torch.ones(3, 1)]),
+           "state": st.sampled_from([None, [], "state"])}
+    bad.update(hyper)
+    return C(f"optim.{name}", lambda: dict(param=torch.zeros(3), grad=torch.ones(3), state={}, lr=0.1), bad)
+
+
+add("optim.sgd_update", _update_entry("sgd_update", {"lr": NONNEG, "momentum": NONNEG, "dampening": CLOSED01,
+                                                     "nesterov": BOOL, "weight_decay": NONNEG}))
+add("optim.ema_momentum_update", _update_entry("ema_momentum_update", {"lr": NONNEG, "beta": PROB,
+                                                                       "weight_decay": NONNEG}))
+add("optim.adagrad_update", _update_entry("adagrad_update", {"lr": NONNEG, "lr_decay": NONNEG, "eps": POS,
+                                                             "weight_decay": NONNEG,
+                                                             "initial_accumulator_value": NONNEG}))
+add("optim.rmsprop_update", _update_entry("rmsprop_update", {"lr": NONNEG, "alpha": PROB, "eps": POS,
+                                                             "weight_decay": NONNEG, "momentum": NONNEG,
+                                                             "centered": BOOL}))
+_ADAM_U = {"lr": NONNEG, "beta1": PROB, "beta2": PROB, "eps": POS, "weight_decay": NONNEG,
+           "decoupled_weight_decay": BOOL}
+add("optim.adam_update", _update_entry("adam_update", _ADAM_U | {"amsgrad": BOOL}))
+add("optim.nadam_update", _update_entry("nadam_update", _ADAM_U | {"momentum_decay": NONNEG}))
+add("optim.radam_update", _update_entry("radam_update", _ADAM_U))
+add("optim.radam_rho", C("optim.radam_rho", lambda: dict(step=3, beta2=0.99), {"step": INT(1), "beta2": PROB}))
+add("optim.radam_rectification", C("optim.radam_rectification", lambda: dict(step=10, beta2=0.99),
+                                   {"step": INT(1), "beta2": PROB}))
+add("optim.BookOptimizer", Documented(
+    "an abstract base class; its subclasses' entries check the arguments it validates",
+    lambda: issubclass(M("optim.SGD"), M("optim.BookOptimizer"))))
+add("optim.DivergenceError", Documented("the exception of sgdbook.divergence, re-exported",
+                                        lambda: M("optim.DivergenceError") is M("divergence.DivergenceError")))
+add("optim.assert_finite", C("optim.assert_finite", lambda: dict(optimizer=_opt(), step=1),
+                             {"optimizer": OPTIMIZER, "step": st.sampled_from([-1, 1.5, "1"])}))
+add("optim.params_finite", C("optim.params_finite", lambda: dict(optimizer=_opt()), {"optimizer": OPTIMIZER}))
+add("optim.run_optimizer", C("optim.run_optimizer",
+                             lambda: dict(make_optimizer=lambda p: M("optim.SGD")(p, lr=0.1),
+                                          objective=_quadratic(), x0=[1.0, 1.0], steps=3),
+                             {"make_optimizer": CALLABLE, "objective": st.sampled_from([None, 1, "f"]),
+                              "x0": VECTOR, "steps": INT(0), "grad": st.sampled_from([1, "g"])}))
+
+
+def _step_with(key: str, value: Any):
+    def run(**kwargs):
+        opt = kwargs["optimizer"]
+        opt.param_groups[0][key] = kwargs["value"]
+        opt.step()
+    return run
+
+
+for _cls, _key, _bad in [("SGD", "lr", NONNEG), ("SGD", "momentum", NONNEG), ("Adam", "betas", _ADAM["betas"]),
+                         ("Adam", "eps", POS), ("RMSprop", "alpha", PROB), ("Adagrad", "lr_decay", NONNEG)]:
+    add(f"optim.{_cls}.step[{_key}]", Call(
+        _step_with(_key, None), (lambda c=_cls, k=_key: dict(
+            optimizer=M(f"optim.{c}")([_param()], lr=0.1),
+            value=M(f"optim.{c}")([_param()], lr=0.1).param_groups[0][k])),
+        {"value": _bad}, token={"value": _key}))
+
+
+# ================================================================= algorithms: schedules
+def _sched(cls: str, bad: dict[str, Any], **kw):
+    b = {"optimizer": OPTIMIZER}
+    b.update(bad)
+    return C(f"schedules.{cls}", lambda: dict(optimizer=_opt(), **kw), b)
+
+
+add("schedules.LRSchedule", Documented("an abstract base class; concrete schedules have entries",
+                                       lambda: issubclass(M("schedules.StepDecay"), M("schedules.LRSchedule"))))
+add("schedules.Schedule", Documented("an abstract base class", lambda: True))
+add("schedules.MetricSchedule", Documented("an abstract base class", lambda: True))
+add("schedules.InverseTimeDecay", _sched("InverseTimeDecay", {"k": NONNEG}, k=0.1))
+add("schedules.StepDecay", _sched("StepDecay", {"step_size": INT(1), "gamma": POS}, step_size=2))
+add("schedules.MultiStepDecay", _sched("MultiStepDecay", {"milestones": st.sampled_from([[0], [-1], [1.5], None, 3,
+                                                                                       ["a"]]),
+                                                          "gamma": POS}, milestones=[2]))
+add("schedules.ExponentialDecay", _sched("ExponentialDecay", {"gamma": POS}, gamma=0.9))
+add("schedules.CosineAnnealing", _sched("CosineAnnealing", {"T_max": INT(1), "eta_min": NONNEG}, T_max=5))
+add("schedules.CosineAnnealingWarmRestarts", _sched("CosineAnnealingWarmRestarts",
+                                                    {"T_0": INT(1), "T_mult": INT(1), "eta_min": NONNEG}, T_0=3))
+add("schedules.LinearWarmup", _sched("LinearWarmup", {"warmup_steps": INT(0), "after": st.sampled_from([1, "x"]),
+                                                      "start_factor": st.sampled_from([-0.5, 1.5, nan, None])},
+                                     warmup_steps=3))
+add("schedules.ReduceOnPlateau", _sched("ReduceOnPlateau", {
+    "mode": CHOICE("MIN"), "factor": OPEN01, "patience": INT(0), "threshold": NONNEG,
+    "threshold_mode": CHOICE("ABS"), "cooldown": INT(0),
+    "min_lr": st.sampled_from([-1.0, nan, "0", [0.0, 0.0], [-1.0]]), "eps": NONNEG}))
+add("schedules.lr_curve", C("schedules.lr_curve",
+                            lambda: dict(make_schedule=lambda o: M("schedules.StepDecay")(o, 2), epochs=4),
+                            {"make_schedule": CALLABLE, "epochs": INT(1), "lr": NONNEG,
+                             "metrics": st.sampled_from([[1.0], "abc", [nan] * 4])}))
+add("schedules.OneCycle", _sched("OneCycle", {"max_lr": POS, "total_steps": INT(1), "pct_start": OPEN01,
+                                              "anneal_strategy": CHOICE("COS"), "cycle_momentum": BOOL,
+                                              "base_momentum": NONNEG, "max_momentum": NONNEG,
+                                              "div_factor": POS, "final_div_factor": POS},
+                                 max_lr=1.0, total_steps=10))
+add("schedules.WarmupStableDecay", _sched("WarmupStableDecay", {
+    "warmup_steps": INT(0), "stable_steps": INT(0), "decay_steps": INT(1),
+    "start_factor": st.sampled_from([-0.5, 1.5, nan, None]), "eta_min": NONNEG, "decay": CHOICE("LINEAR")},
+    warmup_steps=1, stable_steps=1, decay_steps=2))
+
+
+def _load_state(cls: str, key: str, **kw):
+    def run(**kwargs):
+        sch = M(f"schedules.{cls}")(_opt(), **kw)
+        state = sch.state_dict()
+        state[key] = kwargs["value"]
+        sch.load_state_dict(state)
+    return run
+
+
+for _cls, _key, _bad, _kw in [("StepDecay", "gamma", POS, dict(step_size=2)),
+                              ("ExponentialDecay", "gamma", POS, dict(gamma=0.9)),
+                              ("CosineAnnealing", "T_max", INT(1), dict(T_max=4)),
+                              ("StepDecay", "last_epoch", INT(0), dict(step_size=2)),
+                              ("OneCycle", "pct_start", OPEN01, dict(max_lr=1.0, total_steps=10))]:
+    add(f"schedules.{_cls}.load_state_dict[{_key}]", Call(_load_state(_cls, _key, **_kw),
+                                                          lambda: dict(value=0.5 if _key == "pct_start" else 2),
+                                                          {"value": _bad}, token={"value": _key}))
+
+
+# ================================================================= algorithms: gd, ema, objectives
+add("gd.Trajectory", result())
+add("gd.DIVERGENCE_THRESHOLD", constant("gd.DIVERGENCE_THRESHOLD", _FIN))
+add("gd.divergence_message", Documented("re-exported from sgdbook.divergence",
+                                        lambda: M("gd.divergence_message") is M("divergence.divergence_message")))
+add("gd.gradient_descent", C("gd.gradient_descent", lambda: dict(objective=_quadratic(), x0=[1.0, 1.0], lr=0.1,
+                                                                 steps=3),
+                             {"objective": st.sampled_from([None, 1, "f"]), "x0": VECTOR, "lr": POS,
+                              "steps": INT(0), "grad_tol": st.one_of(NONFINITE, st.floats(max_value=0, **_finite), st.just("1"))}))
+for _n in ("effective_window", "mean_age", "variance_ratio", "equivalent_boxcar", "window_summary"):
+    add(f"ema.{_n}", C(f"ema.{_n}", lambda: dict(beta=0.9), {"beta": OPEN01}))
+add("ema.ema", C("ema.ema", lambda: dict(series=[1.0, 2.0], beta=0.9),
+                 {"series": VECTOR, "beta": PROB, "bias_correction": BOOL}))
+add("ema.ema_weights", C("ema.ema_weights", lambda: dict(beta=0.9, t=5), {"beta": PROB, "t": INT(1)}))
+add("ema.mass_in_last", C("ema.mass_in_last", lambda: dict(beta=0.9, n=5), {"beta": OPEN01, "n": INT(0)}))
+add("ema.WindowSummary", result())
+add("ema.noisy_series", C("ema.noisy_series", lambda: dict(n=5, seed=0), {"n": INT(1), "seed": SEED,
+                                                                         "noise": NONNEG}))
+add("ema.ema_correction_fed_back", C("ema.ema_correction_fed_back", lambda: dict(series=[1.0, 2.0], beta=0.9),
+                                     {"series": VECTOR, "beta": OPEN01}))
+add("objectives.Objective", Documented("a typing Protocol (value and grad)", lambda: True))
+add("objectives.Quadratic", C("objectives.Quadratic", lambda: dict(A=np.eye(2), b=[1.0, 0.0]),
+                              {"A": st.sampled_from([np.ones((2, 3)), np.eye(2) * 1j, [[1.0, 2.0], [0.0, 1.0]],
+                                                     np.full((2, 2), nan), "A", None]),
+                               "b": st.sampled_from([[1.0], [nan, 1.0], [1j, 0.0], "b"]), "c": REAL}))
+add("objectives.FunctionObjective", C("objectives.FunctionObjective",
+                                      lambda: dict(f=lambda x: float(x @ x), df=lambda x: 2 * x),
+                                      {"f": CALLABLE, "df": CALLABLE, "name": st.sampled_from([1, None])}))
+add("objectives.square", noargs("objectives.square"))
+add("objectives.ill_conditioned_2d", C("objectives.ill_conditioned_2d", lambda: dict(a=0.1, b=2.0),
+                                       {"a": POS, "b": POS}))
+
+# ================================================================= algorithms: landscapes, agreement
+add("landscapes.grid_values", C("landscapes.grid_values",
+                                lambda: dict(objective=_quadratic(), xlim=(-1, 1), ylim=(-1, 1), n=5),
+                                {"objective": st.sampled_from([None, 1]), "xlim": st.sampled_from([(1, -1), (0, nan), None, (1,)]),
+                                 "ylim": st.sampled_from([(1, 1), (0, inf), "ab"]), "n": INT(2)}))
+add("landscapes.contour_levels", C("landscapes.contour_levels", lambda: dict(Z=np.arange(9.0).reshape(3, 3)),
+                                   {"Z": st.sampled_from([[], np.full((2, 2), nan), "Z", None]), "count": INT(1),
+                                    "quantile": st.sampled_from([0.0, -0.1, 1.5, nan, None])}))
+
+
+def _axes():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    plt.close(fig)
+    return ax
+
+
+add("landscapes.plot_contour_with_paths", C("landscapes.plot_contour_with_paths",
+                                            lambda: dict(ax=_axes(), objective=_quadratic(), xlim=(-1, 1),
+                                                         ylim=(-1, 1), n=5),
+                                            {"ax": st.sampled_from([None, 1]), "xlim": st.sampled_from([(1, -1), None]),
+                                             "n": INT(2), "markersize": POS, "equal_aspect": BOOL,
+                                             "paths": st.sampled_from([[np.ones(3)], {"a": np.ones((2, 3))}, 5])}))
+add("landscapes.TiltedDoubleWell", C("landscapes.TiltedDoubleWell", lambda: dict(),
+                                     {"tilt": REAL, "curvature": POS}))
+add("landscapes.CriticalPoint", result())
+add("landscapes.LogisticLoss", C("landscapes.LogisticLoss",
+                                 lambda: dict(X=np.array([[1.0, 0.0], [0.0, 1.0]]), y=np.array([-1.0, 1.0])),
+                                 {"X": st.sampled_from([np.ones(2), np.full((2, 2), nan), np.ones((0, 2)), "X"]),
+                                  "y": st.sampled_from([np.array([0.0, 2.0]), np.ones(3), np.array([nan, 1.0])]),
+                                  "reg": NONNEG}))
+add("landscapes.two_gaussians", C("landscapes.two_gaussians", lambda: dict(n_per_class=3),
+                                  {"n_per_class": INT(1), "seed": SEED, "separation": REAL, "std": POS}))
+add("landscapes.saddle", noargs("landscapes.saddle"))
+add("landscapes.plateau", noargs("landscapes.plateau"))
+add("landscapes.escape_step", C("landscapes.escape_step", lambda: dict(losses=[3.0, 1.0], level=2.0),
+                                {"losses": st.sampled_from(["ab", None, [[1.0]], [1j]]), "level": REAL}))
+add("agreement.test_problem", C("agreement.test_problem", lambda: dict(shapes=((2, 2), (3,))),
+                                {"shapes": st.sampled_from([(), ((0, 2),), ((-1,),), "ab", ((1.5,),)]),
+                                 "seed": SEED, "dtype": DTYPE}))
+add("agreement.step_differences", C("agreement.step_differences",
+                                    lambda: dict(make_a=lambda p: M("optim.SGD")(p, lr=0.1),
+                                                 make_b=lambda p: torch.optim.SGD(p, lr=0.1), steps=2),
+                                    {"make_a": CALLABLE, "make_b": CALLABLE, "steps": INT(1), "seed": SEED,
+                                     "dtype": DTYPE, "schedule": st.sampled_from([1, "s"])}))

@@ -50,7 +50,11 @@ def params_finite(optimizer: torch.optim.Optimizer) -> bool:
     """``True`` when every parameter of ``optimizer`` (sgdbook's or torch's) is finite.
 
     One reduction per tensor and a single device-to-host transfer; no warnings are emitted.
+
+    Raises:
+        TypeError: ``optimizer`` is not a torch optimizer.
     """
+    _validate.torch_optimizer("optimizer", optimizer)
     params = [p for g in optimizer.param_groups for p in g["params"] if p.numel() > 0]
     if not params:
         return True
@@ -85,7 +89,11 @@ def assert_finite(optimizer: torch.optim.Optimizer, step: int | None = None) -> 
     Raises:
         DivergenceError: a parameter is not finite; the message names the group, the tensor,
             its shape, the learning rate and the step.
+        TypeError, ValueError: ``optimizer`` is not a torch optimizer, ``step`` not ``None`` or
+            an integer >= 0.
     """
+    if step is not None:
+        _validate.integer("step", step, minimum=0)
     if params_finite(optimizer):
         return
     for gi, group in enumerate(optimizer.param_groups):
@@ -143,6 +151,8 @@ class BookOptimizer(torch.optim.Optimizer):
                 "params must be an iterable of tensors or dicts, got a single Tensor; "
                 "pass [tensor] instead"
             )
+        if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+            raise TypeError(f"params must be an iterable of tensors or dicts, got {params!r:.80}")
         params = list(params)
         if not params:
             raise ValueError("params must not be empty, got an empty parameter list")
@@ -176,7 +186,8 @@ class BookOptimizer(torch.optim.Optimizer):
             for p in group["params"]:
                 if not (p.is_floating_point()):
                     raise TypeError(
-                        f"sgdbook optimizers need real floating-point parameters, got dtype {p.dtype}"
+                        f"params must be real floating-point tensors (sgdbook optimizers), got dtype "
+                        f"{getattr(p, 'dtype', type(p).__name__)}"
                     )
         except Exception:
             self.param_groups.pop()
