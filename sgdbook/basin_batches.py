@@ -24,7 +24,7 @@ __all__ = ["objective", "batch_run", "batch_table", "BatchSeedStatistics", "batc
 
 def objective(theta) -> np.ndarray:
     r""":math:`f(\theta) = \sin\theta + 0.1\theta^2`, elementwise."""
-    theta = np.asarray(theta, dtype=float)
+    theta = _validate.array("theta", theta, finite=False)
     return np.sin(theta) + 0.1 * theta ** 2
 
 
@@ -110,7 +110,7 @@ def batch_seed_statistics(batch_size: int, seeds: Sequence[int], theta0: float =
     """
     theta0, lr, steps = _check(theta0, lr, steps)
     b = _validate.integer("batch_size", batch_size, minimum=1)
-    seeds = np.array([_validate.integer("seed", s, minimum=0) for s in seeds], dtype=np.int64)
+    seeds = np.array(_validate.seeds("seeds", seeds), dtype=np.int64)
     if seeds.size == 0:
         raise ValueError("seeds must not be empty")
     # fraction of label-0 draws at each step, shape (steps, seeds)

@@ -86,7 +86,7 @@ def descent_lemma_upper(value: float, grad, lr, L: float) -> np.ndarray | float:
     value = _validate.real("value", value)
     g = _validate.vector("grad", grad)
     L = _validate.positive("L", L)
-    eta = np.asarray(lr, dtype=float)
+    eta = _validate.real_array("lr", lr)
     if not np.all(np.isfinite(eta)) or np.any(eta < 0):
         raise ValueError(f"lr must be finite and >= 0, got {lr!r}")
     g2 = float(g @ g)
@@ -113,7 +113,7 @@ def guaranteed_decrease(grad_norm, lr: float, L: float):
     """
     lr = _validate.positive("lr", lr)
     L = _validate.positive("L", L)
-    g = np.asarray(grad_norm, dtype=float)
+    g = _validate.real_array("grad_norm", grad_norm)
     if not np.all(np.isfinite(g)) or np.any(g < 0):
         raise ValueError(f"grad_norm must be finite and >= 0, got {grad_norm!r}")
     out = lr * (1.0 - 0.5 * L * lr) * g**2
@@ -343,7 +343,7 @@ def gap_from_gradient(grad_norm, mu: float):
         ValueError: negative gradient norm or ``mu`` not positive.
     """
     mu = _validate.positive("mu", mu)
-    g = np.asarray(grad_norm, dtype=float)
+    g = _validate.real_array("grad_norm", grad_norm)
     if not np.all(np.isfinite(g)) or np.any(g < 0):
         raise ValueError(f"grad_norm must be finite and >= 0, got {grad_norm!r}")
     out = g**2 / (2.0 * mu)
@@ -364,7 +364,7 @@ def distance_from_gradient(grad_norm, mu: float):
         ValueError: negative gradient norm or ``mu`` not positive.
     """
     mu = _validate.positive("mu", mu)
-    g = np.asarray(grad_norm, dtype=float)
+    g = _validate.real_array("grad_norm", grad_norm)
     if not np.all(np.isfinite(g)) or np.any(g < 0):
         raise ValueError(f"grad_norm must be finite and >= 0, got {grad_norm!r}")
     out = g / mu
@@ -384,7 +384,8 @@ def gradient_norms(objective: Objective, xs) -> np.ndarray:
     Raises:
         ValueError: ``xs`` is not a non-empty two-dimensional array.
     """
-    xs = np.asarray(xs, dtype=float)
+    _validate.objective("objective", objective, methods=("grad",))
+    xs = _validate.array("xs", xs)
     if xs.ndim != 2 or xs.shape[0] == 0:
         raise ValueError(f"xs must have shape (n, d) with n >= 1, got {xs.shape}")
     return np.array([np.linalg.norm(objective.grad(x)) for x in xs])
@@ -410,8 +411,10 @@ def bound_holds(measured, bound, *, atol: float = 1e-12, rtol: float = 1e-9) -> 
     """
     atol = _validate.nonnegative("atol", atol)
     rtol = _validate.nonnegative("rtol", rtol)
-    m = np.asarray(measured, dtype=float)
-    b = np.asarray(bound, dtype=float)
+    m = _validate.array("measured", measured, finite=False)
+    b = _validate.array("bound", bound, finite=False)
+    if m.shape != b.shape and b.size != 1:
+        raise ValueError(f"bound must be a number or have measured's shape {m.shape}, got {b.shape}")
     try:
         np.broadcast_shapes(m.shape, b.shape)
     except ValueError as exc:

@@ -60,7 +60,7 @@ def tutorial_data(seed: int = 42) -> tuple[torch.Tensor, torch.Tensor]:
 def _column(name: str, X) -> np.ndarray:
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
-    x = np.asarray(X, dtype=float).reshape(-1)
+    x = _validate.array(name, X).reshape(-1)
     return _validate.vector(name, x)
 
 
@@ -152,7 +152,7 @@ def _check(X, Y, lr, epochs):
         raise ValueError(f"X and Y must both have shape (n, 1), n >= 1; got {tuple(X.shape)}, {tuple(Y.shape)}")
     if not (bool(torch.isfinite(X).all()) and bool(torch.isfinite(Y).all())):
         raise ValueError("X and Y must be finite")
-    return _validate.positive("lr", lr), _validate.integer("epochs", epochs, minimum=0)
+    return _validate.positive("lr", lr), _validate.integer("epochs", epochs, minimum=1)
 
 
 def _params(w0, b0):
@@ -214,7 +214,7 @@ def per_example(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int =
     Args:
         X, Y: ``(n, 1)`` tensors.
         lr: step size (> 0).
-        epochs: passes over the data (>= 0).
+        epochs: passes over the data (>= 1).
         order: ``"sorted"`` (the stored order, as in the tutorial) or ``"shuffle"`` (a fresh
             permutation every epoch, drawn by a ``torch.Generator`` seeded with ``seed``).
         optimizer: ``"sgd"`` (``w -= lr * w.grad``, as in the tutorial) or ``"adam"``

@@ -54,6 +54,7 @@ def _blown(x: np.ndarray, loss: float) -> bool:
 
 
 def _run(objective: Objective, x0, steps: int, rule, grad_tol: float) -> StepRun:
+    _validate.objective("objective", objective)
     x = _validate.vector("x0", x0)
     steps = _validate.integer("steps", steps, minimum=0)
     grad_tol = _validate.nonnegative("grad_tol", grad_tol)

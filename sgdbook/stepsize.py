@@ -170,6 +170,7 @@ def iterations_to_tolerance(quadratic: Quadratic, x0, lrs, tol: float,
             ``max_steps < 1``.
         TypeError: ``max_steps`` not an integer, ``tol`` not a number.
     """
+    _validate.instance("quadratic", quadratic, Quadratic)
     xstar = quadratic.minimizer()
     x0 = _validate.vector("x0", x0, dim=quadratic.dim)
     lrs = _validate.vector("lrs", lrs)
@@ -220,6 +221,7 @@ def bisect_threshold(is_stable: Callable[[float], bool], lo: float, hi: float,
     Raises:
         ValueError: ``lo >= hi``, or the bracket is not (stable, unstable).
     """
+    is_stable = _validate.callable_("is_stable", is_stable)
     lo = _validate.positive("lo", lo)
     hi = _validate.positive("hi", hi)
     iters = _validate.integer("iters", iters, minimum=1)
@@ -277,6 +279,7 @@ def armijo_step(objective: Objective, x, eta0: float = 1.0, beta: float = 0.5,
         TypeError: ``max_backtracks`` not an integer, ``eta0``, ``beta`` or ``c`` not a number.
         RuntimeError: no step was accepted within ``max_backtracks`` shrinks.
     """
+    _validate.objective("objective", objective)
     x = _validate.vector("x", x)
     eta = _validate.positive("eta0", eta0)
     beta = _validate.unit_interval("beta", beta)
@@ -321,6 +324,7 @@ def backtracking_gd(objective: Objective, x0, steps: int, eta0: float = 1.0,
             for ``eta0``, ``beta`` and ``c`` (checked when the first step is searched).
         TypeError: ``steps`` not an integer.
     """
+    _validate.objective("objective", objective)
     x = _validate.vector("x0", x0)
     steps = _validate.integer("steps", steps, minimum=0)
     xs, losses = [x.copy()], [objective.value(x)]
@@ -468,6 +472,7 @@ def per_example_sgd(data: RegressionData, lr: float, epochs: int, order: str = "
             of the wrong length.
         TypeError: ``epochs`` or ``seed`` not an integer, ``lr`` not a number.
     """
+    _validate.instance("data", data, RegressionData)
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=0)
     if order not in ("replacement", "shuffle", "sorted"):
@@ -526,13 +531,12 @@ def epoch_end_msd(data: RegressionData, lr: float, epochs: int, order: str, seed
         ValueError: ``epochs < 1``, ``burn_in < 0`` or ``> epochs``, ``seeds`` empty.
         TypeError: ``epochs`` or ``burn_in`` not an integer.
     """
+    _validate.instance("data", data, RegressionData)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     burn_in = _validate.integer("burn_in", burn_in, minimum=0)
     if burn_in > epochs:
         raise ValueError(f"burn_in must be at most epochs={epochs}, got {burn_in}")
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    seeds = _validate.seeds("seeds", seeds)
     out = np.empty(len(seeds))
     ends = np.arange(burn_in, epochs + 1) * data.n
     for j, seed in enumerate(seeds):
@@ -554,6 +558,7 @@ def mean_square_factor(data: RegressionData, lr: float) -> float:
     Raises:
         ValueError: ``lr`` not positive.
     """
+    _validate.instance("data", data, RegressionData)
     lr = _validate.positive("lr", lr)
     d = data.X.shape[1]
     T = np.zeros((d * d, d * d))
@@ -606,10 +611,11 @@ def lyapunov_exponent(data: RegressionData, lr: float, updates: int, seeds,
     Raises:
         ValueError: bad arguments.
     """
+    _validate.instance("data", data, RegressionData)
     lr = _validate.positive("lr", lr)
     updates = _validate.integer("updates", updates, minimum=1)
     order = _check_order(order)
-    seeds = [_validate.integer("seed", s, minimum=0) for s in seeds]
+    seeds = _validate.seeds("seeds", seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
     n, d = data.X.shape
@@ -650,10 +656,11 @@ def divergence_updates(data: RegressionData, lr: float, epochs: int, seeds,
     Raises:
         ValueError: bad arguments.
     """
+    _validate.instance("data", data, RegressionData)
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     order = _check_order(order)
-    seeds = [_validate.integer("seed", s, minimum=0) for s in seeds]
+    seeds = _validate.seeds("seeds", seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
     n, d = data.X.shape

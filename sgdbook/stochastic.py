@@ -70,11 +70,15 @@ class FiniteSum:
     name: str = "f"
 
     def __post_init__(self) -> None:
+        for name in ("values", "grads"):
+            v = getattr(self, name)
+            if isinstance(v, (str, bytes)) or not hasattr(v, "__len__"):
+                raise TypeError(f"{name} must be a sequence of callables, got {v!r:.60}")
         if len(self.values) == 0 or len(self.values) != len(self.grads):
-            raise ValueError(f"need as many gradients as values (>= 1), got "
+            raise ValueError(f"grads: need as many gradients as values (>= 1), got "
                              f"{len(self.values)} and {len(self.grads)}")
         if not all(callable(h) for h in (*self.values, *self.grads)):
-            raise TypeError("components must be callables")
+            raise TypeError("values and grads must hold callables (the components)")
         object.__setattr__(self, "values", tuple(self.values))
         object.__setattr__(self, "grads", tuple(self.grads))
 
@@ -113,6 +117,7 @@ def gradient_noise(problem: FiniteSum, x) -> tuple[np.ndarray, float]:
         :math:`\frac1n\sum_i \|\nabla f_i(x) - \nabla f(x)\|^2
         = \frac1n\sum_i\|\nabla f_i(x)\|^2 - \|\nabla f(x)\|^2`.
     """
+    _validate.instance("problem", problem, FiniteSum)
     x = _validate.vector("x", x)
     G = problem.component_grads(x)
     mean = G.mean(axis=0)
@@ -131,6 +136,7 @@ def sample_gradients(problem: FiniteSum, x, samples: int, seed: int) -> np.ndarr
         ValueError: ``x`` empty or not finite, ``samples < 1`` or ``seed < 0``.
         TypeError: ``samples`` or ``seed`` not an integer, ``x`` not numeric.
     """
+    _validate.instance("problem", problem, FiniteSum)
     x = _validate.vector("x", x)
     samples = _validate.integer("samples", samples, minimum=1)
     idx = np.random.default_rng(_validate.seed("seed", seed)).integers(
@@ -152,6 +158,7 @@ def draw_indices(n: int, steps: int, rng: np.random.Generator,
             ``"shuffle"``.
         TypeError: ``n`` or ``steps`` not an integer.
     """
+    _validate.instance("rng", rng, np.random.Generator)
     n = _validate.integer("n", n, minimum=1)
     steps = _validate.integer("steps", steps, minimum=0)
     if sampling == "replacement":
@@ -213,6 +220,7 @@ def sgd(problem: FiniteSum, x0, lr: float, steps: int, seed: int,
         ValueError: ``x0`` empty or not finite, ``lr`` not finite or ``<= 0``, ``seed < 0``.
         TypeError: ``lr`` not a number, ``seed`` not an integer.
     """
+    _validate.instance("problem", problem, FiniteSum)
     x = _validate.vector("x0", x0)
     lr = _validate.positive("lr", lr)
     rng = np.random.default_rng(_validate.seed("seed", seed))
@@ -279,7 +287,7 @@ def basin_statistics(seeds: Sequence[int], theta0: float = 5.0, lr: float = 0.15
             ``<= 0``, ``steps < 0``.
         TypeError: a seed or ``steps`` not an integer, ``theta0`` or ``lr`` not a number.
     """
-    seeds = [_validate.integer("seed", s, minimum=0) for s in seeds]
+    seeds = _validate.seeds("seeds", seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
     theta0 = _validate.real("theta0", theta0)
@@ -362,6 +370,7 @@ def noise_ball_theory(problem: ShiftedSquares, lr: float) -> float:
     Raises:
         ValueError: ``lr`` not in (0, 2/a).
     """
+    _validate.instance("problem", problem, ShiftedSquares)
     lr = _validate.positive("lr", lr)
     if lr * problem.a >= 2:
         raise ValueError(f"lr must be < 2/a = {2 / problem.a:g}, got {lr!r}")
@@ -406,6 +415,7 @@ def noise_ball(problem: ShiftedSquares, lr: float, steps: int = 4000, burn_in: i
             ``>= steps``, ``chains < 1``.
         TypeError: ``steps``, ``burn_in`` or ``chains`` not an integer, ``lr`` not a number.
     """
+    _validate.instance("problem", problem, ShiftedSquares)
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=1)
     burn_in = _validate.integer("burn_in", burn_in, minimum=0)
@@ -428,6 +438,7 @@ def reshuffle_theory(problem: ShiftedSquares, lr: float) -> float:
     Raises:
         ValueError: ``lr`` not in (0, 2/a) or fewer than two components.
     """
+    _validate.instance("problem", problem, ShiftedSquares)
     lr = _validate.positive("lr", lr)
     if lr * problem.a >= 2:
         raise ValueError(f"lr must be < 2/a = {2 / problem.a:g}, got {lr!r}")
@@ -461,6 +472,7 @@ def epoch_end_errors(problem: ShiftedSquares, lr: float, epochs: int, sampling: 
         ValueError: ``lr`` not finite or ``<= 0``, ``epochs < 1`` or ``chains < 1``.
         TypeError: ``epochs`` or ``chains`` not an integer, ``lr`` not a number.
     """
+    _validate.instance("problem", problem, ShiftedSquares)
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     chains = _validate.integer("chains", chains, minimum=1)

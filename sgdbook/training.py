@@ -352,7 +352,7 @@ def compare_optimizers(factories: Mapping[str, OptimizerFactory], lr_grids: Mapp
     Raises:
         ValueError: no seeds, a missing or empty grid, or a non-positive rate.
     """
-    seeds = [int(_validate.integer("seed", s, minimum=0)) for s in seeds]
+    seeds = _validate.seeds("seeds", seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
     tuning_seed = seeds[0] if tuning_seed is None else int(_validate.integer("tuning_seed", tuning_seed, minimum=0))

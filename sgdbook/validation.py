@@ -33,7 +33,7 @@ __all__ = [
 ]
 __all__ += [
     "probability", "positive_int", "seed", "choice", "callable_", "non_empty", "array",
-    "real_array", "tensor", "same_length", "same_shape", "open_unit_interval", "device", "update_arguments", "objective", "dtype",
+    "real_array", "tensor", "same_length", "same_shape", "open_unit_interval", "device", "update_arguments", "objective", "dtype", "seeds", "instance",
 ]
 
 
@@ -324,6 +324,8 @@ def array(name: str, value: Any, *, ndim: int | None = None, min_size: int = 1,
             is ``inf`` or ``nan``.
     """
     _refuse_complex(name, value)
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a real array, got {value!r}")
     torch = _torch()
     if torch is not None and isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
@@ -517,4 +519,27 @@ def dtype(name: str, value: Any, *, floating: bool = True) -> Any:
                                                             or value.is_complex)):
         kind = "a real floating torch.dtype" if floating else "a torch.dtype"
         raise TypeError(f"{name} must be {kind}, got {value!r}")
+    return value
+
+
+def seeds(name: str, value: Any) -> list[int]:
+    """A non-empty sequence of seeds (each as :func:`seed`), returned as a list of ints.
+
+    Raises:
+        TypeError: not a sequence, or an entry not an integer (the message names ``name[i]``).
+        ValueError: empty, or an entry out of range.
+    """
+    items = non_empty(name, value)
+    return [seed(f"{name}[{i}]", s) for i, s in enumerate(items)]
+
+
+def instance(name: str, value: Any, cls: Any) -> Any:
+    """``value`` if it is an instance of ``cls`` (a class or a tuple of classes).
+
+    Raises:
+        TypeError: it is not (the message names the expected and the received type).
+    """
+    if not isinstance(value, cls):
+        want = cls.__name__ if isinstance(cls, type) else " or ".join(c.__name__ for c in cls)
+        raise TypeError(f"{name} must be a {want}, got {type(value).__name__}")
     return value
