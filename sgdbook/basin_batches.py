@@ -71,6 +71,8 @@ def batch_table(batch_sizes: Sequence[int] = (1, 2, 4), theta0: float = 5.0, lr:
     Each batch size gets its own generator seeded ``seed``.
     """
     rows = []
+    if isinstance(batch_sizes, (str, bytes)) or not hasattr(batch_sizes, "__iter__"):
+        raise TypeError(f"batch_sizes must be a sequence of batch sizes, got {batch_sizes!r}")
     for b in batch_sizes:
         t = batch_run(b, theta0, lr, steps, seed)
         rows.append((f"batch={b}", t, float(objective(t))))

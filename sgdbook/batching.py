@@ -157,6 +157,7 @@ def dataloader(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
     Same arguments and checks as :class:`BatchIterator`; ``num_workers=0``, default collation.
     """
     _check_tensors(tensors)
+    shuffle = _validate.boolean("shuffle", shuffle)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     generator = None
     if seed is not None:

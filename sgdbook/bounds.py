@@ -413,8 +413,6 @@ def bound_holds(measured, bound, *, atol: float = 1e-12, rtol: float = 1e-9) -> 
     rtol = _validate.nonnegative("rtol", rtol)
     m = _validate.array("measured", measured, finite=False)
     b = _validate.array("bound", bound, finite=False)
-    if m.shape != b.shape and b.size != 1:
-        raise ValueError(f"bound must be a number or have measured's shape {m.shape}, got {b.shape}")
     try:
         np.broadcast_shapes(m.shape, b.shape)
     except ValueError as exc:

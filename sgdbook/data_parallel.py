@@ -41,6 +41,7 @@ def make_model(d: int, hidden: int, *, seed: int, dtype: torch.dtype = torch.flo
     """``Linear(d, hidden) -> tanh -> Linear(hidden, 1)``, initialised from ``seed`` (the same
     parameters in every process)."""
     d = _validate.integer("d", d, minimum=1)
+    _validate.dtype("dtype", dtype)
     hidden = _validate.integer("hidden", hidden, minimum=1)
     seed = _validate.seed("seed", seed)
     with torch.random.fork_rng(devices=[]):

@@ -95,8 +95,8 @@ def spectral_radius(lr, momentum, eigenvalues) -> np.ndarray:
         :math:`z^2 - (1+\beta-\alpha\lambda) z + \beta` over the given eigenvalues.
     """
     lam = _validate.vector("eigenvalues", eigenvalues)
-    a = np.asarray(lr, dtype=float)[..., None]
-    b = np.asarray(momentum, dtype=float)[..., None]
+    a = _validate.real_array("lr", lr, minimum=0)[..., None]
+    b = _validate.real_array("momentum", momentum, minimum=0)[..., None]
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise ValueError("lr and momentum must be finite")
     tr = 1.0 + b - a * lam
@@ -113,7 +113,8 @@ def rate_grid(mu: float, L: float, lrs, momenta) -> np.ndarray:
     in between or grows towards the ends), so the two extremes suffice.
     """
     mu, L = _mu_L(mu, L)
-    A, B = np.meshgrid(_validate.vector("lrs", lrs), _validate.vector("momenta", momenta))
+    A, B = np.meshgrid(_validate.real_array("lrs", lrs, minimum=0).reshape(-1),
+                       _validate.real_array("momenta", momenta, minimum=0).reshape(-1))
     return spectral_radius(A, B, [mu, L])
 
 
@@ -130,8 +131,8 @@ def measured_rate(mu: float, L: float, lr, momentum, *, steps: int = 400) -> np.
     """
     mu, L = _mu_L(mu, L)
     steps = _validate.integer("steps", steps, minimum=2)
-    a = np.asarray(lr, dtype=float)
-    b = np.asarray(momentum, dtype=float)
+    a = _validate.real_array("lr", lr, minimum=0)
+    b = _validate.real_array("momentum", momentum, minimum=0)
     a, b = np.broadcast_arrays(a, b)
     lam = np.array([mu, L])
     x = np.ones(a.shape + (2,))
@@ -168,6 +169,7 @@ def heavy_ball(objective, x0, lr: float, momentum: float, steps: int) -> Traject
     Returns:
         A :class:`~sgdbook.gd.Trajectory`; ``diverged`` set (and the run stopped) on blow-up.
     """
+    _validate.objective("objective", objective)
     x = _validate.vector("x0", x0)
     lr = _validate.positive("lr", lr)
     momentum = _validate.unit_interval("momentum", momentum)
@@ -254,8 +256,8 @@ def nesterov_spectral_radius(lr, momentum, eigenvalues) -> np.ndarray:
     largest root modulus over ``eigenvalues`` (broadcast over ``lr`` and ``momentum``).
     """
     lam = _validate.vector("eigenvalues", eigenvalues)
-    a = np.asarray(lr, dtype=float)[..., None]
-    b = np.asarray(momentum, dtype=float)[..., None]
+    a = _validate.real_array("lr", lr, minimum=0)[..., None]
+    b = _validate.real_array("momentum", momentum, minimum=0)[..., None]
     c = 1.0 - a * lam
     tr = (1.0 + b) * c
     sq = np.sqrt((tr**2 - 4.0 * b * c).astype(complex))
@@ -270,7 +272,7 @@ def observed_rate(errors, start: int, stop: int) -> float:
         start: first index.
         stop: last index (``> start``).
     """
-    e = np.asarray(errors, dtype=float)
+    e = _validate.array("errors", errors, ndim=1, finite=False)
     start = _validate.integer("start", start, minimum=0)
     stop = _validate.integer("stop", stop, minimum=start + 1)
     if stop >= len(e):

@@ -204,6 +204,9 @@ def rate_inversions(ways: list[WayTiming]) -> list[tuple[str, str]]:
     Raises:
         TypeError: an element is not a :class:`WayTiming`.
     """
+    if isinstance(ways, (str, bytes)) or not hasattr(ways, "__iter__"):
+        raise TypeError(f"ways must be a sequence of WayTiming, got {ways!r:.60}")
+    ways = list(ways)
     for k, w in enumerate(ways):
         if not isinstance(w, WayTiming):
             raise TypeError(f"ways[{k}] must be a WayTiming, got {type(w).__name__}")

@@ -142,7 +142,7 @@ def gradient_noise(G: torch.Tensor, batch_sizes, draws: int, *, replace: bool,
     draws = _validate.integer("draws", draws, minimum=2)
     gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     n = G.shape[0]
-    sizes = [_validate.integer("batch size", b, minimum=1) for b in batch_sizes]
+    sizes = [_validate.integer("batch size", b, minimum=1) for b in _validate.non_empty("batch_sizes", batch_sizes)]
     if not sizes:
         raise ValueError("batch_sizes must not be empty")
     largest = max(sizes)
@@ -396,6 +396,8 @@ def synthetic_regression(n: int, d: int, *, condition: float = 100.0, noise: flo
     Raises:
         ValueError, TypeError: invalid sizes, ``condition < 1`` or negative ``noise``.
     """
+    _validate.dtype("dtype", dtype)
+    device = _validate.device("device", device)
     n = _validate.integer("n", n, minimum=2)
     d = _validate.integer("d", d, minimum=1)
     condition = _validate.real("condition", condition)

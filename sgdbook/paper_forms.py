@@ -161,6 +161,7 @@ def decay_under_noise(make_optimizer, sigmas, *, steps: int = 500, chains: int =
     Returns:
         Array of shape ``(steps + 1, len(sigmas))``: the mean of :math:`\theta_i` over chains.
     """
+    make_optimizer = _validate.callable_("make_optimizer", make_optimizer)
     sig = _validate.vector("sigmas", sigmas)
     if np.any(sig <= 0):
         raise ValueError("sigmas must be > 0")
@@ -257,6 +258,7 @@ def sgd_weight_decay_forms(grad: Grad, x0, steps: int, *, lr: float, momentum: f
     Returns:
         ``(l2, sgdw)``, arrays of shape ``(steps + 1, d)``.
     """
+    grad = _validate.callable_("grad", grad)
     x, steps = _common(x0, steps)
     lr = _validate.positive("lr", lr)
     momentum = _validate.unit_interval("momentum", momentum)

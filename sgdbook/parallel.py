@@ -521,8 +521,8 @@ def sgd_worker(rank: int, world_size: int, X: np.ndarray, y: np.ndarray, w0: np.
 
 
 def _check_problem(X, y, w0, lr, steps, batch_size, seed):
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
+    X = np.ascontiguousarray(_validate.array("X", X, ndim=2), dtype=np.float64)
+    y = np.ascontiguousarray(_validate.array("y", y, ndim=1), dtype=np.float64)
     if X.ndim != 2 or y.shape != (X.shape[0],) or X.shape[0] == 0:
         raise ValueError(f"X must be (n, d) and y (n,), got {X.shape} and {y.shape}")
     w0 = np.zeros(X.shape[1]) if w0 is None else _validate.vector("w0", w0, dim=X.shape[1])

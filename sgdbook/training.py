@@ -84,6 +84,7 @@ def load_digits_data(*, seed: int = 0, val_size: int = 360, test_size: int = 360
     """
     from sklearn.datasets import load_digits
 
+    device = _validate.device("device", device)
     seed = _validate.seed("seed", seed)
     val_size = _validate.integer("val_size", val_size, minimum=1)
     test_size = _validate.integer("test_size", test_size, minimum=1)
@@ -210,6 +211,11 @@ train_epoch = _validated_train_epoch(train_epoch)
 @torch.no_grad()
 def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     """Mean cross-entropy loss and accuracy of ``model`` on ``(X, y)`` (evaluation mode)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _validate.tensor("X", X, ndim=2)
+    _validate.tensor("y", y, ndim=1, floating=False)
+    _validate.same_length("X", X, "y", y)
     model.eval()
     logits = model(X)
     loss = nn.functional.cross_entropy(logits, y).item()
@@ -251,6 +257,8 @@ def train(make_optimizer: OptimizerFactory, lr: float, data: DigitsData, *, epoc
     Returns:
         A :class:`TrainResult`.
     """
+    make_optimizer = _validate.callable_("make_optimizer", make_optimizer)
+    _validate.instance("data", data, DigitsData)
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
@@ -352,6 +360,13 @@ def compare_optimizers(factories: Mapping[str, OptimizerFactory], lr_grids: Mapp
     Raises:
         ValueError: no seeds, a missing or empty grid, or a non-positive rate.
     """
+    if not isinstance(factories, Mapping) or not factories:
+        raise ValueError(f"factories must be a non-empty mapping name -> factory, got {factories!r:.60}")
+    for name, make in factories.items():
+        _validate.callable_(f"factories[{name!r}]", make)
+    if not isinstance(lr_grids, Mapping):
+        raise TypeError(f"lr_grids must be a mapping name -> learning rates, got {lr_grids!r:.60}")
+    _validate.instance("data", data, DigitsData)
     seeds = _validate.seeds("seeds", seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
@@ -359,8 +374,8 @@ def compare_optimizers(factories: Mapping[str, OptimizerFactory], lr_grids: Mapp
     out = []
     for name, make in factories.items():
         if name not in lr_grids:
-            raise ValueError(f"no learning-rate grid for {name!r}")
-        grid = tuple(float(_validate.positive("lr", lr)) for lr in lr_grids[name])
+            raise ValueError(f"lr_grids has no learning-rate grid for {name!r}")
+        grid = tuple(float(_validate.positive("lr", lr)) for lr in _validate.non_empty(f"lr_grids[{name!r}]", lr_grids[name]))
         if not grid:
             raise ValueError(f"empty learning-rate grid for {name!r}")
         first = [train(make, lr, data, epochs=epochs, batch_size=batch_size, seed=tuning_seed, hidden=hidden)
@@ -431,6 +446,10 @@ def train_run(make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer]
     """
     from .averaging import AveragedModel
 
+    make_optimizer = _validate.callable_("make_optimizer", make_optimizer)
+    _validate.instance("data", data, DigitsData)
+    if make_schedule is not None:
+        _validate.callable_("make_schedule", make_schedule)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     seed = _validate.seed("seed", seed)
