@@ -609,9 +609,9 @@ add("bounds.distance_from_gradient", C("bounds.distance_from_gradient", lambda: 
 add("bounds.gradient_norms", C("bounds.gradient_norms", lambda: dict(objective=_quadratic(), xs=[[1.0, 1.0]]),
                                {"objective": st.sampled_from([None, 1]), "xs": st.sampled_from([[], "ab", [[nan, 1.0]],
                                                                                                 [1.0, 1.0, 1.0]])}))
-add("bounds.bound_holds", C("bounds.bound_holds", lambda: dict(measured=[1.0], bound=[2.0]),
+add("bounds.bound_holds", C("bounds.bound_holds", lambda: dict(measured=[1.0, 1.5], bound=[2.0, 2.0]),
                             {"measured": st.sampled_from([[], "a", None]),
-                             "bound": st.sampled_from([[1.0, 2.0], "a", None, []]), "atol": NONNEG, "rtol": NONNEG}))
+                             "bound": st.sampled_from([[1.0, 2.0, 3.0], "a", None, []]), "atol": NONNEG, "rtol": NONNEG}))
 
 # ================================================================= chapter 2
 add("stepsize.contraction_factor", C("stepsize.contraction_factor", lambda: dict(eigenvalues=[1.0, 2.0], lr=0.1),
