@@ -4,10 +4,10 @@ Every iteration in sgdbook that can blow up (gradient descent, the optimizers, S
 heavy-ball and Nesterov iterations, the trainers, the noise-floor simulation, the exact quadratic
 iterates) uses this module:
 
-* :data:`DIVERGENCE_THRESHOLD`: an iterate, a loss or any other monitored quantity whose
+* :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD`: an iterate, a loss or any other monitored quantity whose
   magnitude exceeds it (or that is ``inf``/``nan``) counts as divergence;
 * :func:`blown_up`: whether an array crossed that bound (no numpy warning is emitted);
-* :func:`check`: raise :class:`DivergenceError` naming the quantity, the bound, the step and
+* :func:`check`: raise :class:`~sgdbook.divergence.DivergenceError` naming the quantity, the bound, the step and
   the offending value;
 * :func:`first_divergent_step` and :func:`check_series`: the same for a whole series (one row
   per step);
@@ -18,12 +18,12 @@ Two ways of reporting exist, chosen per function and documented in its docstring
 (``gradient_descent``, ``run_optimizer``, ``stochastic.sgd``, the trainers that return a result
 with ``diverged``/``diverged_at``) stops and says so in its result, because the book shows
 divergent runs on purpose; a *statistic* computed from many iterates (a noise-ball variance, a
-basin count, a simulated excess loss) raises :class:`DivergenceError`, because a mean over
+basin count, a simulated excess loss) raises :class:`~sgdbook.divergence.DivergenceError`, because a mean over
 ``inf`` is meaningless. Functions returning whole trajectories raise by default and take
 ``on_divergence="return"`` to return the divergent trajectory instead (with ``inf``/``nan`` and
 without numpy warnings).
 
-:class:`DivergenceError` derives from :class:`ArithmeticError` (it is a numerical failure, like
+:class:`~sgdbook.divergence.DivergenceError` derives from :class:`ArithmeticError` (it is a numerical failure, like
 ``OverflowError``) and, for backward compatibility with code written for the optimizers' first
 version, from :class:`RuntimeError`; ``except ArithmeticError`` and ``except RuntimeError``
 both catch it. It is not a :class:`ValueError`: the arguments were valid, the run was not.
@@ -93,7 +93,7 @@ def blown_up(x: Any, threshold: float = DIVERGENCE_THRESHOLD) -> bool:
 
 def check(quantity: str, x: Any, step: int | None = None, *,
           threshold: float = DIVERGENCE_THRESHOLD) -> None:
-    """Raise :class:`DivergenceError` if ``x`` (a number or an array) has :func:`blown_up`.
+    """Raise :class:`~sgdbook.divergence.DivergenceError` if ``x`` (a number or an array) has :func:`blown_up`.
 
     The message names ``quantity``, the step, the largest magnitude and ``threshold``, e.g.
     ``"x diverged at step 64: max |x| = 3.2e+12 exceeds the bound 1e+12"``.
@@ -122,7 +122,7 @@ def first_divergent_step(series: Any, threshold: float = DIVERGENCE_THRESHOLD) -
 
 def check_series(quantity: str, series: Any, *, threshold: float = DIVERGENCE_THRESHOLD,
                  offset: int = 0) -> None:
-    """Raise :class:`DivergenceError` at the first row (step ``offset + row``) that has blown up."""
+    """Raise :class:`~sgdbook.divergence.DivergenceError` at the first row (step ``offset + row``) that has blown up."""
     k = first_divergent_step(series, threshold)
     if k is not None:
         check(quantity, np.asarray(series)[k], offset + k, threshold=threshold)
@@ -143,7 +143,7 @@ def divergence_message(step: int, x, loss: float | None = None) -> str:
     """The Chinese one-line report of a run stopped at ``step`` with last iterate ``x``.
 
     It names what went wrong: an iterate or a loss (when given) that is not finite, or what
-    crossed :data:`DIVERGENCE_THRESHOLD`: the iterate itself, or (when the iterate is still
+    crossed :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD`: the iterate itself, or (when the iterate is still
     below it) the function value.
     """
     x = np.asarray(x)

@@ -78,7 +78,7 @@ def gradient_descent(
 
     Returns:
         The :class:`Trajectory`; ``diverged`` is set (and the run stopped) when an iterate or a
-        loss becomes non-finite or exceeds :data:`DIVERGENCE_THRESHOLD` in magnitude.
+        loss becomes non-finite or exceeds :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD` in magnitude.
 
     Raises:
         ValueError: ``x0``, ``lr``, ``steps`` or ``grad_tol`` out of range.

@@ -131,7 +131,7 @@ class LineFitRun:
 
     ``w`` and ``b`` hold the parameters after every update (index 0: the start);
     ``diverged_at`` is the update at which ``|w|`` or ``|b|`` exceeded
-    :data:`sgdbook.gd.DIVERGENCE_THRESHOLD` or became non-finite (``None``: never).
+    :data:`sgdbook.divergence.DIVERGENCE_THRESHOLD` or became non-finite (``None``: never).
     """
 
     losses: np.ndarray

@@ -33,7 +33,7 @@ class StepRun:
     """Iterates ``xs`` (``(k+1, d)``), losses ``losses`` and the step ``steps[j]`` of iteration ``j``.
 
     ``diverged`` is set when the run was stopped because an iterate or a loss became
-    non-finite or exceeded :data:`sgdbook.gd.DIVERGENCE_THRESHOLD`.
+    non-finite or exceeded :data:`sgdbook.divergence.DIVERGENCE_THRESHOLD`.
     """
 
     xs: np.ndarray

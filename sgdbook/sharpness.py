@@ -201,7 +201,7 @@ class SharpnessRun:
     """A full-batch GD run: ``losses[k]`` after ``k`` steps, ``sharpness[j]`` at step ``at[j]``.
 
     ``diverged`` says whether the run was stopped because a loss or a parameter became
-    non-finite or exceeded :data:`sgdbook.gd.DIVERGENCE_THRESHOLD`.
+    non-finite or exceeded :data:`sgdbook.divergence.DIVERGENCE_THRESHOLD`.
     """
 
     lr: float

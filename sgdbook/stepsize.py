@@ -641,7 +641,7 @@ def divergence_updates(data: RegressionData, lr: float, epochs: int, seeds,
 
     The same updates as :func:`per_example_sgd` (the indices are drawn differently, all runs
     advance together), with the same divergence test: ``|w|`` above
-    :data:`sgdbook.gd.DIVERGENCE_THRESHOLD` or not finite.
+    :data:`sgdbook.divergence.DIVERGENCE_THRESHOLD` or not finite.
 
     Args:
         data: the regression problem.

@@ -257,7 +257,7 @@ def positive_int(name: str, value: Any) -> int:
 
 
 def seed(name: str, value: Any) -> int:
-    """A seed for :func:`numpy.random.default_rng` or :meth:`torch.Generator.manual_seed`:
+    """A seed for :func:`numpy.random.default_rng` or ``torch.Generator.manual_seed``:
     an integer in ``[0, 2**63)``.
 
     Raises:

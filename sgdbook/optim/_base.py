@@ -69,7 +69,7 @@ def params_finite(optimizer: torch.optim.Optimizer) -> bool:
 
 
 def assert_finite(optimizer: torch.optim.Optimizer, step: int | None = None) -> None:
-    """Raise :class:`DivergenceError` if any parameter of ``optimizer`` is ``inf`` or ``nan``.
+    """Raise :class:`~sgdbook.divergence.DivergenceError` if any parameter of ``optimizer`` is ``inf`` or ``nan``.
 
     Works with sgdbook and torch optimizers. Typical use in a training loop that may diverge on
     purpose::
@@ -128,13 +128,13 @@ class BookOptimizer(torch.optim.Optimizer):
     ``_foreach_update(group, params, grads, states)`` (the same arithmetic on lists of tensors
     with ``torch._foreach_*`` ops). :meth:`step` skips parameters without a gradient, negates
     the gradients of a ``maximize`` group, picks the path (see ``foreach``), and with
-    ``check_finite`` raises :class:`~sgdbook.optim.DivergenceError` after a step that left a
+    ``check_finite`` raises :class:`~sgdbook.divergence.DivergenceError` after a step that left a
     parameter ``inf`` or ``nan``.
 
     Args:
         params: an iterable of tensors, or of dicts defining parameter groups (as in torch).
         defaults: the hyper-parameters, validated for every parameter group.
-        check_finite: after each step, raise :class:`DivergenceError` if a parameter is not
+        check_finite: after each step, raise :class:`~sgdbook.divergence.DivergenceError` if a parameter is not
             finite (costs one reduction per tensor and one device sync per step).
 
     Raises:

@@ -178,7 +178,7 @@ class Adagrad(BookOptimizer):
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
         maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
-        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
+        check_finite: raise :class:`~sgdbook.divergence.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
     Raises:
@@ -252,7 +252,7 @@ class RMSprop(BookOptimizer):
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
         maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
-        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
+        check_finite: raise :class:`~sgdbook.divergence.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
     Raises:

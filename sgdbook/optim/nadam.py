@@ -97,7 +97,7 @@ class NAdam(BookOptimizer):
         decoupled_weight_decay: decay the weights directly (default ``False``).
         foreach: accepted for torch compatibility; both paths give the same numbers.
         maximize: maximise the objective instead.
-        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a non-finite step.
+        check_finite: raise :class:`~sgdbook.divergence.DivergenceError` after a non-finite step.
 
     Raises:
         ValueError: an argument out of range or an empty parameter list.

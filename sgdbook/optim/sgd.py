@@ -144,7 +144,7 @@ class SGD(BookOptimizer):
             does so on GPUs only (as torch),
             ``False`` uses the per-tensor loop (same numbers).
         maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
-        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that
+        check_finite: raise :class:`~sgdbook.divergence.DivergenceError` after a step that
             leaves a parameter ``inf`` or ``nan``.
 
     Raises:
@@ -232,7 +232,7 @@ class EMAMomentum(BookOptimizer):
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
         maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
-        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
+        check_finite: raise :class:`~sgdbook.divergence.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
     Raises:
