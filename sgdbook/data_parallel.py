@@ -141,7 +141,7 @@ def accumulated_training(X, y, batches: list[np.ndarray], *, hidden: int, lr: fl
 
     Raises:
         ValueError: ``accumulation`` does not divide a batch's size, or invalid arguments.
-        DivergenceError: a parameter became ``inf``/``nan`` (the message names the step).
+        ~sgdbook.divergence.DivergenceError: a parameter became ``inf``/``nan`` (the message names the step).
     """
     X, y = _check_data(X, y)
     lr = _validate.positive("lr", lr)

@@ -242,7 +242,7 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
         The recorded curve.
 
     Raises:
-        DivergenceError: a recorded loss crossed
+        ~sgdbook.divergence.DivergenceError: a recorded loss crossed
             :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD` (the message names the update);
             the timing of a divergent run is meaningless.
     """

@@ -47,7 +47,7 @@ def simulate(h: float, sigma: float, lrs, x0: float, *, chains: int = 2000, seed
 
     Raises:
         ValueError: an argument out of range.
-        DivergenceError: the mean excess loss crossed
+        ~sgdbook.divergence.DivergenceError: the mean excess loss crossed
             :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD` (steps with :math:`\eta h > 2`);
             the message names the step.
     """
@@ -125,7 +125,7 @@ def simulate_averaged(h: float, sigma: float, lrs, x0: float, *, start: int = 0,
 
     Raises:
         ValueError: an argument out of range.
-        DivergenceError: as in :func:`simulate`.
+        ~sgdbook.divergence.DivergenceError: as in :func:`simulate`.
     """
     h = _validate.positive("h", h)
     sigma = _validate.nonnegative("sigma", sigma)

@@ -544,7 +544,7 @@ def large_batch_sgd(X: np.ndarray, y: np.ndarray, *, batch_size: int, lr: float,
         ``{"w": final parameters, "grads": mini-batch gradient of every step}``.
 
     Raises:
-        DivergenceError: ``w`` crossed :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD`
+        ~sgdbook.divergence.DivergenceError: ``w`` crossed :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD`
             (the message names the step).
     """
     X, y, w0, lr, steps, batch_size, seed = _check_problem(X, y, w0, lr, steps, batch_size, seed)

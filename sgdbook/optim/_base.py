@@ -87,7 +87,7 @@ def assert_finite(optimizer: torch.optim.Optimizer, step: int | None = None) -> 
         step: the step (or epoch) number to put in the message.
 
     Raises:
-        DivergenceError: a parameter is not finite; the message names the group, the tensor,
+        ~sgdbook.divergence.DivergenceError: a parameter is not finite; the message names the group, the tensor,
             its shape, the learning rate and the step.
         TypeError, ValueError: ``optimizer`` is not a torch optimizer, ``step`` not ``None`` or
             an integer >= 0.
@@ -242,7 +242,7 @@ class BookOptimizer(torch.optim.Optimizer):
             ValueError, TypeError: a parameter group's hyper-parameter is out of range or of
                 the wrong type *now* (e.g. ``group["lr"] = nan`` set by hand, by a schedule or
                 by ``load_state_dict``); nothing is updated. The message names the group.
-            DivergenceError: with ``check_finite=True``, when a parameter became non-finite.
+            ~sgdbook.divergence.DivergenceError: with ``check_finite=True``, when a parameter became non-finite.
             RuntimeError: a gradient is sparse (sgdbook's optimizers are dense only).
         """
         # Hyper-parameters are checked again at every step: schedules, load_state_dict and users
