@@ -13,7 +13,8 @@ The modules fall into three groups (:data:`MODULE_GROUPS` is the same map, read 
 * :mod:`sgdbook.plotting`: the figure style (fonts, real minus sign, colours);
 * :mod:`sgdbook.timing`: warm-up, repeats, median and GPU synchronisation for every timing;
 * :mod:`sgdbook.datasets`: real data available offline, verified before use;
-* :mod:`sgdbook.validation`: the argument checks every public function uses.
+* :mod:`sgdbook.validation`: the argument checks every public function uses;
+* :mod:`sgdbook.divergence`: when a run has blown up and how that is reported.
 
 **Algorithms**, the methods the book teaches, each checked against torch or a closed form:
 
@@ -50,7 +51,7 @@ __version__ = "0.1.0"
 #: ``sgdbook/`` whose name does not start with ``_``) is in exactly one group; the submodules of
 #: a package (``optim.adam``) go with their package.
 MODULE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("工具", ("device", "seeding", "plotting", "timing", "datasets", "validation")),
+    ("工具", ("device", "seeding", "plotting", "timing", "datasets", "validation", "divergence")),
     ("算法", ("optim", "schedules", "gd", "ema", "objectives", "landscapes", "agreement")),
     ("各章的实验", (
         "bounds", "lower_bounds", "preconditioning",    # 第 1 章

@@ -39,7 +39,13 @@ def test_problem(shapes: Sequence[tuple[int, ...]] = ((6, 4), (4,), (3, 2)), *, 
     Returns:
         ``(loss_fn, start)``: ``loss_fn(params) -> scalar tensor`` and a list of tensors.
     """
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
+    _validate.dtype("dtype", dtype)
+    shapes = _validate.non_empty("shapes", shapes)
+    for shape in shapes:
+        if not isinstance(shape, tuple) or not shape or any(
+                isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in shape):
+            raise ValueError(f"shapes must hold non-empty tuples of positive ints, got {shape!r}")
     gen = torch.Generator().manual_seed(seed)
     mats, targets, start = [], [], []
     for shape in shapes:
@@ -79,6 +85,12 @@ def step_differences(make_a: OptimizerFactory, make_b: OptimizerFactory, *, step
     Returns:
         Array of length ``steps``.
     """
+    make_a = _validate.callable_("make_a", make_a)
+    make_b = _validate.callable_("make_b", make_b)
+    if schedule is not None:
+        _validate.callable_("schedule", schedule)
+    if schedule_b is not None:
+        _validate.callable_("schedule_b", schedule_b)
     steps = _validate.integer("steps", steps, minimum=1)
     loss_fn, start = test_problem(seed=seed, dtype=dtype)
     pa = [p.clone().requires_grad_(True) for p in start]

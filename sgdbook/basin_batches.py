@@ -67,7 +67,7 @@ def batch_run(batch_size: int | None, theta0: float = 5.0, lr: float = 0.15, ste
             theta -= lr * (np.cos(theta) + 0.2 * theta)
         return float(theta)
     b = _validate.integer("batch_size", batch_size, minimum=1)
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     for _ in range(steps):
         labels = rng.integers(0, 2, size=b)
         grads = np.where(labels == 0, 2.0 * np.cos(theta), 0.4 * theta)
@@ -82,6 +82,8 @@ def batch_table(batch_sizes: Sequence[int] = (1, 2, 4), theta0: float = 5.0, lr:
     Each batch size gets its own generator seeded ``seed``.
     """
     rows = []
+    if isinstance(batch_sizes, (str, bytes)) or not hasattr(batch_sizes, "__iter__"):
+        raise TypeError(f"batch_sizes must be a sequence of batch sizes, got {batch_sizes!r}")
     for b in batch_sizes:
         t = batch_run(b, theta0, lr, steps, seed)
         rows.append((f"batch={b}", t, float(objective(t))))
@@ -121,7 +123,7 @@ def batch_seed_statistics(batch_size: int, seeds: Sequence[int], theta0: float =
     """
     theta0, lr, steps = _check(theta0, lr, steps)
     b = _validate.integer("batch_size", batch_size, minimum=1)
-    seeds = np.array([_validate.integer("seed", s, minimum=0) for s in seeds], dtype=np.int64)
+    seeds = np.array(_validate.seeds("seeds", seeds), dtype=np.int64)
     if seeds.size == 0:
         raise ValueError("seeds must not be empty")
     # fraction of label-0 draws at each step, shape (steps, seeds)

@@ -55,7 +55,7 @@ _SEED_LIMIT = 2**63
 
 def _seed(seed: object) -> int:
     """A generator seed: an integer with ``0 <= seed < 2**63`` (TypeError/ValueError otherwise)."""
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     if seed >= _SEED_LIMIT:
         raise ValueError(f"seed must be < 2**63 (torch generators take a signed 64-bit seed), "
                          f"got {seed}")
@@ -161,6 +161,7 @@ def dataloader(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
     Same arguments and checks as :class:`BatchIterator`; ``num_workers=0``, default collation.
     """
     _check_tensors(tensors)
+    shuffle = _validate.boolean("shuffle", shuffle)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     generator = None
     if seed is not None:

@@ -36,6 +36,7 @@ import math
 
 import numpy as np
 
+from . import divergence as _divergence
 from . import validation as _validate
 from .objectives import Objective, Quadratic
 
@@ -103,7 +104,7 @@ def descent_lemma_upper(value: float, grad, lr, L: float) -> np.ndarray | float:
     value = _validate.real("value", value)
     g = _validate.vector("grad", grad)
     L = _validate.positive("L", L)
-    eta = np.asarray(lr, dtype=float)
+    eta = _validate.real_array("lr", lr)
     if not np.all(np.isfinite(eta)) or np.any(eta < 0):
         raise ValueError(f"lr must be finite and >= 0, got {lr!r}")
     g2 = float(g @ g)
@@ -130,7 +131,7 @@ def guaranteed_decrease(grad_norm, lr: float, L: float):
     """
     lr = _validate.positive("lr", lr)
     L = _validate.positive("L", L)
-    g = np.asarray(grad_norm, dtype=float)
+    g = _validate.real_array("grad_norm", grad_norm)
     if not np.all(np.isfinite(g)) or np.any(g < 0):
         raise ValueError(f"grad_norm must be finite and >= 0, got {grad_norm!r}")
     out = lr * (1.0 - 0.5 * L * lr) * g**2
@@ -439,8 +440,19 @@ def steps_for_linear_rate(L: float, mu: float, gap0: float, tol: float) -> int:
         return 0
     if mu == L:  # one step of size 1/L lands on the minimiser
         return 1
+    if not math.isfinite(math.log(tol / gap0) / math.log1p(-mu / L)):
+        raise ValueError(f"mu/L = {mu / L!r} is too small: the step count overflows a float")
     k = math.ceil(math.log(tol / gap0) / math.log1p(-mu / L))
     # guard against rounding in the logarithms
+    if mu / L <= 1e-8:
+        # in the log domain with log1p: below the rounding unit of 1, 1 - mu/L == 1.0 and the
+        # power form would never reach tol (a hang) or be off by millions of steps
+        log_q, log_target = math.log1p(-mu / L), math.log(tol / gap0)
+        while k * log_q > log_target:
+            k += 1
+        while k > 0 and (k - 1) * log_q <= log_target:
+            k -= 1
+        return k
     while (1 - mu / L) ** k * gap0 > tol:
         k += 1
     while k > 0 and (1 - mu / L) ** (k - 1) * gap0 <= tol:
@@ -479,7 +491,8 @@ def _eigen_coordinates(q: Quadratic, x0) -> tuple[np.ndarray, np.ndarray, np.nda
     return lam, Q, x_star, c0
 
 
-def quadratic_exact_iterates(q: Quadratic, x0, lr: float, steps: int) -> np.ndarray:
+def quadratic_exact_iterates(q: Quadratic, x0, lr: float, steps: int, *,
+                             on_divergence: str = "raise") -> np.ndarray:
     r"""The gradient-descent iterates on a quadratic, in closed form.
 
     With :math:`A = Q\Lambda Q^\top`, :math:`x_k = x^* + Q(I - \eta\Lambda)^k Q^\top(x_0 - x^*)`:
@@ -494,6 +507,10 @@ def quadratic_exact_iterates(q: Quadratic, x0, lr: float, steps: int) -> np.ndar
 
     Returns:
         Array of shape ``(steps + 1, d)``: :math:`x_0, \dots, x_{\text{steps}}`.
+        ``on_divergence="raise"`` (the default) raises
+        :class:`~sgdbook.divergence.DivergenceError` when an iterate crosses
+        :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD` (``lr >= 2/lambda_max``);
+        ``"return"`` returns the divergent iterates (``inf`` included) without a warning.
 
     Raises:
         ValueError: ``A`` not positive definite or an argument out of range.
@@ -502,12 +519,18 @@ def quadratic_exact_iterates(q: Quadratic, x0, lr: float, steps: int) -> np.ndar
     lam, Q, x_star, c0 = _eigen_coordinates(q, x0)
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=0)
+    on_divergence = _divergence.on_divergence(on_divergence)
     k = np.arange(steps + 1)[:, None]
-    factors = (1.0 - lr * lam)[None, :] ** k  # (steps+1, d)
-    return x_star[None, :] + (factors * c0[None, :]) @ Q.T
+    with np.errstate(over="ignore", invalid="ignore"):
+        factors = (1.0 - lr * lam)[None, :] ** k  # (steps+1, d)
+        out = x_star[None, :] + (factors * c0[None, :]) @ Q.T
+    if on_divergence == "raise":
+        _divergence.check_series("x_k", out)
+    return out
 
 
-def quadratic_exact_gap(q: Quadratic, x0, lr: float, steps: int) -> np.ndarray:
+def quadratic_exact_gap(q: Quadratic, x0, lr: float, steps: int, *,
+                        on_divergence: str = "raise") -> np.ndarray:
     r"""The optimality gap :math:`f(x_k) - f^*` of GD on a quadratic, in closed form.
 
     :math:`f(x_k) - f^* = \sum_i \tfrac{\lambda_i}{2}(1 - \eta\lambda_i)^{2k} c_i^2`, where
@@ -520,7 +543,7 @@ def quadratic_exact_gap(q: Quadratic, x0, lr: float, steps: int) -> np.ndarray:
         steps: number of steps (>= 0).
 
     Returns:
-        Array of shape ``(steps + 1,)``.
+        Array of shape ``(steps + 1,)``. ``on_divergence`` as in :func:`quadratic_exact_iterates`.
 
     Raises:
         ValueError: ``A`` not positive definite or an argument out of range.
@@ -529,10 +552,14 @@ def quadratic_exact_gap(q: Quadratic, x0, lr: float, steps: int) -> np.ndarray:
     lam, _, _, c0 = _eigen_coordinates(q, x0)
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=0)
+    on_divergence = _divergence.on_divergence(on_divergence)
     k = np.arange(steps + 1)[:, None]
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         terms = 0.5 * lam[None, :] * (1.0 - lr * lam)[None, :] ** (2 * k) * c0[None, :] ** 2
-    return terms.sum(axis=1)
+        out = terms.sum(axis=1)
+    if on_divergence == "raise":
+        _divergence.check_series("f(x_k) - f*", out)
+    return out
 
 
 def quadratic_eigen_coordinates(q: Quadratic, x0, lr: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -576,7 +603,7 @@ def gap_from_gradient(grad_norm, mu: float):
         ValueError: negative gradient norm or ``mu`` not positive.
     """
     mu = _validate.positive("mu", mu)
-    g = np.asarray(grad_norm, dtype=float)
+    g = _validate.real_array("grad_norm", grad_norm)
     if not np.all(np.isfinite(g)) or np.any(g < 0):
         raise ValueError(f"grad_norm must be finite and >= 0, got {grad_norm!r}")
     out = g**2 / (2.0 * mu)
@@ -597,7 +624,7 @@ def distance_from_gradient(grad_norm, mu: float):
         ValueError: negative gradient norm or ``mu`` not positive.
     """
     mu = _validate.positive("mu", mu)
-    g = np.asarray(grad_norm, dtype=float)
+    g = _validate.real_array("grad_norm", grad_norm)
     if not np.all(np.isfinite(g)) or np.any(g < 0):
         raise ValueError(f"grad_norm must be finite and >= 0, got {grad_norm!r}")
     out = g / mu
@@ -617,7 +644,8 @@ def gradient_norms(objective: Objective, xs) -> np.ndarray:
     Raises:
         ValueError: ``xs`` is not a non-empty two-dimensional array.
     """
-    xs = np.asarray(xs, dtype=float)
+    _validate.objective("objective", objective, methods=("grad",))
+    xs = _validate.array("xs", xs)
     if xs.ndim != 2 or xs.shape[0] == 0:
         raise ValueError(f"xs must have shape (n, d) with n >= 1, got {xs.shape}")
     return np.array([np.linalg.norm(objective.grad(x)) for x in xs])
@@ -643,8 +671,8 @@ def bound_holds(measured, bound, *, atol: float = 1e-12, rtol: float = 1e-9) -> 
     """
     atol = _validate.nonnegative("atol", atol)
     rtol = _validate.nonnegative("rtol", rtol)
-    m = np.asarray(measured, dtype=float)
-    b = np.asarray(bound, dtype=float)
+    m = _validate.array("measured", measured, finite=False)
+    b = _validate.array("bound", bound, finite=False)
     try:
         np.broadcast_shapes(m.shape, b.shape)
     except ValueError as exc:

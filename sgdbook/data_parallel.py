@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from . import validation as _validate
+from .optim import assert_finite as _assert_finite
 from .parallel import launch
 
 __all__ = ["make_model", "global_batches", "large_batch_training", "accumulated_training",
@@ -40,8 +41,9 @@ def make_model(d: int, hidden: int, *, seed: int, dtype: torch.dtype = torch.flo
     """``Linear(d, hidden) -> tanh -> Linear(hidden, 1)``, initialised from ``seed`` (the same
     parameters in every process)."""
     d = _validate.integer("d", d, minimum=1)
+    _validate.dtype("dtype", dtype)
     hidden = _validate.integer("hidden", hidden, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.Tanh(),
@@ -87,7 +89,7 @@ def _check_schedule(n, world_size, micro_batch, accumulation, epochs, seed):
     micro_batch = _validate.integer("micro_batch", micro_batch, minimum=1)
     accumulation = _validate.integer("accumulation", accumulation, minimum=1)
     epochs = _validate.integer("epochs", epochs, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     per_rank = -(-n // world_size)  # DistributedSampler pads every rank to this length
     micro_steps = per_rank // micro_batch
     if micro_steps == 0 or micro_steps % accumulation:
@@ -139,6 +141,7 @@ def accumulated_training(X, y, batches: list[np.ndarray], *, hidden: int, lr: fl
 
     Raises:
         ValueError: ``accumulation`` does not divide a batch's size, or invalid arguments.
+        ~sgdbook.divergence.DivergenceError: a parameter became ``inf``/``nan`` (the message names the step).
     """
     X, y = _check_data(X, y)
     lr = _validate.positive("lr", lr)
@@ -159,6 +162,7 @@ def accumulated_training(X, y, batches: list[np.ndarray], *, hidden: int, lr: fl
             loss = torch.mean((model(Xt[idx]).squeeze(1) - yt[idx]) ** 2) / accumulation
             loss.backward()
         opt.step()
+        _assert_finite(opt, step=k + 1)
     return _params(model)
 
 

@@ -13,11 +13,14 @@ the book with a clear message instead of silently changing every number in chapt
 from __future__ import annotations
 
 import hashlib
+import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from . import validation as _validate
 
 __all__ = ["DatasetError", "Dataset", "diabetes_dir", "load_diabetes", "array_sha256", "standardize"]
 
@@ -53,7 +56,13 @@ class Dataset:
 
 
 def array_sha256(a: np.ndarray) -> str:
-    """SHA-256 of an array's values as little-endian float64 in C order (shape not included)."""
+    """SHA-256 of an array's values as little-endian float64 in C order (shape not included).
+
+    Raises:
+        TypeError: ``a`` is not a numpy array (a list would be hashed after a silent conversion).
+    """
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"a must be a numpy array, got {type(a).__name__}")
     return hashlib.sha256(np.ascontiguousarray(a, dtype="<f8").tobytes()).hexdigest()
 
 
@@ -88,6 +97,8 @@ def load_diabetes(data_dir: str | None = None) -> Dataset:
         DatasetError: a file is missing or unreadable, or its shape or checksum differs from the
             published data; the message names the file and what is wrong.
     """
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(f"data_dir must be None, a str or a path-like object, got {data_dir!r}")
     base = Path(diabetes_dir() if data_dir is None else data_dir)
     arrays = []
     for name, shape, digest in zip(DIABETES_FILES, DIABETES_SHAPES, DIABETES_SHA256):
@@ -119,10 +130,12 @@ def standardize(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Centre every column of ``X`` and ``y`` and scale it to unit (population) standard deviation.
 
     Raises:
-        ValueError: shapes do not match, or a column is constant (it cannot be scaled).
+        ValueError: shapes do not match, empty or non-finite data, or a column is constant
+            (it cannot be scaled).
+        TypeError: complex or non-numeric data.
     """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
+    X = _validate.array("X", X, ndim=2)
+    y = _validate.array("y", y, ndim=1)
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"X must be (n, d) and y (n,), got {X.shape} and {y.shape}")
     sx, sy = X.std(axis=0), y.std()

@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import torch
 
+from . import validation as _validate
+
 __all__ = ["get_device", "describe_device", "cpu_model", "synchronize"]
 
 _ALLOWED = ("cpu", "cuda")
@@ -56,7 +58,8 @@ def cpu_model() -> str:
 
 def describe_device(device: torch.device | None = None) -> str:
     """One line naming the device, e.g. ``cpu (AMD EPYC 7B13, 2 cores), torch 2.13.0``."""
-    device = get_device() if device is None else torch.device(device)
+    device = _validate.device("device", device)
+    device = get_device() if device is None else device
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
         what = f"cuda ({name}, CUDA {torch.version.cuda})"
@@ -66,6 +69,14 @@ def describe_device(device: torch.device | None = None) -> str:
 
 
 def synchronize(device: torch.device) -> None:
-    """Wait for queued GPU work (a no-op on the CPU); call before reading a timer."""
-    if torch.device(device).type == "cuda":
+    """Wait for queued GPU work (a no-op on the CPU); call before reading a timer.
+
+    Raises:
+        TypeError, ValueError: ``device`` is not a device (``None`` included).
+    """
+    if not isinstance(device, torch.device):
+        if device is None:
+            raise TypeError("device must be a str or a torch.device, got None")
+        device = _validate.device("device", device)
+    if device.type == "cuda":
         torch.cuda.synchronize(device)

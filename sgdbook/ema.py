@@ -57,6 +57,7 @@ def ema(series, beta: float, *, bias_correction: bool = False) -> np.ndarray:
     """
     beta = _beta(beta)
     theta = _validate.vector("series", series)
+    bias_correction = _validate.boolean("bias_correction", bias_correction)
     out = np.empty_like(theta)
     v = 0.0
     for t, x in enumerate(theta, start=1):

@@ -13,29 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validation as _validate
+from .divergence import DIVERGENCE_THRESHOLD, divergence_message
 from .objectives import Objective
 
 __all__ = ["Trajectory", "gradient_descent", "DIVERGENCE_THRESHOLD", "divergence_message"]
 
-#: An iterate or loss whose magnitude exceeds this is treated as divergence.
-DIVERGENCE_THRESHOLD = 1e12
-
-
-def divergence_message(step: int, x, loss: float | None = None) -> str:
-    """The Chinese one-line report of a run stopped at ``step`` with last iterate ``x``.
-
-    It names what went wrong: an iterate or a loss (when given) that is not finite, or what
-    crossed :data:`DIVERGENCE_THRESHOLD`: the iterate itself, or (when the iterate is still
-    below it) the function value.
-    """
-    x = np.asarray(x)
-    if not np.all(np.isfinite(x)):
-        return f"发散：第 {step} 步后迭代值出现 inf 或 nan，已停止"
-    if not np.all(np.abs(x) <= DIVERGENCE_THRESHOLD):
-        return f"发散：第 {step} 步后迭代值的量级超过 {DIVERGENCE_THRESHOLD:.0e}，已停止"
-    if loss is not None and not np.isfinite(loss):
-        return f"发散：第 {step} 步后函数值出现 inf 或 nan，已停止"
-    return f"发散：第 {step} 步后函数值的量级超过 {DIVERGENCE_THRESHOLD:.0e}，已停止"
+# The threshold and the message live in sgdbook.divergence (the one mechanism); re-exported.
 
 
 @dataclass(frozen=True)
@@ -95,12 +78,13 @@ def gradient_descent(
 
     Returns:
         The :class:`Trajectory`; ``diverged`` is set (and the run stopped) when an iterate or a
-        loss becomes non-finite or exceeds :data:`DIVERGENCE_THRESHOLD` in magnitude.
+        loss becomes non-finite or exceeds :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD` in magnitude.
 
     Raises:
         ValueError: ``x0``, ``lr``, ``steps`` or ``grad_tol`` out of range.
         TypeError: one of them of the wrong type.
     """
+    _validate.objective("objective", objective)
     x = _validate.vector("x0", x0)
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=0)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validation as _validate
+from . import divergence as _divergence
 from .gd import DIVERGENCE_THRESHOLD, Trajectory
 
 __all__ = [
@@ -94,8 +95,8 @@ def spectral_radius(lr, momentum, eigenvalues) -> np.ndarray:
         :math:`z^2 - (1+\beta-\alpha\lambda) z + \beta` over the given eigenvalues.
     """
     lam = _validate.vector("eigenvalues", eigenvalues)
-    a = np.asarray(lr, dtype=float)[..., None]
-    b = np.asarray(momentum, dtype=float)[..., None]
+    a = _validate.real_array("lr", lr, minimum=0)[..., None]
+    b = _validate.real_array("momentum", momentum, minimum=0)[..., None]
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise ValueError("lr and momentum must be finite")
     tr = 1.0 + b - a * lam
@@ -112,7 +113,8 @@ def rate_grid(mu: float, L: float, lrs, momenta) -> np.ndarray:
     in between or grows towards the ends), so the two extremes suffice.
     """
     mu, L = _mu_L(mu, L)
-    A, B = np.meshgrid(_validate.vector("lrs", lrs), _validate.vector("momenta", momenta))
+    A, B = np.meshgrid(_validate.real_array("lrs", lrs, minimum=0).reshape(-1),
+                       _validate.real_array("momenta", momenta, minimum=0).reshape(-1))
     return spectral_radius(A, B, [mu, L])
 
 
@@ -129,8 +131,8 @@ def measured_rate(mu: float, L: float, lr, momentum, *, steps: int = 400) -> np.
     """
     mu, L = _mu_L(mu, L)
     steps = _validate.integer("steps", steps, minimum=2)
-    a = np.asarray(lr, dtype=float)
-    b = np.asarray(momentum, dtype=float)
+    a = _validate.real_array("lr", lr, minimum=0)
+    b = _validate.real_array("momentum", momentum, minimum=0)
     a, b = np.broadcast_arrays(a, b)
     lam = np.array([mu, L])
     x = np.ones(a.shape + (2,))
@@ -167,6 +169,7 @@ def heavy_ball(objective, x0, lr: float, momentum: float, steps: int) -> Traject
     Returns:
         A :class:`~sgdbook.gd.Trajectory`; ``diverged`` set (and the run stopped) on blow-up.
     """
+    _validate.objective("objective", objective)
     x = _validate.vector("x0", x0)
     lr = _validate.positive("lr", lr)
     momentum = _validate.unit_interval("momentum", momentum)
@@ -187,7 +190,8 @@ def heavy_ball(objective, x0, lr: float, momentum: float, steps: int) -> Traject
     return Trajectory(np.array(xs), np.array(losses), lr, False, diverged)
 
 
-def nesterov_sutskever(objective, x0, lr: float, momentum: float, steps: int):
+def nesterov_sutskever(objective, x0, lr: float, momentum: float, steps: int, *,
+                       on_divergence: str = "raise"):
     r"""Nesterov's method in the form of Sutskever et al. (2013).
 
     .. math:: v_{t+1} = \mu v_t - \varepsilon \nabla f(\theta_t + \mu v_t), \qquad
@@ -204,18 +208,31 @@ def nesterov_sutskever(objective, x0, lr: float, momentum: float, steps: int):
         ``(thetas, lookaheads)``: arrays of shape ``(steps+1, d)`` holding :math:`\theta_t` and
         the look-ahead points :math:`\theta_t + \mu v_t` at which the gradients are taken.
         ``torch.optim.SGD(lr, momentum, nesterov=True)`` produces the look-ahead points.
+        With ``on_divergence="raise"`` (default) a :class:`~sgdbook.divergence.DivergenceError`
+        names the step at which :math:`\theta_t` crossed
+        :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD`; ``"return"`` returns the whole
+        divergent run (without numpy warnings).
+
+    Raises:
+        TypeError: ``objective`` has no ``grad``; an argument of the wrong type.
+        ValueError: an argument out of range.
     """
     theta = _validate.vector("x0", x0)
     lr = _validate.positive("lr", lr)
     momentum = _validate.unit_interval("momentum", momentum)
     steps = _validate.integer("steps", steps, minimum=0)
+    on_divergence = _divergence.on_divergence(on_divergence)
+    _validate.callable_("objective.grad", getattr(objective, "grad", None))
     v = np.zeros_like(theta)
     thetas, looks = [theta.copy()], [theta.copy()]
-    for _ in range(steps):
-        v = momentum * v - lr * objective.grad(theta + momentum * v)
-        theta = theta + v
-        thetas.append(theta.copy())
-        looks.append(theta + momentum * v)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            v = momentum * v - lr * objective.grad(theta + momentum * v)
+            theta = theta + v
+            thetas.append(theta.copy())
+            looks.append(theta + momentum * v)
+            if on_divergence == "raise":
+                _divergence.check("theta", theta, t + 1)
     return np.array(thetas), np.array(looks)
 
 
@@ -225,6 +242,8 @@ def iterations_to_tolerance(rate: float, tol: float) -> float:
     if not 0 < rate < 1:
         raise ValueError(f"rate must be in (0, 1), got {rate!r}")
     tol = _validate.positive("tol", tol)
+    if tol >= 1:
+        raise ValueError(f"tol must be in (0, 1) (an error ratio to reach), got {tol!r}")
     return math.log(1.0 / tol) / math.log(1.0 / rate)
 
 
@@ -237,8 +256,8 @@ def nesterov_spectral_radius(lr, momentum, eigenvalues) -> np.ndarray:
     largest root modulus over ``eigenvalues`` (broadcast over ``lr`` and ``momentum``).
     """
     lam = _validate.vector("eigenvalues", eigenvalues)
-    a = np.asarray(lr, dtype=float)[..., None]
-    b = np.asarray(momentum, dtype=float)[..., None]
+    a = _validate.real_array("lr", lr, minimum=0)[..., None]
+    b = _validate.real_array("momentum", momentum, minimum=0)[..., None]
     c = 1.0 - a * lam
     tr = (1.0 + b) * c
     sq = np.sqrt((tr**2 - 4.0 * b * c).astype(complex))
@@ -253,7 +272,7 @@ def observed_rate(errors, start: int, stop: int) -> float:
         start: first index.
         stop: last index (``> start``).
     """
-    e = np.asarray(errors, dtype=float)
+    e = _validate.array("errors", errors, ndim=1, finite=False)
     start = _validate.integer("start", start, minimum=0)
     stop = _validate.integer("stop", stop, minimum=start + 1)
     if stop >= len(e):
@@ -263,7 +282,8 @@ def observed_rate(errors, start: int, stop: int) -> float:
     return float((e[stop] / e[start]) ** (1.0 / (stop - start)))
 
 
-def accelerated_gradient(grad, x0, lr: float, steps: int, momentum=None) -> np.ndarray:
+def accelerated_gradient(grad, x0, lr: float, steps: int, momentum=None, *,
+                         on_divergence: str = "raise") -> np.ndarray:
     r"""Nesterov's accelerated gradient method in its 1983 form, iterates :math:`x_0, \dots, x_{\text{steps}}`.
 
     .. math::
@@ -287,23 +307,36 @@ def accelerated_gradient(grad, x0, lr: float, steps: int, momentum=None) -> np.n
         momentum: ``None`` or a constant :math:`\beta \in [0, 1)`.
 
     Returns:
-        Array of shape ``(steps + 1, d)``.
+        Array of shape ``(steps + 1, d)``. With ``on_divergence="raise"`` (default) a
+        :class:`~sgdbook.divergence.DivergenceError` names the step at which :math:`x_k`
+        crossed :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD`; ``"return"`` returns the
+        divergent iterates.
 
     Raises:
-        ValueError: bad ``lr``, ``steps``, ``momentum`` or ``x0``.
+        ValueError: bad ``lr``, ``steps``, ``momentum`` or ``x0``; ``grad`` returns an array
+            of another shape than ``x0``.
+        TypeError: ``grad`` is not callable.
     """
+    grad = _validate.callable_("grad", grad)
     x = _validate.vector("x0", x0)
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=1)
     if momentum is not None:
         momentum = _validate.unit_interval("momentum", momentum)
+    on_divergence = _divergence.on_divergence(on_divergence)
     prev = x.copy()
     out = [x.copy()]
-    for k in range(steps):
-        b = (k - 1) / (k + 2) if momentum is None else momentum
-        y = x + b * (x - prev)
-        prev, x = x, y - lr * np.asarray(grad(y), dtype=float)
-        out.append(x.copy())
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(steps):
+            b = (k - 1) / (k + 2) if momentum is None else momentum
+            y = x + b * (x - prev)
+            g = np.asarray(grad(y), dtype=float)
+            if k == 0:
+                _validate.same_shape("grad(x)", g, "x0", x)
+            prev, x = x, y - lr * g
+            out.append(x.copy())
+            if on_divergence == "raise":
+                _divergence.check("x", x, k + 1)
     return np.array(out)
 
 

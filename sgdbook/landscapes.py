@@ -73,6 +73,7 @@ def grid_values(objective, xlim, ylim, n: int = 201) -> tuple[np.ndarray, np.nda
         ValueError: bad limits or ``n < 2``.
         TypeError: limits that are not pairs of numbers.
     """
+    _validate.objective("objective", objective, methods=("value",))
     x0, x1 = _limits("xlim", xlim)
     y0, y1 = _limits("ylim", ylim)
     n = _validate.integer("n", n, minimum=2)
@@ -107,7 +108,7 @@ def contour_levels(Z, count: int = 12, *, quantile: float = 0.9) -> np.ndarray:
     Raises:
         ValueError: ``count < 1``, ``quantile`` outside ``(0, 1]``, or constant ``Z``.
     """
-    Z = np.asarray(Z, dtype=float)
+    Z = _validate.array("Z", Z, finite=False)
     count = _validate.integer("count", count, minimum=1)
     quantile = _validate.positive("quantile", quantile)
     if quantile > 1:
@@ -163,6 +164,13 @@ def plot_contour_with_paths(
     """
     from .plotting import PALETTE
 
+    if not callable(getattr(ax, "contour", None)):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    markersize = _validate.positive("markersize", markersize)
+    equal_aspect = _validate.boolean("equal_aspect", equal_aspect)
+    if not isinstance(paths, Mapping) and (isinstance(paths, (str, bytes))
+                                           or not hasattr(paths, "__iter__")):
+        raise TypeError(f"paths must be a mapping or a sequence of arrays, got {paths!r:.60}")
     X, Y, Z = grid_values(objective, xlim, ylim, n)
     lv = contour_levels(Z, levels) if np.ndim(levels) == 0 else np.asarray(levels, dtype=float)
     cs = ax.contour(X, Y, Z, levels=lv, colors="0.6", linewidths=0.8, linestyles="solid")
@@ -174,7 +182,7 @@ def plot_contour_with_paths(
     for i, (label, path) in enumerate(items):
         p = np.asarray(path, dtype=float)
         if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] == 0:
-            raise ValueError(f"each path must have shape (k + 1, 2), got {p.shape}")
+            raise ValueError(f"paths: each path must have shape (k + 1, 2), got {p.shape}")
         c = colors[i % len(colors)]
         ax.plot(p[:, 0], p[:, 1], "-o", color=c, ms=markersize, lw=1.2, label=label)
         ax.plot(p[0, 0], p[0, 1], "s", ms=7, mfc="white", mec=c, mew=1.5)
@@ -398,7 +406,7 @@ def two_gaussians(n_per_class: int = 50, *, seed: int = 0, separation: float = 1
     n = _validate.integer("n_per_class", n_per_class, minimum=1)
     separation = _validate.positive("separation", separation)
     std = _validate.positive("std", std)
-    g = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    g = np.random.default_rng(_validate.seed("seed", seed))
     pos = g.normal(separation, std, size=(n, 2))
     neg = g.normal(-separation, std, size=(n, 2))
     X = np.vstack([pos, neg])
@@ -534,7 +542,15 @@ def plateau() -> FunctionObjective:
 
 
 def escape_step(losses, level: float) -> int | None:
-    """First index at which ``losses`` is at or below ``level`` (``None`` if never)."""
-    losses = np.asarray(losses, dtype=float)
+    """First index at which ``losses`` is at or below ``level`` (``None`` if never).
+
+    ``losses`` may hold ``inf``/``nan`` (a divergent run never escapes) and may be empty.
+
+    Raises:
+        TypeError, ValueError: ``losses`` is not a one-dimensional real array, ``level`` not a
+            finite number.
+    """
+    losses = _validate.array("losses", losses, ndim=1, min_size=0, finite=False)
+    level = _validate.real("level", level)
     hit = np.flatnonzero(losses <= level)
     return int(hit[0]) if hit.size else None

@@ -52,22 +52,25 @@ __all__ = [
 def tutorial_data(seed: int = 42) -> tuple[torch.Tensor, torch.Tensor]:
     """``X = arange(-5, 5, 0.1)`` as a ``(100, 1)`` column and ``Y = -5 X + 0.4 N(0, 1)`` (float32).
 
-    The noise is drawn with ``torch.randn`` after ``torch.manual_seed(seed)``.
+    The noise is drawn with ``torch.randn`` after ``torch.manual_seed(seed)``, inside
+    :func:`torch.random.fork_rng`: the numbers are those of a global reseed, but torch's global
+    generator is left as it was (no side effect on the caller's random state).
 
     Raises:
         TypeError, ValueError: ``seed`` not a non-negative integer.
     """
-    seed = _validate.integer("seed", seed, minimum=0)
-    torch.manual_seed(seed)
-    X = torch.arange(-5, 5, 0.1).view(-1, 1)
-    Y = -5 * X + 0.4 * torch.randn(X.size())
+    seed = _validate.seed("seed", seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        X = torch.arange(-5, 5, 0.1).view(-1, 1)
+        Y = -5 * X + 0.4 * torch.randn(X.size())
     return X, Y
 
 
 def _column(name: str, X) -> np.ndarray:
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
-    x = np.asarray(X, dtype=float).reshape(-1)
+    x = _validate.array(name, X).reshape(-1)
     return _validate.vector(name, x)
 
 
@@ -251,7 +254,7 @@ class LineFitRun:
 
     ``w`` and ``b`` hold the parameters after every update (index 0: the start);
     ``diverged_at`` is the update at which ``|w|`` or ``|b|`` exceeded
-    :data:`sgdbook.gd.DIVERGENCE_THRESHOLD` or became non-finite (``None``: never).
+    :data:`sgdbook.divergence.DIVERGENCE_THRESHOLD` or became non-finite (``None``: never).
     """
 
     losses: np.ndarray
@@ -272,7 +275,7 @@ def _check(X, Y, lr, epochs):
         raise ValueError(f"X and Y must both have shape (n, 1), n >= 1; got {tuple(X.shape)}, {tuple(Y.shape)}")
     if not (bool(torch.isfinite(X).all()) and bool(torch.isfinite(Y).all())):
         raise ValueError("X and Y must be finite")
-    return _validate.positive("lr", lr), _validate.integer("epochs", epochs, minimum=0)
+    return _validate.positive("lr", lr), _validate.integer("epochs", epochs, minimum=1)
 
 
 def _params(w0, b0):
@@ -334,7 +337,7 @@ def per_example(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int =
     Args:
         X, Y: ``(n, 1)`` tensors.
         lr: step size (> 0).
-        epochs: passes over the data (>= 0).
+        epochs: passes over the data (>= 1).
         order: ``"sorted"`` (the stored order, as in the tutorial) or ``"shuffle"`` (a fresh
             permutation every epoch, drawn by a ``torch.Generator`` seeded with ``seed``).
         optimizer: ``"sgd"`` (``w -= lr * w.grad``, as in the tutorial) or ``"adam"``
@@ -353,7 +356,7 @@ def per_example(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int =
         raise ValueError(f"order must be 'sorted' or 'shuffle', got {order!r}")
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     w, b = _params(w0, b0)
     adam = torch.optim.Adam([w, b], lr=lr) if optimizer == "adam" else None
     losses, ws, bs = [], [float(w.detach())], [float(b.detach())]

@@ -33,7 +33,7 @@ class StepRun:
     """Iterates ``xs`` (``(k+1, d)``), losses ``losses`` and the step ``steps[j]`` of iteration ``j``.
 
     ``diverged`` is set when the run was stopped because an iterate or a loss became
-    non-finite or exceeded :data:`sgdbook.gd.DIVERGENCE_THRESHOLD`.
+    non-finite or exceeded :data:`sgdbook.divergence.DIVERGENCE_THRESHOLD`.
     """
 
     xs: np.ndarray
@@ -54,6 +54,7 @@ def _blown(x: np.ndarray, loss: float) -> bool:
 
 
 def _run(objective: Objective, x0, steps: int, rule, grad_tol: float) -> StepRun:
+    _validate.objective("objective", objective)
     x = _validate.vector("x0", x0)
     steps = _validate.integer("steps", steps, minimum=0)
     grad_tol = _validate.nonnegative("grad_tol", grad_tol)

@@ -18,6 +18,8 @@ one ``torch.Generator().manual_seed(seed)``, cut into consecutive slices of ``ba
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,7 +78,19 @@ def gradient(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor)
 
     Returns:
         ``(grad_w, grad_b)`` with the shapes of ``w`` (``(2,)``) and ``b`` (``(1,)``).
+
+    Raises:
+        TypeError: an argument is not a tensor.
+        ValueError: shapes that do not match (``X`` ``(m, d)`` with ``m >= 1``, ``y`` ``(m,)``,
+            ``w`` ``(d,)``, ``b`` ``(1,)``). Only shapes are checked (this runs at every step).
     """
+    if not all(isinstance(t, torch.Tensor) for t in (X, y, w, b)):
+        raise TypeError("X, y, w and b must be torch tensors, got "
+                        f"{[type(t).__name__ for t in (X, y, w, b)]}")
+    if (X.dim() != 2 or X.shape[0] == 0 or tuple(y.shape) != (X.shape[0],)
+            or tuple(w.shape) != (X.shape[1],) or tuple(b.shape) != (1,)):
+        raise ValueError(f"shapes must be X (m, d) with m >= 1, y (m,), w (d,), b (1,); got "
+                         f"{tuple(X.shape)}, {tuple(y.shape)}, {tuple(w.shape)}, {tuple(b.shape)}")
     r = X @ w + b - y
     return X.T @ r / len(r), r.mean().reshape(1)
 
@@ -128,6 +142,24 @@ class LinRegRun:
                 f"b = {self.b:.4f}")
 
 
+def _inputs(X: Any, *, dtype: Any = None) -> None:
+    """``X`` is a finite real ``(n, 2)`` tensor with ``n >= 1`` (of ``dtype`` when given)."""
+    _validate.tensor("X", X, ndim=2)
+    if X.shape[1] != 2:
+        raise ValueError(f"X must have shape (n, 2), got {tuple(X.shape)}")
+    if dtype is not None and X.dtype != dtype:
+        raise TypeError(f"X must have dtype {dtype} (the model's parameters are {dtype}), got "
+                        f"{X.dtype}; convert it with X.to({dtype})")
+
+
+def _targets(X: Any, y: Any, *, dtype: Any = None) -> None:
+    """``y`` is a finite real ``(n,)`` tensor matching ``X``."""
+    _validate.tensor("y", y, ndim=1)
+    _validate.same_length("X", X, "y", y)
+    if dtype is not None and y.dtype != dtype:
+        raise TypeError(f"y must have dtype {dtype}, got {y.dtype}; convert it with y.to({dtype})")
+
+
 def epoch_batches(n: int, batch_size: int, *, epochs: int = 1, seed: int = 0) -> list[list[torch.Tensor]]:
     """The mini-batches (index tensors) of every epoch, in the order :func:`train_linreg` uses them.
 
@@ -148,7 +180,7 @@ def epoch_batches(n: int, batch_size: int, *, epochs: int = 1, seed: int = 0) ->
     n = _validate.integer("n", n, minimum=1)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     epochs = _validate.integer("epochs", epochs, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     gen = torch.Generator().manual_seed(seed)
     out = []
     for _ in range(epochs):
@@ -181,17 +213,26 @@ def train_linreg(X: torch.Tensor, y: torch.Tensor, batch_size: int, lr: float, *
 
     Returns:
         A :class:`LinRegRun`.
+
+    Raises:
+        TypeError: ``X`` or ``y`` not a float32 tensor (the parameters are float32; a float64
+            ``X`` is refused with the conversion to use rather than failing inside torch), an
+            argument of the wrong type.
+        ValueError: ``X`` not ``(n, 2)`` or ``y`` not ``(n,)``, empty or not finite data, an
+            argument out of range.
     """
     from .optim import SGD
     from .schedules import MultiStepDecay
 
+    _inputs(X, dtype=torch.float32)
+    _targets(X, y, dtype=torch.float32)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     if decay_epoch is not None:
         decay_epoch = _validate.integer("decay_epoch", decay_epoch, minimum=1)
     record_every = _validate.integer("record_every", record_every, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     n = len(y)
     w = torch.zeros(2, requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
@@ -247,6 +288,7 @@ def batch_curvatures(X: torch.Tensor, batch_size: int, *, epochs: int = 1, seed:
         Array with one :math:`\lambda_{\max}` per mini-batch, epoch after epoch (length
         ``epochs * ceil(n / batch_size)``).
     """
+    _inputs(X)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     Xt = np.hstack([np.asarray(X, dtype=np.float64), np.ones((len(X), 1))])
     out = []
@@ -258,7 +300,14 @@ def batch_curvatures(X: torch.Tensor, batch_size: int, *, epochs: int = 1, seed:
 
 
 def least_squares_loss(X: torch.Tensor, y: torch.Tensor) -> float:
-    """The smallest achievable training loss (exact least squares with an intercept), in float64."""
+    """The smallest achievable training loss (exact least squares with an intercept), in float64.
+
+    Raises:
+        TypeError: ``X`` or ``y`` not a real tensor.
+        ValueError: ``X`` not ``(n, 2)``, ``y`` not ``(n,)``, ``n = 0``, or data not finite.
+    """
+    _inputs(X)
+    _targets(X, y)
     Xt = np.hstack([np.asarray(X, dtype=np.float64), np.ones((len(X), 1))])
     yy = np.asarray(y, dtype=np.float64)
     coef, *_ = np.linalg.lstsq(Xt, yy, rcond=None)
@@ -280,6 +329,7 @@ def predicted_excess_loss(X: torch.Tensor, lr: float, batch_size: int, noise: fl
     Raises:
         ValueError: ``lr * lambda_max >= 2`` (no stationary regime).
     """
+    _inputs(X)
     lr = _validate.positive("lr", lr)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     noise = _validate.nonnegative("noise", noise)

@@ -55,7 +55,7 @@ def notebook_data(n_per_class: int, flips: int, seed: int, spread: float = 0.9):
     if flips > 2 * n:
         raise ValueError(f"flips must be <= 2 * n_per_class = {2 * n}, got {flips}")
     spread = _validate.positive("spread", spread)
-    g = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    g = torch.Generator().manual_seed(_validate.seed("seed", seed))
     X0 = torch.randn(n, 2, generator=g) * spread + torch.tensor(CENTRES[0])
     X1 = torch.randn(n, 2, generator=g) * spread + torch.tensor(CENTRES[1])
     X = torch.cat([X0, X1])

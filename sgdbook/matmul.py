@@ -207,6 +207,9 @@ def rate_inversions(ways: list[WayTiming]) -> list[tuple[str, str]]:
     Raises:
         TypeError: an element is not a :class:`WayTiming`.
     """
+    if isinstance(ways, (str, bytes)) or not hasattr(ways, "__iter__"):
+        raise TypeError(f"ways must be a sequence of WayTiming, got {ways!r:.60}")
+    ways = list(ways)
     for k, w in enumerate(ways):
         if not isinstance(w, WayTiming):
             raise TypeError(f"ways[{k}] must be a WayTiming, got {type(w).__name__}")
@@ -228,7 +231,7 @@ def peak_gflops(size: int, *, device: torch.device | str, dtype: torch.dtype = t
     """
     size = _validate.integer("size", size, minimum=1)
     min_time = _validate.positive("min_time", min_time)
-    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     P = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
     Q = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
     with intra_op_threads(threads):

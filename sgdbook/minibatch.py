@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from . import divergence as _divergence
 from . import validation as _validate
 from .batching import BatchIterator
 from .device import synchronize
@@ -32,16 +33,31 @@ def _xy(X: torch.Tensor, y: torch.Tensor) -> None:
     if X.ndim != 2 or y.shape != (X.shape[0],) or X.shape[0] == 0:
         raise ValueError(f"X must be (n, d) with n >= 1 and y (n,), got {tuple(X.shape)} and "
                          f"{tuple(y.shape)}")
+    _validate.tensor("X", X, ndim=2)
+    _validate.tensor("y", y, ndim=1)
+    if X.dtype != y.dtype:
+        raise TypeError(f"X and y must have the same dtype, got {X.dtype} and {y.dtype}")
+
+
+def _w(X: torch.Tensor, w: torch.Tensor) -> None:
+    """``w`` is a real tensor of shape (d,) and X's dtype (its finiteness is not required:
+    the loss of a divergent iterate is reported by the divergence checks)."""
+    _validate.tensor("w", w, ndim=1, finite=False, min_rows=0)
+    if w.shape != (X.shape[1],) or w.dtype != X.dtype:
+        raise ValueError(f"w must have shape ({X.shape[1]},) and dtype {X.dtype} like X, got "
+                         f"{tuple(w.shape)} and {w.dtype}")
 
 
 def add_bias(X: torch.Tensor) -> torch.Tensor:
     """Append a column of ones (the intercept) to ``X``."""
+    _validate.tensor("X", X, ndim=2)
     return torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype, device=X.device)], dim=1)
 
 
 def mse(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> float:
     """``f(w) = mean((X w - y)^2) / 2``."""
     _xy(X, y)
+    _w(X, w)
     r = X @ w - y
     return float((r @ r) / (2 * X.shape[0]))
 
@@ -49,12 +65,14 @@ def mse(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> float:
 def full_gradient(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """``grad f(w) = X^T (X w - y) / n`` (for a batch ``X_B, y_B``: the mini-batch gradient)."""
     _xy(X, y)
+    _w(X, w)
     return X.T @ (X @ w - y) / X.shape[0]
 
 
 def per_example_gradients(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """All ``g_i(w)`` as the rows of an (n, d) tensor."""
     _xy(X, y)
+    _w(X, w)
     return (X @ w - y)[:, None] * X
 
 
@@ -71,6 +89,7 @@ def smoothness(X: torch.Tensor) -> tuple[float, float]:
     ``L_max = max_i ||x_i||^2`` (the largest smoothness constant of a single ``f_i``)."""
     if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[0] == 0:
         raise ValueError("X must be a non-empty (n, d) tensor")
+    _validate.tensor("X", X, ndim=2)
     Xd = X.double().cpu()
     L = float(torch.linalg.eigvalsh(Xd.T @ Xd / Xd.shape[0])[-1])
     L_max = float((Xd * Xd).sum(dim=1).max())
@@ -118,10 +137,12 @@ def gradient_noise(G: torch.Tensor, batch_sizes, draws: int, *, replace: bool,
     """
     if not isinstance(G, torch.Tensor) or G.ndim != 2 or G.shape[0] == 0:
         raise ValueError("G must be a non-empty (n, d) tensor")
+    _validate.tensor("G", G, ndim=2)
+    replace = _validate.boolean("replace", replace)
     draws = _validate.integer("draws", draws, minimum=2)
-    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     n = G.shape[0]
-    sizes = [_validate.integer("batch size", b, minimum=1) for b in batch_sizes]
+    sizes = [_validate.integer("batch size", b, minimum=1) for b in _validate.non_empty("batch_sizes", batch_sizes)]
     if not sizes:
         raise ValueError("batch_sizes must not be empty")
     largest = max(sizes)
@@ -143,7 +164,19 @@ def gradient_noise(G: torch.Tensor, batch_sizes, draws: int, *, replace: bool,
 def noise_theory(G: torch.Tensor, batch_sizes, *, replace: bool) -> np.ndarray:
     """Exact ``sqrt(E ||g_B - g||^2)``: ``sigma / sqrt(b)`` with replacement, and
     ``sigma / sqrt(b) * sqrt((n - b) / (n - 1))`` without, where
-    ``sigma^2 = (1/n) sum_i ||g_i - g||^2``."""
+    ``sigma^2 = (1/n) sum_i ||g_i - g||^2``.
+
+    Raises:
+        TypeError: ``G`` not a real floating tensor, ``replace`` not a bool.
+        ValueError: ``G`` not a non-empty finite (n, d) tensor (``n >= 2`` without
+            replacement), a batch size ``< 1`` or (without replacement) ``> n``.
+    """
+    _validate.tensor("G", G, ndim=2)
+    replace = _validate.boolean("replace", replace)
+    _bs = _validate.real_array("batch_sizes", batch_sizes, minimum=1)
+    if not replace and (G.shape[0] < 2 or np.any(_bs > G.shape[0])):
+        raise ValueError(f"without replacement batch_sizes must be <= n = {G.shape[0]} (n >= 2), "
+                         f"got {batch_sizes!r}")
     n = G.shape[0]
     sigma2 = float(((G - G.mean(dim=0)) ** 2).sum(dim=1).mean())
     b = np.asarray(batch_sizes, dtype=float)
@@ -207,6 +240,11 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
 
     Returns:
         The recorded curve.
+
+    Raises:
+        ~sgdbook.divergence.DivergenceError: a recorded loss crossed
+            :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD` (the message names the update);
+            the timing of a divergent run is meaningless.
     """
     _xy(X, y)
     lr = _validate.positive("lr", lr)
@@ -237,6 +275,7 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
                 iterations.append(steps)
                 seconds.append(elapsed)
                 losses.append(mse(X, y, w))
+                _divergence.check("loss", losses[-1], steps)
                 next_mark = (seen // record_every + 1) * record_every
                 synchronize(X.device)
                 start = time.perf_counter()
@@ -247,6 +286,7 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
         iterations.append(steps)
         seconds.append(elapsed)
         losses.append(mse(X, y, w))
+        _divergence.check("loss", losses[-1], steps)
     return TrainingRun(batch_size=loader.batch_size, lr=lr, examples=np.array(examples),
                        iterations=np.array(iterations), seconds=np.array(seconds),
                        losses=np.array(losses), w=w)
@@ -356,13 +396,15 @@ def synthetic_regression(n: int, d: int, *, condition: float = 100.0, noise: flo
     Raises:
         ValueError, TypeError: invalid sizes, ``condition < 1`` or negative ``noise``.
     """
+    _validate.dtype("dtype", dtype)
+    device = _validate.device("device", device)
     n = _validate.integer("n", n, minimum=2)
     d = _validate.integer("d", d, minimum=1)
     condition = _validate.real("condition", condition)
     if condition < 1:
         raise ValueError(f"condition must be >= 1, got {condition}")
     noise = _validate.nonnegative("noise", noise)
-    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     scales = torch.logspace(0, -0.5 * np.log10(condition), d, dtype=torch.float64)
     X = torch.randn(n, d, generator=gen, dtype=torch.float64) * scales
     w_star = torch.randn(d, generator=gen, dtype=torch.float64)

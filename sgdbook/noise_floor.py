@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import divergence as _divergence
 from . import validation as _validate
 from .seeding import rng
 
@@ -43,6 +44,12 @@ def simulate(h: float, sigma: float, lrs, x0: float, *, chains: int = 2000, seed
     Returns:
         Array of length ``T+1``: the mean of :math:`\tfrac h2 x_t^2` over the chains,
         :math:`t = 0, \dots, T`.
+
+    Raises:
+        ValueError: an argument out of range.
+        ~sgdbook.divergence.DivergenceError: the mean excess loss crossed
+            :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD` (steps with :math:`\eta h > 2`);
+            the message names the step.
     """
     h = _validate.positive("h", h)
     sigma = _validate.nonnegative("sigma", sigma)
@@ -56,6 +63,7 @@ def simulate(h: float, sigma: float, lrs, x0: float, *, chains: int = 2000, seed
     for t, eta in enumerate(lrs):
         x = x - eta * (h * x + sigma * gen.standard_normal(chains))
         out[t + 1] = 0.5 * h * np.mean(x**2)
+        _divergence.check("excess loss", out[t + 1], t + 1)
     return out
 
 
@@ -117,6 +125,7 @@ def simulate_averaged(h: float, sigma: float, lrs, x0: float, *, start: int = 0,
 
     Raises:
         ValueError: an argument out of range.
+        ~sgdbook.divergence.DivergenceError: as in :func:`simulate`.
     """
     h = _validate.positive("h", h)
     sigma = _validate.nonnegative("sigma", sigma)
@@ -138,6 +147,7 @@ def simulate_averaged(h: float, sigma: float, lrs, x0: float, *, start: int = 0,
     for t, eta in enumerate(lrs, start=1):
         x = x - eta * (h * x + sigma * gen.standard_normal(chains))
         last[t] = 0.5 * h * np.mean(x**2)
+        _divergence.check("excess loss", last[t], t)
         if t >= start:
             m = t - start + 1
             avg = avg + (x - avg) / m

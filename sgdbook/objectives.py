@@ -111,8 +111,10 @@ class FunctionObjective:
     name: str = "f"
 
     def __post_init__(self) -> None:
-        if not callable(self.f) or not callable(self.df):
-            raise TypeError("f and df must be callables")
+        _validate.callable_("f", self.f)
+        _validate.callable_("df", self.df)
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a str, got {self.name!r}")
 
     def value(self, x: np.ndarray) -> float:
         return float(self.f(np.asarray(x, dtype=float)))

@@ -48,6 +48,8 @@ def adam_paper(grad: Grad, x0, steps: int, *, alpha: float = 1e-3, beta1: float 
     Returns:
         Array of shape ``(steps + 1, d)``.
     """
+    grad = _validate.callable_("grad", grad)
+    eps_hat = _validate.boolean("eps_hat", eps_hat)
     x, steps = _common(x0, steps)
     alpha = _validate.positive("alpha", alpha)
     beta1 = _validate.unit_interval("beta1", beta1)
@@ -81,7 +83,12 @@ def adamw_paper(grad: Grad, x0, steps: int, *, alpha: float = 1e-3, beta1: float
     Returns:
         Array of shape ``(steps + 1, d)``.
     """
+    grad = _validate.callable_("grad", grad)
     x, steps = _common(x0, steps)
+    alpha = _validate.positive("alpha", alpha)
+    beta1 = _validate.unit_interval("beta1", beta1)
+    beta2 = _validate.unit_interval("beta2", beta2)
+    eps = _validate.positive("eps", eps)
     lam = _validate.nonnegative("lam", lam)
     m = np.zeros_like(x)
     v = np.zeros_like(x)
@@ -104,6 +111,7 @@ def rmsprop_keras(grad: Grad, x0, steps: int, *, lr: float = 1e-3, rho: float = 
     Returns:
         Array of shape ``(steps + 1, d)``.
     """
+    grad = _validate.callable_("grad", grad)
     x, steps = _common(x0, steps)
     lr = _validate.positive("lr", lr)
     rho = _validate.unit_interval("rho", rho)
@@ -125,7 +133,8 @@ def rmsprop_steady_step(g, lr: float, eps: float, *, inside: bool) -> np.ndarray
     ``inside=True`` (Keras, TensorFlow): :math:`\eta|g|/\sqrt{g^2+\epsilon}`. The first is about
     :math:`\eta` as soon as :math:`|g| \gg \epsilon`, the second only once :math:`|g| \gg \sqrt\epsilon`.
     """
-    g = np.abs(np.asarray(g, dtype=float))
+    g = np.abs(_validate.real_array("g", g))
+    inside = _validate.boolean("inside", inside)
     lr = _validate.positive("lr", lr)
     eps = _validate.positive("eps", eps)
     return lr * g / (np.sqrt(g * g + eps) if inside else g + eps)
@@ -152,13 +161,14 @@ def decay_under_noise(make_optimizer, sigmas, *, steps: int = 500, chains: int =
     Returns:
         Array of shape ``(steps + 1, len(sigmas))``: the mean of :math:`\theta_i` over chains.
     """
+    make_optimizer = _validate.callable_("make_optimizer", make_optimizer)
     sig = _validate.vector("sigmas", sigmas)
     if np.any(sig <= 0):
         raise ValueError("sigmas must be > 0")
     steps = _validate.integer("steps", steps, minimum=1)
     chains = _validate.integer("chains", chains, minimum=1)
     l2 = _validate.nonnegative("l2", l2)
-    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     theta = torch.ones(chains, len(sig), dtype=torch.float64, requires_grad=True)
     opt = make_optimizer([theta])
     s = torch.as_tensor(sig)
@@ -248,6 +258,7 @@ def sgd_weight_decay_forms(grad: Grad, x0, steps: int, *, lr: float, momentum: f
     Returns:
         ``(l2, sgdw)``, arrays of shape ``(steps + 1, d)``.
     """
+    grad = _validate.callable_("grad", grad)
     x, steps = _common(x0, steps)
     lr = _validate.positive("lr", lr)
     momentum = _validate.unit_interval("momentum", momentum)

@@ -34,6 +34,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from . import divergence as _divergence
 from . import validation as _validate
 from .device import get_device
 
@@ -520,8 +521,8 @@ def sgd_worker(rank: int, world_size: int, X: np.ndarray, y: np.ndarray, w0: np.
 
 
 def _check_problem(X, y, w0, lr, steps, batch_size, seed):
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
+    X = np.ascontiguousarray(_validate.array("X", X, ndim=2), dtype=np.float64)
+    y = np.ascontiguousarray(_validate.array("y", y, ndim=1), dtype=np.float64)
     if X.ndim != 2 or y.shape != (X.shape[0],) or X.shape[0] == 0:
         raise ValueError(f"X must be (n, d) and y (n,), got {X.shape} and {y.shape}")
     w0 = np.zeros(X.shape[1]) if w0 is None else _validate.vector("w0", w0, dim=X.shape[1])
@@ -530,7 +531,7 @@ def _check_problem(X, y, w0, lr, steps, batch_size, seed):
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     if batch_size > X.shape[0]:
         raise ValueError(f"batch_size must be <= n={X.shape[0]}, got {batch_size}")
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     return X, y, w0, lr, steps, batch_size, seed
 
 
@@ -541,6 +542,10 @@ def large_batch_sgd(X: np.ndarray, y: np.ndarray, *, batch_size: int, lr: float,
 
     Returns:
         ``{"w": final parameters, "grads": mini-batch gradient of every step}``.
+
+    Raises:
+        ~sgdbook.divergence.DivergenceError: ``w`` crossed :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD`
+            (the message names the step).
     """
     X, y, w0, lr, steps, batch_size, seed = _check_problem(X, y, w0, lr, steps, batch_size, seed)
     Xt, yt, w = torch.from_numpy(X), torch.from_numpy(y), torch.from_numpy(w0).clone()
@@ -550,6 +555,7 @@ def large_batch_sgd(X: np.ndarray, y: np.ndarray, *, batch_size: int, lr: float,
         g = xb.T @ (xb @ w - yb) / batch_size
         grads.append(g.numpy().copy())
         w -= lr * g
+        _divergence.check("w", w.numpy(), len(grads))
     return {"w": w.numpy(), "grads": np.stack(grads)}
 
 

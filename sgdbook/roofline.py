@@ -318,7 +318,7 @@ def time_kernel(kernel: str, n: int, *, device: torch.device | str, threads: int
     min_time = _validate.positive("min_time", min_time)
     device = _device(device)
     flops, nbytes, calls = _counts(kernel, n, block)
-    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     if kernel in ("dot", "mv", "block", "mm", "matvec"):
         A = torch.randn(n, n, generator=gen).to(device)
         B = torch.randn(n, n, generator=gen).to(device)
@@ -451,7 +451,7 @@ def time_adam_steps(params: int = 10_000_000, *, tensors: int = 40,
     repeats = _validate.integer("repeats", repeats, minimum=1)
     check_steps = _validate.integer("check_steps", check_steps, minimum=1)
     lr = _validate.positive("lr", lr)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     device = _device(device)
     if not variants:
         raise ValueError("variants must name at least one implementation")

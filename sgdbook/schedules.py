@@ -127,8 +127,48 @@ class LRSchedule:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what :meth:`state_dict` returned.
+
+        Raises:
+            TypeError, ValueError: ``state_dict`` is not a dict, has a key this schedule does
+                not have, or holds a hyper-parameter that the constructor would refuse (a
+                negative ``gamma``, ``last_epoch < 0`` ...); the schedule is then unchanged.
+        """
+        self._check_state(state_dict)
         self.__dict__.update(state_dict)
+
+    def _check_state(self, state: Any) -> None:
+        """Refuse a state dict whose hyper-parameters the constructor would refuse.
+
+        The constructor is the one home of each schedule's checks, so it is run on a probe
+        optimizer with the loaded hyper-parameters (those named like constructor arguments).
+        """
+        import inspect
+
+        if not isinstance(state, dict):
+            raise TypeError(f"state_dict must be a dict, got {type(state).__name__}")
+        unknown = sorted(set(state) - set(self.__dict__) - {"after"})
+        if unknown:
+            raise ValueError(f"state_dict has keys {type(self).__name__} does not have: {unknown}")
+        if "last_epoch" in state:
+            _validate.integer("state_dict['last_epoch']", state["last_epoch"], minimum=0)
+        if "base_lrs" in state:
+            lrs = state["base_lrs"]
+            if not isinstance(lrs, (list, tuple)) or len(lrs) != len(self.optimizer.param_groups):
+                raise ValueError(f"state_dict['base_lrs'] must hold one rate per parameter group "
+                                 f"({len(self.optimizer.param_groups)}), got {lrs!r}")
+            for i, lr in enumerate(lrs):
+                _validate.learning_rate(f"state_dict['base_lrs'][{i}]", lr)
+        params = list(inspect.signature(type(self).__init__).parameters)[2:]
+        kwargs = {name: state[name] for name in params if name in state and name != "after"}
+        if not kwargs:
+            return
+        probe = torch.optim.SGD([{"params": [torch.zeros(1)], "lr": float(g["lr"])}
+                                 for g in self.optimizer.param_groups], lr=0.0)
+        try:
+            type(self)(probe, **kwargs)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"state_dict: {exc}") from exc
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
@@ -581,6 +621,7 @@ class LinearWarmup(LRSchedule):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned (``after`` must be of the same kind)."""
+        self._check_state(state_dict)
         state = dict(state_dict)
         after_state = state.pop("after")
         self.__dict__.update(state)
@@ -721,12 +762,18 @@ def lr_curve(make_schedule: Callable[[torch.optim.Optimizer], Any], epochs: int,
     Raises:
         ValueError: ``epochs < 1``, ``lr`` negative, or too few ``metrics``.
     """
+    make_schedule = _validate.callable_("make_schedule", make_schedule)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     lr = _validate.nonnegative("lr", lr)
+    if metrics is not None:
+        _validate.array("metrics", metrics, ndim=1, min_size=0)
     if metrics is not None and len(metrics) < epochs - 1:
         raise ValueError(f"metrics must have at least epochs - 1 = {epochs - 1} values, got {len(metrics)}")
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
     schedule = make_schedule(optimizer)
+    if metrics is not None and isinstance(schedule, Schedule):
+        raise ValueError(f"metrics were given but {type(schedule).__name__} is epoch-driven "
+                         "(its step() takes no metric)")
     out = [optimizer.param_groups[0]["lr"]]
     for t in range(epochs - 1):
         optimizer.step()  # no gradients: a no-op, but torch schedulers expect it first

@@ -17,7 +17,7 @@ def seed_everything(seed: int) -> np.random.Generator:
     Returns a fresh ``numpy.random.Generator`` seeded with ``seed``, the generator the
     chapters should draw from.
     """
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     try:
@@ -31,4 +31,4 @@ def seed_everything(seed: int) -> np.random.Generator:
 
 def rng(seed: int) -> np.random.Generator:
     """``numpy.random.default_rng(seed)`` with the seed validated."""
-    return np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    return np.random.default_rng(_validate.seed("seed", seed))

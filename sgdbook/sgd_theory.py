@@ -291,11 +291,11 @@ def random_sum(n: int, d: int = 2, kappa: float = 10.0, seed: int = 0,
     kappa = _validate.positive("kappa", kappa)
     if kappa < 1:
         raise ValueError(f"kappa must be >= 1, got {kappa!r}")
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     s = kappa ** (-np.linspace(0.0, 1.0, d)) if d > 1 else np.ones(1)
     h = s * rng.uniform(0.5, 1.5, size=(n, d))
     c = rng.normal(size=(n, d))
-    if interpolate:
+    if _validate.boolean("interpolate", interpolate):
         c = np.zeros_like(c)
     return DiagonalQuadraticSum(h, c)
 
@@ -317,7 +317,7 @@ def fixed_step_bound(k, lr: float, L: float, mu: float, M: float, M_G: float, ga
         raise ValueError(f"mu must be <= L, got mu={mu!r} > L={L!r}")
     if lr * L * M_G > 1 + 1e-12:
         raise ValueError(f"lr must be <= 1/(L M_G) = {1 / (L * M_G):.6g}, got {lr!r}")
-    k = np.asarray(k, dtype=float)
+    k = _validate.real_array("k", k, minimum=0)
     ball = lr * L * M / (2 * mu)
     return ball + (1 - lr * mu) ** k * (gap0 - ball)
 
@@ -341,7 +341,7 @@ def diminishing_step_bound(k, beta: float, gamma: float, L: float, mu: float, M:
     if beta / gamma * L * M_G > 1 + 1e-12:
         raise ValueError(f"need beta/gamma <= 1/(L M_G) = {1 / (L * M_G):.6g}, got {beta / gamma:.6g}")
     nu = max(beta ** 2 * L * M / (2 * (beta * mu - 1)), gamma * gap0)
-    return nu / (gamma + np.asarray(k, dtype=float))
+    return nu / (gamma + _validate.real_array("k", k, minimum=0))
 
 
 def sin_example_constants(M_V: float) -> tuple[float, float, float]:
@@ -373,7 +373,7 @@ def nonconvex_bound(K, lr: float, L: float, M: float, M_G: float, gap_inf: float
     M, gap_inf = _validate.nonnegative("M", M), _validate.nonnegative("gap_inf", gap_inf)
     if lr * L * M_G > 1 + 1e-12:
         raise ValueError(f"lr must be <= 1/(L M_G) = {1 / (L * M_G):.6g}, got {lr!r}")
-    K = np.asarray(K, dtype=float)
+    K = _validate.real_array("K", K)
     if np.any(K < 1):
         raise ValueError("K must be >= 1")
     return lr * L * M + 2 * gap_inf / (K * lr)
@@ -391,7 +391,7 @@ def interpolation_bound(k, lr: float, mu: float, L_max: float, dist0: float) -> 
         raise ValueError(f"mu must be <= L_max, got {mu!r} > {L_max!r}")
     if lr * L_max > 1 + 1e-12:
         raise ValueError(f"lr must be <= 1/L_max = {1 / L_max:.6g}, got {lr!r}")
-    return (1 - lr * mu) ** np.asarray(k, dtype=float) * dist0
+    return (1 - lr * mu) ** _validate.real_array("k", k, minimum=0) * dist0
 
 
 def svrg_rate(lr: float, m: int, L: float, mu: float) -> float:
@@ -424,7 +424,7 @@ def robbins_monro_envelope(k, c: float, mu: float, e0: float) -> tuple[np.ndarra
     t = c * mu
     if t > 0.5:
         raise ValueError(f"need c*mu <= 1/2, got {t!r}")
-    k = np.asarray(k, dtype=float)
+    k = _validate.real_array("k", k)
     if np.any(k < 1):
         raise ValueError("k must be >= 1")
     return e0 * math.exp(-t - t * t * math.pi ** 2 / 6) * k ** (-t), e0 * (k + 1) ** (-t)
@@ -444,7 +444,7 @@ def averaging_bounds(k, lr: float, a: float, sigma2: float, e0: float) -> tuple[
     sigma2, e0 = _validate.nonnegative("sigma2", sigma2), _validate.real("e0", e0)
     if lr * a >= 2:
         raise ValueError(f"lr must be < 2/a = {2 / a:g}, got {lr!r}")
-    k = np.asarray(k, dtype=float)
+    k = _validate.real_array("k", k)
     if np.any(k < 1):
         raise ValueError("k must be >= 1")
     q = 1 - lr * a
@@ -541,6 +541,8 @@ def sgd_chains(problem: DiagonalQuadraticSum, x0, lrs, steps: int, chains: int =
     Raises:
         ValueError, TypeError: bad arguments.
     """
+    average = _validate.boolean("average", average)
+    _validate.instance("problem", problem, DiagonalQuadraticSum)
     x0 = _validate.vector("x0", x0, dim=problem.d)
     steps = _validate.integer("steps", steps, minimum=0)
     chains = _validate.integer("chains", chains, minimum=1)
@@ -548,7 +550,7 @@ def sgd_chains(problem: DiagonalQuadraticSum, x0, lrs, steps: int, chains: int =
     lrs = _schedule(lrs, steps)
     if stop_below is not None:
         stop_below = _validate.positive("stop_below", stop_below)
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     xs = problem.minimizer
     X = np.tile(x0, (chains, 1))
     S = np.zeros_like(X)
@@ -588,6 +590,7 @@ def gd_run(problem: DiagonalQuadraticSum, x0, lr: float, steps: int) -> ChainRun
     Raises:
         ValueError, TypeError: bad arguments.
     """
+    _validate.instance("problem", problem, DiagonalQuadraticSum)
     x = _validate.vector("x0", x0, dim=problem.d)
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=0)
@@ -624,6 +627,7 @@ def svrg_chains(problem: DiagonalQuadraticSum, x0, lr: float, m: int, epochs: in
     Raises:
         ValueError, TypeError: bad arguments.
     """
+    _validate.instance("problem", problem, DiagonalQuadraticSum)
     x0 = _validate.vector("x0", x0, dim=problem.d)
     lr = _validate.positive("lr", lr)
     m = _validate.integer("m", m, minimum=1)
@@ -631,7 +635,7 @@ def svrg_chains(problem: DiagonalQuadraticSum, x0, lr: float, m: int, epochs: in
     chains = _validate.integer("chains", chains, minimum=1)
     if snapshot not in ("random", "last"):
         raise ValueError(f"snapshot must be 'random' or 'last', got {snapshot!r}")
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     xs = problem.minimizer
     W = np.tile(x0, (chains, 1))
     rows = np.arange(chains)
@@ -675,7 +679,7 @@ def sin_grad_norms(seeds: Sequence[int], theta0: float = 5.0, lr: float = 0.15,
     Raises:
         ValueError, TypeError: bad arguments.
     """
-    seeds = [_validate.integer("seed", s, minimum=0) for s in seeds]
+    seeds = _validate.seeds("seeds", seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
     theta0, lr = _validate.real("theta0", theta0), _validate.positive("lr", lr)

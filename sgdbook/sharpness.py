@@ -44,6 +44,8 @@ __all__ = [
 def _params(params) -> list[torch.Tensor]:
     if isinstance(params, nn.Module):
         params = list(params.parameters())
+    if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"params must be a module or an iterable of tensors, got {params!r:.60}")
     params = list(params)
     if not params:
         raise ValueError("params must not be empty")
@@ -93,6 +95,7 @@ def hessian_vector_product(loss_fn: Callable[[], torch.Tensor], params, v: torch
         TypeError: ``v`` not a tensor, or a parameter that does not require grad.
         ValueError: wrong shape of ``v``, non-finite ``v``, or a non-scalar loss.
     """
+    loss_fn = _validate.callable_("loss_fn", loss_fn)
     params = _params(params)
     n = sum(p.numel() for p in params)
     v = _check_vector("v", v, n, params[0])
@@ -149,13 +152,14 @@ def top_hessian_eigenvalue(loss_fn: Callable[[], torch.Tensor], params, *, iters
     Raises:
         TypeError, ValueError: bad arguments.
     """
+    loss_fn = _validate.callable_("loss_fn", loss_fn)
     params = _params(params)
     iters = _validate.integer("iters", iters, minimum=1)
     min_iters = _validate.integer("min_iters", min_iters, minimum=1)
     if min_iters > iters:
         raise ValueError(f"min_iters must be at most iters={iters}, got {min_iters}")
     tol = _validate.positive("tol", tol)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     method = _check_method(method)
     n = sum(p.numel() for p in params)
     like = params[0]
@@ -221,6 +225,7 @@ def dense_hessian(loss_fn: Callable[[], torch.Tensor], params) -> torch.Tensor:
     Raises:
         TypeError, ValueError: bad arguments.
     """
+    loss_fn = _validate.callable_("loss_fn", loss_fn)
     params = _params(params)
     n = sum(p.numel() for p in params)
     flat_grad = _flat_grad(loss_fn, params)
@@ -237,6 +242,10 @@ def squared_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: shapes that do not match, or labels out of range.
     """
+    _validate.tensor("logits", logits, ndim=2)
+    _validate.tensor("labels", labels, ndim=1, floating=False)
+    if labels.is_floating_point():
+        raise TypeError(f"labels must be integer class indices, got dtype {labels.dtype}")
     if logits.ndim != 2 or labels.ndim != 1 or len(labels) != len(logits) or len(labels) == 0:
         raise ValueError(f"logits (n, C) and labels (n,) expected, got {tuple(logits.shape)} "
                          f"and {tuple(labels.shape)}")
@@ -254,7 +263,7 @@ class SharpnessRun:
     ``residuals[j]`` the relative residual :math:`\|Hv-\theta v\|/|\theta|` of the returned pair,
     recomputed with one more product (so it does not rely on the Lanczos recurrence).
     ``diverged`` says whether the run was stopped because a loss or a parameter became
-    non-finite or exceeded :data:`sgdbook.gd.DIVERGENCE_THRESHOLD`.
+    non-finite or exceeded :data:`sgdbook.divergence.DIVERGENCE_THRESHOLD`.
     """
 
     lr: float
@@ -302,6 +311,9 @@ def gd_with_sharpness(data: DigitsData, lr: float, steps: int, *, every: int = 2
     Raises:
         TypeError, ValueError: bad arguments.
     """
+    from .training import DigitsData
+    _validate.instance("data", data, DigitsData)
+    power_iters = _validate.integer("power_iters", power_iters, minimum=1)
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=1)
     max_products = _validate.integer("max_products", max_products, minimum=1)

@@ -170,6 +170,7 @@ def iterations_to_tolerance(quadratic: Quadratic, x0, lrs, tol: float,
             ``max_steps < 1``.
         TypeError: ``max_steps`` not an integer, ``tol`` not a number.
     """
+    _validate.instance("quadratic", quadratic, Quadratic)
     xstar = quadratic.minimizer()
     x0 = _validate.vector("x0", x0, dim=quadratic.dim)
     lrs = _validate.vector("lrs", lrs)
@@ -220,6 +221,7 @@ def bisect_threshold(is_stable: Callable[[float], bool], lo: float, hi: float,
     Raises:
         ValueError: ``lo >= hi``, or the bracket is not (stable, unstable).
     """
+    is_stable = _validate.callable_("is_stable", is_stable)
     lo = _validate.positive("lo", lo)
     hi = _validate.positive("hi", hi)
     iters = _validate.integer("iters", iters, minimum=1)
@@ -277,6 +279,7 @@ def armijo_step(objective: Objective, x, eta0: float = 1.0, beta: float = 0.5,
         TypeError: ``max_backtracks`` not an integer, ``eta0``, ``beta`` or ``c`` not a number.
         RuntimeError: no step was accepted within ``max_backtracks`` shrinks.
     """
+    _validate.objective("objective", objective)
     x = _validate.vector("x", x)
     eta = _validate.positive("eta0", eta0)
     beta = _validate.unit_interval("beta", beta)
@@ -321,6 +324,7 @@ def backtracking_gd(objective: Objective, x0, steps: int, eta0: float = 1.0,
             for ``eta0``, ``beta`` and ``c`` (checked when the first step is searched).
         TypeError: ``steps`` not an integer.
     """
+    _validate.objective("objective", objective)
     x = _validate.vector("x0", x0)
     steps = _validate.integer("steps", steps, minimum=0)
     xs, losses = [x.copy()], [objective.value(x)]
@@ -345,13 +349,14 @@ def armijo_lower_bound(L: float, eta0: float, beta: float, c: float) -> float:
     r"""The guaranteed accepted step :math:`\min(\eta_0,\ 2\beta(1-c)/L)` for an L-smooth f.
 
     Raises:
-        ValueError: ``L`` or ``eta0`` not finite or ``<= 0``, ``beta`` or ``c`` outside [0, 1).
+        ValueError: ``L`` or ``eta0`` not finite or ``<= 0``, ``beta`` or ``c`` outside (0, 1)
+            (``c = 0`` accepts any step that does not increase f, so it guarantees nothing).
         TypeError: an argument is not a number.
     """
     L = _validate.positive("L", L)
     eta0 = _validate.positive("eta0", eta0)
-    beta = _validate.unit_interval("beta", beta)
-    c = _validate.unit_interval("c", c)
+    beta = _validate.open_unit_interval("beta", beta)
+    c = _validate.open_unit_interval("c", c)
     return min(eta0, 2.0 * beta * (1.0 - c) / L)
 
 
@@ -416,7 +421,7 @@ def per_example_regression(n: int = 200, d: int = 3, noise: float = 0.1,
     n = _validate.integer("n", n, minimum=1)
     d = _validate.integer("d", d, minimum=1)
     noise = _validate.nonnegative("noise", noise)
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     X = rng.uniform(-5.0, 5.0, size=(n, d))
     w = np.arange(1.0, d + 1.0)
     y = X @ w + noise * rng.normal(size=n)
@@ -467,11 +472,12 @@ def per_example_sgd(data: RegressionData, lr: float, epochs: int, order: str = "
             of the wrong length.
         TypeError: ``epochs`` or ``seed`` not an integer, ``lr`` not a number.
     """
+    _validate.instance("data", data, RegressionData)
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=0)
     if order not in ("replacement", "shuffle", "sorted"):
         raise ValueError(f"order must be 'replacement', 'shuffle' or 'sorted', got {order!r}")
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     d = data.X.shape[1]
     w = np.zeros(d) if w0 is None else _validate.vector("w0", w0, dim=d)
     wstar = data.minimizer()
@@ -525,13 +531,12 @@ def epoch_end_msd(data: RegressionData, lr: float, epochs: int, order: str, seed
         ValueError: ``epochs < 1``, ``burn_in < 0`` or ``> epochs``, ``seeds`` empty.
         TypeError: ``epochs`` or ``burn_in`` not an integer.
     """
+    _validate.instance("data", data, RegressionData)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     burn_in = _validate.integer("burn_in", burn_in, minimum=0)
     if burn_in > epochs:
         raise ValueError(f"burn_in must be at most epochs={epochs}, got {burn_in}")
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    seeds = _validate.seeds("seeds", seeds)
     out = np.empty(len(seeds))
     ends = np.arange(burn_in, epochs + 1) * data.n
     for j, seed in enumerate(seeds):
@@ -553,6 +558,7 @@ def mean_square_factor(data: RegressionData, lr: float) -> float:
     Raises:
         ValueError: ``lr`` not positive.
     """
+    _validate.instance("data", data, RegressionData)
     lr = _validate.positive("lr", lr)
     d = data.X.shape[1]
     T = np.zeros((d * d, d * d))
@@ -605,10 +611,11 @@ def lyapunov_exponent(data: RegressionData, lr: float, updates: int, seeds,
     Raises:
         ValueError: bad arguments.
     """
+    _validate.instance("data", data, RegressionData)
     lr = _validate.positive("lr", lr)
     updates = _validate.integer("updates", updates, minimum=1)
     order = _check_order(order)
-    seeds = [_validate.integer("seed", s, minimum=0) for s in seeds]
+    seeds = _validate.seeds("seeds", seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
     n, d = data.X.shape
@@ -634,7 +641,7 @@ def divergence_updates(data: RegressionData, lr: float, epochs: int, seeds,
 
     The same updates as :func:`per_example_sgd` (the indices are drawn differently, all runs
     advance together), with the same divergence test: ``|w|`` above
-    :data:`sgdbook.gd.DIVERGENCE_THRESHOLD` or not finite.
+    :data:`sgdbook.divergence.DIVERGENCE_THRESHOLD` or not finite.
 
     Args:
         data: the regression problem.
@@ -650,10 +657,11 @@ def divergence_updates(data: RegressionData, lr: float, epochs: int, seeds,
     Raises:
         ValueError: bad arguments.
     """
+    _validate.instance("data", data, RegressionData)
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     order = _check_order(order)
-    seeds = [_validate.integer("seed", s, minimum=0) for s in seeds]
+    seeds = _validate.seeds("seeds", seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
     n, d = data.X.shape

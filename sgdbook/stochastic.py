@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import validation as _validate
+from . import divergence as _divergence
 from .gd import DIVERGENCE_THRESHOLD, divergence_message
 
 __all__ = [
@@ -69,11 +70,15 @@ class FiniteSum:
     name: str = "f"
 
     def __post_init__(self) -> None:
+        for name in ("values", "grads"):
+            v = getattr(self, name)
+            if isinstance(v, (str, bytes)) or not hasattr(v, "__len__"):
+                raise TypeError(f"{name} must be a sequence of callables, got {v!r:.60}")
         if len(self.values) == 0 or len(self.values) != len(self.grads):
-            raise ValueError(f"need as many gradients as values (>= 1), got "
+            raise ValueError(f"grads: need as many gradients as values (>= 1), got "
                              f"{len(self.values)} and {len(self.grads)}")
         if not all(callable(h) for h in (*self.values, *self.grads)):
-            raise TypeError("components must be callables")
+            raise TypeError("values and grads must hold callables (the components)")
         object.__setattr__(self, "values", tuple(self.values))
         object.__setattr__(self, "grads", tuple(self.grads))
 
@@ -112,6 +117,7 @@ def gradient_noise(problem: FiniteSum, x) -> tuple[np.ndarray, float]:
         :math:`\frac1n\sum_i \|\nabla f_i(x) - \nabla f(x)\|^2
         = \frac1n\sum_i\|\nabla f_i(x)\|^2 - \|\nabla f(x)\|^2`.
     """
+    _validate.instance("problem", problem, FiniteSum)
     x = _validate.vector("x", x)
     G = problem.component_grads(x)
     mean = G.mean(axis=0)
@@ -130,9 +136,10 @@ def sample_gradients(problem: FiniteSum, x, samples: int, seed: int) -> np.ndarr
         ValueError: ``x`` empty or not finite, ``samples < 1`` or ``seed < 0``.
         TypeError: ``samples`` or ``seed`` not an integer, ``x`` not numeric.
     """
+    _validate.instance("problem", problem, FiniteSum)
     x = _validate.vector("x", x)
     samples = _validate.integer("samples", samples, minimum=1)
-    idx = np.random.default_rng(_validate.integer("seed", seed, minimum=0)).integers(
+    idx = np.random.default_rng(_validate.seed("seed", seed)).integers(
         problem.n, size=samples)
     G = problem.component_grads(x)
     return G[idx]
@@ -151,6 +158,7 @@ def draw_indices(n: int, steps: int, rng: np.random.Generator,
             ``"shuffle"``.
         TypeError: ``n`` or ``steps`` not an integer.
     """
+    _validate.instance("rng", rng, np.random.Generator)
     n = _validate.integer("n", n, minimum=1)
     steps = _validate.integer("steps", steps, minimum=0)
     if sampling == "replacement":
@@ -212,9 +220,10 @@ def sgd(problem: FiniteSum, x0, lr: float, steps: int, seed: int,
         ValueError: ``x0`` empty or not finite, ``lr`` not finite or ``<= 0``, ``seed < 0``.
         TypeError: ``lr`` not a number, ``seed`` not an integer.
     """
+    _validate.instance("problem", problem, FiniteSum)
     x = _validate.vector("x0", x0)
     lr = _validate.positive("lr", lr)
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     idx = draw_indices(problem.n, steps, rng, sampling)
     xs, losses = [x.copy()], [problem.value(x)]
     diverged = False
@@ -269,13 +278,16 @@ def basin_statistics(seeds: Sequence[int], theta0: float = 5.0, lr: float = 0.15
 
     Returns:
         ``(final, minimum)``: the last iterate and the smallest iterate of each run.
+        A run whose iterate crosses :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD` raises
+        :class:`~sgdbook.divergence.DivergenceError` (step and value in the message): the
+        statistics of a divergent run mean nothing.
 
     Raises:
         ValueError: ``seeds`` empty or a seed ``< 0``, ``theta0`` not finite, ``lr`` not finite or
             ``<= 0``, ``steps < 0``.
         TypeError: a seed or ``steps`` not an integer, ``theta0`` or ``lr`` not a number.
     """
-    seeds = [_validate.integer("seed", s, minimum=0) for s in seeds]
+    seeds = _validate.seeds("seeds", seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
     theta0 = _validate.real("theta0", theta0)
@@ -288,6 +300,7 @@ def basin_statistics(seeds: Sequence[int], theta0: float = 5.0, lr: float = 0.15
         g = np.where(idx[:, k] == 0, 2.0 * np.cos(theta), 0.4 * theta)
         theta = theta - lr * g
         np.minimum(lowest, theta, out=lowest)
+        _divergence.check("theta", theta, k + 1)
     return theta, lowest
 
 
@@ -357,6 +370,7 @@ def noise_ball_theory(problem: ShiftedSquares, lr: float) -> float:
     Raises:
         ValueError: ``lr`` not in (0, 2/a).
     """
+    _validate.instance("problem", problem, ShiftedSquares)
     lr = _validate.positive("lr", lr)
     if lr * problem.a >= 2:
         raise ValueError(f"lr must be < 2/a = {2 / problem.a:g}, got {lr!r}")
@@ -365,7 +379,7 @@ def noise_ball_theory(problem: ShiftedSquares, lr: float) -> float:
 
 def _errors(problem: ShiftedSquares, lr: float, steps: int, chains: int, seed: int,
             sampling: str, every: int) -> np.ndarray:
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     n = problem.n
     c = problem.centers - problem.minimizer
     if sampling == "replacement":
@@ -381,6 +395,7 @@ def _errors(problem: ShiftedSquares, lr: float, steps: int, chains: int, seed: i
     out = []
     for k in range(steps):
         e = q * e + lr * problem.a * c[idx[:, k]]
+        _divergence.check("x - x*", e, k + 1)
         if (k + 1) % every == 0:
             out.append(e.copy())
     return np.array(out)
@@ -391,13 +406,16 @@ def noise_ball(problem: ShiftedSquares, lr: float, steps: int = 4000, burn_in: i
     r"""Measured stationary :math:`\mathbb E(x_k - x^\ast)^2` of constant-step SGD (with replacement).
 
     Runs ``chains`` independent chains from the minimiser and averages the squared error over
-    the chains and over the steps after ``burn_in``.
+    the chains and over the steps after ``burn_in``. A chain crossing
+    :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD` (``lr * a > 2``) raises
+    :class:`~sgdbook.divergence.DivergenceError`.
 
     Raises:
         ValueError: ``lr`` not finite or ``<= 0``, ``steps < 1``, ``burn_in < 0`` or
             ``>= steps``, ``chains < 1``.
         TypeError: ``steps``, ``burn_in`` or ``chains`` not an integer, ``lr`` not a number.
     """
+    _validate.instance("problem", problem, ShiftedSquares)
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=1)
     burn_in = _validate.integer("burn_in", burn_in, minimum=0)
@@ -420,6 +438,7 @@ def reshuffle_theory(problem: ShiftedSquares, lr: float) -> float:
     Raises:
         ValueError: ``lr`` not in (0, 2/a) or fewer than two components.
     """
+    _validate.instance("problem", problem, ShiftedSquares)
     lr = _validate.positive("lr", lr)
     if lr * problem.a >= 2:
         raise ValueError(f"lr must be < 2/a = {2 / problem.a:g}, got {lr!r}")
@@ -453,6 +472,7 @@ def epoch_end_errors(problem: ShiftedSquares, lr: float, epochs: int, sampling: 
         ValueError: ``lr`` not finite or ``<= 0``, ``epochs < 1`` or ``chains < 1``.
         TypeError: ``epochs`` or ``chains`` not an integer, ``lr`` not a number.
     """
+    _validate.instance("problem", problem, ShiftedSquares)
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     chains = _validate.integer("chains", chains, minimum=1)
@@ -481,7 +501,7 @@ def two_gaussians(n_per_class: int, flips: int, seed: int, std: float = 0.9):
     if flips > 2 * n:
         raise ValueError(f"flips must be <= {2 * n}, got {flips}")
     std = _validate.positive("std", std)
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     X0 = rng.normal(-1.0, std, size=(n, 2))
     X1 = rng.normal(1.0, std, size=(n, 2))
     X = np.vstack([X0, X1]).astype(np.float32)
@@ -586,7 +606,7 @@ def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float 
         raise ValueError(f"batch_size must be <= n = {n}, got {batch_size}")
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=0)
-    gen = torch.Generator().manual_seed(_validate.integer("seed", seed, minimum=0))
+    gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
 
     a = torch.tensor([-1.0, -1.0], device=device, requires_grad=True)
     b = torch.tensor(0.0, device=device, requires_grad=True)

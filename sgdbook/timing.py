@@ -121,7 +121,8 @@ def measure(fn: Callable[[], Any], *, repeats: int = 5, number: int = 1, warmup:
     repeats = _validate.integer("repeats", repeats, minimum=1)
     number = _validate.integer("number", number, minimum=1)
     warmup = _validate.integer("warmup", warmup, minimum=0)
-    device = get_device() if device is None else torch.device(device)
+    device = _validate.device("device", device)
+    device = get_device() if device is None else device
     for _ in range(warmup):
         fn()
     times = [_timed_round(fn, number, device, clock) / number for _ in range(repeats)]
@@ -172,7 +173,8 @@ def measure_for(fn: Callable[[], Any], *, min_time: float = 0.2, round_time: flo
         raise ValueError(f"max_rounds must be >= min_rounds={min_rounds}, got {max_rounds}")
     warmup_time = _validate.nonnegative("warmup_time", warmup_time)
     min_warmup = _validate.integer("min_warmup", min_warmup, minimum=1)
-    device = get_device() if device is None else torch.device(device)
+    device = _validate.device("device", device)
+    device = get_device() if device is None else device
 
     warm_calls = 0
     fastest = math.inf

@@ -16,6 +16,7 @@ sample standard deviation; the tuning seed may be kept out of the reported ones)
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
@@ -83,7 +84,8 @@ def load_digits_data(*, seed: int = 0, val_size: int = 360, test_size: int = 360
     """
     from sklearn.datasets import load_digits
 
-    seed = _validate.integer("seed", seed, minimum=0)
+    device = _validate.device("device", device)
+    seed = _validate.seed("seed", seed)
     val_size = _validate.integer("val_size", val_size, minimum=1)
     test_size = _validate.integer("test_size", test_size, minimum=1)
     digits = load_digits()
@@ -134,17 +136,27 @@ def make_mlp(*, hidden: int = 64, seed: int = 0, device: torch.device | None = N
     scale starts at 1 and its shift at 0, so the two linear layers get the same initial weights
     as without it).
 
+    The initialisation runs inside :func:`torch.random.fork_rng` (CPU generator only; the model
+    is created on the CPU and then moved): the weights are exactly those drawn after a global
+    ``torch.manual_seed(seed)`` (``nn.Linear`` takes no generator, so a private
+    ``torch.Generator`` could not reproduce them), but torch's global generator is restored
+    afterwards, so calling this function does not change the caller's random state.
+
     Raises:
-        ValueError: ``hidden < 1`` or ``seed < 0``; TypeError: ``norm`` not a bool.
+        TypeError, ValueError: ``hidden`` not an integer >= 1, ``seed`` not a valid seed,
+            ``device`` not a device, ``norm`` not a bool.
     """
     hidden = _validate.integer("hidden", hidden, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     if not isinstance(norm, bool):
         raise TypeError(f"norm must be True or False, got {norm!r}")
-    torch.manual_seed(seed)
-    first = nn.Linear(64, hidden)
-    layers = [first, nn.LayerNorm(hidden)] if norm else [first]
-    model = nn.Sequential(*layers, nn.ReLU(), nn.Linear(hidden, 10))
+    if device is not None and not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be None, a str or a torch.device, got {device!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        first = nn.Linear(64, hidden)
+        layers = [first, nn.LayerNorm(hidden)] if norm else [first]
+        model = nn.Sequential(*layers, nn.ReLU(), nn.Linear(hidden, 10))
     return model.to(get_device() if device is None else torch.device(device))
 
 
@@ -170,9 +182,49 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Ten
     return total / batches
 
 
+def _validated_train_epoch(fn):
+    """Check :func:`train_epoch`'s arguments, then run it.
+
+    A wrapper rather than lines in the body: chapter 5 prints the body
+    (``inspect.getsource(training.train_epoch)``, which follows ``__wrapped__``) as the standard
+    PyTorch loop, and the check would only clutter it.
+    """
+
+    @functools.wraps(fn)
+    def train_epoch(model, optimizer, X, y, batch_size, generator):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        _validate.torch_optimizer("optimizer", optimizer)
+        _validate.tensor("X", X, ndim=2)
+        _validate.tensor("y", y, ndim=1, floating=False)
+        _validate.same_length("X", X, "y", y)
+        _validate.positive_int("batch_size", batch_size)
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        return fn(model, optimizer, X, y, batch_size, generator)
+
+    train_epoch.__doc__ = (fn.__doc__ or "") + """
+    Raises:
+        TypeError: ``model`` not a module, ``optimizer`` not a torch optimizer, ``X``/``y``
+            not tensors (``X`` of a floating dtype), ``batch_size`` not an integer,
+            ``generator`` not a :class:`torch.Generator`.
+        ValueError: ``X`` not 2-D or ``y`` not 1-D, empty, of different lengths, ``X`` not
+            finite, ``batch_size < 1``.
+    """
+    return train_epoch
+
+
+train_epoch = _validated_train_epoch(train_epoch)
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     """Mean cross-entropy loss and accuracy of ``model`` on ``(X, y)`` (evaluation mode)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _validate.tensor("X", X, ndim=2)
+    _validate.tensor("y", y, ndim=1, floating=False)
+    _validate.same_length("X", X, "y", y)
     model.eval()
     logits = model(X)
     loss = nn.functional.cross_entropy(logits, y).item()
@@ -214,10 +266,12 @@ def train(make_optimizer: OptimizerFactory, lr: float, data: DigitsData, *, epoc
     Returns:
         A :class:`TrainResult`.
     """
+    make_optimizer = _validate.callable_("make_optimizer", make_optimizer)
+    _validate.instance("data", data, DigitsData)
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     device = data.X_train.device
     with _one_thread_on_cpu(device):
         model = make_mlp(hidden=hidden, seed=seed, device=device)
@@ -315,15 +369,22 @@ def compare_optimizers(factories: Mapping[str, OptimizerFactory], lr_grids: Mapp
     Raises:
         ValueError: no seeds, a missing or empty grid, or a non-positive rate.
     """
-    seeds = [int(_validate.integer("seed", s, minimum=0)) for s in seeds]
+    if not isinstance(factories, Mapping) or not factories:
+        raise ValueError(f"factories must be a non-empty mapping name -> factory, got {factories!r:.60}")
+    for name, make in factories.items():
+        _validate.callable_(f"factories[{name!r}]", make)
+    if not isinstance(lr_grids, Mapping):
+        raise TypeError(f"lr_grids must be a mapping name -> learning rates, got {lr_grids!r:.60}")
+    _validate.instance("data", data, DigitsData)
+    seeds = _validate.seeds("seeds", seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
     tuning_seed = seeds[0] if tuning_seed is None else int(_validate.integer("tuning_seed", tuning_seed, minimum=0))
     out = []
     for name, make in factories.items():
         if name not in lr_grids:
-            raise ValueError(f"no learning-rate grid for {name!r}")
-        grid = tuple(float(_validate.positive("lr", lr)) for lr in lr_grids[name])
+            raise ValueError(f"lr_grids has no learning-rate grid for {name!r}")
+        grid = tuple(float(_validate.positive("lr", lr)) for lr in _validate.non_empty(f"lr_grids[{name!r}]", lr_grids[name]))
         if not grid:
             raise ValueError(f"empty learning-rate grid for {name!r}")
         first = [train(make, lr, data, epochs=epochs, batch_size=batch_size, seed=tuning_seed, hidden=hidden)
@@ -405,9 +466,13 @@ def train_run(make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer]
     """
     from .averaging import AveragedModel
 
+    make_optimizer = _validate.callable_("make_optimizer", make_optimizer)
+    _validate.instance("data", data, DigitsData)
+    if make_schedule is not None:
+        _validate.callable_("make_schedule", make_schedule)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
-    seed = _validate.integer("seed", seed, minimum=0)
+    seed = _validate.seed("seed", seed)
     if schedule_every not in ("iteration", "epoch"):
         raise ValueError(f"schedule_every must be 'iteration' or 'epoch', got {schedule_every!r}")
     if not isinstance(schedule_first, bool):

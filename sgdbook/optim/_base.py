@@ -31,28 +31,9 @@ from typing import Any, Callable, Iterable
 import torch
 
 from .. import validation as _validate
+from ..divergence import DivergenceError
 
 __all__ = ["BookOptimizer", "DivergenceError", "assert_finite", "params_finite"]
-
-
-class DivergenceError(RuntimeError):
-    """A step produced a parameter that is ``inf`` or ``nan``.
-
-    Raised by :func:`assert_finite`, and by any sgdbook optimizer created with
-    ``check_finite=True`` right after the step that broke. The attributes say where.
-
-    Args:
-        message: the text shown.
-        step: number of optimizer steps taken when the problem was found (``None`` if unknown).
-        group: index of the parameter group holding the offending tensor.
-        index: index of the tensor inside that group.
-    """
-
-    def __init__(self, message: str, *, step: int | None = None, group: int = 0, index: int = 0):
-        super().__init__(message)
-        self.step = step
-        self.group = group
-        self.index = index
 
 
 def _max_abs(params: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -69,7 +50,11 @@ def params_finite(optimizer: torch.optim.Optimizer) -> bool:
     """``True`` when every parameter of ``optimizer`` (sgdbook's or torch's) is finite.
 
     One reduction per tensor and a single device-to-host transfer; no warnings are emitted.
+
+    Raises:
+        TypeError: ``optimizer`` is not a torch optimizer.
     """
+    _validate.torch_optimizer("optimizer", optimizer)
     params = [p for g in optimizer.param_groups for p in g["params"] if p.numel() > 0]
     if not params:
         return True
@@ -84,7 +69,7 @@ def params_finite(optimizer: torch.optim.Optimizer) -> bool:
 
 
 def assert_finite(optimizer: torch.optim.Optimizer, step: int | None = None) -> None:
-    """Raise :class:`DivergenceError` if any parameter of ``optimizer`` is ``inf`` or ``nan``.
+    """Raise :class:`~sgdbook.divergence.DivergenceError` if any parameter of ``optimizer`` is ``inf`` or ``nan``.
 
     Works with sgdbook and torch optimizers. Typical use in a training loop that may diverge on
     purpose::
@@ -102,9 +87,13 @@ def assert_finite(optimizer: torch.optim.Optimizer, step: int | None = None) -> 
         step: the step (or epoch) number to put in the message.
 
     Raises:
-        DivergenceError: a parameter is not finite; the message names the group, the tensor,
+        ~sgdbook.divergence.DivergenceError: a parameter is not finite; the message names the group, the tensor,
             its shape, the learning rate and the step.
+        TypeError, ValueError: ``optimizer`` is not a torch optimizer, ``step`` not ``None`` or
+            an integer >= 0.
     """
+    if step is not None:
+        _validate.integer("step", step, minimum=0)
     if params_finite(optimizer):
         return
     for gi, group in enumerate(optimizer.param_groups):
@@ -139,13 +128,13 @@ class BookOptimizer(torch.optim.Optimizer):
     ``_foreach_update(group, params, grads, states)`` (the same arithmetic on lists of tensors
     with ``torch._foreach_*`` ops). :meth:`step` skips parameters without a gradient, negates
     the gradients of a ``maximize`` group, picks the path (see ``foreach``), and with
-    ``check_finite`` raises :class:`~sgdbook.optim.DivergenceError` after a step that left a
+    ``check_finite`` raises :class:`~sgdbook.divergence.DivergenceError` after a step that left a
     parameter ``inf`` or ``nan``.
 
     Args:
         params: an iterable of tensors, or of dicts defining parameter groups (as in torch).
         defaults: the hyper-parameters, validated for every parameter group.
-        check_finite: after each step, raise :class:`DivergenceError` if a parameter is not
+        check_finite: after each step, raise :class:`~sgdbook.divergence.DivergenceError` if a parameter is not
             finite (costs one reduction per tensor and one device sync per step).
 
     Raises:
@@ -162,6 +151,8 @@ class BookOptimizer(torch.optim.Optimizer):
                 "params must be an iterable of tensors or dicts, got a single Tensor; "
                 "pass [tensor] instead"
             )
+        if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+            raise TypeError(f"params must be an iterable of tensors or dicts, got {params!r:.80}")
         params = list(params)
         if not params:
             raise ValueError("params must not be empty, got an empty parameter list")
@@ -195,7 +186,8 @@ class BookOptimizer(torch.optim.Optimizer):
             for p in group["params"]:
                 if not (p.is_floating_point()):
                     raise TypeError(
-                        f"sgdbook optimizers need real floating-point parameters, got dtype {p.dtype}"
+                        f"params must be real floating-point tensors (sgdbook optimizers), got dtype "
+                        f"{getattr(p, 'dtype', type(p).__name__)}"
                     )
         except Exception:
             self.param_groups.pop()
@@ -247,9 +239,19 @@ class BookOptimizer(torch.optim.Optimizer):
         Parameters whose ``grad`` is ``None`` are skipped, as in torch.
 
         Raises:
-            DivergenceError: with ``check_finite=True``, when a parameter became non-finite.
+            ValueError, TypeError: a parameter group's hyper-parameter is out of range or of
+                the wrong type *now* (e.g. ``group["lr"] = nan`` set by hand, by a schedule or
+                by ``load_state_dict``); nothing is updated. The message names the group.
+            ~sgdbook.divergence.DivergenceError: with ``check_finite=True``, when a parameter became non-finite.
             RuntimeError: a gradient is sparse (sgdbook's optimizers are dense only).
         """
+        # Hyper-parameters are checked again at every step: schedules, load_state_dict and users
+        # change group["lr"] & co. after construction (a few float comparisons per group).
+        for gi, group in enumerate(self.param_groups):
+            try:
+                self._validate_group(group)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"param_groups[{gi}] before step {self.steps_taken + 1}: {exc}") from exc
         loss = None
         if closure is not None:
             with torch.enable_grad():

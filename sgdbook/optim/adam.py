@@ -36,6 +36,7 @@ def adam_state(param: torch.Tensor, state: dict[str, Any], *, amsgrad: bool = Fa
         state["max_exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
 
 
+@_validate.update_arguments
 def adam_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                 weight_decay: float = 0.0, amsgrad: bool = False,
@@ -114,7 +115,7 @@ class Adam(BookOptimizer):
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
         maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
-        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
+        check_finite: raise :class:`~sgdbook.divergence.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
     Raises:
@@ -142,7 +143,7 @@ class Adam(BookOptimizer):
 
     def _update(self, group, param, grad, state):
         beta1, beta2 = group["betas"]
-        adam_update(param, grad, state, lr=group["lr"], beta1=beta1, beta2=beta2,
+        adam_update.__wrapped__(param, grad, state, lr=group["lr"], beta1=beta1, beta2=beta2,
                     eps=group["eps"], weight_decay=group["weight_decay"],
                     amsgrad=group["amsgrad"], decoupled_weight_decay=self._decoupled)
 
@@ -194,7 +195,7 @@ class AdamW(Adam):
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
         maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
-        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
+        check_finite: raise :class:`~sgdbook.divergence.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
     Raises:

@@ -65,6 +65,7 @@ def rmsprop_state(param: torch.Tensor, state: dict[str, Any], *, momentum: float
         state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
 
 
+@_validate.update_arguments
 def adagrad_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
                    lr_decay: float = 0.0, weight_decay: float = 0.0,
                    initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
@@ -101,6 +102,7 @@ def adagrad_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any
     param.addcdiv_(grad, std, value=-clr)                  # x = x - clr g / (sqrt(s) + eps)
 
 
+@_validate.update_arguments
 def rmsprop_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
                    alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
                    momentum: float = 0.0, centered: bool = False) -> None:
@@ -176,7 +178,7 @@ class Adagrad(BookOptimizer):
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
         maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
-        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
+        check_finite: raise :class:`~sgdbook.divergence.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
     Raises:
@@ -203,7 +205,7 @@ class Adagrad(BookOptimizer):
 
     def _update(self, group, param, grad, state):
         # torch starts every sum from the defaults' value, not the group's
-        adagrad_update(param, grad, state, lr=group["lr"], lr_decay=group["lr_decay"],
+        adagrad_update.__wrapped__(param, grad, state, lr=group["lr"], lr_decay=group["lr_decay"],
                        weight_decay=group["weight_decay"],
                        initial_accumulator_value=self.defaults["initial_accumulator_value"],
                        eps=group["eps"])
@@ -250,7 +252,7 @@ class RMSprop(BookOptimizer):
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
         maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
-        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
+        check_finite: raise :class:`~sgdbook.divergence.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
     Raises:
@@ -276,7 +278,7 @@ class RMSprop(BookOptimizer):
         group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
 
     def _update(self, group, param, grad, state):
-        rmsprop_update(param, grad, state, lr=group["lr"], alpha=group["alpha"],
+        rmsprop_update.__wrapped__(param, grad, state, lr=group["lr"], alpha=group["alpha"],
                        eps=group["eps"], weight_decay=group["weight_decay"],
                        momentum=group["momentum"], centered=group["centered"])
 

@@ -50,6 +50,7 @@ def _init_state(param: torch.Tensor, state: dict[str, Any]) -> None:
     state["exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
 
 
+@_validate.update_arguments
 def radam_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
                  beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled_weight_decay: bool = False) -> None:
@@ -117,7 +118,7 @@ class RAdam(BookOptimizer):
         decoupled_weight_decay: decay the weights directly (default ``False``).
         foreach: accepted for torch compatibility; both paths give the same numbers.
         maximize: maximise the objective instead.
-        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a non-finite step.
+        check_finite: raise :class:`~sgdbook.divergence.DivergenceError` after a non-finite step.
 
     Raises:
         ValueError: an argument out of range or an empty parameter list.
@@ -145,6 +146,6 @@ class RAdam(BookOptimizer):
 
     def _update(self, group, param, grad, state):
         beta1, beta2 = group["betas"]
-        radam_update(param, grad, state, lr=group["lr"], beta1=beta1, beta2=beta2,
+        radam_update.__wrapped__(param, grad, state, lr=group["lr"], beta1=beta1, beta2=beta2,
                      eps=group["eps"], weight_decay=group["weight_decay"],
                      decoupled_weight_decay=group["decoupled_weight_decay"])

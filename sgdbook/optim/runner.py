@@ -52,9 +52,9 @@ def run_optimizer(
         A :class:`~sgdbook.gd.Trajectory` with ``xs`` of shape ``(k+1, d)`` and ``losses`` of
         shape ``(k+1,)``; ``k = steps`` unless the run diverged: an iterate or a loss (when
         there is one) became ``inf`` or ``nan`` or exceeded
-        :data:`~sgdbook.gd.DIVERGENCE_THRESHOLD` in magnitude (as in
+        :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD` in magnitude (as in
         :func:`~sgdbook.gd.gradient_descent`), or the optimizer raised
-        :class:`~sgdbook.optim.DivergenceError` (``check_finite=True``); then the run stops
+        :class:`~sgdbook.divergence.DivergenceError` (``check_finite=True``); then the run stops
         at once, ``diverged`` is ``True`` and ``status()`` says so. ``lr`` is the first
         parameter group's learning rate. No overflow warnings are printed.
 

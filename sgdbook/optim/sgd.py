@@ -62,6 +62,7 @@ def ema_momentum_state(param: torch.Tensor, state: dict[str, Any]) -> torch.Tens
     return v
 
 
+@_validate.update_arguments
 def sgd_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
                momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False,
                weight_decay: float = 0.0) -> None:
@@ -95,6 +96,7 @@ def sgd_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *
     param.add_(grad, alpha=-lr)                                 # x = x - lr * direction
 
 
+@_validate.update_arguments
 def ema_momentum_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *,
                         lr: float, beta: float = 0.9, weight_decay: float = 0.0) -> None:
     r"""One step of momentum in the exponential-moving-average form, in place.
@@ -142,7 +144,7 @@ class SGD(BookOptimizer):
             does so on GPUs only (as torch),
             ``False`` uses the per-tensor loop (same numbers).
         maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
-        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that
+        check_finite: raise :class:`~sgdbook.divergence.DivergenceError` after a step that
             leaves a parameter ``inf`` or ``nan``.
 
     Raises:
@@ -173,7 +175,7 @@ class SGD(BookOptimizer):
             )
 
     def _update(self, group, param, grad, state):
-        sgd_update(param, grad, state, lr=group["lr"], momentum=group["momentum"],
+        sgd_update.__wrapped__(param, grad, state, lr=group["lr"], momentum=group["momentum"],
                    dampening=group["dampening"], nesterov=group["nesterov"],
                    weight_decay=group["weight_decay"])
 
@@ -230,7 +232,7 @@ class EMAMomentum(BookOptimizer):
         foreach: ``True`` multi-tensor path, ``False`` per-tensor loop, ``None`` (default)
             multi-tensor on GPUs and per-tensor on the CPU, as torch; same numbers.
         maximize: maximise the objective instead (torch's ``maximize``; default ``False``).
-        check_finite: raise :class:`~sgdbook.optim.DivergenceError` after a step that leaves
+        check_finite: raise :class:`~sgdbook.divergence.DivergenceError` after a step that leaves
             a parameter ``inf`` or ``nan``.
 
     Raises:
@@ -251,7 +253,7 @@ class EMAMomentum(BookOptimizer):
         group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
 
     def _update(self, group, param, grad, state):
-        ema_momentum_update(param, grad, state, lr=group["lr"], beta=group["beta"],
+        ema_momentum_update.__wrapped__(param, grad, state, lr=group["lr"], beta=group["beta"],
                             weight_decay=group["weight_decay"])
 
     def _foreach_update(self, group, params, grads, states):
