@@ -152,9 +152,7 @@ def basin_patterns(statistics: Sequence[BatchSeedStatistics]) -> Counter:
         TypeError: an entry is not a :class:`BatchSeedStatistics`.
         ValueError: ``statistics`` is empty or its entries have different seeds.
     """
-    statistics = list(statistics)
-    if not statistics:
-        raise ValueError("statistics must not be empty")
+    statistics = _validate.non_empty("statistics", statistics)
     for stat in statistics:
         if not isinstance(stat, BatchSeedStatistics):
             raise TypeError(f"statistics must hold BatchSeedStatistics, got {type(stat).__name__}")

@@ -332,8 +332,10 @@ def ray_minimizer(objective: Objective, x, direction, *, tol: float = 1e-12) -> 
         ValueError: :math:`d` is not a descent direction, or :math:`\varphi` keeps decreasing
             up to :math:`t = 2^{60}\cdot` the first trial step (no minimiser along the ray).
     """
+    _validate.objective("objective", objective, methods=("grad",))
     x = _validate.vector("x", x)
-    d = _validate.vector("direction", direction, dim=x.shape[0])
+    d = _validate.vector("direction", direction)
+    _validate.same_shape("x", x, "direction", d)
     tol = _validate.positive("tol", tol)
 
     def slope(t: float) -> float:
@@ -386,8 +388,10 @@ def ray_return_step(objective: Objective, x, direction, *, tol: float = 1e-12) -
         ValueError: :math:`d` is not a descent direction, or :math:`\varphi` stays below
             :math:`\varphi(0)` up to :math:`t = 2^{60}\cdot` the first trial step.
     """
+    _validate.objective("objective", objective)
     x = _validate.vector("x", x)
-    d = _validate.vector("direction", direction, dim=x.shape[0])
+    d = _validate.vector("direction", direction)
+    _validate.same_shape("x", x, "direction", d)
     tol = _validate.positive("tol", tol)
     if not float(objective.grad(x) @ d) < 0:
         raise ValueError("direction must be a descent direction: grad f(x) . direction must be < 0")

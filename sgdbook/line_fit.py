@@ -235,7 +235,7 @@ def shuffled_epoch_factors(X, lr: float, permutations: int, seed: int = 0) -> np
     """
     lr = _validate.positive("lr", lr)
     permutations = _validate.integer("permutations", permutations, minimum=1)
-    rng = np.random.default_rng(_validate.integer("seed", seed, minimum=0))
+    rng = np.random.default_rng(_validate.seed("seed", seed))
     A = _design(X)
     Ms = np.eye(2)[None] - 2.0 * lr * np.einsum("ni,nj->nij", A, A)
     out = np.empty(permutations)

@@ -57,7 +57,8 @@ def newton_step(objective, x) -> np.ndarray:
         TypeError: ``objective`` has neither ``hessian`` nor ``A``.
         ValueError: the Hessian at ``x`` is not positive definite.
     """
-    x = _validate.vector("x", x)
+    dim = getattr(objective, "dim", None)
+    x = _validate.vector("x", x, dim=dim if isinstance(dim, int) and not isinstance(dim, bool) else None)
     if hasattr(objective, "hessian"):
         H = objective.hessian(x)
     elif hasattr(objective, "A"):
@@ -65,6 +66,8 @@ def newton_step(objective, x) -> np.ndarray:
     else:
         raise TypeError("objective must have a hessian(x) method or a Hessian A")
     H = _spd("hessian", H)
+    if H.shape[0] != x.shape[0]:
+        raise ValueError(f"x must have length {H.shape[0]} (the size of the Hessian), got length {x.shape[0]}")
     return x - np.linalg.solve(H, objective.grad(x))
 
 
@@ -153,10 +156,11 @@ def preconditioned_gradient_descent(objective, x0, lr: float, steps: int, M, *,
         ValueError: ``M`` not symmetric positive definite or of the wrong size, or an argument
             out of range.
     """
+    _validate.objective("objective", objective)
     x0 = _validate.vector("x0", x0)
     M = _spd("M", M)
     if M.shape[0] != x0.shape[0]:
-        raise ValueError(f"M must be {x0.shape[0]} x {x0.shape[0]}, got {M.shape}")
+        raise ValueError(f"M must be {x0.shape[0]} x {x0.shape[0]} (the length of x0), got {M.shape}")
     S = _sqrt_spd(M)
     g = FunctionObjective(lambda y: objective.value(S @ y), lambda y: S @ objective.grad(S @ y))
     run = gradient_descent(g, np.linalg.solve(S, x0), lr, steps, grad_tol=grad_tol)

@@ -82,7 +82,7 @@ def stream_bytes(kind: str, elements: int, *, write_allocate: bool = True) -> in
     Raises:
         ValueError, TypeError: unknown ``kind``, invalid ``elements`` or ``write_allocate``.
     """
-    if kind not in STREAM_KERNELS:
+    if not isinstance(kind, str) or kind not in STREAM_KERNELS:
         raise ValueError(f"kind must be one of {sorted(STREAM_KERNELS)}, got {kind!r}")
     elements = _validate.integer("elements", elements, minimum=1)
     if not isinstance(write_allocate, bool):
