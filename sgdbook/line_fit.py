@@ -22,7 +22,7 @@ start of every epoch, as the tutorial does.
   product for random permutations.
 * :func:`sorted_epoch_losses` predicts the tutorial's epoch-start losses from that map (the run
   it predicts is :func:`per_example` with ``stop=False``); :func:`sorted_contraction_edge` and
-  :func:`sorted_orbit_edge` find by bisection the step where :math:`\rho(P)` reaches 1 and where
+  :func:`sorted_orbit_edge` find by bisection the step where the spectral radius of ``P`` reaches 1 and where
   the periodic orbit first reaches the divergence threshold.
 """
 
