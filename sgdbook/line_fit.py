@@ -20,6 +20,10 @@ start of every epoch, as the tutorial does.
   term ``c`` collects the residuals of the least-squares fit, each amplified by the maps that
   follow it in the pass; :func:`shuffled_epoch_factors` draws the spectral radius of the epoch
   product for random permutations.
+* :func:`sorted_epoch_losses` predicts the tutorial's epoch-start losses from that map (the run
+  it predicts is :func:`per_example` with ``stop=False``); :func:`sorted_contraction_edge` and
+  :func:`sorted_orbit_edge` find by bisection the step where the spectral radius of ``P`` reaches 1 and where
+  the periodic orbit first reaches the divergence threshold.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import torch
 
 from . import validation as _validate
 from .gd import DIVERGENCE_THRESHOLD, divergence_message
+from .stepsize import bisect_threshold
 
 __all__ = [
     "tutorial_data",
@@ -43,6 +48,9 @@ __all__ = [
     "sorted_cycle",
     "epoch_drive_terms",
     "shuffled_epoch_factors",
+    "sorted_epoch_losses",
+    "sorted_contraction_edge",
+    "sorted_orbit_edge",
     "LineFitRun",
     "batch_gd",
     "per_example",
@@ -331,7 +339,7 @@ def batch_gd(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int = 20
 
 def per_example(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int = 20, *,
                 order: str = "sorted", optimizer: str = "sgd", seed: int = 0,
-                w0: float = -10.0, b0: float = -20.0) -> LineFitRun:
+                w0: float = -10.0, b0: float = -20.0, stop: bool = True) -> LineFitRun:
     """The tutorial's SGD loop: one update per example, ``loss = torch.mean((w x + b - y) ** 2)``.
 
     Args:
@@ -344,6 +352,9 @@ def per_example(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int =
             (``torch.optim.Adam([w, b], lr=lr)`` with its default betas and eps).
         seed: seed of the shuffling.
         w0, b0: the start.
+        stop: stop the run when ``|w|`` or ``|b|`` exceeds the divergence threshold (the book's
+            rule); ``False`` runs all epochs, exactly the tutorial's loop, and then
+            ``diverged_at`` is the first update beyond the threshold, if any.
 
     Returns:
         A :class:`LineFitRun`; the loss is recorded on all points at the start of every epoch.
@@ -357,7 +368,10 @@ def per_example(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int =
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
     gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
+    if not isinstance(stop, bool):
+        raise TypeError(f"stop must be a bool, got {type(stop).__name__}")
     w, b = _params(w0, b0)
+    first_blown = None
     adam = torch.optim.Adam([w, b], lr=lr) if optimizer == "adam" else None
     losses, ws, bs = [], [float(w.detach())], [float(b.detach())]
     n = len(X)
@@ -380,5 +394,80 @@ def per_example(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int =
             ws.append(float(w.detach()))
             bs.append(float(b.detach()))
             if _blown(w, b):
-                return _finish(losses, ws, bs, len(ws) - 1, "更新")
-    return _finish(losses, ws, bs, None, "更新")
+                if stop:
+                    return _finish(losses, ws, bs, len(ws) - 1, "更新")
+                if first_blown is None:
+                    first_blown = len(ws) - 1
+    run = _finish(losses, ws, bs, None, "更新")
+    if first_blown is not None:  # not stopped: report the crossing, keep the whole run
+        run = LineFitRun(run.losses, run.w, run.b, first_blown,
+                         run.message + f"（第 {first_blown} 次更新首次越过 {DIVERGENCE_THRESHOLD:.0e}，未停止）")
+    return run
+
+
+def sorted_epoch_losses(X, Y, lr: float, epochs: int, w0: float = -10.0, b0: float = -20.0) -> np.ndarray:
+    r"""The mean losses at the start of epochs ``0 .. epochs`` predicted by the sorted epoch map.
+
+    The error at the start of epoch ``k + 1`` is :math:`e_{k+1} = P e_k + c`
+    (:func:`sorted_epoch_map`, float64) from :math:`e_0 = (w_0, b_0) - (w^\ast, b^\ast)`, and the
+    mean loss :math:`\frac1n\sum_i (a_i^\top(w,b) - y_i)^2` at :math:`(w^\ast,b^\ast)+e` is
+    :math:`\ell^\ast + e^\top (A^\top A/n)\, e` with :math:`\ell^\ast` the least-squares loss.
+    When :math:`\rho(P) < 1` the last entries approach the loss at the fixed point
+    :math:`e^\ast = (I-P)^{-1}c`, the epoch-start point of the periodic orbit.
+
+    Returns:
+        ``epochs + 1`` losses (entry 0: the start).
+
+    Raises:
+        TypeError, ValueError: bad ``X``, ``Y``, ``lr``, ``epochs`` (>= 0), ``w0`` or ``b0``.
+    """
+    epochs = _validate.integer("epochs", epochs, minimum=0)
+    start = np.array([_validate.real("w0", w0), _validate.real("b0", b0)])
+    P, c = sorted_epoch_map(X, Y, lr)
+    A = _design(X)
+    y = _column("Y", Y)
+    wb = least_squares(X, Y)
+    loss_ls = float(np.mean((A @ wb - y) ** 2))
+    G = A.T @ A / len(A)
+    e = start - wb
+    out = [loss_ls + e @ G @ e]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(epochs):
+            e = P @ e + c
+            out.append(loss_ls + e @ G @ e)
+    return np.array(out)
+
+
+def sorted_contraction_edge(X, lo: float, hi: float, iters: int = 40) -> float:
+    r"""The step where the sorted epoch product's spectral radius :math:`\rho(P)` reaches 1 (bisection).
+
+    :func:`sorted_epoch_losses`' map forgets its start iff :math:`\rho(P)<1`
+    (:func:`cyclic_epoch_factor`). ``lo`` must have :math:`\rho(P)<1` and ``hi``
+    :math:`\rho(P)\ge1`; between them the first crossing found by halving is returned (the
+    midpoint of the last bracket), so check on a grid that there is only one.
+
+    Raises:
+        TypeError, ValueError: bad ``X``, a bracket that is not (contracting, not contracting).
+    """
+    _column("X", X)
+    return bisect_threshold(lambda lr: cyclic_epoch_factor(X, lr) < 1.0, lo, hi, iters=iters)
+
+
+def sorted_orbit_edge(X, Y, lo: float, hi: float, threshold: float = DIVERGENCE_THRESHOLD,
+                      iters: int = 40) -> float:
+    r"""The step where the sorted periodic orbit's largest distance reaches ``threshold`` (bisection).
+
+    Below it (and with :math:`\rho(P)<1`) the orbit of :func:`sorted_cycle` stays within
+    ``threshold`` of the least-squares solution: a run that has settled on it is not stopped by
+    the divergence test. A step with :math:`\rho(P)\ge1` counts as reaching the threshold.
+
+    Raises:
+        TypeError, ValueError: bad ``X``, ``Y``, ``threshold`` (> 0), or a bracket that is not
+            (below, reaching).
+    """
+    threshold = _validate.positive("threshold", threshold)
+
+    def below(lr: float) -> bool:
+        return cyclic_epoch_factor(X, lr) < 1.0 and float(sorted_cycle(X, Y, lr).max()) < threshold
+
+    return bisect_threshold(below, lo, hi, iters=iters)

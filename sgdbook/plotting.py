@@ -14,7 +14,7 @@ from pathlib import Path
 import matplotlib
 from matplotlib import font_manager
 
-__all__ = ["use_book_style", "CJK_FONT_FILE", "CJK_FONT_NAME", "PALETTE"]
+__all__ = ["use_book_style", "with_minus", "CJK_FONT_FILE", "CJK_FONT_NAME", "PALETTE"]
 
 CJK_FONT_FILE = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-GB2312.otf"
 CJK_FONT_NAME = "Noto Sans CJK SC"
@@ -49,6 +49,24 @@ _STYLE = {
     "svg.hashsalt": "sgdbook",  # stable element ids, hence reproducible files
     "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
 }
+
+
+def with_minus(value, spec: str) -> str:
+    """``format(value, spec)`` with a real minus sign (U+2212) instead of the hyphen-minus.
+
+    For numbers glued into prose or written into labels outside mathtext (``axes.unicode_minus``
+    only covers tick labels).
+
+    Raises:
+        TypeError: ``value`` not a real number or ``spec`` not a string.
+        ValueError: ``spec`` not a valid format specification for a float.
+    """
+    from . import validation as _validate
+
+    if not isinstance(spec, str):
+        raise TypeError(f"spec must be a str, got {type(spec).__name__}")
+    value = _validate.real("value", value)
+    return format(float(value), spec).replace("-", "\u2212")
 
 
 def use_book_style(inline_format: str = "svg") -> None:

@@ -313,7 +313,6 @@ def gd_with_sharpness(data: DigitsData, lr: float, steps: int, *, every: int = 2
     """
     from .training import DigitsData
     _validate.instance("data", data, DigitsData)
-    power_iters = _validate.integer("power_iters", power_iters, minimum=1)
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=1)
     max_products = _validate.integer("max_products", max_products, minimum=1)

@@ -449,3 +449,57 @@ def test_kernel_start_is_retried_a_bounded_number_of_times(ext, monkeypatch):
     monkeypatch.setattr(ext.time, "sleep", lambda seconds: None)
     _, _, error, report = ext._execute_one("nb", ".", False, 60, False)
     assert len(calls) == ext.KERNEL_START_ATTEMPTS and error == "RuntimeError" and "kernel_info" in report
+
+
+# ---------------------------------------------------------------------------------------------
+# No page can make the build lenient; an incremental build catches a removed label
+# ---------------------------------------------------------------------------------------------
+LENIENT = {
+    "tag raises-exception": ("```{code-cell} ipython3\n:tags: [raises-exception]\nraise ValueError('x')\n```\n",
+                             "tag 'raises-exception'"),
+    "tag remove-stderr": ("```{code-cell} ipython3\n:tags: [remove-stderr]\nimport sys\nprint('e', file=sys.stderr)\n```\n",
+                          "tag 'remove-stderr'"),
+    "front matter allow_errors": ("", "front matter mystnb.execution_allow_errors"),
+    "front matter stderr": ("", "front matter mystnb.output_stderr"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LENIENT))
+def test_a_page_cannot_loosen_the_strict_build(tmp_path, case):
+    mini = MiniBook(tmp_path / "repo")
+    cell, message = LENIENT[case]
+    text = chapter("chc", "第三章", "print('gamma says', 3)") + "\n" + cell
+    if case == "front matter allow_errors":
+        text = text.replace("kernelspec:", "mystnb:\n  execution_allow_errors: true\nkernelspec:", 1)
+    if case == "front matter stderr":
+        text = text.replace("kernelspec:", "mystnb:\n  output_stderr: remove\nkernelspec:", 1)
+    mini.write("book/chc.md", text)
+    _, output = mini.build(expect_ok=False)
+    assert "chc.md: the build is strict for every page, and this page loosens it" in output, output
+    assert message in output, output
+
+
+def test_leniency_finds_tags_and_overrides(ext):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["mystnb"] = {"execution_timeout": 300, "execution_mode": "off"}
+    nb.cells = [nbformat.v4.new_code_cell("1", metadata={"tags": ["hide-input", "skip-execution"]}),
+                nbformat.v4.new_markdown_cell("x")]
+    assert ext.leniency(nb) == ["front matter mystnb.execution_mode", "cell 1: tag 'skip-execution'"]
+    nb.metadata["mystnb"] = {"execution_timeout": 300}  # a longer timeout loosens nothing
+    nb.cells[0].metadata["tags"] = ["hide-input"]
+    assert ext.leniency(nb) == []
+
+
+def test_incremental_build_catches_a_label_removed_from_another_page(tmp_path):
+    # Sphinx writes only the pages it read; a reference on an unchanged page to a label that was
+    # just removed would stay a dangling link unless every page is written again
+    mini = MiniBook(tmp_path / "repo")
+    mini.edit("book/cha.md", "正文。", "(sec-alpha)=\n## 一节\n\n正文。")
+    mini.edit("book/chb.md", "正文。", "见 {ref}`sec-alpha`。")
+    mini.build()
+    mini.edit("book/cha.md", "(sec-alpha)=\n", "")
+    executed, output = mini.build(expect_ok=False)
+    assert executed == [] and "targets removed (sec-alpha)" in output, output
+    assert re.search(r"chb\.md:\d+: WARNING: undefined label: 'sec-alpha'", output), output

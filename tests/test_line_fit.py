@@ -160,3 +160,52 @@ def test_epoch_drive_terms_sum_to_the_epoch_drive(data):
     x = X.numpy().astype(float).ravel()
     r = Y.numpy().astype(float).ravel() - np.column_stack([x, np.ones_like(x)]) @ line_fit.least_squares(X, Y)
     assert np.allclose(terms[-1], 2 * 0.1 * r[-1] * np.array([x[-1], 1.0]))
+
+
+def test_unstopped_sorted_run_is_bounded_and_follows_the_epoch_map(data):
+    X, Y = data
+    stopped = line_fit.per_example(X, Y, lr=0.1, epochs=20)
+    free = line_fit.per_example(X, Y, lr=0.1, epochs=20, stop=False)
+    assert len(free.losses) == 20 and np.all(np.isfinite(free.losses))
+    assert free.diverged_at == stopped.diverged_at  # the same crossing, reported, not stopped
+    assert len(free.w) == 20 * len(X) + 1
+    pred = line_fit.sorted_epoch_losses(X, Y, 0.1, 20)
+    assert pred[0] == pytest.approx(free.losses[0], rel=1e-5)
+    assert pred[1] == pytest.approx(free.losses[1], rel=1e-3)  # float32 rounding grows after that
+    orbit = pred[-1]
+    assert np.all(free.losses[1:] > orbit / 10) and np.all(free.losses[1:] < orbit * 10)
+    # the fixed point of the map: the loss at e* is the limit
+    P, c = line_fit.sorted_epoch_map(X, Y, 0.1)
+    e_star = np.linalg.solve(np.eye(2) - P, c)
+    A = np.column_stack([X.numpy().ravel(), np.ones(len(X))]).astype(float)
+    y = Y.numpy().ravel().astype(float)
+    wb = line_fit.least_squares(X, Y)
+    assert orbit == pytest.approx(np.mean((A @ (wb + e_star) - y) ** 2), rel=1e-9)
+    with pytest.raises(TypeError, match="stop"):
+        line_fit.per_example(X, Y, lr=0.1, epochs=1, stop=1)
+
+
+def test_sorted_edges_by_bisection(data):
+    X, Y = data
+    edge = line_fit.sorted_contraction_edge(X, 0.05, 0.12)
+    assert line_fit.cyclic_epoch_factor(X, edge - 1e-6) < 1 < line_fit.cyclic_epoch_factor(X, edge + 1e-6)
+    orbit_edge = line_fit.sorted_orbit_edge(X, Y, 0.05, edge - 1e-6)
+    assert orbit_edge < 0.1 < edge
+    assert line_fit.sorted_cycle(X, Y, orbit_edge - 1e-6).max() < 1e12 < line_fit.sorted_cycle(X, Y, orbit_edge + 1e-6).max()
+    # a smaller threshold is reached at a smaller step
+    assert line_fit.sorted_orbit_edge(X, Y, 0.05, edge - 1e-6, threshold=1e9) < orbit_edge
+    with pytest.raises(ValueError, match="bracket"):
+        line_fit.sorted_contraction_edge(X, 0.11, 0.12)
+    with pytest.raises(ValueError, match="threshold"):
+        line_fit.sorted_orbit_edge(X, Y, 0.05, 0.1, threshold=0.0)
+
+
+def test_sorted_lyapunov_exponent_is_log_epoch_radius_over_n(data):
+    X, Y = data
+    x = X.numpy().astype(float).ravel()
+    A = np.column_stack([x, np.ones_like(x)])
+    reg = stepsize.RegressionData(A, Y.numpy().astype(float).ravel(), np.array([-5.0, 0.0]))
+    for eta in (0.03, 0.1):
+        exact = np.log(line_fit.cyclic_epoch_factor(X, eta)) / len(x)
+        est = stepsize.lyapunov_exponent(reg, 2 * eta, 200 * len(x), [0, 1], order="sorted")
+        assert est == pytest.approx(exact, abs=2e-4)

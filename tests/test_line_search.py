@@ -30,11 +30,21 @@ def test_kantorovich_rate_values_and_errors():
 
 
 def test_polyak_step_on_a_quadratic_is_half_the_exact_step_times_ratio():
+    # with e = x - x*: Polyak = (e'Ae / 2) / e'A^2e, exact = e'A^2e / e'A^3e, so
+    # Polyak / exact = (1/2) (e'Ae)(e'A^3e) / (e'A^2e)^2, and that ratio is >= 1 (Cauchy-Schwarz)
     q = objectives.ill_conditioned_2d()
     run = line_search.polyak_gd(q, [10.0, 1.0], 50, q.min_value())
     x0 = np.array([10.0, 1.0])
     g = q.grad(x0)
     assert run.steps[0] == pytest.approx((q.value(x0) - q.min_value()) / (g @ g))
+    A = q.A
+    for x, step in zip(run.xs[:10], run.steps[:10]):
+        e = x - q.minimizer()
+        m1, m2, m3 = e @ A @ e, e @ A @ A @ e, e @ A @ A @ A @ e
+        exact = m2 / m3
+        ratio = m1 * m3 / m2 ** 2
+        assert ratio >= 1 - 1e-12
+        assert step == pytest.approx(0.5 * exact * ratio, rel=1e-10)
     assert run.losses[-1] - q.min_value() < 1e-6 * (run.losses[0] - q.min_value())
     assert np.all(np.diff(np.linalg.norm(run.xs - q.minimizer(), axis=1)) <= 1e-12)  # Fejér monotone
 

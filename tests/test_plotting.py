@@ -28,3 +28,16 @@ def test_book_style_renders_chinese_without_missing_glyphs(tmp_path):
         plt.close(fig)
     with pytest.raises(ValueError, match="inline_format"):
         use_book_style("jpeg")
+
+
+def test_with_minus_uses_the_real_minus_sign():
+    from sgdbook.plotting import with_minus
+
+    assert with_minus(-0.51234, ".3f") == "\u2212" + "0.512"
+    assert with_minus(0.25, "+.2f") == "+0.25"
+    assert with_minus(-1.5e-7, ".1e") == "\u2212" + "1.5e\u221207"
+    assert "-" not in with_minus(-3, "d" if False else ".0f")
+    with pytest.raises(TypeError, match="value"):
+        with_minus("1", ".1f")
+    with pytest.raises(TypeError, match="spec"):
+        with_minus(1.0, 3)

@@ -144,6 +144,39 @@ def _read_page(env, docname: str) -> _Page | None:
     return _Page(docname, path, notebook, reader.read_fmt, nb_config)
 
 
+# What a page could use to make the strict build lenient for itself: cell tags that let a cell
+# raise, hide its stderr or skip execution, and page-level overrides (front matter ``mystnb:``)
+# of the execution settings in _config.yml. The build refuses them, naming the page.
+FORBIDDEN_TAGS = frozenset({"raises-exception", "remove-stderr", "skip-execution"})
+FORBIDDEN_OVERRIDES = frozenset({
+    "execution_mode", "execution_allow_errors", "execution_raise_on_error",
+    "execution_excludepatterns", "output_stderr",
+})
+
+
+def leniency(notebook, metadata_key: str = "mystnb") -> list[str]:
+    """What in a notebook would loosen the strict build (empty when nothing does)."""
+    found = []
+    overrides = notebook.metadata.get(metadata_key) or {}
+    for key in sorted(set(overrides) & FORBIDDEN_OVERRIDES):
+        found.append(f"front matter {metadata_key}.{key}")
+    for index, cell in enumerate(notebook.cells):
+        tags = set(cell.get("metadata", {}).get("tags", []) or [])
+        for tag in sorted(tags & FORBIDDEN_TAGS):
+            found.append(f"cell {index + 1}: tag {tag!r}")
+        for key in sorted(set(cell.get("metadata", {}).get(metadata_key, {}) or {}) & FORBIDDEN_OVERRIDES):
+            found.append(f"cell {index + 1}: {metadata_key}.{key}")
+    return found
+
+
+def _refuse_leniency(page: _Page) -> None:
+    found = leniency(page.notebook, page.nb_config.metadata_key)
+    if found:
+        raise StrictBuildError(
+            f"{page.path}: the build is strict for every page, and this page loosens it: "
+            + "; ".join(found) + " (remove them; see docs/build.md)")
+
+
 def _code_of(page: _Page) -> str:
     return "\x00".join(c.source for c in page.notebook.cells if c.cell_type == "code")
 
@@ -291,6 +324,8 @@ def _pages_to_check(app: Sphinx, env, docnames: list[str]) -> list[_Page]:
             continue
         recorded[docname] = fps[docname]
         page = st.pages[docname] if docname in st.pages else _read_page(env, docname)
+        if page is not None:
+            _refuse_leniency(page)
         if page is not None and _executed_by_cache(page):
             pages.append(page)
     return pages
@@ -449,6 +484,34 @@ def _rewrite_on_new_headings(app: Sphinx, env) -> list[str]:
     before = state(app).headings
     if any(_headings(env, d) != old for d, old in before.items()):
         logger.info("[sgdbook] a title or section heading changed: every page is written")
+        return sorted(env.found_docs)
+    return []
+
+
+def _targets(app: Sphinx, env) -> set[tuple[str, str, str]]:
+    """Every cross-reference target of the book: labels, equations, theorems, terms, objects."""
+    found = set()
+    for domain in env.domains.values():
+        with suppress(Exception):  # a domain without objects
+            found.update((domain.name, name, kind) for name, _, kind, *_ in domain.get_objects())
+    found.update(("std", name, "label") for name in env.domaindata.get("std", {}).get("labels", {}))
+    return found
+
+
+def _rewrite_on_removed_targets(app: Sphinx, env) -> list[str]:
+    """Every page, when a page read again no longer defines a target it defined before.
+
+    Sphinx resolves a page's references only when it writes the page, and it writes only the
+    pages it read: a reference on an unchanged page to a label that was just removed would stay
+    a dangling link in an incremental build. Writing every page resolves every reference again,
+    so the missing label is reported (a warning, hence an error) as in a clean build.
+    """
+    now = _targets(app, env)
+    before = getattr(env, "sgdbook_targets", None)
+    env.sgdbook_targets = now
+    if before is not None and before - now:
+        lost = sorted(name for _, name, _ in before - now)
+        logger.info("[sgdbook] targets removed (%s): every page is written", ", ".join(lost[:5]))
         return sorted(env.found_docs)
     return []
 
@@ -630,6 +693,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-before-read-docs", _note_read, priority=999)
     app.connect("builder-inited", _skip_unneeded_recomputation)
     app.connect("env-updated", _rewrite_on_new_headings)
+    app.connect("env-updated", _rewrite_on_removed_targets)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("build-finished", _forget_state)
@@ -640,4 +704,4 @@ def setup(app: Sphinx) -> dict:
 
 
 __all__ = ["setup", "BuildState", "state", "build_jobs", "device_kind", "dependencies",
-           "Fingerprinter"]
+           "Fingerprinter", "leniency", "FORBIDDEN_TAGS", "FORBIDDEN_OVERRIDES"]
