@@ -731,9 +731,10 @@ add("sharpness.squared_loss", C("sharpness.squared_loss",
 add("sharpness.SharpnessRun", result())
 add("sharpness.gd_with_sharpness", C("sharpness.gd_with_sharpness",
                                      lambda: dict(data=_digits(), lr=0.1, steps=2, every=1, n_train=20, hidden=4,
-                                                  power_iters=2),
+                                                  max_products=4, min_iters=2),
                                      {"data": st.sampled_from([None, 1]), "lr": POS, "steps": INT(1), "every": INT(1),
-                                      "n_train": st.sampled_from([0, -1, 1.5, 10**4, "5"]), "hidden": INT(1), "seed": SEED, "power_iters": INT(1),
+                                      "n_train": st.sampled_from([0, -1, 1.5, 10**4, "5"]), "hidden": INT(1), "seed": SEED,
+                                      "max_products": INT(1), "min_iters": INT(1), "method": CHOICE("LANCZOS"),
                                       "tol": NONNEG}))
 
 
@@ -1314,6 +1315,20 @@ add("noise_floor.averaged_excess_loss", C("noise_floor.averaged_excess_loss",
                                           lambda: dict(h=1.0, sigma=0.5, lr=0.1, x0=1.0, start=1, m=5),
                                           {"h": POS, "sigma": NONNEG, "lr": st.one_of(POS, st.just(2.5)), "x0": REAL,
                                            "start": INT(0), "m": INT(1)}))
+
+add("line_fit.sorted_epoch_losses", C("line_fit.sorted_epoch_losses", lambda: dict(X=_line()[0], Y=_line()[1], lr=0.01,
+                                                                           epochs=3),
+                                      {"X": _XCOL, "Y": _YCOL, "lr": POS, "epochs": INT(0), "w0": REAL, "b0": REAL}))
+_BRACKET = dict(lo=0.01, hi=1.0, iters=3)
+add("line_fit.sorted_contraction_edge", C("line_fit.sorted_contraction_edge", lambda: dict(_BRACKET, X=_line()[0]),
+                                          {"X": _XCOL, "lo": st.one_of(POS, st.just(2.0), st.just(0.5)),
+                                           "hi": st.one_of(POS, st.just(0.005), st.just(0.05)), "iters": INT(1)}))
+add("line_fit.sorted_orbit_edge", C("line_fit.sorted_orbit_edge", lambda: dict(_BRACKET, X=_line()[0], Y=_line()[1]),
+                                    {"X": _XCOL, "Y": _YCOL, "lo": st.one_of(POS, st.just(2.0), st.just(0.5)),
+                                     "hi": st.one_of(POS, st.just(0.005), st.just(0.05)), "iters": INT(1),
+                                     "threshold": POS}))
+add("plotting.with_minus", C("plotting.with_minus", lambda: dict(value=-1.5, spec=".2f"),
+                             {"value": REAL, "spec": st.sampled_from([None, 2, b".2f", [".2f"]])}))
 
 # ================================================================= not yet hardened
 #: Public names whose bad-input behaviour has not been audited and fixed yet (issue 20 is open
