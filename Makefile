@@ -6,7 +6,7 @@ JB := $(VENV)/bin/jupyter-book
 .PHONY: env book pdf test serve clean bench
 
 env:
-	@bash tools/setup-env.sh
+	@SGDBOOK_VENV=$(abspath $(VENV)) bash tools/setup-env.sh
 
 ## Build the whole book (installs what it needs first) and print where the HTML is.
 book: env
@@ -16,7 +16,7 @@ book: env
 ## Build the PDF edition with XeLaTeX (installs Debian's TeX Live first) and print where it is.
 ## Strict: a LaTeX error, a missing glyph or an undefined reference fails it.
 pdf: env
-	@SGDBOOK_PDF=1 bash tools/setup-env.sh
+	@SGDBOOK_PDF=1 SGDBOOK_VENV=$(abspath $(VENV)) bash tools/setup-env.sh
 	rm -rf book/_build/latex
 	$(JB) build book --builder pdflatex
 	@$(PY) book/_ext/sgdbook_pdf.py check book/_build/latex
@@ -24,7 +24,7 @@ pdf: env
 ## Run the whole test suite: the sgdbook tests, a strict clean build of the book, checks of its
 ## HTML, the browser tests and the workflow lint.
 test:
-	@SGDBOOK_TEST=1 bash tools/setup-env.sh
+	@SGDBOOK_TEST=1 SGDBOOK_VENV=$(abspath $(VENV)) bash tools/setup-env.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Serve the built site on http://localhost:8000 (rebuild with `make book` in another shell).
