@@ -55,6 +55,9 @@ def test_assets_only_on_pages_with_an_explorer(built_book):
                          or (t == "link" and "explorers/" in a.get("href", ""))})
         assert kinds == PAGES.get(doc, []), f"{doc}: explorers {kinds}"
         if kinds:
+            raw = (built_book / f"{doc}.html").read_text(encoding="utf-8")
+            assert raw.count('<div class="sgdx-fallback"><p>此处是一个交互演示') == len(kinds), \
+                f"{doc}: every explorer needs its static fallback"
             assert [u.split("?")[0] for u in linked] == sorted(ASSETS), f"{doc}: links {linked}"
             size = sum(len(gzip.compress((built_book / a).read_bytes(), compresslevel=6)) for a in ASSETS)
             weights[doc] = {"explorers": kinds, "gzip_bytes": size, "raw_bytes": sum(
