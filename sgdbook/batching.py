@@ -23,7 +23,7 @@ from typing import Iterator
 import torch
 
 from . import validation as _validate
-from .timing import measure
+from .timing import intra_op_threads, measure, measure_for, work_clock
 
 __all__ = ["BatchIterator", "dataloader", "batch_sampler_loader", "IndexTensorSampler",
            "tensor_sampler_loader", "index_slices", "LOADERS", "loader_timing",
@@ -33,7 +33,8 @@ __all__ = ["BatchIterator", "dataloader", "batch_sampler_loader", "IndexTensorSa
 #: Rows gathered per call on the CPU: pieces of at most this many elements stay below ATen's
 #: parallel grain size (32768), so each runs on the calling thread. On a busy machine a parallel
 #: kernel can stall for a whole scheduler time slice waking its worker threads; small serial
-#: pieces never do, and cost about the same when the machine is idle.
+#: pieces never do. (Whether they cost the same as one parallel gather on an idle machine has not
+#: been measured here.)
 _CHUNK_ELEMENTS = 16384
 
 
@@ -252,16 +253,17 @@ LOADERS = ("dataloader", "batchsampler", "tensorsampler", "slicing", "sgdbook")
 
 
 def loader_throughput(*tensors: torch.Tensor, batch_size: int, kind: str, repeats: int = 3,
-                      warmup: int = 1) -> float:
+                      warmup: int = 1, min_time: float | None = None,
+                      threads: int | None = None) -> float:
     """Examples per second of one full epoch of ``kind`` (median epoch of
     :func:`loader_timing`)."""
     res = loader_timing(*tensors, batch_size=batch_size, kind=kind, repeats=repeats,
-                        warmup=warmup)
+                        warmup=warmup, min_time=min_time, threads=threads)
     return tensors[0].shape[0] / res.median
 
 
 def loader_timing(*tensors: torch.Tensor, batch_size: int, kind: str, repeats: int = 3,
-                  warmup: int = 1):
+                  warmup: int = 1, min_time: float | None = None, threads: int | None = None):
     """Seconds of one full epoch of ``kind``, one of :data:`LOADERS`: ``"sgdbook"``
     (:class:`BatchIterator`), ``"dataloader"`` (:func:`dataloader`), ``"batchsampler"``
     (:func:`batch_sampler_loader`), ``"tensorsampler"`` (:func:`tensor_sampler_loader`) or
@@ -269,11 +271,17 @@ def loader_timing(*tensors: torch.Tensor, batch_size: int, kind: str, repeats: i
     (one round per epoch; its median and spread).
 
     Each timed epoch iterates over every batch (what a training loop receives: tensors ready to
-    use; on a GPU, the synchronisation at the end of the epoch waits for queued copies); the time is the median over ``repeats`` epochs after ``warmup``
-    untimed ones, with device synchronisation (see :func:`sgdbook.timing.measure`).
+    use; on a GPU, the synchronisation at the end of the epoch waits for queued copies), with
+    device synchronisation. With ``min_time`` (seconds), epochs are timed with
+    :func:`sgdbook.timing.measure_for` until at least ``repeats`` epochs and ``min_time`` seconds
+    (after at least ``warmup`` untimed epochs, at least one): the statistics then rest on a
+    minimum total time, not on a fixed count. Without it, ``repeats`` epochs after ``warmup``
+    (:func:`sgdbook.timing.measure`). ``threads`` sets torch's intra-op threads for the
+    measurement (``None``: unchanged); with one thread on the CPU the clock is the thread's CPU
+    time (:func:`sgdbook.timing.work_clock`; the ``DataLoader`` runs in the main process).
 
     Raises:
-        ValueError: ``kind`` is not one of :data:`LOADERS`.
+        ValueError: ``kind`` is not one of :data:`LOADERS`, or a count or time is out of range.
     """
     if kind == "sgdbook":
         loader = BatchIterator(*tensors, batch_size=batch_size, seed=0)
@@ -296,4 +304,14 @@ def loader_timing(*tensors: torch.Tensor, batch_size: int, kind: str, repeats: i
                   else index_slices(*tensors, batch_size=batch_size, generator=gen)):
             pass
 
-    return measure(epoch, repeats=repeats, warmup=warmup, device=tensors[0].device)
+    device = tensors[0].device
+    repeats = _validate.integer("repeats", repeats, minimum=1)
+    warmup = _validate.integer("warmup", warmup, minimum=0)
+    clock = work_clock(device, threads)
+    with intra_op_threads(threads):
+        if min_time is None:
+            return measure(epoch, repeats=repeats, warmup=warmup, device=device, clock=clock)
+        return measure_for(epoch, min_time=_validate.positive("min_time", min_time),
+                           min_rounds=repeats, max_rounds=max(repeats, 2000),
+                           warmup_time=0.0, min_warmup=max(1, warmup), round_time=1e-6,
+                           device=device, clock=clock)

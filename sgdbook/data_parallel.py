@@ -39,7 +39,15 @@ __all__ = ["make_model", "global_batches", "large_batch_training", "accumulated_
 def make_model(d: int, hidden: int, *, seed: int, dtype: torch.dtype = torch.float64
                ) -> torch.nn.Module:
     """``Linear(d, hidden) -> tanh -> Linear(hidden, 1)``, initialised from ``seed`` (the same
-    parameters in every process)."""
+    parameters in every process).
+
+    Raises:
+        TypeError: ``dtype`` is not a floating-point ``torch.dtype``; a size or the seed is not
+            an integer.
+        ValueError: a size is below 1 or the seed is negative.
+    """
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
     d = _validate.integer("d", d, minimum=1)
     _validate.dtype("dtype", dtype)
     hidden = _validate.integer("hidden", hidden, minimum=1)
@@ -266,6 +274,12 @@ class CommComputeTiming:
     allreduce: float
 
     @property
+    def compute_gflops(self) -> float:
+        """Rate of the forward and backward pass in GFLOP/s, counting ``6 * params`` flops per
+        example (forward ``2N``, backward ``4N``; biases and the activation ignored)."""
+        return 6 * self.params * self.local_batch / self.compute / 1e9
+
+    @property
     def comm_fraction(self) -> float:
         """All-reduce time over the sum of both (what share of a step without overlap is spent
         communicating)."""
@@ -276,10 +290,18 @@ def comm_compute_worker(rank: int, world_size: int, widths: tuple[int, ...], loc
                         repeats: int, backend: str) -> list[tuple[int, int, float, float]]:
     """One process of :func:`comm_compute`: ``(width, params, compute s, all-reduce s)`` per
     width. Every process makes the same calls in the same order (a fixed count of repeats), as
-    collectives require."""
+    collectives require. The compute is timed with :func:`sgdbook.timing.measure` on the
+    process's own clock (:func:`sgdbook.timing.work_clock`: its thread's CPU time on the CPU,
+    where the worker runs one thread); every all-reduce round is timed on its own, on the wall
+    clock, after a barrier, so that no process starts a round while another is still in the
+    previous one (a round would then include waiting for the slower process)."""
+    import statistics
+    import time
+
     import torch.distributed as dist
 
-    from .timing import measure
+    from .device import synchronize
+    from .timing import measure, work_clock
 
     torch.set_num_threads(1)
     device = torch.device(f"cuda:{rank}") if backend == "nccl" else torch.device("cpu")
@@ -296,11 +318,19 @@ def comm_compute_worker(rank: int, world_size: int, widths: tuple[int, ...], loc
             model(xb).square().mean().backward()
 
         flat = torch.randn(params, device=device)
-        compute = measure(step, repeats=repeats, warmup=2, device=device).median
-        dist.barrier()
-        comm = measure(lambda flat=flat: dist.all_reduce(flat), repeats=repeats, warmup=2,
-                       device=device).median
-        out.append((width, params, compute, comm))
+        compute = measure(step, repeats=repeats, warmup=2, device=device,
+                          clock=work_clock(device, 1)).median
+        for _ in range(2):                         # warm-up rounds
+            dist.all_reduce(flat)
+        rounds = []
+        for _ in range(repeats):
+            dist.barrier()
+            synchronize(device)
+            start = time.perf_counter()
+            dist.all_reduce(flat)
+            synchronize(device)
+            rounds.append(time.perf_counter() - start)
+        out.append((width, params, compute, statistics.median(rounds)))
     return out
 
 

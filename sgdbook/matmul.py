@@ -27,7 +27,7 @@ from typing import Iterable
 import torch
 
 from . import validation as _validate
-from .timing import gflops, intra_op_threads, matmul_flops, measure_for
+from .timing import gflops, intra_op_threads, matmul_flops, measure_for, work_clock
 
 __all__ = ["matmul_elementwise", "matmul_columns", "matmul_blocks", "matmul_full", "METHODS",
            "WayTiming", "time_four_ways", "peak_gflops", "PeakReference", "peak_reference",
@@ -124,6 +124,8 @@ class WayTiming:
         number: runs per timed round.
         iqr: interquartile range of the rounds relative to the median
             (:attr:`sgdbook.timing.TimingResult.iqr`).
+        best: seconds of the fastest round (``nan`` when not recorded); ceilings are fastest
+            rounds, so a kernel compared with one is reported with both statistics.
     """
 
     name: str
@@ -134,11 +136,17 @@ class WayTiming:
     rounds: int = 1
     number: int = 1
     iqr: float = 0.0
+    best: float = float("nan")
 
     @property
     def gflops(self) -> float:
-        """Rate in GFLOP/s."""
+        """Rate in GFLOP/s (from the median)."""
         return gflops(self.flops, self.seconds)
+
+    @property
+    def gflops_best(self) -> float:
+        """Rate in GFLOP/s of the fastest round (``nan`` when it was not recorded)."""
+        return float("nan") if self.best != self.best else gflops(self.flops, self.best)
 
 
 def time_four_ways(A: torch.Tensor, B: torch.Tensor, *, elementwise_rows: int = 4,
@@ -149,7 +157,9 @@ def time_four_ways(A: torch.Tensor, B: torch.Tensor, *, elementwise_rows: int = 
     Each way is warmed up for at least ``warmup_time`` seconds and then timed in rounds of one
     run (several only for runs under 0.1 ms), at least 7 rounds, until ``min_time`` seconds have
     been timed; the reported time is the median over the rounds, with device synchronisation
-    around each round. A fast way (a single ``torch.mm`` takes a fraction of a millisecond) thus
+    around each round (on the CPU with one thread the clock is the thread's CPU time,
+    :func:`sgdbook.timing.work_clock`, which does not count the time another program held the
+    core). A fast way (a single ``torch.mm`` takes a fraction of a millisecond) thus
     gets hundreds of rounds, and a round that another program interrupted is one outlier among
     them.
 
@@ -189,12 +199,14 @@ def time_four_ways(A: torch.Tensor, B: torch.Tensor, *, elementwise_rows: int = 
         (METHODS[3][0], lambda: matmul_full(A, B), 1, m),
     ]
     out = []
+    clock = work_clock(device, threads)
     with intra_op_threads(threads):
         for name, fn, calls, r in plan:
-            res = measure_for(fn, min_time=min_time, warmup_time=warmup_time, device=device)
+            res = measure_for(fn, min_time=min_time, warmup_time=warmup_time, device=device,
+                              clock=clock)
             out.append(WayTiming(name=name, calls=calls, flops=matmul_flops(r, k, n),
                                  seconds=res.median, rows=r, rounds=len(res.times),
-                                 number=res.number, iqr=res.iqr))
+                                 number=res.number, iqr=res.iqr, best=res.best))
     return out
 
 
@@ -235,7 +247,8 @@ def peak_gflops(size: int, *, device: torch.device | str, dtype: torch.dtype = t
     P = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
     Q = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
     with intra_op_threads(threads):
-        res = measure_for(lambda: torch.mm(P, Q), min_time=min_time, device=device)
+        res = measure_for(lambda: torch.mm(P, Q), min_time=min_time, device=device,
+                          clock=work_clock(device, threads))
     return gflops(matmul_flops(size, size, size), res.best)
 
 

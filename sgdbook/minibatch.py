@@ -23,7 +23,7 @@ __all__ = [
     "add_bias", "mse", "full_gradient", "per_example_gradients", "smoothness",
     "minibatch_step_size", "gradient_noise", "noise_theory", "loglog_slope", "TrainingRun",
     "train_least_squares", "optimal_loss", "TimedTraining", "timed_training",
-    "synthetic_regression", "step_time", "forward_time", "StepTimes", "step_times_by_batch",
+    "synthetic_regression", "step_time", "forward_time", "backward_time", "StepTimes", "step_times_by_batch",
 ]
 
 
@@ -49,8 +49,15 @@ def _w(X: torch.Tensor, w: torch.Tensor) -> None:
 
 
 def add_bias(X: torch.Tensor) -> torch.Tensor:
-    """Append a column of ones (the intercept) to ``X``."""
+    """Append a column of ones (the intercept) to ``X``, an (n, d) floating-point tensor.
+
+    Raises:
+        TypeError: ``X`` is not a floating-point torch tensor.
+        ValueError: ``X`` is not two-dimensional.
+    """
     _validate.tensor("X", X, ndim=2)
+    if not X.is_floating_point():
+        raise TypeError(f"X must be floating point, got {X.dtype}")
     return torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype, device=X.device)], dim=1)
 
 
@@ -178,8 +185,9 @@ def noise_theory(G: torch.Tensor, batch_sizes, *, replace: bool) -> np.ndarray:
         raise ValueError(f"without replacement batch_sizes must be <= n = {G.shape[0]} (n >= 2), "
                          f"got {batch_sizes!r}")
     n = G.shape[0]
+    b = np.asarray(_bs, dtype=float)
     sigma2 = float(((G - G.mean(dim=0)) ** 2).sum(dim=1).mean())
-    b = np.asarray(batch_sizes, dtype=float)
+    b = b.astype(float)
     var = sigma2 / b
     if not replace:
         var = var * (n - b) / (n - 1)
@@ -204,7 +212,8 @@ class TrainingRun:
         lr: the constant step size.
         examples: examples processed (gradients of single ``f_i`` computed) at each record.
         iterations: parameter updates made at each record.
-        seconds: wall-clock seconds spent in the updates (loss evaluation excluded) at each record.
+        seconds: seconds spent in the updates (loss evaluation excluded) at each record, on the
+            clock passed to :func:`train_least_squares`.
         losses: ``f(w)`` over the whole data set at each record.
         w: the final parameters.
     """
@@ -220,7 +229,7 @@ class TrainingRun:
 
 def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr: float,
                         epochs: int, seed: int, record_every: int | None = None,
-                        decay_steps: int | None = None) -> TrainingRun:
+                        decay_steps: int | None = None, clock=time.perf_counter) -> TrainingRun:
     """Mini-batch SGD from ``w = 0`` with shuffled epochs (:class:`~sgdbook.batching.BatchIterator`).
 
     The loss over all ``n`` examples is recorded at the start and then after the first update that
@@ -237,6 +246,8 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
         record_every: examples between records; default ``max(1, n // 20)``.
         decay_steps: ``None`` for the constant step ``lr``; an integer ``T >= 1`` for the
             decaying step ``lr / (1 + k / T)`` at update ``k = 0, 1, ...`` (exercise 4.5).
+        clock: the clock, in seconds (:func:`sgdbook.timing.work_clock`: the thread's CPU time
+            for single-threaded CPU runs, the wall clock otherwise).
 
     Returns:
         The recorded curve.
@@ -254,6 +265,8 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
         "record_every", record_every, minimum=1)
     if decay_steps is not None:
         decay_steps = _validate.integer("decay_steps", decay_steps, minimum=1)
+    if not callable(clock):
+        raise TypeError(f"clock must be callable, got {clock!r}")
     loader = BatchIterator(X, y, batch_size=batch_size, seed=seed)
     w = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
     examples, iterations, seconds, losses = [0], [0], [0.0], [mse(X, y, w)]
@@ -261,7 +274,7 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
     elapsed = 0.0
     next_mark = record_every
     synchronize(X.device)
-    start = time.perf_counter()
+    start = clock()
     for _ in range(epochs):
         for xb, yb in loader:
             eta = lr if decay_steps is None else lr / (1 + steps / decay_steps)
@@ -270,7 +283,7 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
             steps += 1
             if seen >= next_mark:
                 synchronize(X.device)
-                elapsed += time.perf_counter() - start
+                elapsed += clock() - start
                 examples.append(seen)
                 iterations.append(steps)
                 seconds.append(elapsed)
@@ -278,10 +291,10 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
                 _divergence.check("loss", losses[-1], steps)
                 next_mark = (seen // record_every + 1) * record_every
                 synchronize(X.device)
-                start = time.perf_counter()
+                start = clock()
     if examples[-1] != seen:
         synchronize(X.device)
-        elapsed += time.perf_counter() - start
+        elapsed += clock() - start
         examples.append(seen)
         iterations.append(steps)
         seconds.append(elapsed)
@@ -365,7 +378,10 @@ def timed_training(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr: flo
     """:func:`train_least_squares` once untimed (warm-up, seed of ``seeds[0]``, one epoch), then
     once per seed in ``seeds``. The runs differ in the batch order only, so their spread in time
     is measurement noise and their spread in loss is SGD's noise (none for gradient descent).
-    ``threads`` is as for :func:`sgdbook.timing.intra_op_threads` (``None``: unchanged).
+    ``threads`` is as for :func:`sgdbook.timing.intra_op_threads` (``None``: unchanged); with
+    ``threads=1`` on the CPU the runs are timed with the thread's CPU time
+    (:func:`sgdbook.timing.work_clock`), so that time another program held the core is not
+    counted.
 
     Raises:
         ValueError, TypeError: invalid arguments (``seeds`` empty or not integers).
@@ -376,13 +392,14 @@ def timed_training(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr: flo
         raise TypeError(f"seeds must be an iterable of integers: {exc}") from None
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
-    from .timing import intra_op_threads
+    from .timing import intra_op_threads, work_clock
 
+    clock = work_clock(X.device, threads)
     with intra_op_threads(threads):
         warm = train_least_squares(X, y, batch_size=batch_size, lr=lr, epochs=1, seed=seeds[0],
-                                   record_every=record_every)
+                                   record_every=record_every, clock=clock)
         runs = [train_least_squares(X, y, batch_size=batch_size, lr=lr, epochs=epochs, seed=s,
-                                    record_every=record_every) for s in seeds]
+                                    record_every=record_every, clock=clock) for s in seeds]
     return TimedTraining(runs=runs, warmup_seconds=float(warm.seconds[-1]))
 
 
@@ -412,9 +429,9 @@ def synthetic_regression(n: int, d: int, *, condition: float = 100.0, noise: flo
     return X.to(dtype=dtype, device=device), y.to(dtype=dtype, device=device)
 
 
-def _streaming_timing(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, forward_only: bool,
+def _streaming_timing(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, part: str,
                       min_time: float, threads: int | None):
-    from .timing import intra_op_threads, measure_for
+    from .timing import intra_op_threads, measure_for, work_clock
 
     _xy(X, y)
     n = X.shape[0]
@@ -422,20 +439,23 @@ def _streaming_timing(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, forw
     if b > n:
         raise ValueError(f"batch_size must be <= n={n}, got {b}")
     w = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
+    r = torch.ones(b, dtype=X.dtype, device=X.device)
     offset = [0]
 
     def step() -> None:
         i = offset[0]
         xb, yb = X[i:i + b], y[i:i + b]
-        if forward_only:
+        if part == "forward":
             torch.mv(xb, w)
+        elif part == "backward":
+            torch.mv(xb.T, r)
         else:
             w.sub_(1e-3 * (xb.T @ (xb @ w - yb)) / b)
         offset[0] = i + b if i + 2 * b <= n else 0
 
     with intra_op_threads(threads):
         return measure_for(step, min_time=_validate.positive("min_time", min_time),
-                           warmup_time=0.02, device=X.device)
+                           warmup_time=0.02, device=X.device, clock=work_clock(X.device, threads))
 
 
 def step_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time: float = 0.1,
@@ -449,7 +469,7 @@ def step_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time: fl
     Returns:
         The :class:`sgdbook.timing.TimingResult`.
     """
-    return _streaming_timing(X, y, batch_size, forward_only=False, min_time=min_time,
+    return _streaming_timing(X, y, batch_size, part="step", min_time=min_time,
                              threads=threads)
 
 
@@ -457,7 +477,15 @@ def forward_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time:
                  threads: int | None = None):
     """Time the forward pass ``X_B w`` alone, on the same consecutive slices as
     :func:`step_time` (the throughput that the two-pass model of :class:`StepTimes` uses)."""
-    return _streaming_timing(X, y, batch_size, forward_only=True, min_time=min_time,
+    return _streaming_timing(X, y, batch_size, part="forward", min_time=min_time,
+                             threads=threads)
+
+
+def backward_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time: float = 0.1,
+                  threads: int | None = None):
+    """Time the backward pass ``X_B^T r`` alone (``r`` a fixed vector of length ``batch_size``),
+    on the same consecutive slices as :func:`step_time`."""
+    return _streaming_timing(X, y, batch_size, part="backward", min_time=min_time,
                              threads=threads)
 
 
@@ -481,7 +509,11 @@ class StepTimes:
         bytes_per_example: bytes of one example's features and target (one pass's traffic).
         flops_per_example: flops of one step per example (``4d``: two passes of ``2d``).
         forward_per_example: seconds per example of the forward pass alone at the largest batch
-            sizes (:func:`forward_time`; see :func:`step_times_by_batch`).
+            size (:func:`forward_time`; see :func:`step_times_by_batch`).
+        forward_seconds, forward_best: median and fastest round of the forward pass alone at
+            every batch size.
+        backward_seconds: median of the backward pass alone (:func:`backward_time`) at every
+            batch size.
         iqrs: interquartile range / median of the rounds at each batch size.
         best: the fastest round at each batch size (an interruption by another program only
             ever makes a round slower, so on a busy machine this is the least disturbed
@@ -496,6 +528,47 @@ class StepTimes:
     forward_per_example: float = float("nan")
     iqrs: tuple[float, ...] = ()
     best: tuple[float, ...] = ()
+    forward_seconds: tuple[float, ...] = ()
+    forward_best: tuple[float, ...] = ()
+    backward_seconds: tuple[float, ...] = ()
+
+    def best_over_median(self) -> np.ndarray:
+        """``best / median`` of the step's rounds at every batch size (1: all rounds equal;
+        well below 1: most rounds were slowed by something else)."""
+        if not self.best:
+            raise ValueError("the fastest rounds were not recorded")
+        return np.array(self.best) / np.array(self.seconds)
+
+    def disturbed(self, threshold: float = 0.8) -> list[int]:
+        """Batch sizes whose fastest round is below ``threshold`` times the median: the
+        measurements a computed criterion flags as disturbed (``threshold`` in (0, 1])."""
+        threshold = _validate.positive("threshold", threshold)
+        if threshold > 1:
+            raise ValueError(f"threshold must be <= 1, got {threshold}")
+        return [b for b, r in zip(self.batch_sizes, self.best_over_median()) if r < threshold]
+
+    def measured_pass_model(self, overhead: float, *, passes: float = 2) -> np.ndarray:
+        """``overhead + passes * (fwd(b) - fwd(b_min))`` at every batch size: each pass costs what
+        the forward pass was measured to cost at that batch size beyond its cost at the smallest
+        one (its call overhead), so the cache behaviour of each batch size is in the model, not
+        one per-example constant. Needs ``forward_seconds``."""
+        if len(self.forward_seconds) != len(self.batch_sizes):
+            raise ValueError("forward_seconds must hold one time per batch size")
+        passes = _validate.positive("passes", passes)
+        f = np.array(self.forward_seconds)
+        k0 = int(np.argmin(self.batch_sizes))
+        return _validate.nonnegative("overhead", overhead) + passes * np.maximum(f - f[k0], 0.0)
+
+    def sum_model(self, overhead: float) -> np.ndarray:
+        """``overhead + (fwd(b) - fwd(b_min)) + (bwd(b) - bwd(b_min))``: the two passes each at
+        its own measured cost beyond its call overhead. Needs ``forward_seconds`` and
+        ``backward_seconds``."""
+        if not (len(self.forward_seconds) == len(self.backward_seconds) == len(self.batch_sizes)):
+            raise ValueError("forward_seconds and backward_seconds must hold one time per batch size")
+        k0 = int(np.argmin(self.batch_sizes))
+        f, g = np.array(self.forward_seconds), np.array(self.backward_seconds)
+        return (_validate.nonnegative("overhead", overhead) + np.maximum(f - f[k0], 0.0)
+                + np.maximum(g - g[k0], 0.0))
 
     def floor_model(self, overhead: float, bandwidth: float, *, passes: int = 2) -> np.ndarray:
         """The bandwidth floor ``overhead + passes * b * bytes_per_example / bandwidth`` at every
@@ -520,7 +593,8 @@ class StepTimes:
         falling back to the medians when they were not recorded) or to the medians
         (``"median"``) at the batch sizes ``>= min_batch`` (at least two), in relative terms (each point weighted by ``1 / t``, so
         the small steps count as much as the large ones); returns ``(c, s)`` in seconds and
-        seconds per example, both clipped at 0."""
+        seconds per example, *not* clipped: a negative intercept says that the per-example
+        cost grows with ``b`` over the fitted range (the line is then a poor description)."""
         min_batch = _validate.integer("min_batch", min_batch, minimum=1)
         keep = [k for k, b in enumerate(self.batch_sizes) if b >= min_batch]
         if len(keep) < 2:
@@ -532,7 +606,7 @@ class StepTimes:
         t = np.array([times[k] for k in keep], dtype=float)
         A = np.stack([1 / t, b / t], axis=1)
         (c, s_), *_ = np.linalg.lstsq(A, np.ones_like(t), rcond=None)
-        return max(float(c), 0.0), max(float(s_), 0.0)
+        return float(c), float(s_)
 
     def knee(self, overhead: float, per_example: float) -> float:
         """The batch size where the two terms are equal: ``overhead / per_example``."""
@@ -542,16 +616,27 @@ class StepTimes:
 
 def step_times_by_batch(X: torch.Tensor, y: torch.Tensor, batch_sizes, *, min_time: float = 0.1,
                         threads: int | None = None) -> StepTimes:
-    """:func:`step_time` at every batch size in ``batch_sizes``, and :func:`forward_time` at the
-    three largest (``forward_per_example`` is the smallest of their fastest rounds per example:
-    an interruption only ever makes a measurement slower)."""
+    """:func:`step_time`, :func:`forward_time` and :func:`backward_time` at every batch size in ``batch_sizes``.
+
+    ``forward_per_example`` is the forward pass's cost per example at the largest batch size
+    beyond its cost at the smallest, ``(fwd(b_max) - fwd(b_min)) / (b_max - b_min)`` (medians):
+    the throughput of batches as large as the largest one (beyond the cache when the largest
+    batch is), not of cache-friendly ones. :meth:`StepTimes.measured_pass_model` uses the
+    forward time of every batch size instead."""
     sizes = tuple(int(b) for b in _validate.vector("batch_sizes", batch_sizes))
+    if len(sizes) < 2 or len(set(sizes)) != len(sizes):
+        raise ValueError(f"batch_sizes must hold at least two distinct sizes, got {sizes}")
     res = [step_time(X, y, b, min_time=min_time, threads=threads) for b in sizes]
-    fwd_per = min(forward_time(X, y, b, min_time=min_time, threads=threads).best / b
-                  for b in sorted(sizes)[-3:])
+    fwd = [forward_time(X, y, b, min_time=min_time, threads=threads) for b in sizes]
+    bwd = [backward_time(X, y, b, min_time=min_time, threads=threads) for b in sizes]
+    lo, hi = int(np.argmin(sizes)), int(np.argmax(sizes))
+    fwd_per = max(fwd[hi].median - fwd[lo].median, 1e-15) / (sizes[hi] - sizes[lo])
     per_example = X.element_size() * (X.shape[1] + 1)
     return StepTimes(batch_sizes=sizes, seconds=tuple(r.median for r in res),
                      spreads=tuple(r.spread for r in res), bytes_per_example=per_example,
                      flops_per_example=4 * X.shape[1],
                      forward_per_example=fwd_per,
-                     iqrs=tuple(r.iqr for r in res), best=tuple(r.best for r in res))
+                     iqrs=tuple(r.iqr for r in res), best=tuple(r.best for r in res),
+                     forward_seconds=tuple(r.median for r in fwd),
+                     forward_best=tuple(r.best for r in fwd),
+                     backward_seconds=tuple(r.median for r in bwd))

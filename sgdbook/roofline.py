@@ -29,9 +29,10 @@ import torch
 
 from . import validation as _validate
 from .matmul import peak_reference
-from .timing import intra_op_threads, measure, measure_for
+from .timing import intra_op_threads, measure, measure_for, work_clock
 
-__all__ = ["Ceilings", "peak_flops", "STREAM_KERNELS", "stream_bytes", "stream_bandwidth", "measure_ceilings", "intensity",
+__all__ = ["cpu_cache_sizes", "last_level_cache_bytes", "stream_elements", "LLC_FALLBACK_BYTES",
+           "Ceilings", "peak_flops", "STREAM_KERNELS", "stream_bytes", "stream_bandwidth", "measure_ceilings", "intensity",
            "KERNELS", "KernelPoint", "time_kernel", "points_from_ways", "attainable", "ADAM_BYTES_PER_PARAM",
            "adam_floor_seconds", "AdamTiming", "ADAM_VARIANTS", "time_adam_steps"]
 
@@ -60,6 +61,71 @@ def peak_flops(*, device: torch.device | str, threads: int | None = None,
     if sizes is None:
         sizes = (2048, 4096) if device.type == "cuda" else (256, 512, 1024)
     return 1e9 * peak_reference(sizes, device=device, threads=threads, min_time=min_time).gflops
+
+
+#: The cache size assumed when the last-level cache cannot be read (32 MiB, the L3 of the book's
+#: build machine); :func:`last_level_cache_bytes` reports whether it fell back.
+LLC_FALLBACK_BYTES = 32 * 2**20
+
+
+def _parse_cache_size(text: str) -> int:
+    text = text.strip().upper()
+    units = {"K": 2**10, "M": 2**20, "G": 2**30}
+    if text and text[-1] in units:
+        return int(text[:-1]) * units[text[-1]]
+    return int(text)
+
+
+def cpu_cache_sizes() -> dict[int, int]:
+    """Sizes in bytes of cpu0's data or unified caches by level, read from
+    ``/sys/devices/system/cpu/cpu0/cache/index*`` (Linux); empty where that cannot be read."""
+    import glob
+
+    out: dict[int, int] = {}
+    for d in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*"):
+        try:
+            with open(f"{d}/type") as fh:
+                kind = fh.read().strip()
+            with open(f"{d}/level") as fh:
+                level = int(fh.read())
+            with open(f"{d}/size") as fh:
+                size = _parse_cache_size(fh.read())
+        except (OSError, ValueError):
+            continue
+        if kind in ("Data", "Unified"):
+            out[level] = max(out.get(level, 0), size)
+    return dict(sorted(out.items()))
+
+
+def last_level_cache_bytes(device: torch.device | str = "cpu") -> tuple[int, str]:
+    """The size in bytes of the last-level cache that ``device``'s memory traffic goes through,
+    and where the number came from.
+
+    CUDA: ``torch.cuda.get_device_properties(device).L2_cache_size``. CPU: the largest
+    ``/sys/devices/system/cpu/cpu0/cache/index*/size`` of a data or unified cache (Linux); where
+    that cannot be read, :data:`LLC_FALLBACK_BYTES` with the source ``"fallback"``.
+
+    Returns:
+        ``(bytes, source)``, source one of ``"cuda"``, ``"sysfs"``, ``"fallback"``.
+    """
+    device = _device(device)
+    if device.type == "cuda":
+        size = int(getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0))
+        if size > 0:
+            return size, "cuda"
+        return LLC_FALLBACK_BYTES, "fallback"
+    sizes = cpu_cache_sizes()
+    return (sizes[max(sizes)], "sysfs") if sizes else (LLC_FALLBACK_BYTES, "fallback")
+
+
+def stream_elements(device: torch.device | str = "cpu", *, factor: int = 4,
+                    minimum: int = 1 << 24) -> int:
+    """float32 elements per STREAM array: ``factor`` times the last-level cache
+    (:func:`last_level_cache_bytes`), at least ``minimum``, so that the arrays stream from memory
+    rather than from the cache."""
+    factor = _validate.integer("factor", factor, minimum=1)
+    minimum = _validate.integer("minimum", minimum, minimum=1024)
+    return max(minimum, factor * last_level_cache_bytes(device)[0] // 4)
 
 
 #: The streaming kernels of :func:`stream_bandwidth`: (arrays read, arrays written, whether a
@@ -92,16 +158,16 @@ def stream_bytes(kind: str, elements: int, *, write_allocate: bool = True) -> in
 
 
 def stream_bandwidth(kind: str = "update", *, device: torch.device | str,
-                     elements: int = 1 << 24, threads: int | None = None,
+                     elements: int | None = None, threads: int | None = None,
                      min_time: float = 0.3, write_allocate: bool = True) -> float:
     """The memory ceiling in bytes/s, measured as STREAM does, with bytes counted by
     :func:`stream_bytes` (by default including the write-allocate read of a destination that is
     not read otherwise).
 
     ``"copy"`` is ``b[:] = a``; ``"triad"`` is ``a[:] = b + s c``; ``"update"`` is
-    ``a[:] += s c``. The arrays must be much larger than the last-level cache (the default,
-    64 MiB per array, is twice the 32 MiB L3 of the book's build machine), else the cache's
-    bandwidth is measured. The rate is the shortest round of :func:`sgdbook.timing.measure_for`
+    ``a[:] += s c``. The arrays must be much larger than the last-level cache, else the cache's
+    bandwidth is measured: the default (``elements=None``) is :func:`stream_elements`, four
+    times the cache read by :func:`last_level_cache_bytes`. The rate is the shortest round of :func:`sgdbook.timing.measure_for`
     after its warm-up (the first touch of the pages is part of the warm-up, not of the
     measurement).
 
@@ -111,7 +177,7 @@ def stream_bandwidth(kind: str = "update", *, device: torch.device | str,
     Args:
         kind: one of :data:`STREAM_KERNELS`.
         device: where to measure.
-        elements: float32 elements per array (>= 1024).
+        elements: float32 elements per array (>= 1024); ``None``: :func:`stream_elements`.
         threads: torch intra-op threads on the CPU (``None``: current setting; ``1``: one core).
         min_time: seconds of timed rounds (> 0).
         write_allocate: count the write-allocate read (see :func:`stream_bytes`).
@@ -122,7 +188,8 @@ def stream_bandwidth(kind: str = "update", *, device: torch.device | str,
     if kind not in STREAM_KERNELS:
         raise ValueError(f"kind must be one of {sorted(STREAM_KERNELS)}, got {kind!r}")
     device = _device(device)
-    elements = _validate.integer("elements", elements, minimum=1024)
+    elements = (stream_elements(device) if elements is None
+                else _validate.integer("elements", elements, minimum=1024))
     min_time = _validate.positive("min_time", min_time)
     nbytes = stream_bytes(kind, elements, write_allocate=write_allocate)
     a = torch.ones(elements, device=device)
@@ -138,7 +205,8 @@ def stream_bandwidth(kind: str = "update", *, device: torch.device | str,
         def fn():
             a.add_(c, alpha=1e-7)
     with intra_op_threads(threads):
-        res = measure_for(fn, min_time=min_time, warmup_time=0.05, min_rounds=5, device=device)
+        res = measure_for(fn, min_time=min_time, warmup_time=0.05, min_rounds=5, device=device,
+                          clock=work_clock(device, threads))
     return nbytes / res.best
 
 
@@ -156,6 +224,7 @@ class Ceilings:
         triad_one, copy_one: STREAM's triad and copy with one thread, in bytes/s counted with the
             write-allocate read on the CPU (:func:`stream_bytes`; on a GPU without it).
         write_allocate: whether ``triad_one`` and ``copy_one`` count the write-allocate read.
+        elements: float32 elements per streamed array.
     """
 
     device: str
@@ -167,6 +236,7 @@ class Ceilings:
     copy_one: float
     triad_one: float = float("nan")
     write_allocate: bool = True
+    elements: int = 0
 
     def triad_stream_convention(self) -> float:
         """``triad_one`` in STREAM's convention (12 instead of 16 bytes per element on the CPU)."""
@@ -182,7 +252,7 @@ class Ceilings:
 
 
 def measure_ceilings(*, device: torch.device | str, min_time: float = 0.2,
-                     elements: int = 1 << 24, sizes: tuple[int, ...] | None = None,
+                     elements: int | None = None, sizes: tuple[int, ...] | None = None,
                      flops_one: float | None = None) -> Ceilings:
     """Measure :func:`peak_flops` and :func:`stream_bandwidth` with one thread and with torch's
     current thread count. On a GPU "one core" has no meaning; both columns are the device's.
@@ -197,6 +267,8 @@ def measure_ceilings(*, device: torch.device | str, min_time: float = 0.2,
         flops_one: an already measured one-thread compute ceiling in FLOP/s (not re-measured).
     """
     device = _device(device)
+    elements = (stream_elements(device) if elements is None
+                else _validate.integer("elements", elements, minimum=1024))
     threads = torch.get_num_threads() if device.type == "cpu" else 1
     one = 1 if device.type == "cpu" else None
     if flops_one is None:
@@ -205,7 +277,7 @@ def measure_ceilings(*, device: torch.device | str, min_time: float = 0.2,
         flops_one = _validate.positive("flops_one", flops_one)
     wa = device.type == "cpu"
     return Ceilings(
-        device=str(device), threads=threads, write_allocate=wa,
+        device=str(device), threads=threads, write_allocate=wa, elements=elements,
         flops_one=flops_one,
         flops_all=(flops_one if device.type != "cpu" else
                    peak_flops(device=device, threads=None, min_time=min_time, sizes=sizes)),
@@ -283,6 +355,7 @@ class KernelPoint:
         bytes: compulsory bytes of one run.
         seconds: median seconds of one run.
         calls: framework calls of one run.
+        best: seconds of the fastest round (``nan`` when not recorded).
     """
 
     kernel: str
@@ -291,11 +364,17 @@ class KernelPoint:
     bytes: int
     seconds: float
     calls: int
+    best: float = float("nan")
 
     @property
     def intensity(self) -> float:
         """FLOP per byte."""
         return self.flops / self.bytes
+
+    @property
+    def rate_best(self) -> float:
+        """FLOP/s of the fastest round (``nan`` when it was not recorded)."""
+        return float("nan") if self.best != self.best else self.flops / self.best
 
     @property
     def rate(self) -> float:
@@ -341,9 +420,10 @@ def time_kernel(kernel: str, n: int, *, device: torch.device | str, threads: int
         xv = torch.randn(n * n, generator=gen).to(device)
         fn = lambda: yv.add_(xv, alpha=1e-3)
     with intra_op_threads(threads):
-        res = measure_for(fn, min_time=min_time, warmup_time=0.05, device=device)
+        res = measure_for(fn, min_time=min_time, warmup_time=0.05, device=device,
+                          clock=work_clock(device, threads))
     return KernelPoint(kernel=kernel, n=n, flops=flops, bytes=nbytes, seconds=res.median,
-                       calls=calls)
+                       calls=calls, best=res.best)
 
 
 def points_from_ways(ways, n: int, *, block: int = 64) -> list[KernelPoint]:
@@ -361,7 +441,7 @@ def points_from_ways(ways, n: int, *, block: int = 64) -> list[KernelPoint]:
         scale = w.rows / n
         out.append(KernelPoint(kernel=kinds[w.name], n=n, flops=w.flops,
                                bytes=round(nbytes * scale), seconds=w.seconds,
-                               calls=w.calls))
+                               calls=w.calls, best=w.best))
     return out
 
 
@@ -398,6 +478,8 @@ class AdamTiming:
         tensors: tensors they are split into.
         seconds: median seconds per step.
         spread: (max - min) / median over the timed rounds.
+        best: seconds of the fastest step (``nan`` when not recorded).
+        rounds: timed steps.
         max_diff: largest absolute difference of the parameters after the checked steps from
             those of the first variant (0 for the first).
     """
@@ -408,6 +490,8 @@ class AdamTiming:
     seconds: float
     spread: float
     max_diff: float
+    best: float = float("nan")
+    rounds: int = 0
 
     def effective_bytes_per_param(self, bandwidth: float) -> float:
         """Bytes per parameter the measured time corresponds to at ``bandwidth`` bytes/s."""
@@ -431,14 +515,18 @@ def _make_optimizer(name: str, params: list[torch.Tensor], lr: float):
 def time_adam_steps(params: int = 10_000_000, *, tensors: int = 40,
                     device: torch.device | str, threads: int | None = None,
                     variants: tuple[str, ...] = ADAM_VARIANTS, repeats: int = 5,
-                    check_steps: int = 3, lr: float = 1e-3, seed: int = 0) -> list[AdamTiming]:
+                    check_steps: int = 3, lr: float = 1e-3, seed: int = 0,
+                    min_time: float | None = None) -> list[AdamTiming]:
     """Time one Adam step on ``params`` float32 parameters split into ``tensors`` equal tensors
     (like the layers of a model), for each of ``variants``.
 
     Every variant starts from the same parameters, gradients and (after ``check_steps`` checked
     steps) state. The first ``check_steps`` steps are compared with the first variant's
-    parameters (``max_diff``); then ``repeats`` steps are timed with
-    :func:`sgdbook.timing.measure` (one warm-up step) and the median reported. Only one variant's
+    parameters (``max_diff``); then the steps are timed, with :func:`sgdbook.timing.measure_for`
+    (at least ``repeats`` steps and ``min_time`` seconds, after a warm-up of at least one step)
+    when ``min_time`` is given, else with :func:`sgdbook.timing.measure` (``repeats`` steps, one
+    warm-up step); the median and the fastest step are reported. On the CPU with one thread the
+    clock is the thread's CPU time (:func:`sgdbook.timing.work_clock`). Only one variant's
     tensors are alive at a time.
 
     Raises:
@@ -450,6 +538,8 @@ def time_adam_steps(params: int = 10_000_000, *, tensors: int = 40,
         raise ValueError(f"tensors must be <= params={params}, got {tensors}")
     repeats = _validate.integer("repeats", repeats, minimum=1)
     check_steps = _validate.integer("check_steps", check_steps, minimum=1)
+    if min_time is not None:
+        min_time = _validate.positive("min_time", min_time)
     lr = _validate.positive("lr", lr)
     seed = _validate.seed("seed", seed)
     device = _device(device)
@@ -479,9 +569,16 @@ def time_adam_steps(params: int = 10_000_000, *, tensors: int = 40,
                 reference, diff = final, 0.0
             else:
                 diff = max(float((a - b).abs().max()) for a, b in zip(final, reference))
+            clock = work_clock(device, threads)
             with torch.no_grad():
-                res = measure(opt.step, repeats=repeats, warmup=1, device=device)
+                if min_time is None:
+                    res = measure(opt.step, repeats=repeats, warmup=1, device=device, clock=clock)
+                else:
+                    res = measure_for(opt.step, min_time=min_time, min_rounds=repeats,
+                                      warmup_time=0.0, min_warmup=1, round_time=1e-4,
+                                      device=device, clock=clock)
             out.append(AdamTiming(name=name, params=params, tensors=tensors,
-                                  seconds=res.median, spread=res.spread, max_diff=diff))
+                                  seconds=res.median, spread=res.spread, max_diff=diff,
+                                  best=res.best, rounds=len(res.times)))
             del ps, opt
     return out

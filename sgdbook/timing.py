@@ -32,7 +32,7 @@ from . import validation as _validate
 from .device import get_device, synchronize
 
 __all__ = ["TimingResult", "measure", "measure_for", "intra_op_threads", "gflops",
-           "matmul_flops"]
+           "matmul_flops", "work_clock", "best_over_median"]
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,39 @@ def measure_for(fn: Callable[[], Any], *, min_time: float = 0.2, round_time: flo
         timed += elapsed
         times.append(elapsed / number)
     return TimingResult(times=tuple(times), number=number, warmup=warm_calls, device=str(device))
+
+
+def work_clock(device: torch.device | str | None = None,
+               threads: int | None = None) -> Callable[[], float]:
+    """The clock to time work with: :func:`time.thread_time` (CPU time of the calling thread)
+    when the work runs on the CPU in the calling thread alone (``threads == 1``), else
+    :func:`time.perf_counter` (wall clock, which :func:`measure` and :func:`measure_for`
+    bracket with device synchronisation).
+
+    On a shared machine another program can take the core for whole scheduler time slices; wall
+    time counts those stalls, the thread's CPU time does not. The CPU time still includes the
+    slower memory accesses that a neighbour's traffic causes, so it is robust to preemption,
+    not to every kind of interference. With several threads, or on a GPU, the work does not run
+    in the calling thread, and only the wall clock measures it.
+
+    Raises:
+        TypeError, ValueError: ``threads`` is not ``None`` or an integer >= 1.
+    """
+    if threads is not None:
+        threads = _validate.integer("threads", threads, minimum=1)
+    dev = get_device() if device is None else torch.device(device)
+    if dev.type == "cpu" and threads == 1:
+        return time.thread_time
+    return time.perf_counter
+
+
+def best_over_median(result: TimingResult) -> float:
+    """``best / median`` of a measurement: 1 when every round took the same time, small when
+    most rounds were slowed by something (another program, a cache that another program keeps
+    evicting). A criterion for interference that is computed, not assumed."""
+    if not isinstance(result, TimingResult):
+        raise TypeError(f"result must be a TimingResult, got {type(result).__name__}")
+    return result.best / result.median if result.median > 0 else 1.0
 
 
 @contextmanager

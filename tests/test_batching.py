@@ -291,6 +291,44 @@ class TestChapter4Additions:
         with pytest.raises(ValueError, match="batch_size"):
             minibatch.step_time(X, y, 6000)
 
+    def test_step_models_use_every_batch_size(self):
+        b = (1, 4, 16)
+        st = minibatch.StepTimes(batch_sizes=b, seconds=(10e-6, 12e-6, 30e-6), spreads=(0.0,) * 3,
+                                 bytes_per_example=40, best=(9e-6, 6e-6, 29e-6),
+                                 forward_seconds=(2e-6, 3e-6, 8e-6),
+                                 backward_seconds=(3e-6, 5e-6, 13e-6))
+        np.testing.assert_allclose(st.measured_pass_model(10e-6), [10e-6, 12e-6, 22e-6])
+        np.testing.assert_allclose(st.measured_pass_model(10e-6, passes=1), [10e-6, 11e-6, 16e-6])
+        np.testing.assert_allclose(st.sum_model(10e-6), [10e-6, 13e-6, 26e-6])
+        np.testing.assert_allclose(st.best_over_median(), [0.9, 0.5, 29 / 30])
+        assert st.disturbed(0.8) == [4]
+        with pytest.raises(ValueError, match="threshold"):
+            st.disturbed(1.5)
+        short = minibatch.StepTimes(batch_sizes=b, seconds=(1.0,) * 3, spreads=(0.0,) * 3,
+                                    bytes_per_example=40)
+        with pytest.raises(ValueError, match="forward_seconds"):
+            short.measured_pass_model(1e-6)
+        with pytest.raises(ValueError, match="backward_seconds"):
+            short.sum_model(1e-6)
+
+    def test_step_fit_keeps_a_negative_intercept(self):
+        b = (1024, 4096, 16384)
+        st = minibatch.StepTimes(batch_sizes=b, seconds=tuple(-5e-5 + 1e-7 * x for x in b),
+                                 spreads=(0.0,) * 3, bytes_per_example=40)
+        c, s_ = st.fit(statistic="median")
+        assert c == pytest.approx(-5e-5) and s_ == pytest.approx(1e-7)
+
+    def test_step_times_measure_forward_and_backward_everywhere(self):
+        X, y = minibatch.synthetic_regression(2000, 4, seed=0)
+        st = minibatch.step_times_by_batch(X, y, [1, 16, 256], min_time=0.005, threads=1)
+        assert len(st.forward_seconds) == len(st.backward_seconds) == 3
+        assert all(t > 0 for t in st.forward_seconds + st.backward_seconds)
+        assert st.forward_per_example == pytest.approx(
+            max(st.forward_seconds[2] - st.forward_seconds[0], 1e-15) / 255)
+        with pytest.raises(ValueError, match="distinct"):
+            minibatch.step_times_by_batch(X, y, [16, 16], min_time=0.005)
+        assert minibatch.backward_time(X, y, 8, min_time=0.005).median > 0
+
     def test_step_model_fit_recovers_an_exact_line(self):
         b = (1, 4, 16, 64, 256, 1024)
         st = minibatch.StepTimes(batch_sizes=b, seconds=tuple(2e-5 + 3e-8 * x for x in b),
@@ -305,3 +343,32 @@ class TestChapter4Additions:
             st.fit(min_batch=1024)
         with pytest.raises(ValueError, match="forward_per_example"):
             st.two_pass_model(1e-5)
+
+
+def test_add_bias_and_noise_theory_validate():
+    with pytest.raises(TypeError, match="X"):
+        minibatch.add_bias([[1.0]])
+    with pytest.raises(TypeError, match="floating"):
+        minibatch.add_bias(torch.ones(3, 2, dtype=torch.int64))
+    with pytest.raises(ValueError, match="X"):
+        minibatch.add_bias(torch.ones(3))
+    G = torch.randn(5, 2, dtype=torch.float64)
+    with pytest.raises(ValueError, match="batch_sizes"):
+        minibatch.noise_theory(G, [6], replace=False)      # b > n without replacement
+    with pytest.raises(ValueError, match="batch_sizes"):
+        minibatch.noise_theory(G, [0], replace=True)
+    with pytest.raises(TypeError, match="replace"):
+        minibatch.noise_theory(G, [1], replace=1)
+    with pytest.raises(ValueError, match="G"):
+        minibatch.noise_theory(torch.ones(3), [1], replace=True)
+    assert np.isfinite(minibatch.noise_theory(G, [6], replace=True)).all()
+
+
+def test_loader_timing_with_min_time_and_one_thread():
+    X = torch.randn(200, 3)
+    y = torch.randn(200)
+    res = batching.loader_timing(X, y, batch_size=10, kind="slicing", repeats=3, min_time=0.01,
+                                 threads=1)
+    assert len(res.times) >= 3 and sum(res.times) >= 0.01 * 0.5
+    with pytest.raises(ValueError, match="min_time"):
+        batching.loader_timing(X, y, batch_size=10, kind="sgdbook", min_time=0.0)

@@ -108,3 +108,18 @@ def test_chapter_experiments_run_in_one_launch():
     assert np.allclose(out["sgd"][0]["w"], out["sgd"][1]["w"], atol=0, rtol=0)
     with pytest.raises(ValueError, match="keys"):
         dp.run_chapter_experiments(X, y, world_size=2, sgd={}, ddp={}, comm={})
+
+
+def test_make_model_validates_dtype():
+    with pytest.raises(TypeError, match="dtype"):
+        dp.make_model(3, 4, seed=0, dtype=torch.int64)
+    with pytest.raises(TypeError, match="dtype"):
+        dp.make_model(3, 4, seed=0, dtype="float64")
+    model = dp.make_model(3, 4, seed=0, dtype=torch.float32)
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+def test_comm_compute_gflops():
+    t = dp.CommComputeTiming(width=4, params=40, local_batch=8, compute=1e-6,
+                                        allreduce=1e-6)
+    assert t.compute_gflops == pytest.approx(6 * 40 * 8 / 1e-6 / 1e9)

@@ -89,3 +89,27 @@ def test_adam_variants_agree():
         roofline.time_adam_steps(100, tensors=2, device="cpu", variants=("mine",))
     with pytest.raises(ValueError, match="tensors"):
         roofline.time_adam_steps(3, tensors=4, device="cpu")
+
+
+def test_cache_sizes_and_stream_elements(monkeypatch):
+    size, source = roofline.last_level_cache_bytes("cpu")
+    assert size > 0 and source in ("sysfs", "fallback")
+    levels = roofline.cpu_cache_sizes()
+    if levels:
+        assert source == "sysfs" and size == levels[max(levels)]
+    assert roofline.stream_elements("cpu") >= 4 * size // 4
+    monkeypatch.setattr(roofline, "cpu_cache_sizes", lambda: {})
+    assert roofline.last_level_cache_bytes("cpu") == (roofline.LLC_FALLBACK_BYTES, "fallback")
+    assert roofline._parse_cache_size("32768K") == 32 * 2**20
+    with pytest.raises(ValueError, match="factor"):
+        roofline.stream_elements("cpu", factor=0)
+
+
+def test_adam_timed_for_a_minimum_time_reports_best_and_median():
+    out = roofline.time_adam_steps(4000, tensors=4, device="cpu", threads=1, repeats=3,
+                                   check_steps=1, variants=("torch for-loop", "torch fused"),
+                                   min_time=0.01)
+    for a in out:
+        assert a.rounds >= 3 and 0 < a.best <= a.seconds
+    with pytest.raises(ValueError, match="min_time"):
+        roofline.time_adam_steps(4000, tensors=4, device="cpu", min_time=0.0)

@@ -212,3 +212,24 @@ def test_chapter_timing_cells_are_tagged_and_name_the_device():
     training = [(tags, body) for tags, body in cells if "train_least_squares(" in body]
     assert len(training) == 1 and "timing" not in training[0][0]
     assert not TIMED.search(training[0][1])
+
+
+def test_work_clock_is_thread_cpu_time_only_for_one_cpu_thread():
+    import time
+
+    assert timing.work_clock("cpu", 1) is time.thread_time
+    assert timing.work_clock("cpu", None) is time.perf_counter
+    assert timing.work_clock("cpu", 2) is time.perf_counter
+    with pytest.raises(ValueError, match="threads"):
+        timing.work_clock("cpu", 0)
+    # CPU time does not advance while the thread sleeps (a stand-in for being descheduled)
+    res = timing.measure(lambda: time.sleep(0.01), repeats=2, warmup=0, device="cpu",
+                         clock=timing.work_clock("cpu", 1))
+    assert res.median < 0.005
+
+
+def test_best_over_median():
+    r = timing.TimingResult(times=(1.0, 2.0, 4.0), number=1, warmup=0, device="cpu")
+    assert timing.best_over_median(r) == pytest.approx(0.5)
+    with pytest.raises(TypeError, match="TimingResult"):
+        timing.best_over_median(1.0)
