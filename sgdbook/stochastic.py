@@ -527,6 +527,9 @@ class LogisticHistory:
     updates: int
 
 
+# chapter 3 (sgd.md) prints this function's source (inspect.getsource); the formatter
+# keeps out so the printed code stays as written (hand layout, aligned comments)
+# fmt: off
 def logistic_sgd_loop(a, b, X, y, loss_fn, *, batch_size: int, lr: float, epochs: int,
                       generator, evaluate: Callable[[], tuple]) -> tuple[list, int]:
     """The loop of :func:`train_logistic` (chapter 3 prints it): history and update count."""
@@ -548,6 +551,7 @@ def logistic_sgd_loop(a, b, X, y, loss_fn, *, batch_size: int, lr: float, epochs
             updates += 1
         hist.append(evaluate())
     return hist, updates
+# fmt: on
 
 
 def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float = 0.02,

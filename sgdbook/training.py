@@ -160,6 +160,9 @@ def make_mlp(*, hidden: int = 64, seed: int = 0, device: torch.device | None = N
     return model.to(get_device() if device is None else torch.device(device))
 
 
+# chapter 5 (momentum-adam.md) prints this function's source (inspect.getsource); the formatter
+# keeps out so the printed code stays as written (hand layout, aligned comments)
+# fmt: off
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor,
                 batch_size: int, generator: torch.Generator) -> float:
     """One pass over ``(X, y)`` in a random order: the standard PyTorch training loop.
@@ -180,6 +183,7 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Ten
         total += loss.item()
         batches += 1
     return total / batches
+# fmt: on
 
 
 def _validated_train_epoch(fn):
