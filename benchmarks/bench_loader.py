@@ -34,8 +34,13 @@ from sgdbook.device import describe_device, get_device
 
 TARGET_SIZES = (10, 100)
 TARGET_RATIO = 10.0
-NAMES = {"dataloader": "DataLoader", "batchsampler": "+BatchSampler", "tensorsampler": "+index tensors",
-         "slicing": "X[perm[i:i+b]]", "sgdbook": "BatchIterator"}
+NAMES = {
+    "dataloader": "DataLoader",
+    "batchsampler": "+BatchSampler",
+    "tensorsampler": "+index tensors",
+    "slicing": "X[perm[i:i+b]]",
+    "sgdbook": "BatchIterator",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,10 +48,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=20000, help="examples (default 20000)")
     parser.add_argument("--d", type=int, default=10, help="features (default 10)")
     parser.add_argument("--repeats", type=int, default=7, help="timed epochs per case (default 7)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
-                        help="device of the tensors (default cpu, where the target applies)")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="torch intra-op threads (default 0: leave torch's default)")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="cpu",
+        help="device of the tensors (default cpu, where the target applies)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch intra-op threads (default 0: leave torch's default)",
+    )
     args = parser.parse_args(argv)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -54,13 +67,20 @@ def main(argv: list[str] | None = None) -> int:
     gen = torch.Generator().manual_seed(0)
     X = torch.randn(args.n, args.d, generator=gen).to(device)
     y = torch.randn(args.n, generator=gen).to(device)
-    print(f"device: {describe_device(device)}; python {platform.python_version()}; "
-          f"torch threads {torch.get_num_threads()}")
-    print(f"data: X {tuple(X.shape)} float32, y {tuple(y.shape)}; median of {args.repeats} "
-          "epochs after 1 warm-up epoch; DataLoaders: num_workers=0, shuffled")
+    print(
+        f"device: {describe_device(device)}; python {platform.python_version()}; "
+        f"torch threads {torch.get_num_threads()}"
+    )
+    print(
+        f"data: X {tuple(X.shape)} float32, y {tuple(y.shape)}; median of {args.repeats} "
+        "epochs after 1 warm-up epoch; DataLoaders: num_workers=0, shuffled"
+    )
     print("examples per second (spread of the epochs):")
-    print(f"{'batch':>6}" + "".join(f"{NAMES[k]:>22}" for k in LOADERS)
-          + f"{'vs default':>12}{'vs best other':>15}{'tensor/list':>13}  best other")
+    print(
+        f"{'batch':>6}"
+        + "".join(f"{NAMES[k]:>22}" for k in LOADERS)
+        + f"{'vs default':>12}{'vs best other':>15}{'tensor/list':>13}  best other"
+    )
     ok = True
     for b in (1, 10, 100, 1000):
         res = {k: loader_timing(X, y, batch_size=b, kind=k, repeats=args.repeats) for k in LOADERS}
@@ -72,11 +92,16 @@ def main(argv: list[str] | None = None) -> int:
         list_cost = rates["tensorsampler"] / rates["batchsampler"]
         if b in TARGET_SIZES and ratio_default < TARGET_RATIO:
             ok = False
-        print(f"{b:>6}" + "".join(f"{rates[k]:>15,.0f} ({100 * res[k].spread:>3.0f}%)" for k in LOADERS)
-              + f"{ratio_default:>11.1f}x{ratio_best:>14.2f}x{list_cost:>12.2f}x  {NAMES[best]}")
+        print(
+            f"{b:>6}"
+            + "".join(f"{rates[k]:>15,.0f} ({100 * res[k].spread:>3.0f}%)" for k in LOADERS)
+            + f"{ratio_default:>11.1f}x{ratio_best:>14.2f}x{list_cost:>12.2f}x  {NAMES[best]}"
+        )
     verdict = "met" if ok else "NOT met"
-    print(f"old target (BatchIterator >= {TARGET_RATIO:g}x default DataLoader at batch sizes "
-          f"{', '.join(map(str, TARGET_SIZES))} on {device.type}): {verdict}")
+    print(
+        f"old target (BatchIterator >= {TARGET_RATIO:g}x default DataLoader at batch sizes "
+        f"{', '.join(map(str, TARGET_SIZES))} on {device.type}): {verdict}"
+    )
     return 0
 
 

@@ -131,8 +131,9 @@ def preconditioned_condition_number(A, M) -> float:
     return float(lam[-1] / lam[0])
 
 
-def preconditioned_gradient_descent(objective, x0, lr: float, steps: int, M, *,
-                                    grad_tol: float | None = None) -> Trajectory:
+def preconditioned_gradient_descent(
+    objective, x0, lr: float, steps: int, M, *, grad_tol: float | None = None
+) -> Trajectory:
     r"""Run :math:`x_{k+1} = x_k - \eta M\nabla f(x_k)`.
 
     It runs :func:`sgdbook.gd.gradient_descent` on :math:`\tilde f(y) = f(M^{1/2}y)` and maps the

@@ -73,8 +73,9 @@ def test_damaged_gzip_body_is_a_dataset_error(tmp_path):
     for i in range(middle, middle + 16):
         data[i] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(datasets.DatasetError,
-                       match=r"unreadable: .*diabetes_data_raw\.csv\.gz: error: .*reinstall"):
+    with pytest.raises(
+        datasets.DatasetError, match=r"unreadable: .*diabetes_data_raw\.csv\.gz: error: .*reinstall"
+    ):
         datasets.load_diabetes(tmp_path)
 
 
