@@ -51,7 +51,7 @@ def _gather(t: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
     rows = max(1, _CHUNK_ELEMENTS // row)
     if t.device.type != "cpu" or t.shape[0] <= rows:
         return t.index_select(0, perm)
-    out = torch.empty((t.shape[0],) + tuple(t.shape[1:]), dtype=t.dtype, device=t.device)
+    out = torch.empty((t.shape[0], *t.shape[1:]), dtype=t.dtype, device=t.device)
     for start in range(0, t.shape[0], rows):
         torch.index_select(t, 0, perm[start : start + rows], out=out[start : start + rows])
     return out

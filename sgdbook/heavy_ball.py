@@ -137,7 +137,7 @@ def measured_rate(mu: float, L: float, lr, momentum, *, steps: int = 400) -> np.
     b = _validate.real_array("momentum", momentum, minimum=0)
     a, b = np.broadcast_arrays(a, b)
     lam = np.array([mu, L])
-    x = np.ones(a.shape + (2,))
+    x = np.ones((*a.shape, 2))
     x_prev = x.copy()
     log_norm = np.zeros(a.shape)
     half = steps // 2

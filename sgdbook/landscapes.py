@@ -22,10 +22,7 @@ r"""Two-dimensional loss landscapes: grid evaluation, contour plots with GD path
 
 from __future__ import annotations
 
-from collections.abc import (  # typing (not collections.abc): Sphinx resolves these without intersphinx
-    Mapping,
-    Sequence,
-)
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np

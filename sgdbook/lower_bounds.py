@@ -217,7 +217,7 @@ def krylov_distance_floor(q: Quadratic, k):
     """
     if not isinstance(q, Quadratic):
         raise TypeError(f"q must be a sgdbook.objectives.Quadratic, got {type(q).__name__}")
-    k, n = _k_and_n(k, q.dim)
+    k, _n = _k_and_n(k, q.dim)
     tail = np.concatenate(
         [np.cumsum((q.minimizer() ** 2)[::-1])[::-1], [0.0]]
     )  # tail[j] = sum_{i>=j}

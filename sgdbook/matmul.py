@@ -21,6 +21,7 @@ another program does not decide the result.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -241,7 +242,7 @@ def rate_inversions(ways: list[WayTiming]) -> list[tuple[str, str]]:
     for k, w in enumerate(ways):
         if not isinstance(w, WayTiming):
             raise TypeError(f"ways[{k}] must be a WayTiming, got {type(w).__name__}")
-    return [(a.name, b.name) for a, b in zip(ways, ways[1:]) if not a.gflops < b.gflops]
+    return [(a.name, b.name) for a, b in itertools.pairwise(ways) if not a.gflops < b.gflops]
 
 
 def peak_gflops(

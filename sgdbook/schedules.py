@@ -46,7 +46,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -1003,7 +1003,7 @@ class WarmupStableDecay(Schedule):
         ValueError: an argument out of range.
     """
 
-    _DECAYS = {
+    _DECAYS: ClassVar[dict[str, Callable[[float], float]]] = {
         "linear": lambda u: 1.0 - u,
         "sqrt": lambda u: 1.0 - math.sqrt(u),
         "cos": lambda u: 0.5 * (1.0 + math.cos(math.pi * u)),

@@ -94,7 +94,7 @@ def TENSOR(rows: int = 4, cols: int | None = 2, dtype=torch.float32) -> st.Searc
             np.ones(shape),
             "X",
             wrong_rank,
-            torch.ones((0,) + shape[1:], dtype=dtype),
+            torch.ones((0, *shape[1:]), dtype=dtype),
             bad_vals,
             torch.ones(shape, dtype=torch.complex64),
             torch.ones(shape, dtype=torch.int64),

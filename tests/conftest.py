@@ -63,8 +63,8 @@ def built_book() -> Path:
     result = run_build(BOOK, "--all")
     if result.returncode != 0:
         pytest.fail(
-            "strict book build failed (exit %d):\n%s\n%s"
-            % (result.returncode, result.stdout[-20000:], result.stderr[-20000:]),
+            f"strict book build failed (exit {result.returncode}):\n"
+            f"{result.stdout[-20000:]}\n{result.stderr[-20000:]}",
             pytrace=False,
         )
     return HTML

@@ -26,6 +26,7 @@ import textwrap
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import yaml
@@ -219,8 +220,8 @@ def sample_book(tmp_path_factory) -> Path:
     result = run_build(book, "--all", cwd=book.parent, timeout=900)
     if result.returncode != 0:
         pytest.fail(
-            "strict build of the sample book failed:\n%s\n%s"
-            % (result.stdout[-15000:], result.stderr[-15000:]),
+            "strict build of the sample book failed:\n"
+            f"{result.stdout[-15000:]}\n{result.stderr[-15000:]}",
             pytrace=False,
         )
     return book / "_build" / "html"
@@ -305,7 +306,7 @@ def is_external(url: str) -> bool:
 # A local web server for the browser tests
 # --------------------------------------------------------------------------------------------
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {
+    extensions_map: ClassVar[dict[str, str]] = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".js": "text/javascript",
         ".svg": "image/svg+xml",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import itertools
 
 import numpy as np
 import pytest
@@ -86,7 +87,7 @@ class TestBatchIterator:
             batching.BatchIterator(X[:0], y[:0], batch_size=2)
         with pytest.raises(ValueError, match="at least one tensor"):
             batching.BatchIterator(batch_size=2)
-        with pytest.raises(TypeError, match="torch.Tensor"):
+        with pytest.raises(TypeError, match=r"torch\.Tensor"):
             batching.BatchIterator(X.numpy(), batch_size=2)
         with pytest.raises(ValueError, match="scalar"):
             batching.BatchIterator(torch.tensor(1.0), batch_size=1)
@@ -98,7 +99,7 @@ class TestBatchIterator:
         largest = 2**63 - 1  # the largest seed torch.Generator.manual_seed accepts
         a = [t[1].tolist() for t in batching.BatchIterator(X, y, batch_size=3, seed=largest)]
         b = [t[1].tolist() for t in batching.BatchIterator(X, y, batch_size=3, seed=largest)]
-        assert a == b and sorted(sum(a, [])) == list(range(10))
+        assert a == b and sorted(itertools.chain.from_iterable(a)) == list(range(10))
         for bad in (2**63, 2**64, -1):
             with pytest.raises(ValueError, match="seed must be"):
                 batching.BatchIterator(X, y, batch_size=3, seed=bad)

@@ -310,7 +310,7 @@ class TestNonconvexAndRay:
 
     def test_ray_return_step_is_2_over_L_along_the_top_eigenvector(self, quad):
         q, _ = quad
-        lam, Q = np.linalg.eigh(q.A)
+        _lam, Q = np.linalg.eigh(q.A)
         x = q.minimizer() + Q[:, -1]
         assert bounds.ray_return_step(q, x, -q.grad(x)) == pytest.approx(2 / q.L, rel=1e-9)
 

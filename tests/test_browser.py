@@ -342,7 +342,7 @@ def _broken_links(html: Path, base: str, links: dict[str, list[tuple[str, str]]]
 
 
 def test_phone_width_without_horizontal_scrolling(chromium, served):
-    name, html, docs, base = served
+    name, _html, docs, base = served
     problems = []
     for doc in docs:
         page, log = open_page(chromium, urljoin(base, f"{doc}.html"), width=PHONE_WIDTH)
@@ -405,7 +405,7 @@ def test_search_finds_each_compound_term(chromium, served):
 
 
 def test_search_bar_shows_chinese_text(chromium, served):
-    name, html, docs, base = served
+    name, _html, _docs, base = served
     page, _ = open_page(chromium, urljoin(base, "index.html"))
     page.keyboard.press("Control+K")
     field = page.locator("input[name=q]:visible").first
@@ -520,11 +520,11 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 @pytest.mark.parametrize("width", [1280, PHONE_WIDTH], ids=["desktop", "phone"])
 def test_accessibility_audit(chromium, served, width):
-    name, html, docs, base = served
+    name, _html, docs, base = served
     if not AXE.is_file():
         pytest.fail(f"{AXE} missing: run `npm ci`", pytrace=False)
     problems = []
-    for doc in docs + ["search"]:
+    for doc in [*docs, "search"]:
         page, _ = open_page(chromium, urljoin(base, f"{doc}.html"), width=width)
         page.add_script_tag(path=str(AXE))
         # KaTeX's visual layer (.katex-html) is aria-hidden; assistive technology reads the MathML

@@ -33,7 +33,7 @@ def test_copy_loads(tmp_path):
 def test_missing_file(tmp_path):
     _copy(tmp_path)
     (tmp_path / "diabetes_target.csv.gz").unlink()
-    with pytest.raises(datasets.DatasetError, match="missing: .*diabetes_target.csv.gz"):
+    with pytest.raises(datasets.DatasetError, match=r"missing: .*diabetes_target\.csv\.gz"):
         datasets.load_diabetes(tmp_path)
 
 

@@ -31,8 +31,8 @@ def test_rate_formula():
     assert p.lr == pytest.approx(4 / (np.sqrt(4.0) + np.sqrt(0.2)) ** 2)
     # every eigenvalue in [mu, L] has modulus sqrt(beta)
     lam = np.linspace(0.2, 4.0, 50)
-    for l in lam:
-        assert hb.spectral_radius(p.lr, p.momentum, [l]) == pytest.approx(p.rate, rel=1e-7)
+    for eig in lam:
+        assert hb.spectral_radius(p.lr, p.momentum, [eig]) == pytest.approx(p.rate, rel=1e-7)
 
 
 def test_measured_rate_agrees_with_spectral_radius():

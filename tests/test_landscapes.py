@@ -136,7 +136,7 @@ class TestLogisticLoss:
 class TestGrid:
     def test_grid_values_paths_agree(self):
         q = objectives.ill_conditioned_2d()
-        X, Y, Z = landscapes.grid_values(q, (-2, 2), (-1, 1), n=5)
+        _X, _Y, Z = landscapes.grid_values(q, (-2, 2), (-1, 1), n=5)
         assert Z.shape == (5, 5)
         assert Z[2, 2] == pytest.approx(0.0)
         assert Z[0, -1] == pytest.approx(q.value([2.0, -1.0]))

@@ -687,7 +687,7 @@ def test_adagrad_group_initial_accumulator_value_is_ignored_as_in_torch(foreach)
     assert opt_a.param_groups[0]["initial_accumulator_value"] == 3.0  # kept, validated, unused
     # a group added later also starts from the constructor's value; the same seed gives the
     # first len(SHAPES) tensors the coefficients run_side_by_side used
-    _, loss = make_problem(SHAPES + [(3,), (2, 2)], torch.float64, 0)
+    _, loss = make_problem([*SHAPES, (3,), (2, 2)], torch.float64, 0)
     g = torch.Generator().manual_seed(7)
     new_x0 = [
         torch.randn(3, generator=g, dtype=torch.float64),
@@ -735,7 +735,7 @@ def test_bad_types():
 
 def test_add_param_group_is_validated_and_not_added_when_bad():
     opt = so.Adam([torch.zeros(1, requires_grad=True)], lr=0.1)
-    with pytest.raises(ValueError, match="lr must be >= 0, got -1.0"):
+    with pytest.raises(ValueError, match=r"lr must be >= 0, got -1\.0"):
         opt.add_param_group({"params": [torch.zeros(2, requires_grad=True)], "lr": -1.0})
     assert len(opt.param_groups) == 1
     opt.add_param_group({"params": [torch.zeros(2, requires_grad=True)], "lr": 0.5})

@@ -149,8 +149,8 @@ def built_pdf() -> Path:
     )
     if result.returncode != 0:
         pytest.fail(
-            "make pdf failed (exit %d):\n%s\n%s"
-            % (result.returncode, result.stdout[-15000:], result.stderr[-5000:])
+            f"make pdf failed (exit {result.returncode}):\n"
+            f"{result.stdout[-15000:]}\n{result.stderr[-5000:]}"
         )
     pdf = LATEX / "sgdbook.pdf"
     assert pdf.is_file() and f"PDF: {pdf}" in result.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 
@@ -122,7 +124,7 @@ def test_rho_and_rectification():
     assert first == 6
     assert math.isnan(radam_rectification(5))
     r = [radam_rectification(t) for t in (6, 100, 10_000, 1_000_000)]
-    assert all(0 < a < b for a, b in zip(r, r[1:])) and 0.999 < r[-1] <= 1
+    assert all(0 < a < b for a, b in itertools.pairwise(r)) and 0.999 < r[-1] <= 1
     with pytest.raises(ValueError, match="step"):
         radam_rho(0)
 

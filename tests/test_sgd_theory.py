@@ -36,7 +36,7 @@ class TestConstants:
         slack = M + M_G * np.sum(p.grad(X) ** 2, axis=-1) - Eg2
         assert slack.min() >= -1e-9
         # tight: at the maximising point of each coordinate the slack is zero
-        A, B, C = (
+        A, B, _C = (
             np.mean(p.h**2, 0),
             np.mean(p.h**2 * (p.c - p.minimizer), 0),
             np.mean(p.h**2 * (p.c - p.minimizer) ** 2, 0),
@@ -110,7 +110,7 @@ def test_values_and_gradients_validate():
             method(np.ones((3, 4)))
         with pytest.raises(ValueError, match="X must be finite"):
             method([[np.inf, 0.0]])
-    with pytest.raises(ValueError, match="idx must be in 0 .. 4"):
+    with pytest.raises(ValueError, match=r"idx must be in 0 \.\. 4"):
         p.component_grad(X, np.array([0, 5]))
     with pytest.raises(ValueError, match="idx must be in"):
         p.component_grad(X, np.array([-1, 0]))

@@ -92,7 +92,7 @@ def test_pages_reference_no_other_host(site):
         for tag, attrs in parse(page).elements:
             url = attrs.get(URL_ATTRS.get(tag, ""), "") if tag in URL_ATTRS else ""
             if tag == "link" and LINK_RELS & set(
-                attrs.get("rel", "").split() + [attrs.get("rel", "")]
+                [*attrs.get("rel", "").split(), attrs.get("rel", "")]
             ):
                 url = attrs.get("href", "")
             if url and is_external(url):
@@ -214,7 +214,7 @@ RAW_TEX = re.compile(r"\$\$|\\\(|\\\[|\\begin\{|(?<![\w$])\$[^$\s][^$]{0,200}?\$
 
 
 def test_math_rendered_at_build_time(site):
-    name, html, docs = site
+    name, html, _docs = site
     problems = []
     pages_with_math = 0
     for page in html_pages(html):
@@ -398,7 +398,7 @@ def test_intersphinx_uses_only_shipped_inventories():
 
 
 def test_notebook_and_source_downloads(site):
-    name, html, docs = site
+    name, html, _docs = site
     source_dir = html.parent.parent
     notebooks = 0
     problems = []
@@ -496,7 +496,7 @@ def indexed_docs(index: dict, term: str) -> set[str]:
 
 
 def test_search_index_holds_compound_terms(site):
-    name, html, docs = site
+    name, html, _docs = site
     index = search_index(html)
     problems = []
     texts = {d: article_text(page) for d, page in toc_pages(site)}  # parse each page once

@@ -65,7 +65,7 @@ def prose_lines(text: str) -> list[tuple[int, str]]:
                 out.append((n + 1, fig.group(2)))
             continue
         out.append((n + 1, line))
-    text = "\n".join(l for _, l in out)
+    text = "\n".join(kept for _, kept in out)
     # blank out display math (may span lines), inline math and inline code, keeping line numbers
     text = _DISPLAY_MATH.sub(lambda mm: "\n" * mm.group(0).count("\n"), text)
     cleaned = []

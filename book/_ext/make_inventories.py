@@ -193,7 +193,7 @@ def numpy_inventory() -> Inventory:
             full = f"numpy.ndarray.{attr}"
             role = "py:method" if callable(getattr(np.ndarray, attr)) else "py:attribute"
             inv.add(full, role, f"{gen}/{full}.html#{full}")
-    for sub, page in [("linalg", None), ("fft", None), ("random", "random")]:
+    for sub, _page in [("linalg", None), ("fft", None), ("random", "random")]:
         module = importlib.import_module(f"numpy.{sub}")
         inv.add(
             f"numpy.{sub}",

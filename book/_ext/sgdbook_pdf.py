@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import ClassVar
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -75,7 +76,7 @@ class PdfError(SphinxError):
 class SvgToPdf(ImageConverter):
     """Convert the book's SVG figures to vector PDF for XeLaTeX with rsvg-convert."""
 
-    conversion_rules = [("image/svg+xml", "application/pdf")]
+    conversion_rules: ClassVar[list[tuple[str, str]]] = [("image/svg+xml", "application/pdf")]
     default_priority = 200
 
     def is_available(self) -> bool:
