@@ -597,7 +597,7 @@ def _enter(name):
 
 add(
     "timing.intra_op_threads",
-    Call(_enter("timing.intra_op_threads"), lambda: dict(threads=1), {"threads": INT(1)}),
+    Call(_enter("timing.intra_op_threads"), lambda: dict(threads=1), {"threads": OPT_INT(1)}),
 )
 add(
     "timing.gflops",
