@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,8 +42,16 @@ EXECUTED_RE = re.compile(r"^\[sgdbook\] executed (\S+) in ([0-9.]+) s$", re.MULT
 
 def copy_worktree(dest: Path) -> None:
     """Copy the working tree's tracked and untracked-but-not-ignored files (symlinks kept)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, listed):
         src = REPO / rel
         if not src.exists() and not src.is_symlink():
@@ -59,9 +67,12 @@ def copy_worktree(dest: Path) -> None:
 def toc_chapters(root: Path) -> list[str]:
     """Docnames of the TOC's pages that have code cells (the root page too), in TOC order."""
     toc = (root / "_toc.yml").read_text(encoding="utf-8")
-    files = re.findall(r"^root:\s*(\S+)", toc, re.M) + \
-        re.findall(r"^\s*-?\s*file:\s*(\S+)", toc, re.M)
-    return [f for f in files if "{code-cell}" in (root / "book" / f"{f}.md").read_text(encoding="utf-8")]
+    files = re.findall(r"^root:\s*(\S+)", toc, re.M) + re.findall(
+        r"^\s*-?\s*file:\s*(\S+)", toc, re.M
+    )
+    return [
+        f for f in files if "{code-cell}" in (root / "book" / f"{f}.md").read_text(encoding="utf-8")
+    ]
 
 
 class Bench:
@@ -72,16 +83,23 @@ class Bench:
     def build(self, label: str, **env: str) -> tuple[float, dict[str, float]]:
         """One ``jupyter-book build book``; its wall time and the chapters it executed."""
         started = time.perf_counter()
-        proc = subprocess.run([str(JUPYTER_BOOK), "build", "book"], cwd=self.root,
-                              env={**self.env, **env}, capture_output=True, text=True)
+        proc = subprocess.run(
+            [str(JUPYTER_BOOK), "build", "book"],
+            cwd=self.root,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+        )
         seconds = time.perf_counter() - started
         output = proc.stdout + proc.stderr
         if proc.returncode != 0:
             sys.stdout.write(output[-8000:])
             raise SystemExit(f"bench_build: the {label} build failed (exit {proc.returncode})")
         executed = {name: float(t) for name, t in EXECUTED_RE.findall(output)}
-        print(f"  {label:<28} {seconds:7.1f} s   executed: {', '.join(executed) or 'nothing'}",
-              flush=True)
+        print(
+            f"  {label:<28} {seconds:7.1f} s   executed: {', '.join(executed) or 'nothing'}",
+            flush=True,
+        )
         return seconds, executed
 
     def clean(self) -> None:
@@ -99,17 +117,30 @@ def target(label: str, value: float, limit: float) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--chapter", help="docname edited for the prose and code edits "
-                        "(default: the chapter with the largest source)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="no-change and prose-edit rebuilds to time (median reported)")
-    parser.add_argument("--no-serial", action="store_true",
-                        help="skip the serial clean build (per-chapter times then come from the "
-                        "parallel build, inflated by competition for the cores)")
-    parser.add_argument("--from-cache", action="store_true",
-                        help="start from the working tree's execution cache "
-                        "(book/_build/.jupyter_cache): only the rebuild figures are meaningful; "
-                        "implies --no-serial")
+    parser.add_argument(
+        "--chapter",
+        help="docname edited for the prose and code edits "
+        "(default: the chapter with the largest source)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="no-change and prose-edit rebuilds to time (median reported)",
+    )
+    parser.add_argument(
+        "--no-serial",
+        action="store_true",
+        help="skip the serial clean build (per-chapter times then come from the "
+        "parallel build, inflated by competition for the cores)",
+    )
+    parser.add_argument(
+        "--from-cache",
+        action="store_true",
+        help="start from the working tree's execution cache "
+        "(book/_build/.jupyter_cache): only the rebuild figures are meaningful; "
+        "implies --no-serial",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy")
     args = parser.parse_args()
 
@@ -120,17 +151,21 @@ def main() -> int:
         if args.from_cache:
             args.no_serial = True
             print("  (execution cache copied: the chapters are not executed)")
-            shutil.copytree(REPO / "book" / "_build" / ".jupyter_cache",
-                            root / "book" / "_build" / ".jupyter_cache")
+            shutil.copytree(
+                REPO / "book" / "_build" / ".jupyter_cache",
+                root / "book" / "_build" / ".jupyter_cache",
+            )
         bench = Bench(root)
         chapters = toc_chapters(root)
         chapter = args.chapter or largest_chapter(root, chapters)
         page = root / "book" / f"{chapter}.md"
         size = page.stat().st_size
         print(f"sgdbook build benchmark on a copy of {REPO} in {root}")
-        print(f"  cores: {len(os.sched_getaffinity(0))}, load average: "
-              f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}; edited chapter: {chapter} "
-              f"({size / 1000:.0f} kB{', the largest' if chapter == largest_chapter(root, chapters) else ''})\n")
+        print(
+            f"  cores: {len(os.sched_getaffinity(0))}, load average: "
+            f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}; edited chapter: {chapter} "
+            f"({size / 1000:.0f} kB{', the largest' if chapter == largest_chapter(root, chapters) else ''})\n"
+        )
 
         per_chapter: dict[str, float] = {}
         serial_time = None
@@ -158,13 +193,22 @@ def main() -> int:
             assert not executed, executed
             prose_times.append(seconds)
         prose_time = statistics.median(prose_times)
-        page.write_text(text + "\n```{code-cell} ipython3\n_sgdbook_bench_edit = 1\n```\n", encoding="utf-8")
+        page.write_text(
+            text + "\n```{code-cell} ipython3\n_sgdbook_bench_edit = 1\n```\n", encoding="utf-8"
+        )
         code_time, executed = bench.build("rebuild after a code edit")
         assert set(executed) <= {chapter}, executed
 
-        print("\nchapter execution times" + (" (serial build)" if not args.no_serial else " (parallel build)"))
+        print(
+            "\nchapter execution times"
+            + (" (serial build)" if not args.no_serial else " (parallel build)")
+        )
         for name in chapters if not args.from_cache else []:
-            shown = f"{per_chapter[name]:7.1f} s" if name in per_chapter else "  (same code as another chapter: executed once)"
+            shown = (
+                f"{per_chapter[name]:7.1f} s"
+                if name in per_chapter
+                else "  (same code as another chapter: executed once)"
+            )
             print(f"  {name:<28} {shown}")
         serial_sum = sum(per_chapter.values())
         slowest = max(per_chapter.values(), default=0.0)
@@ -184,8 +228,9 @@ def main() -> int:
         if args.from_cache:
             print("  (--from-cache: nothing executed in the clean build; no execution targets)")
         else:
-            print(target("clean build (0.75 x serial sum + 20 s)", clean_time,
-                         0.75 * serial_sum + 20))
+            print(
+                target("clean build (0.75 x serial sum + 20 s)", clean_time, 0.75 * serial_sum + 20)
+            )
             print(target("slowest chapter", slowest, 45))
     finally:
         if args.keep:

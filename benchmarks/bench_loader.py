@@ -40,22 +40,40 @@ from sgdbook.timing import work_clock
 
 TARGET_SIZES = (10, 100)
 TARGET_RATIO = 10.0
-NAMES = {"dataloader": "DataLoader", "batchsampler": "+BatchSampler", "tensorsampler": "+index tensors",
-         "slicing": "X[perm[i:i+b]]", "sgdbook": "BatchIterator"}
+NAMES = {
+    "dataloader": "DataLoader",
+    "batchsampler": "+BatchSampler",
+    "tensorsampler": "+index tensors",
+    "slicing": "X[perm[i:i+b]]",
+    "sgdbook": "BatchIterator",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20000, help="examples (default 20000)")
     parser.add_argument("--d", type=int, default=10, help="features (default 10)")
-    parser.add_argument("--repeats", type=int, default=5,
-                        help="timed epochs per case at least (default 5)")
-    parser.add_argument("--min-time", type=float, default=0.5,
-                        help="seconds of timed epochs per case at least (default 0.5)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
-                        help="device of the tensors (default cpu, where the target applies)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch intra-op threads (default 1, as in chapter 4; 0: torch's default)")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="timed epochs per case at least (default 5)"
+    )
+    parser.add_argument(
+        "--min-time",
+        type=float,
+        default=0.5,
+        help="seconds of timed epochs per case at least (default 0.5)",
+    )
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="cpu",
+        help="device of the tensors (default cpu, where the target applies)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads (default 1, as in chapter 4; 0: torch's default)",
+    )
     args = parser.parse_args(argv)
     threads = args.threads if args.threads > 0 else None
     if threads is not None:
@@ -65,18 +83,35 @@ def main(argv: list[str] | None = None) -> int:
     X = torch.randn(args.n, args.d, generator=gen).to(device)
     y = torch.randn(args.n, generator=gen).to(device)
     clock = work_clock(device, threads).__name__
-    print(f"device: {describe_device(device)}; python {platform.python_version()}; "
-          f"torch threads {torch.get_num_threads()}; clock time.{clock}")
-    print(f"data: X {tuple(X.shape)} float32, y {tuple(y.shape)}; median of at least "
-          f"{args.repeats} epochs and {args.min_time:g} s of timed epochs after 1 warm-up epoch; "
-          "DataLoaders: num_workers=0, shuffled")
+    print(
+        f"device: {describe_device(device)}; python {platform.python_version()}; "
+        f"torch threads {torch.get_num_threads()}; clock time.{clock}"
+    )
+    print(
+        f"data: X {tuple(X.shape)} float32, y {tuple(y.shape)}; median of at least "
+        f"{args.repeats} epochs and {args.min_time:g} s of timed epochs after 1 warm-up epoch; "
+        "DataLoaders: num_workers=0, shuffled"
+    )
     print("examples per second (interquartile range of the epochs / median):")
-    print(f"{'batch':>6}" + "".join(f"{NAMES[k]:>22}" for k in LOADERS)
-          + f"{'vs default':>12}{'vs best other':>15}{'tensor/list':>13}  best other")
+    print(
+        f"{'batch':>6}"
+        + "".join(f"{NAMES[k]:>22}" for k in LOADERS)
+        + f"{'vs default':>12}{'vs best other':>15}{'tensor/list':>13}  best other"
+    )
     ok = True
     for b in (1, 10, 100, 1000):
-        res = {k: loader_timing(X, y, batch_size=b, kind=k, repeats=args.repeats,
-                                min_time=args.min_time, threads=threads) for k in LOADERS}
+        res = {
+            k: loader_timing(
+                X,
+                y,
+                batch_size=b,
+                kind=k,
+                repeats=args.repeats,
+                min_time=args.min_time,
+                threads=threads,
+            )
+            for k in LOADERS
+        }
         rates = {k: args.n / r.median for k, r in res.items()}
         others = {k: v for k, v in rates.items() if k != "sgdbook"}
         best = max(others, key=others.get)
@@ -85,11 +120,16 @@ def main(argv: list[str] | None = None) -> int:
         list_cost = rates["tensorsampler"] / rates["batchsampler"]
         if b in TARGET_SIZES and ratio_default < TARGET_RATIO:
             ok = False
-        print(f"{b:>6}" + "".join(f"{rates[k]:>15,.0f} ({100 * res[k].iqr:>3.0f}%)" for k in LOADERS)
-              + f"{ratio_default:>11.1f}x{ratio_best:>14.2f}x{list_cost:>12.2f}x  {NAMES[best]}")
+        print(
+            f"{b:>6}"
+            + "".join(f"{rates[k]:>15,.0f} ({100 * res[k].iqr:>3.0f}%)" for k in LOADERS)
+            + f"{ratio_default:>11.1f}x{ratio_best:>14.2f}x{list_cost:>12.2f}x  {NAMES[best]}"
+        )
     verdict = "met" if ok else "NOT met"
-    print(f"old target (BatchIterator >= {TARGET_RATIO:g}x default DataLoader at batch sizes "
-          f"{', '.join(map(str, TARGET_SIZES))} on {device.type}): {verdict}")
+    print(
+        f"old target (BatchIterator >= {TARGET_RATIO:g}x default DataLoader at batch sizes "
+        f"{', '.join(map(str, TARGET_SIZES))} on {device.type}): {verdict}"
+    )
     return 0
 
 

@@ -35,7 +35,7 @@ import argparse
 import statistics
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -45,24 +45,41 @@ from sgdbook.device import describe_device, get_device, synchronize
 #: (name, sgdbook factory, torch factory); each factory takes a parameter list.
 CASES: list[tuple[str, Callable, Callable]] = [
     ("SGD", lambda p, **k: so.SGD(p, lr=1e-3, **k), lambda p: torch.optim.SGD(p, lr=1e-3)),
-    ("SGD momentum", lambda p, **k: so.SGD(p, lr=1e-3, momentum=0.9, weight_decay=1e-4, **k),
-     lambda p: torch.optim.SGD(p, lr=1e-3, momentum=0.9, weight_decay=1e-4)),
-    ("SGD nesterov", lambda p, **k: so.SGD(p, lr=1e-3, momentum=0.9, nesterov=True, **k),
-     lambda p: torch.optim.SGD(p, lr=1e-3, momentum=0.9, nesterov=True)),
-    ("EMAMomentum", lambda p, **k: so.EMAMomentum(p, lr=1e-2, beta=0.9, **k),
-     lambda p: torch.optim.SGD(p, lr=1e-3, momentum=0.9)),
+    (
+        "SGD momentum",
+        lambda p, **k: so.SGD(p, lr=1e-3, momentum=0.9, weight_decay=1e-4, **k),
+        lambda p: torch.optim.SGD(p, lr=1e-3, momentum=0.9, weight_decay=1e-4),
+    ),
+    (
+        "SGD nesterov",
+        lambda p, **k: so.SGD(p, lr=1e-3, momentum=0.9, nesterov=True, **k),
+        lambda p: torch.optim.SGD(p, lr=1e-3, momentum=0.9, nesterov=True),
+    ),
+    (
+        "EMAMomentum",
+        lambda p, **k: so.EMAMomentum(p, lr=1e-2, beta=0.9, **k),
+        lambda p: torch.optim.SGD(p, lr=1e-3, momentum=0.9),
+    ),
     ("Adagrad", lambda p, **k: so.Adagrad(p, **k), lambda p: torch.optim.Adagrad(p)),
     ("RMSprop", lambda p, **k: so.RMSprop(p, **k), lambda p: torch.optim.RMSprop(p)),
-    ("RMSprop centered+mom", lambda p, **k: so.RMSprop(p, momentum=0.9, centered=True, **k),
-     lambda p: torch.optim.RMSprop(p, momentum=0.9, centered=True)),
+    (
+        "RMSprop centered+mom",
+        lambda p, **k: so.RMSprop(p, momentum=0.9, centered=True, **k),
+        lambda p: torch.optim.RMSprop(p, momentum=0.9, centered=True),
+    ),
     ("Adam", lambda p, **k: so.Adam(p, **k), lambda p: torch.optim.Adam(p)),
-    ("Adam amsgrad", lambda p, **k: so.Adam(p, amsgrad=True, **k),
-     lambda p: torch.optim.Adam(p, amsgrad=True)),
+    (
+        "Adam amsgrad",
+        lambda p, **k: so.Adam(p, amsgrad=True, **k),
+        lambda p: torch.optim.Adam(p, amsgrad=True),
+    ),
     ("AdamW", lambda p, **k: so.AdamW(p, **k), lambda p: torch.optim.AdamW(p)),
 ]
 
 
-def make_model(device: torch.device, seed: int = 0) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+def make_model(
+    device: torch.device, seed: int = 0
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """About 10M parameters in 100 tensors, and one fixed gradient per tensor."""
     g = torch.Generator().manual_seed(seed)
     shapes = [s for _ in range(50) for s in ((448, 448), (448,))]
@@ -81,8 +98,13 @@ def attach(params: list[torch.Tensor], grads: list[torch.Tensor]) -> list[torch.
     return out
 
 
-def time_steps(optimizers: list[torch.optim.Optimizer], device: torch.device, warmup: int,
-               repeats: int, min_seconds: float = 0.0) -> dict[str, list[float]]:
+def time_steps(
+    optimizers: list[torch.optim.Optimizer],
+    device: torch.device,
+    warmup: int,
+    repeats: int,
+    min_seconds: float = 0.0,
+) -> dict[str, list[float]]:
     """Time ``step()`` of each optimizer, in rounds; the order rotates from round to round.
 
     At least ``repeats`` rounds are timed, and more until ``min_seconds`` have passed (cheap
@@ -118,8 +140,9 @@ def time_steps(optimizers: list[torch.optim.Optimizer], device: torch.device, wa
     out: dict[str, list[float]] = {}
     for name, samples in (("wall", wall), ("cpu", cpu)):
         out[name] = [statistics.median(s) for s in samples]
-        out[name + "_ratio"] = [statistics.median(a / max(b, 1e-12) for a, b in zip(s, samples[0]))
-                                for s in samples]
+        out[name + "_ratio"] = [
+            statistics.median(a / max(b, 1e-12) for a, b in zip(s, samples[0])) for s in samples
+        ]
     return out
 
 
@@ -127,11 +150,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=30, help="timed steps per implementation")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
-    parser.add_argument("--min-seconds", type=float, default=5.0,
-                        help="keep adding rounds until this much time has passed per optimizer")
+    parser.add_argument(
+        "--min-seconds",
+        type=float,
+        default=5.0,
+        help="keep adding rounds until this much time has passed per optimizer",
+    )
     parser.add_argument("--only", nargs="*", help="optimizer names to run (default: all)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch intra-op threads (default: 1 on the CPU, for steady timings)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch intra-op threads (default: 1 on the CPU, for steady timings)",
+    )
     args = parser.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -143,21 +174,28 @@ def main(argv: list[str] | None = None) -> int:
     n = sum(p.numel() for p in params)
     on_cpu = device.type == "cpu" and torch.get_num_threads() == 1  # CPU time is meaningful
     print(f"device: {describe_device(device)}; torch threads: {torch.get_num_threads()}")
-    print(f"model: {n / 1e6:.2f}M float32 parameters in {len(params)} tensors; "
-          f"at least {args.repeats} timed rounds and {args.min_seconds:g} s per optimizer, "
-          f"after {args.warmup} warm-up steps")
+    print(
+        f"model: {n / 1e6:.2f}M float32 parameters in {len(params)} tensors; "
+        f"at least {args.repeats} timed rounds and {args.min_seconds:g} s per optimizer, "
+        f"after {args.warmup} warm-up steps"
+    )
     default_foreach = device.type in ("cuda", "xpu")
     print(f"sgdbook default path here: foreach={default_foreach}\n")
-    header = (f"{'optimizer':<22} {'torch ms':>9} {'foreach=False':>14} {'foreach=True':>13} "
-              f"{'ratio':>6}" + (f" {'cpu ratio':>10}" if on_cpu else ""))
+    header = (
+        f"{'optimizer':<22} {'torch ms':>9} {'foreach=False':>14} {'foreach=True':>13} "
+        f"{'ratio':>6}" + (f" {'cpu ratio':>10}" if on_cpu else "")
+    )
     print(header)
     print("-" * len(header))
     worst = 0.0
     for name, ours, theirs in CASES:
         if args.only and name not in args.only:
             continue
-        opts = [theirs(attach(params, grads)), ours(attach(params, grads), foreach=False),
-                ours(attach(params, grads), foreach=True)]
+        opts = [
+            theirs(attach(params, grads)),
+            ours(attach(params, grads), foreach=False),
+            ours(attach(params, grads), foreach=True),
+        ]
         t = time_steps(opts, device, args.warmup, args.repeats, args.min_seconds)
         del opts
         pick = 2 if default_foreach else 1

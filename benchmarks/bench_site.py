@@ -41,11 +41,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 HTML = REPO / "book" / "_build" / "html"
 LIGHTHOUSE = "lighthouse@13.5.0"
-CHAPTERS = ["index", "gradient-descent", "learning-rate", "sgd", "minibatch", "momentum-adam",
-            "lr-decay", "appendix/api"]
+CHAPTERS = [
+    "index",
+    "gradient-descent",
+    "learning-rate",
+    "sgd",
+    "minibatch",
+    "momentum-adam",
+    "lr-decay",
+    "appendix/api",
+]
 COMPRESSIBLE = (".html", ".css", ".js", ".svg", ".json", ".txt", ".map", ".inv")
-CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-background-networking "
-                "--disable-component-update --no-first-run --disable-sync")
+CHROME_FLAGS = (
+    "--headless --no-sandbox --disable-gpu --disable-background-networking "
+    "--disable-component-update --no-first-run --disable-sync"
+)
 
 
 class GzipHandler(http.server.SimpleHTTPRequestHandler):
@@ -91,7 +101,8 @@ def fontconfig_with_cjk(tmp: Path) -> Path:
         '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
         '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
         f"  <dir>{fonts}</dir>\n  <cachedir>{tmp / 'fc-cache'}</cachedir>\n</fontconfig>\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return conf
 
 
@@ -99,13 +110,26 @@ def audit(url: str, preset: str, chromium: str, out: Path, env: dict[str, str]) 
     npx = shutil.which("npx")
     if not npx:
         sys.exit("npx (Node.js) is needed to run Lighthouse")
-    cmd = [npx, "--yes", LIGHTHOUSE, url, "--quiet", "--output=json", f"--output-path={out}",
-           "--only-categories=performance,accessibility,best-practices",
-           f"--chrome-flags={CHROME_FLAGS}"]
+    cmd = [
+        npx,
+        "--yes",
+        LIGHTHOUSE,
+        url,
+        "--quiet",
+        "--output=json",
+        f"--output-path={out}",
+        "--only-categories=performance,accessibility,best-practices",
+        f"--chrome-flags={CHROME_FLAGS}",
+    ]
     if preset == "desktop":
         cmd.append("--preset=desktop")
-    result = subprocess.run(cmd, env=os.environ | env | {"CHROME_PATH": chromium},
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        cmd,
+        env=os.environ | env | {"CHROME_PATH": chromium},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if result.returncode != 0 or not out.is_file():
         sys.exit(f"lighthouse failed on {url} ({preset}):\n{result.stderr[-3000:]}")
     return json.loads(out.read_text(encoding="utf-8"))
@@ -119,29 +143,35 @@ def row(page: str, preset: str, fonts: str, report: dict) -> str:
         return f"{audits[key]['numericValue'] / 1000:.1f} s"
 
     kib = audits["total-byte-weight"]["numericValue"] / 1024
-    return (f"| {page} | {preset} | {fonts} | {round(100 * cats['performance']['score'])} | "
-            f"{round(100 * cats['accessibility']['score'])} | "
-            f"{round(100 * cats['best-practices']['score'])} | "
-            f"{ms('first-contentful-paint')} | {ms('largest-contentful-paint')} | "
-            f"{audits['total-blocking-time']['numericValue']:.0f} ms | "
-            f"{audits['cumulative-layout-shift']['numericValue']:.3f} | {kib:.0f} KiB |")
+    return (
+        f"| {page} | {preset} | {fonts} | {round(100 * cats['performance']['score'])} | "
+        f"{round(100 * cats['accessibility']['score'])} | "
+        f"{round(100 * cats['best-practices']['score'])} | "
+        f"{ms('first-contentful-paint')} | {ms('largest-contentful-paint')} | "
+        f"{audits['total-blocking-time']['numericValue']:.0f} ms | "
+        f"{audits['cumulative-layout-shift']['numericValue']:.3f} | {kib:.0f} KiB |"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", nargs="+", default=CHAPTERS)
-    parser.add_argument("--presets", nargs="+", default=["mobile", "desktop"],
-                        choices=["mobile", "desktop"])
-    parser.add_argument("--fonts", nargs="+", default=["none", "system"],
-                        choices=["none", "system"])
+    parser.add_argument(
+        "--presets", nargs="+", default=["mobile", "desktop"], choices=["mobile", "desktop"]
+    )
+    parser.add_argument(
+        "--fonts", nargs="+", default=["none", "system"], choices=["none", "system"]
+    )
     args = parser.parse_args()
     if not (HTML / "index.html").is_file():
         sys.exit(f"{HTML} has no built site: run `make book` first")
     chromium = os.environ.get("SGDBOOK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     server, base = serve(HTML)
     print(f"{LIGHTHOUSE} on {base} (gzip), chromium {chromium}")
-    print("| Page | Preset | CJK font | Performance | Accessibility | Best practices | FCP | LCP "
-          "| TBT | CLS | Transfer |")
+    print(
+        "| Page | Preset | CJK font | Performance | Accessibility | Best practices | FCP | LCP "
+        "| TBT | CLS | Transfer |"
+    )
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         envs = {"none": {}, "system": {"FONTCONFIG_FILE": str(fontconfig_with_cjk(Path(tmp)))}}
@@ -150,8 +180,10 @@ def main() -> int:
                 for fonts in args.fonts:
                     out = Path(tmp) / f"{page.replace('/', '_')}-{preset}-{fonts}.json"
                     report = audit(f"{base}{page}.html", preset, chromium, out, envs[fonts])
-                    print(row(page, preset, "web font" if fonts == "none" else "system",
-                              report), flush=True)
+                    print(
+                        row(page, preset, "web font" if fonts == "none" else "system", report),
+                        flush=True,
+                    )
     server.shutdown()
     return 0
 

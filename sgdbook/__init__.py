@@ -53,14 +53,34 @@ __version__ = "0.1.0"
 MODULE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("工具", ("device", "seeding", "plotting", "timing", "datasets", "validation", "divergence")),
     ("算法", ("optim", "schedules", "gd", "ema", "objectives", "landscapes", "agreement")),
-    ("各章的实验", (
-        "bounds", "lower_bounds", "preconditioning",    # 第 1 章
-        "stepsize", "line_fit", "line_search", "sharpness",  # 第 2 章
-        "stochastic", "sgd_theory", "basin_batches", "logistic",  # 第 3 章
-        "minibatch", "batching", "matmul", "parallel", "roofline", "data_parallel",  # 第 4 章
-        "heavy_ball", "paper_forms", "training",        # 第 5 章
-        "linreg", "noise_floor", "averaging",           # 第 6 章
-    )),
+    (
+        "各章的实验",
+        (
+            "bounds",
+            "lower_bounds",
+            "preconditioning",  # 第 1 章
+            "stepsize",
+            "line_fit",
+            "line_search",
+            "sharpness",  # 第 2 章
+            "stochastic",
+            "sgd_theory",
+            "basin_batches",
+            "logistic",  # 第 3 章
+            "minibatch",
+            "batching",
+            "matmul",
+            "parallel",
+            "roofline",
+            "data_parallel",  # 第 4 章
+            "heavy_ball",
+            "paper_forms",
+            "training",  # 第 5 章
+            "linreg",
+            "noise_floor",
+            "averaging",  # 第 6 章
+        ),
+    ),
 )
 
 __all__ = ["__version__", "MODULE_GROUPS"]

@@ -9,7 +9,7 @@ parameters is recorded. Any difference in the update rule would show up and grow
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -21,8 +21,12 @@ __all__ = ["test_problem", "step_differences"]
 OptimizerFactory = Callable[[Iterable[torch.Tensor]], torch.optim.Optimizer]
 
 
-def test_problem(shapes: Sequence[tuple[int, ...]] = ((6, 4), (4,), (3, 2)), *, seed: int = 0,
-                 dtype: torch.dtype = torch.float32):
+def test_problem(
+    shapes: Sequence[tuple[int, ...]] = ((6, 4), (4,), (3, 2)),
+    *,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float32,
+):
     r"""A random smooth non-convex loss over several tensors, and a random starting point.
 
     The loss is :math:`\sum_j \big\| \tanh(A_j \operatorname{vec} p_j) - c_j \big\|^2 + 0.01\,\|p_j\|^4`
@@ -43,8 +47,11 @@ def test_problem(shapes: Sequence[tuple[int, ...]] = ((6, 4), (4,), (3, 2)), *, 
     _validate.dtype("dtype", dtype)
     shapes = _validate.non_empty("shapes", shapes)
     for shape in shapes:
-        if not isinstance(shape, tuple) or not shape or any(
-                isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in shape):
+        if (
+            not isinstance(shape, tuple)
+            or not shape
+            or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in shape)
+        ):
             raise ValueError(f"shapes must hold non-empty tuples of positive ints, got {shape!r}")
     gen = torch.Generator().manual_seed(seed)
     mats, targets, start = [], [], []
@@ -65,10 +72,16 @@ def test_problem(shapes: Sequence[tuple[int, ...]] = ((6, 4), (4,), (3, 2)), *, 
     return loss_fn, start
 
 
-def step_differences(make_a: OptimizerFactory, make_b: OptimizerFactory, *, steps: int = 100,
-                     seed: int = 0, dtype: torch.dtype = torch.float32,
-                     schedule: Callable[[torch.optim.Optimizer], object] | None = None,
-                     schedule_b: Callable[[torch.optim.Optimizer], object] | None = None) -> np.ndarray:
+def step_differences(
+    make_a: OptimizerFactory,
+    make_b: OptimizerFactory,
+    *,
+    steps: int = 100,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float32,
+    schedule: Callable[[torch.optim.Optimizer], object] | None = None,
+    schedule_b: Callable[[torch.optim.Optimizer], object] | None = None,
+) -> np.ndarray:
     """Largest absolute parameter difference between two optimizers after each of ``steps`` steps.
 
     Args:

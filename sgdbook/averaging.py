@@ -45,7 +45,9 @@ class AveragedModel(torch.nn.Module):
         ValueError: ``decay`` outside ``[0, 1)``.
     """
 
-    def __init__(self, model: torch.nn.Module, decay: float | None = None, use_buffers: bool = False):
+    def __init__(
+        self, model: torch.nn.Module, decay: float | None = None, use_buffers: bool = False
+    ):
         super().__init__()
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -54,8 +56,9 @@ class AveragedModel(torch.nn.Module):
         self.decay = None if decay is None else _validate.unit_interval("decay", decay)
         self.module = copy.deepcopy(model)
         self.use_buffers = use_buffers
-        self.register_buffer("n_averaged", torch.tensor(0, dtype=torch.long,
-                                                         device=next(model.parameters()).device))
+        self.register_buffer(
+            "n_averaged", torch.tensor(0, dtype=torch.long, device=next(model.parameters()).device)
+        )
 
     def forward(self, *args, **kwargs):
         """Run the averaged copy of the network on the inputs."""
@@ -76,16 +79,18 @@ class AveragedModel(torch.nn.Module):
         """
         mine, theirs = self._tensors(self.module), self._tensors(model)
         if len(mine) != len(theirs) or any(a.shape != b.shape for a, b in zip(mine, theirs)):
-            raise ValueError("model must have the same parameters (number and shapes) as the averaged one")
+            raise ValueError(
+                "model must have the same parameters (number and shapes) as the averaged one"
+            )
         n = self.n_averaged
         for avg, cur in zip(mine, theirs):
             cur = cur.detach().to(avg.device)
             if int(n) == 0:
                 avg.copy_(cur)
             elif self.decay is None:
-                avg.copy_(avg + (cur - avg) / (n + 1))          # running arithmetic mean
+                avg.copy_(avg + (cur - avg) / (n + 1))  # running arithmetic mean
             else:
-                avg.lerp_(cur, 1 - self.decay)                 # gamma avg + (1 - gamma) cur
+                avg.lerp_(cur, 1 - self.decay)  # gamma avg + (1 - gamma) cur
         if not self.use_buffers:
             for b_avg, b_cur in zip(self.module.buffers(), model.buffers()):
                 b_avg.detach().copy_(b_cur.detach().to(b_avg.device))

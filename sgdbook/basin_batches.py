@@ -13,16 +13,22 @@ many seeds at once (vectorised; seed ``s`` gives exactly :func:`batch_run`'s num
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from . import validation as _validate
 from .stochastic import NONCONVEX_LOCAL_MAX
 
-__all__ = ["objective", "batch_run", "batch_table", "BatchSeedStatistics", "batch_seed_statistics",
-           "basin_patterns"]
+__all__ = [
+    "objective",
+    "batch_run",
+    "batch_table",
+    "BatchSeedStatistics",
+    "batch_seed_statistics",
+    "basin_patterns",
+]
 
 
 def objective(theta) -> np.ndarray:
@@ -34,18 +40,22 @@ def objective(theta) -> np.ndarray:
     """
     if np.ndim(theta) == 0:
         theta = _validate.real("theta", theta.item() if isinstance(theta, np.ndarray) else theta)
-        return np.sin(theta) + 0.1 * theta ** 2
+        return np.sin(theta) + 0.1 * theta**2
     theta = _validate.vector("theta", np.ravel(theta)).reshape(np.shape(theta))
-    return np.sin(theta) + 0.1 * theta ** 2
+    return np.sin(theta) + 0.1 * theta**2
 
 
 def _check(theta0, lr, steps):
-    return (_validate.real("theta0", theta0), _validate.positive("lr", lr),
-            _validate.integer("steps", steps, minimum=0))
+    return (
+        _validate.real("theta0", theta0),
+        _validate.positive("lr", lr),
+        _validate.integer("steps", steps, minimum=0),
+    )
 
 
-def batch_run(batch_size: int | None, theta0: float = 5.0, lr: float = 0.15, steps: int = 7000,
-              seed: int = 42) -> float:
+def batch_run(
+    batch_size: int | None, theta0: float = 5.0, lr: float = 0.15, steps: int = 7000, seed: int = 42
+) -> float:
     """The final iterate of one run, drawn step by step exactly as the notebook draws it.
 
     Args:
@@ -75,8 +85,13 @@ def batch_run(batch_size: int | None, theta0: float = 5.0, lr: float = 0.15, ste
     return theta
 
 
-def batch_table(batch_sizes: Sequence[int] = (1, 2, 4), theta0: float = 5.0, lr: float = 0.15,
-                steps: int = 7000, seed: int = 42) -> list[tuple[str, float, float]]:
+def batch_table(
+    batch_sizes: Sequence[int] = (1, 2, 4),
+    theta0: float = 5.0,
+    lr: float = 0.15,
+    steps: int = 7000,
+    seed: int = 42,
+) -> list[tuple[str, float, float]]:
     """The notebook's table: ``(name, final θ, final f)`` for each batch size, then full GD.
 
     Each batch size gets its own generator seeded ``seed``.
@@ -111,8 +126,9 @@ class BatchSeedStatistics:
         return objective(self.final)
 
 
-def batch_seed_statistics(batch_size: int, seeds: Sequence[int], theta0: float = 5.0,
-                          lr: float = 0.15, steps: int = 7000) -> BatchSeedStatistics:
+def batch_seed_statistics(
+    batch_size: int, seeds: Sequence[int], theta0: float = 5.0, lr: float = 0.15, steps: int = 7000
+) -> BatchSeedStatistics:
     """:func:`batch_run` for every seed in ``seeds``, all runs advanced together.
 
     Seed ``s`` draws ``default_rng(s).integers(0, 2, size=(steps, b))``, which is the same
@@ -127,8 +143,12 @@ def batch_seed_statistics(batch_size: int, seeds: Sequence[int], theta0: float =
     if seeds.size == 0:
         raise ValueError("seeds must not be empty")
     # fraction of label-0 draws at each step, shape (steps, seeds)
-    frac = np.array([np.mean(np.random.default_rng(int(s)).integers(0, 2, size=(steps, b)) == 0,
-                             axis=1) for s in seeds]).T
+    frac = np.array(
+        [
+            np.mean(np.random.default_rng(int(s)).integers(0, 2, size=(steps, b)) == 0, axis=1)
+            for s in seeds
+        ]
+    ).T
     theta = np.full(seeds.size, theta0)
     for k in range(steps):
         p = frac[k]
@@ -158,5 +178,7 @@ def basin_patterns(statistics: Sequence[BatchSeedStatistics]) -> Counter:
             raise TypeError(f"statistics must hold BatchSeedStatistics, got {type(stat).__name__}")
         if not np.array_equal(stat.seeds, statistics[0].seeds):
             raise ValueError("statistics must all be over the same seeds")
-    left = np.array([stat.final < NONCONVEX_LOCAL_MAX for stat in statistics])  # (batch sizes, seeds)
+    left = np.array(
+        [stat.final < NONCONVEX_LOCAL_MAX for stat in statistics]
+    )  # (batch sizes, seeds)
     return Counter("".join("L" if x else "R" for x in col) for col in left.T)

@@ -18,16 +18,24 @@ plain slicing of a shuffled index (``X[perm[i:i+b]]``, :func:`index_slices`) and
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 
 from . import validation as _validate
 from .timing import intra_op_threads, measure, measure_for, work_clock
 
-__all__ = ["BatchIterator", "dataloader", "batch_sampler_loader", "IndexTensorSampler",
-           "tensor_sampler_loader", "index_slices", "LOADERS", "loader_timing",
-           "loader_throughput"]
+__all__ = [
+    "BatchIterator",
+    "dataloader",
+    "batch_sampler_loader",
+    "IndexTensorSampler",
+    "tensor_sampler_loader",
+    "index_slices",
+    "LOADERS",
+    "loader_timing",
+    "loader_throughput",
+]
 
 
 #: Rows gathered per call on the CPU: pieces of at most this many elements stay below ATen's
@@ -44,9 +52,9 @@ def _gather(t: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
     rows = max(1, _CHUNK_ELEMENTS // row)
     if t.device.type != "cpu" or t.shape[0] <= rows:
         return t.index_select(0, perm)
-    out = torch.empty((t.shape[0],) + tuple(t.shape[1:]), dtype=t.dtype, device=t.device)
+    out = torch.empty((t.shape[0], *t.shape[1:]), dtype=t.dtype, device=t.device)
     for start in range(0, t.shape[0], rows):
-        torch.index_select(t, 0, perm[start:start + rows], out=out[start:start + rows])
+        torch.index_select(t, 0, perm[start : start + rows], out=out[start : start + rows])
     return out
 
 
@@ -58,8 +66,9 @@ def _seed(seed: object) -> int:
     """A generator seed: an integer with ``0 <= seed < 2**63`` (TypeError/ValueError otherwise)."""
     seed = _validate.seed("seed", seed)
     if seed >= _SEED_LIMIT:
-        raise ValueError(f"seed must be < 2**63 (torch generators take a signed 64-bit seed), "
-                         f"got {seed}")
+        raise ValueError(
+            f"seed must be < 2**63 (torch generators take a signed 64-bit seed), got {seed}"
+        )
     return seed
 
 
@@ -74,10 +83,14 @@ def _check_tensors(tensors: tuple[torch.Tensor, ...]) -> int:
     n = tensors[0].shape[0]
     for k, t in enumerate(tensors[1:], start=1):
         if t.shape[0] != n:
-            raise ValueError(f"all tensors must have the same first dimension: tensors[0] has {n}, "
-                             f"tensors[{k}] has {t.shape[0]}")
+            raise ValueError(
+                f"all tensors must have the same first dimension: tensors[0] has {n}, "
+                f"tensors[{k}] has {t.shape[0]}"
+            )
         if t.device != tensors[0].device:
-            raise ValueError(f"all tensors must be on one device: {tensors[0].device} and {t.device}")
+            raise ValueError(
+                f"all tensors must be on one device: {tensors[0].device} and {t.device}"
+            )
     if n == 0:
         raise ValueError("the tensors hold no examples (first dimension 0)")
     return n
@@ -116,16 +129,24 @@ class BatchIterator:
         (``tests/test_batching.py`` runs this example.)
     """
 
-    def __init__(self, *tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
-                 drop_last: bool = False, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        *tensors: torch.Tensor,
+        batch_size: int,
+        shuffle: bool = True,
+        drop_last: bool = False,
+        seed: int | None = None,
+    ) -> None:
         self.n = _check_tensors(tensors)
         self.tensors = tensors
         self.batch_size = _validate.integer("batch_size", batch_size, minimum=1)
         if not isinstance(shuffle, bool) or not isinstance(drop_last, bool):
             raise TypeError("shuffle and drop_last must be bool")
         if drop_last and self.batch_size > self.n:
-            raise ValueError(f"drop_last=True with batch_size={self.batch_size} > n={self.n} "
-                             "would give no batch at all")
+            raise ValueError(
+                f"drop_last=True with batch_size={self.batch_size} > n={self.n} "
+                "would give no batch at all"
+            )
         self.shuffle = shuffle
         self.drop_last = drop_last
         if seed is None:
@@ -155,8 +176,13 @@ class BatchIterator:
             yield batch
 
 
-def dataloader(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
-               drop_last: bool = False, seed: int | None = None) -> torch.utils.data.DataLoader:
+def dataloader(
+    *tensors: torch.Tensor,
+    batch_size: int,
+    shuffle: bool = True,
+    drop_last: bool = False,
+    seed: int | None = None,
+) -> torch.utils.data.DataLoader:
     """The standard alternative: ``DataLoader(TensorDataset(*tensors))`` in the main process.
 
     Same arguments and checks as :class:`BatchIterator`; ``num_workers=0``, default collation.
@@ -167,13 +193,18 @@ def dataloader(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
     generator = None
     if seed is not None:
         generator = torch.Generator().manual_seed(_seed(seed))
-    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(*tensors),
-                                       batch_size=batch_size, shuffle=shuffle,
-                                       drop_last=drop_last, generator=generator)
+    return torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(*tensors),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        drop_last=drop_last,
+        generator=generator,
+    )
 
 
-def batch_sampler_loader(*tensors: torch.Tensor, batch_size: int, drop_last: bool = False,
-                         seed: int | None = None) -> torch.utils.data.DataLoader:
+def batch_sampler_loader(
+    *tensors: torch.Tensor, batch_size: int, drop_last: bool = False, seed: int | None = None
+) -> torch.utils.data.DataLoader:
     """``DataLoader(TensorDataset(*tensors), sampler=BatchSampler(RandomSampler(...)),
     batch_size=None)``: the sampler yields a list of ``batch_size`` indices and
     ``TensorDataset.__getitem__`` receives the whole list, so each batch is one indexing call per
@@ -187,8 +218,10 @@ def batch_sampler_loader(*tensors: torch.Tensor, batch_size: int, drop_last: boo
         generator = torch.Generator().manual_seed(_seed(seed))
     ds = torch.utils.data.TensorDataset(*tensors)
     sampler = torch.utils.data.BatchSampler(
-        torch.utils.data.RandomSampler(ds, generator=generator), batch_size=batch_size,
-        drop_last=drop_last)
+        torch.utils.data.RandomSampler(ds, generator=generator),
+        batch_size=batch_size,
+        drop_last=drop_last,
+    )
     return torch.utils.data.DataLoader(ds, sampler=sampler, batch_size=None)
 
 
@@ -218,8 +251,9 @@ class IndexTensorSampler(torch.utils.data.Sampler):
         yield from torch.randperm(self.n, generator=self.generator).split(self.batch_size)
 
 
-def tensor_sampler_loader(*tensors: torch.Tensor, batch_size: int,
-                          seed: int | None = None) -> torch.utils.data.DataLoader:
+def tensor_sampler_loader(
+    *tensors: torch.Tensor, batch_size: int, seed: int | None = None
+) -> torch.utils.data.DataLoader:
     """``DataLoader(TensorDataset(*tensors), sampler=IndexTensorSampler(...), batch_size=None)``:
     like :func:`batch_sampler_loader`, but each fetch indexes with a tensor, not a list. Same
     checks as :class:`BatchIterator`."""
@@ -229,19 +263,21 @@ def tensor_sampler_loader(*tensors: torch.Tensor, batch_size: int,
     if seed is not None:
         generator = torch.Generator().manual_seed(_seed(seed))
     ds = torch.utils.data.TensorDataset(*tensors)
-    return torch.utils.data.DataLoader(ds, sampler=IndexTensorSampler(n, batch_size, generator),
-                                       batch_size=None)
+    return torch.utils.data.DataLoader(
+        ds, sampler=IndexTensorSampler(n, batch_size, generator), batch_size=None
+    )
 
 
-def index_slices(*tensors: torch.Tensor, batch_size: int,
-                 generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, ...]]:
+def index_slices(
+    *tensors: torch.Tensor, batch_size: int, generator: torch.Generator | None = None
+) -> Iterator[tuple[torch.Tensor, ...]]:
     """One shuffled epoch by plain slicing of a permutation: ``t[perm[i:i + b]]`` for every
     tensor ``t`` (one gather per batch and tensor; the training loop of chapter 5 does this)."""
     n = _check_tensors(tensors)
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     perm = torch.randperm(n, generator=generator).to(tensors[0].device)
     for i in range(0, n, batch_size):
-        idx = perm[i:i + batch_size]
+        idx = perm[i : i + batch_size]
         yield tuple(t[idx] for t in tensors)
 
 
@@ -252,18 +288,38 @@ def index_slices(*tensors: torch.Tensor, batch_size: int,
 LOADERS = ("dataloader", "batchsampler", "tensorsampler", "slicing", "sgdbook")
 
 
-def loader_throughput(*tensors: torch.Tensor, batch_size: int, kind: str, repeats: int = 3,
-                      warmup: int = 1, min_time: float | None = None,
-                      threads: int | None = None) -> float:
+def loader_throughput(
+    *tensors: torch.Tensor,
+    batch_size: int,
+    kind: str,
+    repeats: int = 3,
+    warmup: int = 1,
+    min_time: float | None = None,
+    threads: int | None = None,
+) -> float:
     """Examples per second of one full epoch of ``kind`` (median epoch of
     :func:`loader_timing`)."""
-    res = loader_timing(*tensors, batch_size=batch_size, kind=kind, repeats=repeats,
-                        warmup=warmup, min_time=min_time, threads=threads)
+    res = loader_timing(
+        *tensors,
+        batch_size=batch_size,
+        kind=kind,
+        repeats=repeats,
+        warmup=warmup,
+        min_time=min_time,
+        threads=threads,
+    )
     return tensors[0].shape[0] / res.median
 
 
-def loader_timing(*tensors: torch.Tensor, batch_size: int, kind: str, repeats: int = 3,
-                  warmup: int = 1, min_time: float | None = None, threads: int | None = None):
+def loader_timing(
+    *tensors: torch.Tensor,
+    batch_size: int,
+    kind: str,
+    repeats: int = 3,
+    warmup: int = 1,
+    min_time: float | None = None,
+    threads: int | None = None,
+):
     """Seconds of one full epoch of ``kind``, one of :data:`LOADERS`: ``"sgdbook"``
     (:class:`BatchIterator`), ``"dataloader"`` (:func:`dataloader`), ``"batchsampler"``
     (:func:`batch_sampler_loader`), ``"tensorsampler"`` (:func:`tensor_sampler_loader`) or
@@ -300,8 +356,11 @@ def loader_timing(*tensors: torch.Tensor, batch_size: int, kind: str, repeats: i
         raise ValueError(f"kind must be one of {LOADERS}, got {kind!r}")
 
     def epoch() -> None:
-        for _ in (loader if loader is not None
-                  else index_slices(*tensors, batch_size=batch_size, generator=gen)):
+        for _ in (
+            loader
+            if loader is not None
+            else index_slices(*tensors, batch_size=batch_size, generator=gen)
+        ):
             pass
 
     device = tensors[0].device
@@ -311,7 +370,14 @@ def loader_timing(*tensors: torch.Tensor, batch_size: int, kind: str, repeats: i
     with intra_op_threads(threads):
         if min_time is None:
             return measure(epoch, repeats=repeats, warmup=warmup, device=device, clock=clock)
-        return measure_for(epoch, min_time=_validate.positive("min_time", min_time),
-                           min_rounds=repeats, max_rounds=max(repeats, 2000),
-                           warmup_time=0.0, min_warmup=max(1, warmup), round_time=1e-6,
-                           device=device, clock=clock)
+        return measure_for(
+            epoch,
+            min_time=_validate.positive("min_time", min_time),
+            min_rounds=repeats,
+            max_rounds=max(repeats, 2000),
+            warmup_time=0.0,
+            min_warmup=max(1, warmup),
+            round_time=1e-6,
+            device=device,
+            clock=clock,
+        )

@@ -228,7 +228,7 @@ def linear_rate_bound(k, L: float, mu: float, gap0: float, lr: float | None = No
     k = _steps_array(k)
     factor = linear_rate_factor(L, mu, lr)
     gap0 = _validate.nonnegative("gap0", gap0)
-    out = factor ** k * gap0
+    out = factor**k * gap0
     return float(out) if np.ndim(out) == 0 else out
 
 
@@ -279,7 +279,7 @@ def distance_bound(k, L: float, mu: float, distance0: float, lr: float | None = 
     k = _steps_array(k)
     rho = distance_rate_factor(L, mu, lr)
     distance0 = _validate.nonnegative("distance0", distance0)
-    out = rho ** k * distance0
+    out = rho**k * distance0
     return float(out) if np.ndim(out) == 0 else out
 
 
@@ -495,8 +495,9 @@ def _eigen_coordinates(q: Quadratic, x0) -> tuple[np.ndarray, np.ndarray, np.nda
     return lam, Q, x_star, c0
 
 
-def quadratic_exact_iterates(q: Quadratic, x0, lr: float, steps: int, *,
-                             on_divergence: str = "raise") -> np.ndarray:
+def quadratic_exact_iterates(
+    q: Quadratic, x0, lr: float, steps: int, *, on_divergence: str = "raise"
+) -> np.ndarray:
     r"""The gradient-descent iterates on a quadratic, in closed form.
 
     With :math:`A = Q\Lambda Q^\top`, :math:`x_k = x^* + Q(I - \eta\Lambda)^k Q^\top(x_0 - x^*)`:
@@ -533,8 +534,9 @@ def quadratic_exact_iterates(q: Quadratic, x0, lr: float, steps: int, *,
     return out
 
 
-def quadratic_exact_gap(q: Quadratic, x0, lr: float, steps: int, *,
-                        on_divergence: str = "raise") -> np.ndarray:
+def quadratic_exact_gap(
+    q: Quadratic, x0, lr: float, steps: int, *, on_divergence: str = "raise"
+) -> np.ndarray:
     r"""The optimality gap :math:`f(x_k) - f^*` of GD on a quadratic, in closed form.
 
     :math:`f(x_k) - f^* = \sum_i \tfrac{\lambda_i}{2}(1 - \eta\lambda_i)^{2k} c_i^2`, where
@@ -566,7 +568,9 @@ def quadratic_exact_gap(q: Quadratic, x0, lr: float, steps: int, *,
     return out
 
 
-def quadratic_eigen_coordinates(q: Quadratic, x0, lr: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
+def quadratic_eigen_coordinates(
+    q: Quadratic, x0, lr: float, steps: int
+) -> tuple[np.ndarray, np.ndarray]:
     r"""The error of GD on a quadratic along the eigenvectors, in closed form.
 
     :math:`c_{k,i} = (1 - \eta\lambda_i)^k c_{0,i}` with :math:`c_k = Q^\top(x_k - x^*)` and

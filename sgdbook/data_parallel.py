@@ -31,13 +31,25 @@ from . import validation as _validate
 from .optim import assert_finite as _assert_finite
 from .parallel import launch
 
-__all__ = ["make_model", "global_batches", "large_batch_training", "accumulated_training",
-           "ddp_training", "ddp_worker", "CommComputeTiming", "comm_compute",
-           "comm_compute_worker", "allreduce_bytes", "chapter_worker", "run_chapter_experiments"]
+__all__ = [
+    "make_model",
+    "global_batches",
+    "large_batch_training",
+    "accumulated_training",
+    "ddp_training",
+    "ddp_worker",
+    "CommComputeTiming",
+    "comm_compute",
+    "comm_compute_worker",
+    "allreduce_bytes",
+    "chapter_worker",
+    "run_chapter_experiments",
+]
 
 
-def make_model(d: int, hidden: int, *, seed: int, dtype: torch.dtype = torch.float64
-               ) -> torch.nn.Module:
+def make_model(
+    d: int, hidden: int, *, seed: int, dtype: torch.dtype = torch.float64
+) -> torch.nn.Module:
     """``Linear(d, hidden) -> tanh -> Linear(hidden, 1)``, initialised from ``seed`` (the same
     parameters in every process).
 
@@ -54,8 +66,9 @@ def make_model(d: int, hidden: int, *, seed: int, dtype: torch.dtype = torch.flo
     seed = _validate.seed("seed", seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.Tanh(),
-                                    torch.nn.Linear(hidden, 1))
+        model = torch.nn.Sequential(
+            torch.nn.Linear(d, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 1)
+        )
     return model.to(dtype)
 
 
@@ -85,8 +98,9 @@ class _Indices(torch.utils.data.Dataset):
 
 
 def _rank_indices(n: int, world_size: int, rank: int, seed: int, epoch: int) -> list[int]:
-    sampler = torch.utils.data.DistributedSampler(_Indices(n), num_replicas=world_size,
-                                                  rank=rank, shuffle=True, seed=seed)
+    sampler = torch.utils.data.DistributedSampler(
+        _Indices(n), num_replicas=world_size, rank=rank, shuffle=True, seed=seed
+    )
     sampler.set_epoch(epoch)
     return list(sampler)
 
@@ -101,14 +115,23 @@ def _check_schedule(n, world_size, micro_batch, accumulation, epochs, seed):
     per_rank = -(-n // world_size)  # DistributedSampler pads every rank to this length
     micro_steps = per_rank // micro_batch
     if micro_steps == 0 or micro_steps % accumulation:
-        raise ValueError(f"each process sees {per_rank} examples per epoch, i.e. {micro_steps} "
-                         f"full micro-batches of {micro_batch}; accumulation={accumulation} must "
-                         "divide that number (and it must be >= 1)")
+        raise ValueError(
+            f"each process sees {per_rank} examples per epoch, i.e. {micro_steps} "
+            f"full micro-batches of {micro_batch}; accumulation={accumulation} must "
+            "divide that number (and it must be >= 1)"
+        )
     return n, world_size, micro_batch, accumulation, epochs, seed
 
 
-def global_batches(n: int, *, world_size: int, micro_batch: int, accumulation: int = 1,
-                   epochs: int = 1, seed: int = 0) -> list[np.ndarray]:
+def global_batches(
+    n: int,
+    *,
+    world_size: int,
+    micro_batch: int,
+    accumulation: int = 1,
+    epochs: int = 1,
+    seed: int = 0,
+) -> list[np.ndarray]:
     """The example indices of every optimizer step of :func:`ddp_training`: for each step, the
     ``accumulation`` micro-batches of every rank (as ``DistributedSampler`` with ``seed`` and
     ``set_epoch(e)`` hands them out, the last incomplete micro-batch dropped), concatenated.
@@ -118,15 +141,19 @@ def global_batches(n: int, *, world_size: int, micro_batch: int, accumulation: i
             arguments.
     """
     n, world_size, micro_batch, accumulation, epochs, seed = _check_schedule(
-        n, world_size, micro_batch, accumulation, epochs, seed)
+        n, world_size, micro_batch, accumulation, epochs, seed
+    )
     steps = []
     for epoch in range(epochs):
         ranks = [_rank_indices(n, world_size, r, seed, epoch) for r in range(world_size)]
         micro_steps = len(ranks[0]) // micro_batch
         per_step = micro_batch * accumulation
         for s in range(micro_steps // accumulation):
-            steps.append(np.concatenate([np.asarray(idx[s * per_step:(s + 1) * per_step])
-                                         for idx in ranks]))
+            steps.append(
+                np.concatenate(
+                    [np.asarray(idx[s * per_step : (s + 1) * per_step]) for idx in ranks]
+                )
+            )
     return steps
 
 
@@ -134,15 +161,17 @@ def _params(model: torch.nn.Module) -> list[np.ndarray]:
     return [p.detach().cpu().numpy().copy() for p in model.parameters()]
 
 
-def large_batch_training(X, y, batches: list[np.ndarray], *, hidden: int, lr: float,
-                         seed: int) -> list[np.ndarray]:
+def large_batch_training(
+    X, y, batches: list[np.ndarray], *, hidden: int, lr: float, seed: int
+) -> list[np.ndarray]:
     """Single-process SGD on the mean squared error of :func:`make_model`, one step per entry of
     ``batches`` (its mean gradient), float64. Returns the final parameters."""
     return accumulated_training(X, y, batches, hidden=hidden, lr=lr, seed=seed, accumulation=1)
 
 
-def accumulated_training(X, y, batches: list[np.ndarray], *, hidden: int, lr: float, seed: int,
-                         accumulation: int) -> list[np.ndarray]:
+def accumulated_training(
+    X, y, batches: list[np.ndarray], *, hidden: int, lr: float, seed: int, accumulation: int
+) -> list[np.ndarray]:
     """Like :func:`large_batch_training`, but every batch is split into ``accumulation`` equal
     micro-batches whose gradients (of the micro-batch mean divided by ``accumulation``) are
     accumulated by ``backward`` before one step: gradient accumulation in one process.
@@ -162,8 +191,10 @@ def accumulated_training(X, y, batches: list[np.ndarray], *, hidden: int, lr: fl
     for k, batch in enumerate(batches):
         batch = np.asarray(batch)
         if batch.size == 0 or batch.size % accumulation:
-            raise ValueError(f"batches[{k}] has {batch.size} examples, not a positive multiple "
-                             f"of accumulation={accumulation}")
+            raise ValueError(
+                f"batches[{k}] has {batch.size} examples, not a positive multiple "
+                f"of accumulation={accumulation}"
+            )
         opt.zero_grad()
         for micro in np.split(batch, accumulation):
             idx = torch.from_numpy(micro)
@@ -174,9 +205,19 @@ def accumulated_training(X, y, batches: list[np.ndarray], *, hidden: int, lr: fl
     return _params(model)
 
 
-def ddp_worker(rank: int, world_size: int, X: np.ndarray, y: np.ndarray, hidden: int,
-               micro_batch: int, accumulation: int, lr: float, epochs: int, seed: int,
-               backend: str) -> list[np.ndarray]:
+def ddp_worker(
+    rank: int,
+    world_size: int,
+    X: np.ndarray,
+    y: np.ndarray,
+    hidden: int,
+    micro_batch: int,
+    accumulation: int,
+    lr: float,
+    epochs: int,
+    seed: int,
+    backend: str,
+) -> list[np.ndarray]:
     """One process of :func:`ddp_training` (run by :func:`sgdbook.parallel.launch`)."""
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel as DDP
@@ -186,10 +227,12 @@ def ddp_worker(rank: int, world_size: int, X: np.ndarray, y: np.ndarray, hidden:
     model = make_model(X.shape[1], hidden, seed=seed).to(device)
     ddp = DDP(model, device_ids=[rank] if device.type == "cuda" else None)
     data = torch.utils.data.TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
-    sampler = torch.utils.data.DistributedSampler(data, num_replicas=world_size, rank=rank,
-                                                  shuffle=True, seed=seed)
-    loader = torch.utils.data.DataLoader(data, batch_size=micro_batch, sampler=sampler,
-                                         drop_last=True)
+    sampler = torch.utils.data.DistributedSampler(
+        data, num_replicas=world_size, rank=rank, shuffle=True, seed=seed
+    )
+    loader = torch.utils.data.DataLoader(
+        data, batch_size=micro_batch, sampler=sampler, drop_last=True
+    )
     opt = torch.optim.SGD(ddp.parameters(), lr=lr)
     for epoch in range(epochs):
         sampler.set_epoch(epoch)
@@ -197,7 +240,7 @@ def ddp_worker(rank: int, world_size: int, X: np.ndarray, y: np.ndarray, hidden:
         for j, (xb, yb) in enumerate(loader):
             xb, yb = xb.to(device), yb.to(device)
             last = (j + 1) % accumulation == 0
-            with (nullcontext() if last else ddp.no_sync()):  # all-reduce on the last only
+            with nullcontext() if last else ddp.no_sync():  # all-reduce on the last only
                 loss = torch.mean((ddp(xb).squeeze(1) - yb) ** 2) / accumulation
                 loss.backward()
             if last:
@@ -207,9 +250,20 @@ def ddp_worker(rank: int, world_size: int, X: np.ndarray, y: np.ndarray, hidden:
     return _params(model)
 
 
-def ddp_training(X, y, *, world_size: int, hidden: int, micro_batch: int, lr: float,
-                 epochs: int, seed: int, accumulation: int = 1, backend: str | None = None,
-                 timeout: float = 120.0) -> list[list[np.ndarray]]:
+def ddp_training(
+    X,
+    y,
+    *,
+    world_size: int,
+    hidden: int,
+    micro_batch: int,
+    lr: float,
+    epochs: int,
+    seed: int,
+    accumulation: int = 1,
+    backend: str | None = None,
+    timeout: float = 120.0,
+) -> list[list[np.ndarray]]:
     """Train :func:`make_model` with ``DistributedDataParallel`` in ``world_size`` processes.
 
     Each process reads ``micro_batch`` examples at a time through a ``DistributedSampler``
@@ -240,10 +294,15 @@ def ddp_training(X, y, *, world_size: int, hidden: int, micro_batch: int, lr: fl
     hidden = _validate.integer("hidden", hidden, minimum=1)
     lr = _validate.positive("lr", lr)
     _, world_size, micro_batch, accumulation, epochs, seed = _check_schedule(
-        X.shape[0], world_size, micro_batch, accumulation, epochs, seed)
-    return launch(ddp_worker, world_size,
-                  (X, y, hidden, micro_batch, accumulation, lr, epochs, seed,
-                   backend or "gloo"), backend=backend or "gloo", timeout=timeout)
+        X.shape[0], world_size, micro_batch, accumulation, epochs, seed
+    )
+    return launch(
+        ddp_worker,
+        world_size,
+        (X, y, hidden, micro_batch, accumulation, lr, epochs, seed, backend or "gloo"),
+        backend=backend or "gloo",
+        timeout=timeout,
+    )
 
 
 def allreduce_bytes(params: int, world_size: int, *, element_bytes: int = 4) -> float:
@@ -286,8 +345,14 @@ class CommComputeTiming:
         return self.allreduce / (self.allreduce + self.compute)
 
 
-def comm_compute_worker(rank: int, world_size: int, widths: tuple[int, ...], local_batch: int,
-                        repeats: int, backend: str) -> list[tuple[int, int, float, float]]:
+def comm_compute_worker(
+    rank: int,
+    world_size: int,
+    widths: tuple[int, ...],
+    local_batch: int,
+    repeats: int,
+    backend: str,
+) -> list[tuple[int, int, float, float]]:
     """One process of :func:`comm_compute`: ``(width, params, compute s, all-reduce s)`` per
     width. Every process makes the same calls in the same order (a fixed count of repeats), as
     collectives require. The compute is timed with :func:`sgdbook.timing.measure` on the
@@ -308,8 +373,9 @@ def comm_compute_worker(rank: int, world_size: int, widths: tuple[int, ...], loc
     out = []
     for width in widths:
         torch.manual_seed(width)
-        model = torch.nn.Sequential(torch.nn.Linear(width, width), torch.nn.ReLU(),
-                                    torch.nn.Linear(width, width)).to(device)
+        model = torch.nn.Sequential(
+            torch.nn.Linear(width, width), torch.nn.ReLU(), torch.nn.Linear(width, width)
+        ).to(device)
         xb = torch.randn(local_batch, width, device=device)
         params = sum(p.numel() for p in model.parameters())
 
@@ -318,9 +384,10 @@ def comm_compute_worker(rank: int, world_size: int, widths: tuple[int, ...], loc
             model(xb).square().mean().backward()
 
         flat = torch.randn(params, device=device)
-        compute = measure(step, repeats=repeats, warmup=2, device=device,
-                          clock=work_clock(device, 1)).median
-        for _ in range(2):                         # warm-up rounds
+        compute = measure(
+            step, repeats=repeats, warmup=2, device=device, clock=work_clock(device, 1)
+        ).median
+        for _ in range(2):  # warm-up rounds
             dist.all_reduce(flat)
         rounds = []
         for _ in range(repeats):
@@ -334,9 +401,15 @@ def comm_compute_worker(rank: int, world_size: int, widths: tuple[int, ...], loc
     return out
 
 
-def comm_compute(widths=(64, 256, 1024), *, world_size: int = 2, local_batch: int = 32,
-                 repeats: int = 7, backend: str | None = None,
-                 timeout: float = 120.0) -> list[CommComputeTiming]:
+def comm_compute(
+    widths=(64, 256, 1024),
+    *,
+    world_size: int = 2,
+    local_batch: int = 32,
+    repeats: int = 7,
+    backend: str | None = None,
+    timeout: float = 120.0,
+) -> list[CommComputeTiming]:
     """Time compute and all-reduce per step in a group of ``world_size`` processes, for the model
     ``Linear(h, h) -> ReLU -> Linear(h, h)`` at each width ``h`` (``2 h^2 + 2 h`` parameters),
     each process with one intra-op thread. Reports, per width, the largest median over the
@@ -357,31 +430,54 @@ def comm_compute(widths=(64, 256, 1024), *, world_size: int = 2, local_batch: in
     local_batch = _validate.integer("local_batch", local_batch, minimum=1)
     repeats = _validate.integer("repeats", repeats, minimum=1)
     backend = backend or "gloo"
-    per_rank = launch(comm_compute_worker, world_size, (widths, local_batch, repeats, backend),
-                      backend=backend, timeout=timeout)
+    per_rank = launch(
+        comm_compute_worker,
+        world_size,
+        (widths, local_batch, repeats, backend),
+        backend=backend,
+        timeout=timeout,
+    )
     out = []
     for k, width in enumerate(widths):
         rows = [r[k] for r in per_rank]
-        out.append(CommComputeTiming(width=width, params=rows[0][1], local_batch=local_batch,
-                                     compute=max(r[2] for r in rows),
-                                     allreduce=max(r[3] for r in rows)))
+        out.append(
+            CommComputeTiming(
+                width=width,
+                params=rows[0][1],
+                local_batch=local_batch,
+                compute=max(r[2] for r in rows),
+                allreduce=max(r[3] for r in rows),
+            )
+        )
     return out
 
 
-def chapter_worker(rank: int, world_size: int, sgd_args: tuple, ddp_args: tuple,
-                   comm_args: tuple) -> dict:
+def chapter_worker(
+    rank: int, world_size: int, sgd_args: tuple, ddp_args: tuple, comm_args: tuple
+) -> dict:
     """One process of :func:`run_chapter_experiments`: the hand-written all-reduce SGD of
     :func:`sgdbook.parallel.sgd_worker`, then :func:`ddp_worker`, then
     :func:`comm_compute_worker`, in one process group (one start-up instead of three)."""
     from .parallel import sgd_worker
 
-    return {"sgd": sgd_worker(rank, world_size, *sgd_args),
-            "ddp": ddp_worker(rank, world_size, *ddp_args),
-            "comm": comm_compute_worker(rank, world_size, *comm_args)}
+    return {
+        "sgd": sgd_worker(rank, world_size, *sgd_args),
+        "ddp": ddp_worker(rank, world_size, *ddp_args),
+        "comm": comm_compute_worker(rank, world_size, *comm_args),
+    }
 
 
-def run_chapter_experiments(X, y, *, world_size: int, sgd: dict, ddp: dict, comm: dict,
-                            backend: str | None = None, timeout: float = 300.0) -> dict:
+def run_chapter_experiments(
+    X,
+    y,
+    *,
+    world_size: int,
+    sgd: dict,
+    ddp: dict,
+    comm: dict,
+    backend: str | None = None,
+    timeout: float = 300.0,
+) -> dict:
     """The three experiments of chapter 4's data-parallel section in one launch.
 
     Args:
@@ -404,38 +500,75 @@ def run_chapter_experiments(X, y, *, world_size: int, sgd: dict, ddp: dict, comm
     X, y = _check_data(X, y)
     world_size = _validate.integer("world_size", world_size, minimum=2)
     backend = backend or "gloo"
-    for name, value, keys in (("sgd", sgd, {"batch_size", "lr", "steps", "seed"}),
-                              ("ddp", ddp, {"hidden", "micro_batch", "lr", "epochs", "seed",
-                                            "accumulation"}),
-                              ("comm", comm, {"widths", "local_batch", "repeats"})):
+    for name, value, keys in (
+        ("sgd", sgd, {"batch_size", "lr", "steps", "seed"}),
+        ("ddp", ddp, {"hidden", "micro_batch", "lr", "epochs", "seed", "accumulation"}),
+        ("comm", comm, {"widths", "local_batch", "repeats"}),
+    ):
         if not isinstance(value, dict) or set(value) != keys:
-            raise ValueError(f"{name} must be a dict with exactly the keys {sorted(keys)}, "
-                             f"got {value!r}")
+            raise ValueError(
+                f"{name} must be a dict with exactly the keys {sorted(keys)}, got {value!r}"
+            )
     batch = _validate.integer("sgd['batch_size']", sgd["batch_size"], minimum=1)
     if batch % world_size:
         raise ValueError(f"world_size={world_size} must divide sgd['batch_size']={batch}")
     steps = _validate.integer("sgd['steps']", sgd["steps"], minimum=1)
-    sgd_args = (X, y, np.zeros(X.shape[1]), _validate.positive("sgd['lr']", sgd["lr"]), steps,
-                batch, _validate.integer("sgd['seed']", sgd["seed"], minimum=0))
+    sgd_args = (
+        X,
+        y,
+        np.zeros(X.shape[1]),
+        _validate.positive("sgd['lr']", sgd["lr"]),
+        steps,
+        batch,
+        _validate.integer("sgd['seed']", sgd["seed"], minimum=0),
+    )
     _, _, micro, accum, epochs, seed = _check_schedule(
-        X.shape[0], world_size, ddp["micro_batch"], ddp["accumulation"], ddp["epochs"],
-        ddp["seed"])
-    ddp_args = (X, y, _validate.integer("ddp['hidden']", ddp["hidden"], minimum=1), micro, accum,
-                _validate.positive("ddp['lr']", ddp["lr"]), epochs, seed, backend)
-    widths = tuple(_validate.integer(f"comm['widths'][{k}]", w, minimum=1)
-                   for k, w in enumerate(comm["widths"]))
+        X.shape[0], world_size, ddp["micro_batch"], ddp["accumulation"], ddp["epochs"], ddp["seed"]
+    )
+    ddp_args = (
+        X,
+        y,
+        _validate.integer("ddp['hidden']", ddp["hidden"], minimum=1),
+        micro,
+        accum,
+        _validate.positive("ddp['lr']", ddp["lr"]),
+        epochs,
+        seed,
+        backend,
+    )
+    widths = tuple(
+        _validate.integer(f"comm['widths'][{k}]", w, minimum=1)
+        for k, w in enumerate(comm["widths"])
+    )
     if not widths:
         raise ValueError("comm['widths'] must hold at least one width")
-    comm_args = (widths, _validate.integer("comm['local_batch']", comm["local_batch"], minimum=1),
-                 _validate.integer("comm['repeats']", comm["repeats"], minimum=1), backend)
-    per_rank = launch(chapter_worker, world_size, (sgd_args, ddp_args, comm_args),
-                      backend=backend, timeout=timeout)
+    comm_args = (
+        widths,
+        _validate.integer("comm['local_batch']", comm["local_batch"], minimum=1),
+        _validate.integer("comm['repeats']", comm["repeats"], minimum=1),
+        backend,
+    )
+    per_rank = launch(
+        chapter_worker,
+        world_size,
+        (sgd_args, ddp_args, comm_args),
+        backend=backend,
+        timeout=timeout,
+    )
     timings = []
     for k, width in enumerate(widths):
         rows = [r["comm"][k] for r in per_rank]
-        timings.append(CommComputeTiming(width=width, params=rows[0][1],
-                                         local_batch=comm_args[1],
-                                         compute=max(r[2] for r in rows),
-                                         allreduce=max(r[3] for r in rows)))
-    return {"sgd": [r["sgd"] for r in per_rank], "ddp": [r["ddp"] for r in per_rank],
-            "comm": timings}
+        timings.append(
+            CommComputeTiming(
+                width=width,
+                params=rows[0][1],
+                local_batch=comm_args[1],
+                compute=max(r[2] for r in rows),
+                allreduce=max(r[3] for r in rows),
+            )
+        )
+    return {
+        "sgd": [r["sgd"] for r in per_rank],
+        "ddp": [r["ddp"] for r in per_rank],
+        "comm": timings,
+    }

@@ -22,7 +22,14 @@ import numpy as np
 
 from . import validation as _validate
 
-__all__ = ["DatasetError", "Dataset", "diabetes_dir", "load_diabetes", "array_sha256", "standardize"]
+__all__ = [
+    "DatasetError",
+    "Dataset",
+    "diabetes_dir",
+    "load_diabetes",
+    "array_sha256",
+    "standardize",
+]
 
 DIABETES_FILES = ("diabetes_data_raw.csv.gz", "diabetes_target.csv.gz")
 DIABETES_SHAPES = ((442, 10), (442,))
@@ -78,8 +85,10 @@ def diabetes_dir() -> str:
 
     spec = importlib.util.find_spec("sklearn")
     if spec is None or spec.origin is None:
-        raise DatasetError("the diabetes data ships with scikit-learn, which is not installed; "
-                           "install it with `pip install scikit-learn`")
+        raise DatasetError(
+            "the diabetes data ships with scikit-learn, which is not installed; "
+            "install it with `pip install scikit-learn`"
+        )
     return str(Path(spec.origin).resolve().parent / "datasets" / "data")
 
 
@@ -104,24 +113,32 @@ def load_diabetes(data_dir: str | None = None) -> Dataset:
     for name, shape, digest in zip(DIABETES_FILES, DIABETES_SHAPES, DIABETES_SHA256):
         path = base / name
         if not path.is_file():
-            raise DatasetError(f"diabetes data file missing: {path} (it ships with scikit-learn; "
-                               "reinstall scikit-learn or pass data_dir=)")
+            raise DatasetError(
+                f"diabetes data file missing: {path} (it ships with scikit-learn; "
+                "reinstall scikit-learn or pass data_dir=)"
+            )
         try:
             arr = np.loadtxt(path, dtype=np.float64, ndmin=len(shape))
         except (OSError, ValueError, EOFError, zlib.error) as exc:
             # OSError includes gzip.BadGzipFile (not gzip at all); zlib.error is a damaged
             # compressed body; EOFError a cut-off one; ValueError text that is not numbers
-            raise DatasetError(f"diabetes data file unreadable: {path}: {type(exc).__name__}: "
-                               f"{exc}; the file is damaged or cannot be read: reinstall scikit-learn "
-                               "(`pip install --force-reinstall scikit-learn`) or pass data_dir= "
-                               "pointing to an intact copy") from exc
+            raise DatasetError(
+                f"diabetes data file unreadable: {path}: {type(exc).__name__}: "
+                f"{exc}; the file is damaged or cannot be read: reinstall scikit-learn "
+                "(`pip install --force-reinstall scikit-learn`) or pass data_dir= "
+                "pointing to an intact copy"
+            ) from exc
         if arr.shape != shape:
-            raise DatasetError(f"diabetes data file {path} has shape {arr.shape}, expected {shape}: "
-                               "the file is truncated or not the published data")
+            raise DatasetError(
+                f"diabetes data file {path} has shape {arr.shape}, expected {shape}: "
+                "the file is truncated or not the published data"
+            )
         got = array_sha256(arr)
         if got != digest:
-            raise DatasetError(f"diabetes data file {path} fails its checksum: SHA-256 of the values "
-                               f"is {got}, expected {digest}; the file is corrupt or was altered")
+            raise DatasetError(
+                f"diabetes data file {path} fails its checksum: SHA-256 of the values "
+                f"is {got}, expected {digest}; the file is corrupt or was altered"
+            )
         arrays.append(arr)
     return Dataset(X=arrays[0], y=arrays[1], feature_names=DIABETES_FEATURES, source=str(base))
 

@@ -38,8 +38,14 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "DIVERGENCE_THRESHOLD", "DivergenceError", "blown_up", "check", "check_series",
-    "first_divergent_step", "divergence_message", "on_divergence",
+    "DIVERGENCE_THRESHOLD",
+    "DivergenceError",
+    "blown_up",
+    "check",
+    "check_series",
+    "first_divergent_step",
+    "divergence_message",
+    "on_divergence",
 ]
 
 #: An iterate or loss whose magnitude exceeds this is treated as divergence.
@@ -61,9 +67,17 @@ class DivergenceError(ArithmeticError, RuntimeError):
         bound: the bound it crossed.
     """
 
-    def __init__(self, message: str, *, step: int | None = None, group: int = 0, index: int = 0,
-                 quantity: str | None = None, value: float | None = None,
-                 bound: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: int | None = None,
+        group: int = 0,
+        index: int = 0,
+        quantity: str | None = None,
+        value: float | None = None,
+        bound: float | None = None,
+    ):
         super().__init__(message)
         self.step = step
         self.group = group
@@ -91,8 +105,9 @@ def blown_up(x: Any, threshold: float = DIVERGENCE_THRESHOLD) -> bool:
     return not m <= threshold
 
 
-def check(quantity: str, x: Any, step: int | None = None, *,
-          threshold: float = DIVERGENCE_THRESHOLD) -> None:
+def check(
+    quantity: str, x: Any, step: int | None = None, *, threshold: float = DIVERGENCE_THRESHOLD
+) -> None:
     """Raise :class:`~sgdbook.divergence.DivergenceError` if ``x`` (a number or an array) has :func:`blown_up`.
 
     The message names ``quantity``, the step, the largest magnitude and ``threshold``, e.g.
@@ -105,7 +120,10 @@ def check(quantity: str, x: Any, step: int | None = None, *,
     what = "is not finite" if not np.isfinite(m) else f"= {m:.3g} exceeds the bound {threshold:g}"
     raise DivergenceError(
         f"{quantity} diverged{where}: max |{quantity}| {what}; lower the step size",
-        step=step, quantity=quantity, value=m, bound=threshold,
+        step=step,
+        quantity=quantity,
+        value=m,
+        bound=threshold,
     )
 
 
@@ -120,8 +138,9 @@ def first_divergent_step(series: Any, threshold: float = DIVERGENCE_THRESHOLD) -
     return int(np.argmax(bad)) if bad.any() else None
 
 
-def check_series(quantity: str, series: Any, *, threshold: float = DIVERGENCE_THRESHOLD,
-                 offset: int = 0) -> None:
+def check_series(
+    quantity: str, series: Any, *, threshold: float = DIVERGENCE_THRESHOLD, offset: int = 0
+) -> None:
     """Raise :class:`~sgdbook.divergence.DivergenceError` at the first row (step ``offset + row``) that has blown up."""
     k = first_divergent_step(series, threshold)
     if k is not None:

@@ -146,7 +146,7 @@ def window_summary(beta: float) -> WindowSummary:
         beta=beta,
         window=n,
         weight_ratio_after_window=beta**n,
-        mass_in_window=mass_in_last(beta, int(round(n))),
+        mass_in_window=mass_in_last(beta, round(n)),
         mean_age=mean_age(beta),
         equivalent_boxcar=equivalent_boxcar(beta),
     )

@@ -55,8 +55,12 @@ class Trajectory:
 
 
 def _blown_up(x: np.ndarray, loss: float) -> bool:
-    return (not np.all(np.isfinite(x)) or not np.isfinite(loss)
-            or np.max(np.abs(x)) > DIVERGENCE_THRESHOLD or abs(loss) > DIVERGENCE_THRESHOLD)
+    return (
+        not np.all(np.isfinite(x))
+        or not np.isfinite(loss)
+        or np.max(np.abs(x)) > DIVERGENCE_THRESHOLD
+        or abs(loss) > DIVERGENCE_THRESHOLD
+    )
 
 
 def gradient_descent(

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import validation as _validate
 from . import divergence as _divergence
+from . import validation as _validate
 from .gd import DIVERGENCE_THRESHOLD, Trajectory
 
 __all__ = [
@@ -113,8 +113,10 @@ def rate_grid(mu: float, L: float, lrs, momenta) -> np.ndarray:
     in between or grows towards the ends), so the two extremes suffice.
     """
     mu, L = _mu_L(mu, L)
-    A, B = np.meshgrid(_validate.real_array("lrs", lrs, minimum=0).reshape(-1),
-                       _validate.real_array("momenta", momenta, minimum=0).reshape(-1))
+    A, B = np.meshgrid(
+        _validate.real_array("lrs", lrs, minimum=0).reshape(-1),
+        _validate.real_array("momenta", momenta, minimum=0).reshape(-1),
+    )
     return spectral_radius(A, B, [mu, L])
 
 
@@ -135,7 +137,7 @@ def measured_rate(mu: float, L: float, lr, momentum, *, steps: int = 400) -> np.
     b = _validate.real_array("momentum", momentum, minimum=0)
     a, b = np.broadcast_arrays(a, b)
     lam = np.array([mu, L])
-    x = np.ones(a.shape + (2,))
+    x = np.ones((*a.shape, 2))
     x_prev = x.copy()
     log_norm = np.zeros(a.shape)
     half = steps // 2
@@ -183,15 +185,19 @@ def heavy_ball(objective, x0, lr: float, momentum: float, steps: int) -> Traject
             loss = objective.value(x)
             xs.append(x.copy())
             losses.append(loss)
-            if (not np.all(np.isfinite(x)) or not np.isfinite(loss)
-                    or np.max(np.abs(x)) > DIVERGENCE_THRESHOLD):
+            if (
+                not np.all(np.isfinite(x))
+                or not np.isfinite(loss)
+                or np.max(np.abs(x)) > DIVERGENCE_THRESHOLD
+            ):
                 diverged = True
                 break
     return Trajectory(np.array(xs), np.array(losses), lr, False, diverged)
 
 
-def nesterov_sutskever(objective, x0, lr: float, momentum: float, steps: int, *,
-                       on_divergence: str = "raise"):
+def nesterov_sutskever(
+    objective, x0, lr: float, momentum: float, steps: int, *, on_divergence: str = "raise"
+):
     r"""Nesterov's method in the form of Sutskever et al. (2013).
 
     .. math:: v_{t+1} = \mu v_t - \varepsilon \nabla f(\theta_t + \mu v_t), \qquad
@@ -247,7 +253,6 @@ def iterations_to_tolerance(rate: float, tol: float) -> float:
     return math.log(1.0 / tol) / math.log(1.0 / rate)
 
 
-
 def nesterov_spectral_radius(lr, momentum, eigenvalues) -> np.ndarray:
     r"""Spectral radius of Nesterov's method on a quadratic (any of its equivalent forms).
 
@@ -282,8 +287,9 @@ def observed_rate(errors, start: int, stop: int) -> float:
     return float((e[stop] / e[start]) ** (1.0 / (stop - start)))
 
 
-def accelerated_gradient(grad, x0, lr: float, steps: int, momentum=None, *,
-                         on_divergence: str = "raise") -> np.ndarray:
+def accelerated_gradient(
+    grad, x0, lr: float, steps: int, momentum=None, *, on_divergence: str = "raise"
+) -> np.ndarray:
     r"""Nesterov's accelerated gradient method in its 1983 form, iterates :math:`x_0, \dots, x_{\text{steps}}`.
 
     .. math::

@@ -22,7 +22,7 @@ r"""Two-dimensional loss landscapes: grid evaluation, contour plots with GD path
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence  # typing (not collections.abc): Sphinx resolves these without intersphinx
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -168,8 +168,9 @@ def plot_contour_with_paths(
         raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
     markersize = _validate.positive("markersize", markersize)
     equal_aspect = _validate.boolean("equal_aspect", equal_aspect)
-    if not isinstance(paths, Mapping) and (isinstance(paths, (str, bytes))
-                                           or not hasattr(paths, "__iter__")):
+    if not isinstance(paths, Mapping) and (
+        isinstance(paths, (str, bytes)) or not hasattr(paths, "__iter__")
+    ):
         raise TypeError(f"paths must be a mapping or a sequence of arrays, got {paths!r:.60}")
     X, Y, Z = grid_values(objective, xlim, ylim, n)
     lv = contour_levels(Z, levels) if np.ndim(levels) == 0 else np.asarray(levels, dtype=float)
@@ -354,7 +355,7 @@ class LogCoshQuadratic:
     @staticmethod
     def _log_cosh(t):
         t = np.abs(t)
-        return t + np.log1p(np.exp(-2.0 * t)) - np.log(2.0)   # stable for large |t|
+        return t + np.log1p(np.exp(-2.0 * t)) - np.log(2.0)  # stable for large |t|
 
     def value(self, x) -> float:
         """f(x) for a point of length 2."""
@@ -365,8 +366,9 @@ class LogCoshQuadratic:
         """f at each row of ``points`` (shape ``(m, 2)``)."""
         p = np.asarray(points, dtype=float)
         x1, x2 = p[:, 0], p[:, 1]
-        return (0.5 * (self.mu * x1**2 + self.L * x2**2)
-                + self.delta * (0.5 * x1**2 - self._log_cosh(x1)))
+        return 0.5 * (self.mu * x1**2 + self.L * x2**2) + self.delta * (
+            0.5 * x1**2 - self._log_cosh(x1)
+        )
 
     def grad(self, x) -> np.ndarray:
         r"""The gradient :math:`(\mu x_1 + \delta(x_1 - \tanh x_1),\; L x_2)`."""
@@ -387,8 +389,9 @@ class LogCoshQuadratic:
         return 0.0
 
 
-def two_gaussians(n_per_class: int = 50, *, seed: int = 0, separation: float = 1.0,
-                  std: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def two_gaussians(
+    n_per_class: int = 50, *, seed: int = 0, separation: float = 1.0, std: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """A two-class data set in the plane: centres ``±(separation, separation)``.
 
     Args:
@@ -512,6 +515,7 @@ class LogisticLoss:
 
 
 # --- Saddle and plateau (chapter 5) ------------------------------------------------------------
+
 
 def _saddle_f(p: np.ndarray) -> float:
     x, y = p

@@ -280,7 +280,9 @@ def _check(X, Y, lr, epochs):
     if not isinstance(X, torch.Tensor) or not isinstance(Y, torch.Tensor):
         raise TypeError("X and Y must be torch tensors")
     if X.ndim != 2 or X.shape[1] != 1 or X.shape != Y.shape or len(X) == 0:
-        raise ValueError(f"X and Y must both have shape (n, 1), n >= 1; got {tuple(X.shape)}, {tuple(Y.shape)}")
+        raise ValueError(
+            f"X and Y must both have shape (n, 1), n >= 1; got {tuple(X.shape)}, {tuple(Y.shape)}"
+        )
     if not (bool(torch.isfinite(X).all()) and bool(torch.isfinite(Y).all())):
         raise ValueError("X and Y must be finite")
     return _validate.positive("lr", lr), _validate.integer("epochs", epochs, minimum=1)
@@ -301,16 +303,27 @@ def _finish(losses, ws, bs, diverged_at, what):
     if diverged_at is not None:
         message = divergence_message(diverged_at, [ws[-1], bs[-1]]).replace("步", f"次{what}", 1)
     else:
-        message = f"{len(ws) - 1} 次{what}后 w = {ws[-1]:.4f}，b = {bs[-1]:.4f}，损失 {losses[-1]:.4g}"
+        message = (
+            f"{len(ws) - 1} 次{what}后 w = {ws[-1]:.4f}，b = {bs[-1]:.4f}，损失 {losses[-1]:.4g}"
+        )
     return LineFitRun(np.array(losses), np.array(ws), np.array(bs), diverged_at, message)
 
 
 def _blown(w, b) -> bool:
-    return not (abs(float(w.detach())) <= DIVERGENCE_THRESHOLD and abs(float(b.detach())) <= DIVERGENCE_THRESHOLD)
+    return not (
+        abs(float(w.detach())) <= DIVERGENCE_THRESHOLD
+        and abs(float(b.detach())) <= DIVERGENCE_THRESHOLD
+    )
 
 
-def batch_gd(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int = 20,
-             w0: float = -10.0, b0: float = -20.0) -> LineFitRun:
+def batch_gd(
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    lr: float = 0.1,
+    epochs: int = 20,
+    w0: float = -10.0,
+    b0: float = -20.0,
+) -> LineFitRun:
     """The tutorial's batch loop: one update per epoch on ``torch.mean((w X + b - Y) ** 2)``.
 
     ``losses`` has ``epochs`` entries, each the loss before that epoch's update.
@@ -337,9 +350,19 @@ def batch_gd(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int = 20
     return _finish(losses, ws, bs, None, "更新")
 
 
-def per_example(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int = 20, *,
-                order: str = "sorted", optimizer: str = "sgd", seed: int = 0,
-                w0: float = -10.0, b0: float = -20.0, stop: bool = True) -> LineFitRun:
+def per_example(
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    lr: float = 0.1,
+    epochs: int = 20,
+    *,
+    order: str = "sorted",
+    optimizer: str = "sgd",
+    seed: int = 0,
+    w0: float = -10.0,
+    b0: float = -20.0,
+    stop: bool = True,
+) -> LineFitRun:
     """The tutorial's SGD loop: one update per example, ``loss = torch.mean((w x + b - y) ** 2)``.
 
     Args:
@@ -400,12 +423,19 @@ def per_example(X: torch.Tensor, Y: torch.Tensor, lr: float = 0.1, epochs: int =
                     first_blown = len(ws) - 1
     run = _finish(losses, ws, bs, None, "更新")
     if first_blown is not None:  # not stopped: report the crossing, keep the whole run
-        run = LineFitRun(run.losses, run.w, run.b, first_blown,
-                         run.message + f"（第 {first_blown} 次更新首次越过 {DIVERGENCE_THRESHOLD:.0e}，未停止）")
+        run = LineFitRun(
+            run.losses,
+            run.w,
+            run.b,
+            first_blown,
+            run.message + f"（第 {first_blown} 次更新首次越过 {DIVERGENCE_THRESHOLD:.0e}，未停止）",
+        )
     return run
 
 
-def sorted_epoch_losses(X, Y, lr: float, epochs: int, w0: float = -10.0, b0: float = -20.0) -> np.ndarray:
+def sorted_epoch_losses(
+    X, Y, lr: float, epochs: int, w0: float = -10.0, b0: float = -20.0
+) -> np.ndarray:
     r"""The mean losses at the start of epochs ``0 .. epochs`` predicted by the sorted epoch map.
 
     The error at the start of epoch ``k + 1`` is :math:`e_{k+1} = P e_k + c`
@@ -453,8 +483,9 @@ def sorted_contraction_edge(X, lo: float, hi: float, iters: int = 40) -> float:
     return bisect_threshold(lambda lr: cyclic_epoch_factor(X, lr) < 1.0, lo, hi, iters=iters)
 
 
-def sorted_orbit_edge(X, Y, lo: float, hi: float, threshold: float = DIVERGENCE_THRESHOLD,
-                      iters: int = 40) -> float:
+def sorted_orbit_edge(
+    X, Y, lo: float, hi: float, threshold: float = DIVERGENCE_THRESHOLD, iters: int = 40
+) -> float:
     r"""The step where the sorted periodic orbit's largest distance reaches ``threshold`` (bisection).
 
     Below it (and with :math:`\rho(P)<1`) the orbit of :func:`sorted_cycle` stays within

@@ -25,7 +25,13 @@ from . import validation as _validate
 from .gd import DIVERGENCE_THRESHOLD, divergence_message
 from .objectives import Objective, Quadratic
 
-__all__ = ["StepRun", "exact_line_search_gd", "kantorovich_rate", "polyak_gd", "barzilai_borwein_gd"]
+__all__ = [
+    "StepRun",
+    "exact_line_search_gd",
+    "kantorovich_rate",
+    "polyak_gd",
+    "barzilai_borwein_gd",
+]
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,9 @@ def kantorovich_rate(kappa: float) -> float:
     return ((kappa - 1.0) / (kappa + 1.0)) ** 2
 
 
-def polyak_gd(objective: Objective, x0, steps: int, f_opt: float, *, grad_tol: float = 0.0) -> StepRun:
+def polyak_gd(
+    objective: Objective, x0, steps: int, f_opt: float, *, grad_tol: float = 0.0
+) -> StepRun:
     r"""Gradient descent with Polyak's step :math:`\eta_k = (f(x_k) - f^\ast)/\|g_k\|^2`.
 
     Args:
@@ -143,8 +151,9 @@ def polyak_gd(objective: Objective, x0, steps: int, f_opt: float, *, grad_tol: f
     return _run(objective, x0, steps, rule, grad_tol)
 
 
-def barzilai_borwein_gd(objective: Objective, x0, steps: int, eta0: float, *,
-                        grad_tol: float = 0.0) -> StepRun:
+def barzilai_borwein_gd(
+    objective: Objective, x0, steps: int, eta0: float, *, grad_tol: float = 0.0
+) -> StepRun:
     r"""Gradient descent with the Barzilai–Borwein step :math:`\eta_k = s^\top s/s^\top r`.
 
     :math:`s = x_k - x_{k-1}` and :math:`r = \nabla f(x_k) - \nabla f(x_{k-1})`; the first step is

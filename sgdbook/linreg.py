@@ -18,9 +18,8 @@ one ``torch.Generator().manual_seed(seed)``, cut into consecutive slices of ``ba
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -48,7 +47,9 @@ TRUE_B = 4.2
 DIVERGENCE_LOSS = 1e12
 
 
-def synthetic_regression(n: int = 1000, *, noise: float = 0.01, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def synthetic_regression(
+    n: int = 1000, *, noise: float = 0.01, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` examples of ``y = X w + b + noise`` (float32 tensors ``X`` of shape ``(n, 2)``, ``y`` of shape ``(n,)``).
 
     Args:
@@ -68,7 +69,9 @@ def _loss(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor) ->
     return 0.5 * ((X @ w + b - y) ** 2).mean()
 
 
-def gradient(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def gradient(
+    X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Gradient of the half mean squared error on a batch, in closed form.
 
     With residuals :math:`r = X w + b - y` over a batch of size :math:`m`:
@@ -85,12 +88,20 @@ def gradient(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: torch.Tensor)
             ``w`` ``(d,)``, ``b`` ``(1,)``). Only shapes are checked (this runs at every step).
     """
     if not all(isinstance(t, torch.Tensor) for t in (X, y, w, b)):
-        raise TypeError("X, y, w and b must be torch tensors, got "
-                        f"{[type(t).__name__ for t in (X, y, w, b)]}")
-    if (X.dim() != 2 or X.shape[0] == 0 or tuple(y.shape) != (X.shape[0],)
-            or tuple(w.shape) != (X.shape[1],) or tuple(b.shape) != (1,)):
-        raise ValueError(f"shapes must be X (m, d) with m >= 1, y (m,), w (d,), b (1,); got "
-                         f"{tuple(X.shape)}, {tuple(y.shape)}, {tuple(w.shape)}, {tuple(b.shape)}")
+        raise TypeError(
+            f"X, y, w and b must be torch tensors, got {[type(t).__name__ for t in (X, y, w, b)]}"
+        )
+    if (
+        X.dim() != 2
+        or X.shape[0] == 0
+        or tuple(y.shape) != (X.shape[0],)
+        or tuple(w.shape) != (X.shape[1],)
+        or tuple(b.shape) != (1,)
+    ):
+        raise ValueError(
+            f"shapes must be X (m, d) with m >= 1, y (m,), w (d,), b (1,); got "
+            f"{tuple(X.shape)}, {tuple(y.shape)}, {tuple(w.shape)}, {tuple(b.shape)}"
+        )
     r = X @ w + b - y
     return X.T @ r / len(r), r.mean().reshape(1)
 
@@ -136,10 +147,14 @@ class LinRegRun:
         head = f"批量 {self.batch_size}，学习率 {self.lr:g}："
         if self.diverged:
             epoch = (self.diverged_at - 1) // self.steps_per_epoch + 1
-            return (f"{head}发散（第 {epoch} 轮第 {self.diverged_at} 步损失超过 {DIVERGENCE_LOSS:.0e}，"
-                    "已停止）")
-        return (f"{head}最终损失 {self.final_loss:.3e}，w = [{self.w[0]:.4f}, {self.w[1]:.4f}]，"
-                f"b = {self.b:.4f}")
+            return (
+                f"{head}发散（第 {epoch} 轮第 {self.diverged_at} 步损失超过 {DIVERGENCE_LOSS:.0e}，"
+                "已停止）"
+            )
+        return (
+            f"{head}最终损失 {self.final_loss:.3e}，w = [{self.w[0]:.4f}, {self.w[1]:.4f}]，"
+            f"b = {self.b:.4f}"
+        )
 
 
 def _inputs(X: Any, *, dtype: Any = None) -> None:
@@ -148,8 +163,10 @@ def _inputs(X: Any, *, dtype: Any = None) -> None:
     if X.shape[1] != 2:
         raise ValueError(f"X must have shape (n, 2), got {tuple(X.shape)}")
     if dtype is not None and X.dtype != dtype:
-        raise TypeError(f"X must have dtype {dtype} (the model's parameters are {dtype}), got "
-                        f"{X.dtype}; convert it with X.to({dtype})")
+        raise TypeError(
+            f"X must have dtype {dtype} (the model's parameters are {dtype}), got "
+            f"{X.dtype}; convert it with X.to({dtype})"
+        )
 
 
 def _targets(X: Any, y: Any, *, dtype: Any = None) -> None:
@@ -160,7 +177,9 @@ def _targets(X: Any, y: Any, *, dtype: Any = None) -> None:
         raise TypeError(f"y must have dtype {dtype}, got {y.dtype}; convert it with y.to({dtype})")
 
 
-def epoch_batches(n: int, batch_size: int, *, epochs: int = 1, seed: int = 0) -> list[list[torch.Tensor]]:
+def epoch_batches(
+    n: int, batch_size: int, *, epochs: int = 1, seed: int = 0
+) -> list[list[torch.Tensor]]:
     """The mini-batches (index tensors) of every epoch, in the order :func:`train_linreg` uses them.
 
     One ``torch.Generator().manual_seed(seed)`` is created; for each epoch it draws
@@ -185,12 +204,21 @@ def epoch_batches(n: int, batch_size: int, *, epochs: int = 1, seed: int = 0) ->
     out = []
     for _ in range(epochs):
         order = torch.randperm(n, generator=gen)
-        out.append([order[start:start + batch_size] for start in range(0, n, batch_size)])
+        out.append([order[start : start + batch_size] for start in range(0, n, batch_size)])
     return out
 
 
-def train_linreg(X: torch.Tensor, y: torch.Tensor, batch_size: int, lr: float, *, epochs: int = 3,
-                 decay_epoch: int | None = 2, record_every: int = 10, seed: int = 0) -> LinRegRun:
+def train_linreg(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    lr: float,
+    *,
+    epochs: int = 3,
+    decay_epoch: int | None = 2,
+    record_every: int = 10,
+    seed: int = 0,
+) -> LinRegRun:
     """Mini-batch SGD from ``w = 0, b = 0``, the rate divided by 10 from epoch ``decay_epoch`` on.
 
     The loop is the standard one: each epoch shuffles the data (the batches of
@@ -237,7 +265,9 @@ def train_linreg(X: torch.Tensor, y: torch.Tensor, batch_size: int, lr: float, *
     w = torch.zeros(2, requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
     optimizer = SGD([w, b], lr=lr)
-    schedule = MultiStepDecay(optimizer, milestones=[decay_epoch], gamma=0.1) if decay_epoch else None
+    schedule = (
+        MultiStepDecay(optimizer, milestones=[decay_epoch], gamma=0.1) if decay_epoch else None
+    )
     examples, losses, lrs = [0], [float(_loss(X, y, w.detach(), b.detach()))], []
     seen, step, diverged_at = 0, 0, None
     steps_per_epoch = -(-n // batch_size)
@@ -261,11 +291,22 @@ def train_linreg(X: torch.Tensor, y: torch.Tensor, batch_size: int, lr: float, *
             break
         if schedule is not None:
             schedule.step()
-    return LinRegRun(batch_size, lr, np.array(examples), np.array(losses), tuple(lrs),
-                     w.detach().numpy().copy(), float(b.detach()[0]), diverged_at, steps_per_epoch)
+    return LinRegRun(
+        batch_size,
+        lr,
+        np.array(examples),
+        np.array(losses),
+        tuple(lrs),
+        w.detach().numpy().copy(),
+        float(b.detach()[0]),
+        diverged_at,
+        steps_per_epoch,
+    )
 
 
-def batch_curvatures(X: torch.Tensor, batch_size: int, *, epochs: int = 1, seed: int = 0) -> np.ndarray:
+def batch_curvatures(
+    X: torch.Tensor, batch_size: int, *, epochs: int = 1, seed: int = 0
+) -> np.ndarray:
     r"""Largest Hessian eigenvalue of the loss on each mini-batch a training run steps on.
 
     On a batch :math:`B` the loss is a quadratic with Hessian

@@ -102,13 +102,24 @@ class NotebookRun:
     def status(self) -> str:
         """A one-line Chinese summary (the divergence message when the run blew up)."""
         if self.diverged:
-            return divergence_message(self.updates, np.append(self.a, self.b), float(self.update_loss[-1]))
+            return divergence_message(
+                self.updates, np.append(self.a, self.b), float(self.update_loss[-1])
+            )
         return f"运行 {self.updates} 次更新，最终训练损失 {self.loss[-1]:.6g}"
 
 
-def train_notebook(X_train, y_train, X_test, y_test, batch_size: int, lr: float = 0.02,
-                   epochs: int = 100, loader_seed: int = 6, a0=(-1.0, -1.0),
-                   b0: float = 0.0) -> NotebookRun:
+def train_notebook(
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    batch_size: int,
+    lr: float = 0.02,
+    epochs: int = 100,
+    loader_seed: int = 6,
+    a0=(-1.0, -1.0),
+    b0: float = 0.0,
+) -> NotebookRun:
     r"""The notebook's training loop: ``DataLoader`` + ``BCEWithLogitsLoss`` + ``torch.optim.SGD``.
 
     The model is the logit :math:`z = a^\top x + b`, started at ``a0``, ``b0``. Batches come from
@@ -165,8 +176,11 @@ def train_notebook(X_train, y_train, X_test, y_test, batch_size: int, lr: float 
         loss_fn = torch.nn.BCEWithLogitsLoss()
         opt = torch.optim.SGD([a, b], lr=lr)
         loader = torch.utils.data.DataLoader(
-            torch.utils.data.TensorDataset(Xtr, ytr), batch_size=batch_size, shuffle=True,
-            generator=torch.Generator().manual_seed(loader_seed))
+            torch.utils.data.TensorDataset(Xtr, ytr),
+            batch_size=batch_size,
+            shuffle=True,
+            generator=torch.Generator().manual_seed(loader_seed),
+        )
 
         def train_loss() -> float:
             with torch.no_grad():
@@ -191,12 +205,24 @@ def train_notebook(X_train, y_train, X_test, y_test, batch_size: int, lr: float 
                     break
             if diverged:
                 break
-            per_epoch.append((per_update[-1], accuracy(Xtr, ytr), accuracy(Xte, yte), a.norm().item()))
+            per_epoch.append(
+                (per_update[-1], accuracy(Xtr, ytr), accuracy(Xte, yte), a.norm().item())
+            )
     finally:
         torch.set_num_threads(threads)
     E = np.array(per_epoch, dtype=float)
-    return NotebookRun(batch_size, lr, E[:, 0], E[:, 1], E[:, 2], E[:, 3], np.array(per_update),
-                       a.detach().numpy().astype(float), float(b.item()), diverged)
+    return NotebookRun(
+        batch_size,
+        lr,
+        E[:, 0],
+        E[:, 1],
+        E[:, 2],
+        E[:, 3],
+        np.array(per_update),
+        a.detach().numpy().astype(float),
+        float(b.item()),
+        diverged,
+    )
 
 
 def minimum_loss(X, y, iterations: int = 50) -> tuple[float, np.ndarray, float]:

@@ -217,8 +217,10 @@ def krylov_distance_floor(q: Quadratic, k):
     """
     if not isinstance(q, Quadratic):
         raise TypeError(f"q must be a sgdbook.objectives.Quadratic, got {type(q).__name__}")
-    k, n = _k_and_n(k, q.dim)
-    tail = np.concatenate([np.cumsum((q.minimizer() ** 2)[::-1])[::-1], [0.0]])  # tail[j] = sum_{i>=j}
+    k, _n = _k_and_n(k, q.dim)
+    tail = np.concatenate(
+        [np.cumsum((q.minimizer() ** 2)[::-1])[::-1], [0.0]]
+    )  # tail[j] = sum_{i>=j}
     out = np.sqrt(tail[k])
     return float(out) if np.ndim(out) == 0 else out
 
@@ -266,7 +268,7 @@ def conjugate_gradient(q: Quadratic, x0, steps: int) -> Trajectory:
     steps = _validate.integer("steps", steps, minimum=0)
     if q.mu <= 0:
         raise ValueError(f"A is not positive definite (smallest eigenvalue {q.mu:g})")
-    r = q.b - q.A @ x          # the negative gradient
+    r = q.b - q.A @ x  # the negative gradient
     p = r.copy()
     xs, losses = [x.copy()], [q.value(x)]
     converged = False

@@ -21,17 +21,28 @@ another program does not decide the result.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
+from itertools import pairwise
 
 import torch
 
 from . import validation as _validate
 from .timing import gflops, intra_op_threads, matmul_flops, measure_for, work_clock
 
-__all__ = ["matmul_elementwise", "matmul_columns", "matmul_blocks", "matmul_full", "METHODS",
-           "WayTiming", "time_four_ways", "peak_gflops", "PeakReference", "peak_reference",
-           "rate_inversions"]
+__all__ = [
+    "matmul_elementwise",
+    "matmul_columns",
+    "matmul_blocks",
+    "matmul_full",
+    "METHODS",
+    "WayTiming",
+    "time_four_ways",
+    "peak_gflops",
+    "PeakReference",
+    "peak_reference",
+    "rate_inversions",
+]
 
 
 def _check(A: torch.Tensor, B: torch.Tensor) -> None:
@@ -40,8 +51,10 @@ def _check(A: torch.Tensor, B: torch.Tensor) -> None:
     if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
         raise ValueError(f"shapes do not chain: A {tuple(A.shape)}, B {tuple(B.shape)}")
     if A.device != B.device or A.dtype != B.dtype:
-        raise ValueError(f"A and B must share device and dtype, got {A.device}/{A.dtype} "
-                         f"and {B.device}/{B.dtype}")
+        raise ValueError(
+            f"A and B must share device and dtype, got {A.device}/{A.dtype} "
+            f"and {B.device}/{B.dtype}"
+        )
 
 
 def matmul_elementwise(A: torch.Tensor, B: torch.Tensor, rows: int | None = None) -> torch.Tensor:
@@ -91,7 +104,7 @@ def matmul_blocks(A: torch.Tensor, B: torch.Tensor, block: int = 64) -> torch.Te
     block = _validate.integer("block", block, minimum=1)
     C = torch.empty(A.shape[0], B.shape[1], dtype=A.dtype, device=A.device)
     for j in range(0, B.shape[1], block):
-        C[:, j:j + block] = torch.mm(A, B[:, j:j + block])
+        C[:, j : j + block] = torch.mm(A, B[:, j : j + block])
     return C
 
 
@@ -149,9 +162,16 @@ class WayTiming:
         return float("nan") if self.best != self.best else gflops(self.flops, self.best)
 
 
-def time_four_ways(A: torch.Tensor, B: torch.Tensor, *, elementwise_rows: int = 4,
-                   block: int = 64, min_time: float = 0.3, warmup_time: float = 0.05,
-                   threads: int | None = None) -> list[WayTiming]:
+def time_four_ways(
+    A: torch.Tensor,
+    B: torch.Tensor,
+    *,
+    elementwise_rows: int = 4,
+    block: int = 64,
+    min_time: float = 0.3,
+    warmup_time: float = 0.05,
+    threads: int | None = None,
+) -> list[WayTiming]:
     """Time the four ways on ``A @ B`` with :func:`sgdbook.timing.measure_for`.
 
     Each way is warmed up for at least ``warmup_time`` seconds and then timed in rounds of one
@@ -202,11 +222,22 @@ def time_four_ways(A: torch.Tensor, B: torch.Tensor, *, elementwise_rows: int = 
     clock = work_clock(device, threads)
     with intra_op_threads(threads):
         for name, fn, calls, r in plan:
-            res = measure_for(fn, min_time=min_time, warmup_time=warmup_time, device=device,
-                              clock=clock)
-            out.append(WayTiming(name=name, calls=calls, flops=matmul_flops(r, k, n),
-                                 seconds=res.median, rows=r, rounds=len(res.times),
-                                 number=res.number, iqr=res.iqr, best=res.best))
+            res = measure_for(
+                fn, min_time=min_time, warmup_time=warmup_time, device=device, clock=clock
+            )
+            out.append(
+                WayTiming(
+                    name=name,
+                    calls=calls,
+                    flops=matmul_flops(r, k, n),
+                    seconds=res.median,
+                    rows=r,
+                    rounds=len(res.times),
+                    number=res.number,
+                    iqr=res.iqr,
+                    best=res.best,
+                )
+            )
     return out
 
 
@@ -225,11 +256,18 @@ def rate_inversions(ways: list[WayTiming]) -> list[tuple[str, str]]:
     for k, w in enumerate(ways):
         if not isinstance(w, WayTiming):
             raise TypeError(f"ways[{k}] must be a WayTiming, got {type(w).__name__}")
-    return [(a.name, b.name) for a, b in zip(ways, ways[1:]) if not a.gflops < b.gflops]
+    return [(a.name, b.name) for a, b in pairwise(ways) if not a.gflops < b.gflops]
 
 
-def peak_gflops(size: int, *, device: torch.device | str, dtype: torch.dtype = torch.float32,
-                min_time: float = 0.2, seed: int = 0, threads: int | None = None) -> float:
+def peak_gflops(
+    size: int,
+    *,
+    device: torch.device | str,
+    dtype: torch.dtype = torch.float32,
+    min_time: float = 0.2,
+    seed: int = 0,
+    threads: int | None = None,
+) -> float:
     """Measured rate of one ``size x size`` product on ``device`` (GFLOP/s), the practical peak
     of ``torch.mm`` at that size.
 
@@ -247,8 +285,12 @@ def peak_gflops(size: int, *, device: torch.device | str, dtype: torch.dtype = t
     P = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
     Q = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
     with intra_op_threads(threads):
-        res = measure_for(lambda: torch.mm(P, Q), min_time=min_time, device=device,
-                          clock=work_clock(device, threads))
+        res = measure_for(
+            lambda: torch.mm(P, Q),
+            min_time=min_time,
+            device=device,
+            clock=work_clock(device, threads),
+        )
     return gflops(matmul_flops(size, size, size), res.best)
 
 
@@ -277,9 +319,15 @@ class PeakReference:
         return 100.0 * _validate.nonnegative("rate", rate) / self.gflops
 
 
-def peak_reference(sizes: Iterable[int], *, device: torch.device | str,
-                   dtype: torch.dtype = torch.float32, min_time: float = 0.2, seed: int = 0,
-                   threads: int | None = None) -> PeakReference:
+def peak_reference(
+    sizes: Iterable[int],
+    *,
+    device: torch.device | str,
+    dtype: torch.dtype = torch.float32,
+    min_time: float = 0.2,
+    seed: int = 0,
+    threads: int | None = None,
+) -> PeakReference:
     """:func:`peak_gflops` at every size in ``sizes``; the peak is the highest of them.
 
     Which size runs fastest depends on the hardware: a product that fits the caches can beat a
@@ -304,5 +352,11 @@ def peak_reference(sizes: Iterable[int], *, device: torch.device | str,
     sizes = [_validate.integer(f"sizes[{k}]", m, minimum=1) for k, m in enumerate(sizes)]
     if len(set(sizes)) != len(sizes):
         raise ValueError(f"sizes must be distinct, got {sizes}")
-    return PeakReference({m: peak_gflops(m, device=device, dtype=dtype, min_time=min_time,
-                                         seed=seed, threads=threads) for m in sizes})
+    return PeakReference(
+        {
+            m: peak_gflops(
+                m, device=device, dtype=dtype, min_time=min_time, seed=seed, threads=threads
+            )
+            for m in sizes
+        }
+    )

@@ -20,10 +20,26 @@ from .batching import BatchIterator
 from .device import synchronize
 
 __all__ = [
-    "add_bias", "mse", "full_gradient", "per_example_gradients", "smoothness",
-    "minibatch_step_size", "gradient_noise", "noise_theory", "loglog_slope", "TrainingRun",
-    "train_least_squares", "optimal_loss", "TimedTraining", "timed_training",
-    "synthetic_regression", "step_time", "forward_time", "backward_time", "StepTimes", "step_times_by_batch",
+    "add_bias",
+    "mse",
+    "full_gradient",
+    "per_example_gradients",
+    "smoothness",
+    "minibatch_step_size",
+    "gradient_noise",
+    "noise_theory",
+    "loglog_slope",
+    "TrainingRun",
+    "train_least_squares",
+    "optimal_loss",
+    "TimedTraining",
+    "timed_training",
+    "synthetic_regression",
+    "step_time",
+    "forward_time",
+    "backward_time",
+    "StepTimes",
+    "step_times_by_batch",
 ]
 
 
@@ -31,8 +47,9 @@ def _xy(X: torch.Tensor, y: torch.Tensor) -> None:
     if not (isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor)):
         raise TypeError("X and y must be torch tensors")
     if X.ndim != 2 or y.shape != (X.shape[0],) or X.shape[0] == 0:
-        raise ValueError(f"X must be (n, d) with n >= 1 and y (n,), got {tuple(X.shape)} and "
-                         f"{tuple(y.shape)}")
+        raise ValueError(
+            f"X must be (n, d) with n >= 1 and y (n,), got {tuple(X.shape)} and {tuple(y.shape)}"
+        )
     _validate.tensor("X", X, ndim=2)
     _validate.tensor("y", y, ndim=1)
     if X.dtype != y.dtype:
@@ -44,8 +61,10 @@ def _w(X: torch.Tensor, w: torch.Tensor) -> None:
     the loss of a divergent iterate is reported by the divergence checks)."""
     _validate.tensor("w", w, ndim=1, finite=False, min_rows=0)
     if w.shape != (X.shape[1],) or w.dtype != X.dtype:
-        raise ValueError(f"w must have shape ({X.shape[1]},) and dtype {X.dtype} like X, got "
-                         f"{tuple(w.shape)} and {w.dtype}")
+        raise ValueError(
+            f"w must have shape ({X.shape[1]},) and dtype {X.dtype} like X, got "
+            f"{tuple(w.shape)} and {w.dtype}"
+        )
 
 
 def add_bias(X: torch.Tensor) -> torch.Tensor:
@@ -119,8 +138,9 @@ def minibatch_step_size(L: float, L_max: float, n: int, batch_size: int) -> floa
     return 1.0 / Lb
 
 
-def gradient_noise(G: torch.Tensor, batch_sizes, draws: int, *, replace: bool,
-                   seed: int) -> np.ndarray:
+def gradient_noise(
+    G: torch.Tensor, batch_sizes, draws: int, *, replace: bool, seed: int
+) -> np.ndarray:
     """Measured root-mean-square error of the mini-batch gradient, one value per batch size.
 
     For each ``b`` it draws ``draws`` batches (``replace=True``: ``b`` indices uniformly with
@@ -149,7 +169,10 @@ def gradient_noise(G: torch.Tensor, batch_sizes, draws: int, *, replace: bool,
     draws = _validate.integer("draws", draws, minimum=2)
     gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     n = G.shape[0]
-    sizes = [_validate.integer("batch size", b, minimum=1) for b in _validate.non_empty("batch_sizes", batch_sizes)]
+    sizes = [
+        _validate.integer("batch size", b, minimum=1)
+        for b in _validate.non_empty("batch_sizes", batch_sizes)
+    ]
     if not sizes:
         raise ValueError("batch_sizes must not be empty")
     largest = max(sizes)
@@ -182,8 +205,10 @@ def noise_theory(G: torch.Tensor, batch_sizes, *, replace: bool) -> np.ndarray:
     replace = _validate.boolean("replace", replace)
     _bs = _validate.real_array("batch_sizes", batch_sizes, minimum=1)
     if not replace and (G.shape[0] < 2 or np.any(_bs > G.shape[0])):
-        raise ValueError(f"without replacement batch_sizes must be <= n = {G.shape[0]} (n >= 2), "
-                         f"got {batch_sizes!r}")
+        raise ValueError(
+            f"without replacement batch_sizes must be <= n = {G.shape[0]} (n >= 2), "
+            f"got {batch_sizes!r}"
+        )
     n = G.shape[0]
     b = np.asarray(_bs, dtype=float)
     sigma2 = float(((G - G.mean(dim=0)) ** 2).sum(dim=1).mean())
@@ -227,9 +252,18 @@ class TrainingRun:
     w: torch.Tensor
 
 
-def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr: float,
-                        epochs: int, seed: int, record_every: int | None = None,
-                        decay_steps: int | None = None, clock=time.perf_counter) -> TrainingRun:
+def train_least_squares(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    batch_size: int,
+    lr: float,
+    epochs: int,
+    seed: int,
+    record_every: int | None = None,
+    decay_steps: int | None = None,
+    clock=time.perf_counter,
+) -> TrainingRun:
     """Mini-batch SGD from ``w = 0`` with shuffled epochs (:class:`~sgdbook.batching.BatchIterator`).
 
     The loss over all ``n`` examples is recorded at the start and then after the first update that
@@ -261,8 +295,11 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=1)
     n = X.shape[0]
-    record_every = max(1, n // 20) if record_every is None else _validate.integer(
-        "record_every", record_every, minimum=1)
+    record_every = (
+        max(1, n // 20)
+        if record_every is None
+        else _validate.integer("record_every", record_every, minimum=1)
+    )
     if decay_steps is not None:
         decay_steps = _validate.integer("decay_steps", decay_steps, minimum=1)
     if not callable(clock):
@@ -300,9 +337,15 @@ def train_least_squares(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr
         seconds.append(elapsed)
         losses.append(mse(X, y, w))
         _divergence.check("loss", losses[-1], steps)
-    return TrainingRun(batch_size=loader.batch_size, lr=lr, examples=np.array(examples),
-                       iterations=np.array(iterations), seconds=np.array(seconds),
-                       losses=np.array(losses), w=w)
+    return TrainingRun(
+        batch_size=loader.batch_size,
+        lr=lr,
+        examples=np.array(examples),
+        iterations=np.array(iterations),
+        seconds=np.array(seconds),
+        losses=np.array(losses),
+        w=w,
+    )
 
 
 @dataclass
@@ -372,9 +415,17 @@ class TimedTraining:
         return xs, ts, np.quantile(means, _validate.vector("qs", qs), axis=0)
 
 
-def timed_training(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr: float, epochs: int,
-                   seeds, record_every: int | None = None,
-                   threads: int | None = None) -> TimedTraining:
+def timed_training(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    batch_size: int,
+    lr: float,
+    epochs: int,
+    seeds,
+    record_every: int | None = None,
+    threads: int | None = None,
+) -> TimedTraining:
     """:func:`train_least_squares` once untimed (warm-up, seed of ``seeds[0]``, one epoch), then
     once per seed in ``seeds``. The runs differ in the batch order only, so their spread in time
     is measurement noise and their spread in loss is SGD's noise (none for gradient descent).
@@ -394,18 +445,45 @@ def timed_training(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr: flo
         raise ValueError("seeds must hold at least one seed")
     from .timing import intra_op_threads, work_clock
 
+    _validate.tensor("X", X, ndim=2)
     clock = work_clock(X.device, threads)
     with intra_op_threads(threads):
-        warm = train_least_squares(X, y, batch_size=batch_size, lr=lr, epochs=1, seed=seeds[0],
-                                   record_every=record_every, clock=clock)
-        runs = [train_least_squares(X, y, batch_size=batch_size, lr=lr, epochs=epochs, seed=s,
-                                    record_every=record_every, clock=clock) for s in seeds]
+        warm = train_least_squares(
+            X,
+            y,
+            batch_size=batch_size,
+            lr=lr,
+            epochs=1,
+            seed=seeds[0],
+            record_every=record_every,
+            clock=clock,
+        )
+        runs = [
+            train_least_squares(
+                X,
+                y,
+                batch_size=batch_size,
+                lr=lr,
+                epochs=epochs,
+                seed=s,
+                record_every=record_every,
+                clock=clock,
+            )
+            for s in seeds
+        ]
     return TimedTraining(runs=runs, warmup_seconds=float(warm.seconds[-1]))
 
 
-def synthetic_regression(n: int, d: int, *, condition: float = 100.0, noise: float = 0.5,
-                         seed: int = 0, dtype: torch.dtype = torch.float64,
-                         device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+def synthetic_regression(
+    n: int,
+    d: int,
+    *,
+    condition: float = 100.0,
+    noise: float = 0.5,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A synthetic least-squares problem: ``x_i ~ N(0, diag(s))`` with the variances ``s_j``
     spaced geometrically from 1 down to ``1 / condition`` (so the Hessian ``X^T X / n`` has
     condition number about ``condition``), ``y = X w* + noise * N(0, 1)`` with ``w* ~ N(0, I)``.
@@ -429,8 +507,15 @@ def synthetic_regression(n: int, d: int, *, condition: float = 100.0, noise: flo
     return X.to(dtype=dtype, device=device), y.to(dtype=dtype, device=device)
 
 
-def _streaming_timing(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, part: str,
-                      min_time: float, threads: int | None):
+def _streaming_timing(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    *,
+    part: str,
+    min_time: float,
+    threads: int | None,
+):
     from .timing import intra_op_threads, measure_for, work_clock
 
     _xy(X, y)
@@ -444,7 +529,7 @@ def _streaming_timing(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, part
 
     def step() -> None:
         i = offset[0]
-        xb, yb = X[i:i + b], y[i:i + b]
+        xb, yb = X[i : i + b], y[i : i + b]
         if part == "forward":
             torch.mv(xb, w)
         elif part == "backward":
@@ -454,12 +539,23 @@ def _streaming_timing(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, part
         offset[0] = i + b if i + 2 * b <= n else 0
 
     with intra_op_threads(threads):
-        return measure_for(step, min_time=_validate.positive("min_time", min_time),
-                           warmup_time=0.02, device=X.device, clock=work_clock(X.device, threads))
+        return measure_for(
+            step,
+            min_time=_validate.positive("min_time", min_time),
+            warmup_time=0.02,
+            device=X.device,
+            clock=work_clock(X.device, threads),
+        )
 
 
-def step_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time: float = 0.1,
-              threads: int | None = None):
+def step_time(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    *,
+    min_time: float = 0.1,
+    threads: int | None = None,
+):
     """Time one mini-batch gradient step ``w -= eta X_B^T (X_B w - y_B) / b`` on consecutive
     slices of ``X`` (each call takes the next ``batch_size`` rows, so the batch streams from
     memory as in training, not from a cache that holds the same slice), with
@@ -469,24 +565,33 @@ def step_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time: fl
     Returns:
         The :class:`sgdbook.timing.TimingResult`.
     """
-    return _streaming_timing(X, y, batch_size, part="step", min_time=min_time,
-                             threads=threads)
+    return _streaming_timing(X, y, batch_size, part="step", min_time=min_time, threads=threads)
 
 
-def forward_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time: float = 0.1,
-                 threads: int | None = None):
+def forward_time(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    *,
+    min_time: float = 0.1,
+    threads: int | None = None,
+):
     """Time the forward pass ``X_B w`` alone, on the same consecutive slices as
     :func:`step_time` (the throughput that the two-pass model of :class:`StepTimes` uses)."""
-    return _streaming_timing(X, y, batch_size, part="forward", min_time=min_time,
-                             threads=threads)
+    return _streaming_timing(X, y, batch_size, part="forward", min_time=min_time, threads=threads)
 
 
-def backward_time(X: torch.Tensor, y: torch.Tensor, batch_size: int, *, min_time: float = 0.1,
-                  threads: int | None = None):
+def backward_time(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    *,
+    min_time: float = 0.1,
+    threads: int | None = None,
+):
     """Time the backward pass ``X_B^T r`` alone (``r`` a fixed vector of length ``batch_size``),
     on the same consecutive slices as :func:`step_time`."""
-    return _streaming_timing(X, y, batch_size, part="backward", min_time=min_time,
-                             threads=threads)
+    return _streaming_timing(X, y, batch_size, part="backward", min_time=min_time, threads=threads)
 
 
 @dataclass(frozen=True)
@@ -564,19 +669,25 @@ class StepTimes:
         its own measured cost beyond its call overhead. Needs ``forward_seconds`` and
         ``backward_seconds``."""
         if not (len(self.forward_seconds) == len(self.backward_seconds) == len(self.batch_sizes)):
-            raise ValueError("forward_seconds and backward_seconds must hold one time per batch size")
+            raise ValueError(
+                "forward_seconds and backward_seconds must hold one time per batch size"
+            )
         k0 = int(np.argmin(self.batch_sizes))
         f, g = np.array(self.forward_seconds), np.array(self.backward_seconds)
-        return (_validate.nonnegative("overhead", overhead) + np.maximum(f - f[k0], 0.0)
-                + np.maximum(g - g[k0], 0.0))
+        return (
+            _validate.nonnegative("overhead", overhead)
+            + np.maximum(f - f[k0], 0.0)
+            + np.maximum(g - g[k0], 0.0)
+        )
 
     def floor_model(self, overhead: float, bandwidth: float, *, passes: int = 2) -> np.ndarray:
         """The bandwidth floor ``overhead + passes * b * bytes_per_example / bandwidth`` at every
         batch size."""
         b = np.array(self.batch_sizes, dtype=float)
         passes = _validate.integer("passes", passes, minimum=1)
-        return (_validate.nonnegative("overhead", overhead)
-                + passes * b * self.bytes_per_example / _validate.positive("bandwidth", bandwidth))
+        return _validate.nonnegative(
+            "overhead", overhead
+        ) + passes * b * self.bytes_per_example / _validate.positive("bandwidth", bandwidth)
 
     def two_pass_model(self, overhead: float, batch_sizes=None, *, passes: float = 2) -> np.ndarray:
         """``overhead + passes * b * forward_per_example``: ``passes`` passes (default two), each
@@ -610,12 +721,19 @@ class StepTimes:
 
     def knee(self, overhead: float, per_example: float) -> float:
         """The batch size where the two terms are equal: ``overhead / per_example``."""
-        return (_validate.positive("overhead", overhead)
-                / _validate.positive("per_example", per_example))
+        return _validate.positive("overhead", overhead) / _validate.positive(
+            "per_example", per_example
+        )
 
 
-def step_times_by_batch(X: torch.Tensor, y: torch.Tensor, batch_sizes, *, min_time: float = 0.1,
-                        threads: int | None = None) -> StepTimes:
+def step_times_by_batch(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    batch_sizes,
+    *,
+    min_time: float = 0.1,
+    threads: int | None = None,
+) -> StepTimes:
     """:func:`step_time`, :func:`forward_time` and :func:`backward_time` at every batch size in ``batch_sizes``.
 
     ``forward_per_example`` is the forward pass's cost per example at the largest batch size
@@ -632,11 +750,16 @@ def step_times_by_batch(X: torch.Tensor, y: torch.Tensor, batch_sizes, *, min_ti
     lo, hi = int(np.argmin(sizes)), int(np.argmax(sizes))
     fwd_per = max(fwd[hi].median - fwd[lo].median, 1e-15) / (sizes[hi] - sizes[lo])
     per_example = X.element_size() * (X.shape[1] + 1)
-    return StepTimes(batch_sizes=sizes, seconds=tuple(r.median for r in res),
-                     spreads=tuple(r.spread for r in res), bytes_per_example=per_example,
-                     flops_per_example=4 * X.shape[1],
-                     forward_per_example=fwd_per,
-                     iqrs=tuple(r.iqr for r in res), best=tuple(r.best for r in res),
-                     forward_seconds=tuple(r.median for r in fwd),
-                     forward_best=tuple(r.best for r in fwd),
-                     backward_seconds=tuple(r.median for r in bwd))
+    return StepTimes(
+        batch_sizes=sizes,
+        seconds=tuple(r.median for r in res),
+        spreads=tuple(r.spread for r in res),
+        bytes_per_example=per_example,
+        flops_per_example=4 * X.shape[1],
+        forward_per_example=fwd_per,
+        iqrs=tuple(r.iqr for r in res),
+        best=tuple(r.best for r in res),
+        forward_seconds=tuple(r.median for r in fwd),
+        forward_best=tuple(r.best for r in fwd),
+        backward_seconds=tuple(r.median for r in bwd),
+    )

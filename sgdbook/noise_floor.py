@@ -30,7 +30,9 @@ def _steps(lrs) -> np.ndarray:
     return lrs
 
 
-def simulate(h: float, sigma: float, lrs, x0: float, *, chains: int = 2000, seed: int = 0) -> np.ndarray:
+def simulate(
+    h: float, sigma: float, lrs, x0: float, *, chains: int = 2000, seed: int = 0
+) -> np.ndarray:
     r"""Average excess loss :math:`\tfrac h2 x_t^2` over independent SGD chains.
 
     Args:
@@ -104,8 +106,9 @@ def limit_of_mean(h: float, lrs, x0: float) -> float:
     return float(_validate.real("x0", x0) * np.prod(1.0 - lrs * h))
 
 
-def simulate_averaged(h: float, sigma: float, lrs, x0: float, *, start: int = 0, chains: int = 2000,
-                      seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def simulate_averaged(
+    h: float, sigma: float, lrs, x0: float, *, start: int = 0, chains: int = 2000, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Chapter 6 (:doc:`/lr-decay`): SGD chains with Polyak–Ruppert averaging of the iterates.
 
     Runs the same chains as :func:`simulate` and also keeps the running average
@@ -158,7 +161,9 @@ def simulate_averaged(h: float, sigma: float, lrs, x0: float, *, start: int = 0,
 __all__ += ["simulate_averaged"]
 
 
-def averaged_excess_loss(h: float, sigma: float, lr: float, x0: float, *, start: int, m: int) -> float:
+def averaged_excess_loss(
+    h: float, sigma: float, lr: float, x0: float, *, start: int, m: int
+) -> float:
     r"""Chapter 6 (:doc:`/lr-decay`): exact expected excess loss of the average of ``m`` iterates.
 
     For the model of :func:`simulate` with a constant step :math:`\eta` (:math:`0 < \eta h < 2`),
@@ -191,7 +196,7 @@ def averaged_excess_loss(h: float, sigma: float, lr: float, x0: float, *, start:
     last = start + m - 1
     mean = x0 * np.sum(a**t) / m
     var_t = lr**2 * sigma**2 * (1.0 - a ** (2 * t)) / (1.0 - a**2)
-    tail = a * (1.0 - a ** (last - t)) / (1.0 - a)     # sum_{u=t+1}^{last} a^(u-t)
+    tail = a * (1.0 - a ** (last - t)) / (1.0 - a)  # sum_{u=t+1}^{last} a^(u-t)
     var = float(np.sum(var_t * (1.0 + 2.0 * tail))) / m**2
     return 0.5 * h * (mean**2 + var)
 

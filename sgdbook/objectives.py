@@ -7,8 +7,9 @@ Hessian's spectrum, hence its smoothness ``L``, strong convexity ``mu`` and cond
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 

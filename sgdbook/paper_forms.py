@@ -24,15 +24,21 @@ learning-rate schedule can drive it next to ``torch.optim.SGD``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from . import validation as _validate
 
-__all__ = ["adam_paper", "rmsprop_keras", "adamw_paper", "rmsprop_steady_step", "decay_under_noise",
-           "LrInBufferMomentum"]
+__all__ = [
+    "adam_paper",
+    "rmsprop_keras",
+    "adamw_paper",
+    "rmsprop_steady_step",
+    "decay_under_noise",
+    "LrInBufferMomentum",
+]
 
 Grad = Callable[[np.ndarray], np.ndarray]
 
@@ -41,8 +47,17 @@ def _common(x0, steps):
     return _validate.vector("x0", x0), _validate.integer("steps", steps, minimum=0)
 
 
-def adam_paper(grad: Grad, x0, steps: int, *, alpha: float = 1e-3, beta1: float = 0.9,
-               beta2: float = 0.999, eps: float = 1e-8, eps_hat: bool = False) -> np.ndarray:
+def adam_paper(
+    grad: Grad,
+    x0,
+    steps: int,
+    *,
+    alpha: float = 1e-3,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    eps_hat: bool = False,
+) -> np.ndarray:
     """Adam as in Kingma & Ba (2015), Algorithm 1 (or the ``eps_hat`` variant); returns all iterates.
 
     Returns:
@@ -73,8 +88,17 @@ def adam_paper(grad: Grad, x0, steps: int, *, alpha: float = 1e-3, beta1: float 
     return np.array(out)
 
 
-def adamw_paper(grad: Grad, x0, steps: int, *, alpha: float = 1e-3, beta1: float = 0.9,
-                beta2: float = 0.999, eps: float = 1e-8, lam: float = 0.0) -> np.ndarray:
+def adamw_paper(
+    grad: Grad,
+    x0,
+    steps: int,
+    *,
+    alpha: float = 1e-3,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    lam: float = 0.0,
+) -> np.ndarray:
     r"""AdamW, Algorithm 2 of Loshchilov & Hutter (2019), with :math:`\eta_t = 1`.
 
     The decay term is :math:`\eta_t\lambda\theta_{t-1}`, not multiplied by :math:`\alpha`; so
@@ -104,8 +128,9 @@ def adamw_paper(grad: Grad, x0, steps: int, *, alpha: float = 1e-3, beta1: float
     return np.array(out)
 
 
-def rmsprop_keras(grad: Grad, x0, steps: int, *, lr: float = 1e-3, rho: float = 0.9,
-                  eps: float = 1e-7) -> np.ndarray:
+def rmsprop_keras(
+    grad: Grad, x0, steps: int, *, lr: float = 1e-3, rho: float = 0.9, eps: float = 1e-7
+) -> np.ndarray:
     r"""RMSprop as in Keras 3 (defaults ``rho=0.9``, ``epsilon=1e-7``): :math:`\epsilon` inside the root.
 
     Returns:
@@ -140,8 +165,9 @@ def rmsprop_steady_step(g, lr: float, eps: float, *, inside: bool) -> np.ndarray
     return lr * g / (np.sqrt(g * g + eps) if inside else g + eps)
 
 
-def decay_under_noise(make_optimizer, sigmas, *, steps: int = 500, chains: int = 200,
-                      seed: int = 0, l2: float = 0.0) -> np.ndarray:
+def decay_under_noise(
+    make_optimizer, sigmas, *, steps: int = 500, chains: int = 200, seed: int = 0, l2: float = 0.0
+) -> np.ndarray:
     r"""How fast weight decay shrinks weights whose gradients are pure noise of different sizes.
 
     Each coordinate :math:`i` sees the gradient :math:`\lambda_{L2}\,\theta_i + \sigma_i \xi`
@@ -181,7 +207,6 @@ def decay_under_noise(make_optimizer, sigmas, *, steps: int = 500, chains: int =
     return np.array(out)
 
 
-
 class LrInBufferMomentum(torch.optim.Optimizer):
     r"""Classical momentum with the learning rate inside the buffer (Sutskever et al. 2013, Keras).
 
@@ -217,8 +242,12 @@ class LrInBufferMomentum(torch.optim.Optimizer):
         lr = _validate.positive("lr", lr)
         momentum = _validate.unit_interval("momentum", momentum)
         if not isinstance(momentum_correction, bool):
-            raise TypeError(f"momentum_correction must be True or False, got {momentum_correction!r}")
-        super().__init__(params, dict(lr=lr, momentum=momentum, momentum_correction=momentum_correction))
+            raise TypeError(
+                f"momentum_correction must be True or False, got {momentum_correction!r}"
+            )
+        super().__init__(
+            params, dict(lr=lr, momentum=momentum, momentum_correction=momentum_correction)
+        )
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -236,16 +265,21 @@ class LrInBufferMomentum(torch.optim.Optimizer):
                 if "velocity" not in state:
                     state["velocity"] = torch.zeros_like(p)
                 v = state["velocity"]
-                if group.get("momentum_correction") and "last_lr" in state and state["last_lr"] != lr:
-                    v.mul_(lr / state["last_lr"])   # Goyal et al.'s momentum correction
+                if (
+                    group.get("momentum_correction")
+                    and "last_lr" in state
+                    and state["last_lr"] != lr
+                ):
+                    v.mul_(lr / state["last_lr"])  # Goyal et al.'s momentum correction
                 state["last_lr"] = lr
                 v.mul_(mu).add_(p.grad, alpha=-lr)
                 p.add_(v)
         return loss
 
 
-def sgd_weight_decay_forms(grad: Grad, x0, steps: int, *, lr: float, momentum: float,
-                           wd: float) -> tuple[np.ndarray, np.ndarray]:
+def sgd_weight_decay_forms(
+    grad: Grad, x0, steps: int, *, lr: float, momentum: float, wd: float
+) -> tuple[np.ndarray, np.ndarray]:
     r"""SGD with momentum and an L2 term, next to SGDW (decoupled decay), both from ``x0``.
 
     L2 (torch's ``SGD(weight_decay=wd)``): :math:`u \leftarrow \beta u + g + \lambda x`,

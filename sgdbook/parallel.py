@@ -26,10 +26,11 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,8 +40,15 @@ from . import validation as _validate
 from .device import get_device
 
 __all__ = [
-    "WorkerError", "free_port", "choose_backend", "ParallelPlan", "plan_workers", "launch",
-    "data_parallel_sgd", "large_batch_sgd", "sgd_worker",
+    "WorkerError",
+    "free_port",
+    "choose_backend",
+    "ParallelPlan",
+    "plan_workers",
+    "launch",
+    "data_parallel_sgd",
+    "large_batch_sgd",
+    "sgd_worker",
 ]
 
 
@@ -105,8 +113,9 @@ class ParallelPlan:
         return "cpu" if self.device_type == "cpu" else "too-few-gpus"
 
 
-def plan_workers(preferred: int = 4, *, minimum: int = 2,
-                 batch_size: int | None = None) -> ParallelPlan:
+def plan_workers(
+    preferred: int = 4, *, minimum: int = 2, batch_size: int | None = None
+) -> ParallelPlan:
     """Choose the world size and backend of a data-parallel run on this machine.
 
     With CUDA in use (:func:`sgdbook.device.get_device`) and at least ``minimum`` GPUs, every
@@ -139,10 +148,12 @@ def plan_workers(preferred: int = 4, *, minimum: int = 2,
     cap = min(gpus, preferred) if nccl else preferred
     sizes = [w for w in range(cap, minimum - 1, -1) if batch_size is None or batch_size % w == 0]
     if not sizes:
-        raise ValueError(f"batch_size={batch_size} is not divisible by any world size from "
-                         f"{minimum} to {cap}")
-    return ParallelPlan(world_size=sizes[0], backend="nccl" if nccl else "gloo",
-                        device_type=device_type, gpus=gpus)
+        raise ValueError(
+            f"batch_size={batch_size} is not divisible by any world size from {minimum} to {cap}"
+        )
+    return ParallelPlan(
+        world_size=sizes[0], backend="nccl" if nccl else "gloo", device_type=device_type, gpus=gpus
+    )
 
 
 def _tail(path: Path, limit: int = 2000) -> str:
@@ -264,8 +275,13 @@ def _run_rank(fn, args, rank, world_size, backend, port, timeout, files: _RunFil
 
         if backend == "nccl":
             torch.cuda.set_device(rank)
-        dist.init_process_group(backend, init_method=f"tcp://127.0.0.1:{port}", rank=rank,
-                                world_size=world_size, timeout=timedelta(seconds=timeout))
+        dist.init_process_group(
+            backend,
+            init_method=f"tcp://127.0.0.1:{port}",
+            rank=rank,
+            world_size=world_size,
+            timeout=timedelta(seconds=timeout),
+        )
         try:
             result = fn(rank, world_size, *args)
             dist.barrier()  # nobody tears the group down while a peer still uses it
@@ -351,8 +367,14 @@ def _pool_entry() -> None:
     os._exit(0)
 
 
-def launch(fn: Callable[..., Any], world_size: int, args: tuple = (), *,
-           backend: str | None = None, timeout: float = 120.0) -> list[Any]:
+def launch(
+    fn: Callable[..., Any],
+    world_size: int,
+    args: tuple = (),
+    *,
+    backend: str | None = None,
+    timeout: float = 120.0,
+) -> list[Any]:
     """Run ``fn(rank, world_size, *args)`` in ``world_size`` processes joined in a process group.
 
     One fresh Python process is started (``subprocess``, in a session of its own, with this
@@ -387,8 +409,9 @@ def launch(fn: Callable[..., Any], world_size: int, args: tuple = (), *,
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _launch_once(fn: Callable[..., Any], world_size: int, args: tuple, *, backend: str | None,
-                 timeout: float) -> list[Any]:
+def _launch_once(
+    fn: Callable[..., Any], world_size: int, args: tuple, *, backend: str | None, timeout: float
+) -> list[Any]:
     import pickle
     import signal
     import subprocess
@@ -410,27 +433,47 @@ def _launch_once(fn: Callable[..., Any], world_size: int, args: tuple, *, backen
         try:
             job.write_bytes(pickle.dumps((fn, tuple(args))))
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
-            raise TypeError(f"fn and args must be picklable (fn defined at module level in an "
-                            f"importable module, not in a notebook): {exc}") from exc
+            raise TypeError(
+                f"fn and args must be picklable (fn defined at module level in an "
+                f"importable module, not in a notebook): {exc}"
+            ) from exc
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in env.get(
-            "PYTHONPATH", "").split(os.pathsep) if p])
+        env["PYTHONPATH"] = os.pathsep.join(
+            [package_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        )
         if backend == "gloo" and sys.platform.startswith("linux"):
             env.setdefault("GLOO_SOCKET_IFNAME", "lo")  # loopback, no hostname lookup
         code = "from sgdbook.parallel import _pool_entry; _pool_entry()"
-        argv = [sys.executable, "-c", code, str(job), str(world_size), backend, str(free_port()),
-                repr(timeout), str(workdir)]
+        argv = [
+            sys.executable,
+            "-c",
+            code,
+            str(job),
+            str(world_size),
+            backend,
+            str(free_port()),
+            repr(timeout),
+            str(workdir),
+        ]
         log = open(files.pool_log, "wb")
-        pool = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, env=env, cwd=workdir,
-                                start_new_session=True)
+        pool = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=workdir,
+            start_new_session=True,
+        )
         pids.append(pool.pid)
         try:
             pool.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise TimeoutError(f"the {world_size} workers did not finish within {timeout:g} s; "
-                               "all of them were stopped") from None
+            raise TimeoutError(
+                f"the {world_size} workers did not finish within {timeout:g} s; "
+                "all of them were stopped"
+            ) from None
         finally:
             pids.extend(files.read_pids())
 
@@ -460,9 +503,12 @@ def _launch_once(fn: Callable[..., Any], world_size: int, args: tuple, *, backen
             found, result = files.read_result(rank)
             if not found:
                 tail = _tail(files.pool_log)
-                raise WorkerError(f"worker {rank} of {world_size} left no result (launcher exit "
-                                  f"code {pool.returncode})" + (f"\n{tail}" if tail else ""),
-                                  rank, pids)
+                raise WorkerError(
+                    f"worker {rank} of {world_size} left no result (launcher exit "
+                    f"code {pool.returncode})" + (f"\n{tail}" if tail else ""),
+                    rank,
+                    pids,
+                )
             results.append(result)
         return results
     finally:
@@ -490,8 +536,17 @@ def _batches(n: int, batch_size: int, steps: int, seed: int) -> list[torch.Tenso
     return [torch.randperm(n, generator=gen)[:batch_size] for _ in range(steps)]
 
 
-def sgd_worker(rank: int, world_size: int, X: np.ndarray, y: np.ndarray, w0: np.ndarray,
-               lr: float, steps: int, batch_size: int, seed: int) -> dict[str, np.ndarray]:
+def sgd_worker(
+    rank: int,
+    world_size: int,
+    X: np.ndarray,
+    y: np.ndarray,
+    w0: np.ndarray,
+    lr: float,
+    steps: int,
+    batch_size: int,
+    seed: int,
+) -> dict[str, np.ndarray]:
     """One worker of :func:`data_parallel_sgd` (run by :func:`launch`).
 
     For every step: the shared mini-batch, this rank's shard of ``batch_size / world_size``
@@ -510,7 +565,7 @@ def sgd_worker(rank: int, world_size: int, X: np.ndarray, y: np.ndarray, w0: np.
     shard = batch_size // world_size
     grads = []
     for batch in _batches(X.shape[0], batch_size, steps, seed):
-        mine = batch[rank * shard:(rank + 1) * shard].to(device)
+        mine = batch[rank * shard : (rank + 1) * shard].to(device)
         xb, yb = Xt[mine], yt[mine]
         g = xb.T @ (xb @ w - yb) / shard
         dist.all_reduce(g, op=dist.ReduceOp.SUM)
@@ -535,8 +590,16 @@ def _check_problem(X, y, w0, lr, steps, batch_size, seed):
     return X, y, w0, lr, steps, batch_size, seed
 
 
-def large_batch_sgd(X: np.ndarray, y: np.ndarray, *, batch_size: int, lr: float, steps: int,
-                    seed: int, w0: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def large_batch_sgd(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    batch_size: int,
+    lr: float,
+    steps: int,
+    seed: int,
+    w0: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """Single-process mini-batch SGD on ``(x^T w - y)^2 / 2`` with the batches that
     :func:`data_parallel_sgd` uses (float64, CPU).
 
@@ -559,9 +622,19 @@ def large_batch_sgd(X: np.ndarray, y: np.ndarray, *, batch_size: int, lr: float,
     return {"w": w.numpy(), "grads": np.stack(grads)}
 
 
-def data_parallel_sgd(X: np.ndarray, y: np.ndarray, *, world_size: int, batch_size: int,
-                      lr: float, steps: int, seed: int, w0: np.ndarray | None = None,
-                      backend: str | None = None, timeout: float = 120.0) -> list[dict]:
+def data_parallel_sgd(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    world_size: int,
+    batch_size: int,
+    lr: float,
+    steps: int,
+    seed: int,
+    w0: np.ndarray | None = None,
+    backend: str | None = None,
+    timeout: float = 120.0,
+) -> list[dict]:
     """Mini-batch SGD on least squares split over ``world_size`` processes (float64).
 
     Args:
@@ -585,7 +658,14 @@ def data_parallel_sgd(X: np.ndarray, y: np.ndarray, *, world_size: int, batch_si
     X, y, w0, lr, steps, batch_size, seed = _check_problem(X, y, w0, lr, steps, batch_size, seed)
     world_size = _validate.integer("world_size", world_size, minimum=1)
     if batch_size % world_size:
-        raise ValueError(f"world_size={world_size} must divide batch_size={batch_size} "
-                         "(equal shards make the average of shard means the batch mean)")
-    return launch(sgd_worker, world_size, (X, y, w0, lr, steps, batch_size, seed),
-                  backend=backend, timeout=timeout)
+        raise ValueError(
+            f"world_size={world_size} must divide batch_size={batch_size} "
+            "(equal shards make the average of shard means the batch mean)"
+        )
+    return launch(
+        sgd_worker,
+        world_size,
+        (X, y, w0, lr, steps, batch_size, seed),
+        backend=backend,
+        timeout=timeout,
+    )

@@ -87,8 +87,8 @@ def use_book_style(inline_format: str = "svg") -> None:
         font_manager.fontManager.addfont(str(CJK_FONT_FILE))
     matplotlib.rcParams.update(_STYLE)
     try:
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
         from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:  # plain Python: nothing inline to configure
         return
     if get_ipython() is not None:

@@ -58,7 +58,9 @@ def newton_step(objective, x) -> np.ndarray:
         ValueError: the Hessian at ``x`` is not positive definite.
     """
     dim = getattr(objective, "dim", None)
-    x = _validate.vector("x", x, dim=dim if isinstance(dim, int) and not isinstance(dim, bool) else None)
+    x = _validate.vector(
+        "x", x, dim=dim if isinstance(dim, int) and not isinstance(dim, bool) else None
+    )
     if hasattr(objective, "hessian"):
         H = objective.hessian(x)
     elif hasattr(objective, "A"):
@@ -67,7 +69,9 @@ def newton_step(objective, x) -> np.ndarray:
         raise TypeError("objective must have a hessian(x) method or a Hessian A")
     H = _spd("hessian", H)
     if H.shape[0] != x.shape[0]:
-        raise ValueError(f"x must have length {H.shape[0]} (the size of the Hessian), got length {x.shape[0]}")
+        raise ValueError(
+            f"x must have length {H.shape[0]} (the size of the Hessian), got length {x.shape[0]}"
+        )
     return x - np.linalg.solve(H, objective.grad(x))
 
 
@@ -134,8 +138,9 @@ def preconditioned_condition_number(A, M) -> float:
     return float(lam[-1] / lam[0])
 
 
-def preconditioned_gradient_descent(objective, x0, lr: float, steps: int, M, *,
-                                    grad_tol: float | None = None) -> Trajectory:
+def preconditioned_gradient_descent(
+    objective, x0, lr: float, steps: int, M, *, grad_tol: float | None = None
+) -> Trajectory:
     r"""Run :math:`x_{k+1} = x_k - \eta M\nabla f(x_k)`.
 
     It runs :func:`sgdbook.gd.gradient_descent` on :math:`\tilde f(y) = f(M^{1/2}y)` and maps the
@@ -160,7 +165,9 @@ def preconditioned_gradient_descent(objective, x0, lr: float, steps: int, M, *,
     x0 = _validate.vector("x0", x0)
     M = _spd("M", M)
     if M.shape[0] != x0.shape[0]:
-        raise ValueError(f"M must be {x0.shape[0]} x {x0.shape[0]} (the length of x0), got {M.shape}")
+        raise ValueError(
+            f"M must be {x0.shape[0]} x {x0.shape[0]} (the length of x0), got {M.shape}"
+        )
     S = _sqrt_spd(M)
     g = FunctionObjective(lambda y: objective.value(S @ y), lambda y: S @ objective.grad(S @ y))
     run = gradient_descent(g, np.linalg.solve(S, x0), lr, steps, grad_tol=grad_tol)

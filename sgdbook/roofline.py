@@ -22,8 +22,8 @@ programs only ever slow a round down), a kernel's rate the median.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
@@ -31,21 +31,44 @@ from . import validation as _validate
 from .matmul import peak_reference
 from .timing import intra_op_threads, measure, measure_for, work_clock
 
-__all__ = ["cpu_cache_sizes", "last_level_cache_bytes", "stream_elements", "LLC_FALLBACK_BYTES",
-           "Ceilings", "peak_flops", "STREAM_KERNELS", "stream_bytes", "stream_bandwidth", "measure_ceilings", "intensity",
-           "KERNELS", "KernelPoint", "time_kernel", "points_from_ways", "attainable", "ADAM_BYTES_PER_PARAM",
-           "adam_floor_seconds", "AdamTiming", "ADAM_VARIANTS", "time_adam_steps"]
+__all__ = [
+    "cpu_cache_sizes",
+    "last_level_cache_bytes",
+    "stream_elements",
+    "LLC_FALLBACK_BYTES",
+    "Ceilings",
+    "peak_flops",
+    "STREAM_KERNELS",
+    "stream_bytes",
+    "stream_bandwidth",
+    "measure_ceilings",
+    "intensity",
+    "KERNELS",
+    "KernelPoint",
+    "time_kernel",
+    "points_from_ways",
+    "attainable",
+    "ADAM_BYTES_PER_PARAM",
+    "adam_floor_seconds",
+    "AdamTiming",
+    "ADAM_VARIANTS",
+    "time_adam_steps",
+]
 
 
 def _device(device) -> torch.device:
-    try:
-        return torch.device(device)
-    except (TypeError, RuntimeError) as exc:
-        raise TypeError(f"device must name a torch device, got {device!r}") from exc
+    if device is None:
+        raise TypeError("device must name a torch device, got None")
+    return _validate.device("device", device)
 
 
-def peak_flops(*, device: torch.device | str, threads: int | None = None,
-               sizes: tuple[int, ...] | None = None, min_time: float = 0.2) -> float:
+def peak_flops(
+    *,
+    device: torch.device | str,
+    threads: int | None = None,
+    sizes: tuple[int, ...] | None = None,
+    min_time: float = 0.2,
+) -> float:
     """The compute ceiling :math:`R_{\\text{peak}}` in FLOP/s: the best rate of ``torch.mm`` (float32) over
     ``sizes`` (default: 256, 512, 1024 on the CPU; 2048, 4096 on a GPU), each the shortest of
     many rounds (:func:`sgdbook.matmul.peak_reference`).
@@ -118,8 +141,9 @@ def last_level_cache_bytes(device: torch.device | str = "cpu") -> tuple[int, str
     return (sizes[max(sizes)], "sysfs") if sizes else (LLC_FALLBACK_BYTES, "fallback")
 
 
-def stream_elements(device: torch.device | str = "cpu", *, factor: int = 4,
-                    minimum: int = 1 << 24) -> int:
+def stream_elements(
+    device: torch.device | str = "cpu", *, factor: int = 4, minimum: int = 1 << 24
+) -> int:
     """float32 elements per STREAM array: ``factor`` times the last-level cache
     (:func:`last_level_cache_bytes`), at least ``minimum``, so that the arrays stream from memory
     rather than from the cache."""
@@ -157,9 +181,15 @@ def stream_bytes(kind: str, elements: int, *, write_allocate: bool = True) -> in
     return 4 * elements * (reads + writes + (writes if misses and write_allocate else 0))
 
 
-def stream_bandwidth(kind: str = "update", *, device: torch.device | str,
-                     elements: int | None = None, threads: int | None = None,
-                     min_time: float = 0.3, write_allocate: bool = True) -> float:
+def stream_bandwidth(
+    kind: str = "update",
+    *,
+    device: torch.device | str,
+    elements: int | None = None,
+    threads: int | None = None,
+    min_time: float = 0.3,
+    write_allocate: bool = True,
+) -> float:
     """The memory ceiling in bytes/s, measured as STREAM does, with bytes counted by
     :func:`stream_bytes` (by default including the write-allocate read of a destination that is
     not read otherwise).
@@ -188,25 +218,38 @@ def stream_bandwidth(kind: str = "update", *, device: torch.device | str,
     if kind not in STREAM_KERNELS:
         raise ValueError(f"kind must be one of {sorted(STREAM_KERNELS)}, got {kind!r}")
     device = _device(device)
-    elements = (stream_elements(device) if elements is None
-                else _validate.integer("elements", elements, minimum=1024))
+    elements = (
+        stream_elements(device)
+        if elements is None
+        else _validate.integer("elements", elements, minimum=1024)
+    )
     min_time = _validate.positive("min_time", min_time)
     nbytes = stream_bytes(kind, elements, write_allocate=write_allocate)
     a = torch.ones(elements, device=device)
     b = torch.full((elements,), 2.0, device=device)
     c = torch.full((elements,), 0.5, device=device)
     if kind == "copy":
+
         def fn():
             b.copy_(a)
     elif kind == "triad":
+
         def fn():
             torch.add(b, c, alpha=3.0, out=a)
     else:
+
         def fn():
             a.add_(c, alpha=1e-7)
+
     with intra_op_threads(threads):
-        res = measure_for(fn, min_time=min_time, warmup_time=0.05, min_rounds=5, device=device,
-                          clock=work_clock(device, threads))
+        res = measure_for(
+            fn,
+            min_time=min_time,
+            warmup_time=0.05,
+            min_rounds=5,
+            device=device,
+            clock=work_clock(device, threads),
+        )
     return nbytes / res.best
 
 
@@ -247,13 +290,21 @@ class Ceilings:
         memory-bound. ``cores`` is ``"one"`` or ``"all"``."""
         if cores not in ("one", "all"):
             raise ValueError(f"cores must be 'one' or 'all', got {cores!r}")
-        return (self.flops_one / self.bandwidth_one if cores == "one"
-                else self.flops_all / self.bandwidth_all)
+        return (
+            self.flops_one / self.bandwidth_one
+            if cores == "one"
+            else self.flops_all / self.bandwidth_all
+        )
 
 
-def measure_ceilings(*, device: torch.device | str, min_time: float = 0.2,
-                     elements: int | None = None, sizes: tuple[int, ...] | None = None,
-                     flops_one: float | None = None) -> Ceilings:
+def measure_ceilings(
+    *,
+    device: torch.device | str,
+    min_time: float = 0.2,
+    elements: int | None = None,
+    sizes: tuple[int, ...] | None = None,
+    flops_one: float | None = None,
+) -> Ceilings:
     """Measure :func:`peak_flops` and :func:`stream_bandwidth` with one thread and with torch's
     current thread count. On a GPU "one core" has no meaning; both columns are the device's.
     The memory ceiling is the in-place triad (``"update"``); STREAM's triad and copy are measured
@@ -267,8 +318,11 @@ def measure_ceilings(*, device: torch.device | str, min_time: float = 0.2,
         flops_one: an already measured one-thread compute ceiling in FLOP/s (not re-measured).
     """
     device = _device(device)
-    elements = (stream_elements(device) if elements is None
-                else _validate.integer("elements", elements, minimum=1024))
+    elements = (
+        stream_elements(device)
+        if elements is None
+        else _validate.integer("elements", elements, minimum=1024)
+    )
     threads = torch.get_num_threads() if device.type == "cpu" else 1
     one = 1 if device.type == "cpu" else None
     if flops_one is None:
@@ -277,26 +331,47 @@ def measure_ceilings(*, device: torch.device | str, min_time: float = 0.2,
         flops_one = _validate.positive("flops_one", flops_one)
     wa = device.type == "cpu"
     return Ceilings(
-        device=str(device), threads=threads, write_allocate=wa, elements=elements,
+        device=str(device),
+        threads=threads,
+        write_allocate=wa,
+        elements=elements,
         flops_one=flops_one,
-        flops_all=(flops_one if device.type != "cpu" else
-                   peak_flops(device=device, threads=None, min_time=min_time, sizes=sizes)),
-        bandwidth_one=stream_bandwidth("update", device=device, threads=one, min_time=min_time,
-                                       elements=elements),
-        bandwidth_all=stream_bandwidth("update", device=device, threads=None, min_time=min_time,
-                                       elements=elements),
-        copy_one=stream_bandwidth("copy", device=device, threads=one, min_time=min_time,
-                                  elements=elements, write_allocate=wa),
-        triad_one=stream_bandwidth("triad", device=device, threads=one, min_time=min_time,
-                                   elements=elements, write_allocate=wa),
+        flops_all=(
+            flops_one
+            if device.type != "cpu"
+            else peak_flops(device=device, threads=None, min_time=min_time, sizes=sizes)
+        ),
+        bandwidth_one=stream_bandwidth(
+            "update", device=device, threads=one, min_time=min_time, elements=elements
+        ),
+        bandwidth_all=stream_bandwidth(
+            "update", device=device, threads=None, min_time=min_time, elements=elements
+        ),
+        copy_one=stream_bandwidth(
+            "copy",
+            device=device,
+            threads=one,
+            min_time=min_time,
+            elements=elements,
+            write_allocate=wa,
+        ),
+        triad_one=stream_bandwidth(
+            "triad",
+            device=device,
+            threads=one,
+            min_time=min_time,
+            elements=elements,
+            write_allocate=wa,
+        ),
     )
 
 
 def attainable(intensity_: float, flops: float, bandwidth: float) -> float:
     """The roofline bound :math:`\\min(R_{\\text{peak}}, \\mathrm{BW}\\, I)` in FLOP/s."""
     intensity_ = _validate.positive("intensity", intensity_)
-    return min(_validate.positive("flops", flops), _validate.positive("bandwidth", bandwidth)
-               * intensity_)
+    return min(
+        _validate.positive("flops", flops), _validate.positive("bandwidth", bandwidth) * intensity_
+    )
 
 
 def _counts(kernel: str, n: int, block: int) -> tuple[int, int, int]:
@@ -304,18 +379,18 @@ def _counts(kernel: str, n: int, block: int) -> tuple[int, int, int]:
     (float32: 4 bytes per number). Every operand of a call is read once and every result written
     once; a result the kernel does not read first (every one here but ``axpy``'s) is also read
     once by the write-allocate of the CPU's cache, the convention of :func:`stream_bytes`."""
-    if kernel == "dot":            # n^2 dots: each reads a row and a column, writes one number
-        return 2 * n ** 3, 4 * n * n * (2 * n + 2), n * n
-    if kernel == "mv":             # n mvs: each reads A and a column, writes a column
-        return 2 * n ** 3, 4 * n * (n * n + 3 * n), n
-    if kernel == "block":          # n/block mms: each reads A and a block, writes a block
+    if kernel == "dot":  # n^2 dots: each reads a row and a column, writes one number
+        return 2 * n**3, 4 * n * n * (2 * n + 2), n * n
+    if kernel == "mv":  # n mvs: each reads A and a column, writes a column
+        return 2 * n**3, 4 * n * (n * n + 3 * n), n
+    if kernel == "block":  # n/block mms: each reads A and a block, writes a block
         calls = -(-n // block)
-        return 2 * n ** 3, 4 * calls * (n * n + 3 * n * block), calls
-    if kernel == "mm":             # one mm: reads A and B, writes C
-        return 2 * n ** 3, 4 * 4 * n * n, 1
-    if kernel == "matvec":         # y = A x, A of n x n
+        return 2 * n**3, 4 * calls * (n * n + 3 * n * block), calls
+    if kernel == "mm":  # one mm: reads A and B, writes C
+        return 2 * n**3, 4 * 4 * n * n, 1
+    if kernel == "matvec":  # y = A x, A of n x n
         return 2 * n * n, 4 * (n * n + 3 * n), 1
-    if kernel == "axpy":           # y += a x on n^2 numbers, in place: 2 flops, 3 numbers moved
+    if kernel == "axpy":  # y += a x on n^2 numbers, in place: 2 flops, 3 numbers moved
         return 2 * n * n, 4 * 3 * n * n, 1
     raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
 
@@ -382,8 +457,16 @@ class KernelPoint:
         return self.flops / self.seconds
 
 
-def time_kernel(kernel: str, n: int, *, device: torch.device | str, threads: int | None = None,
-                block: int = 64, min_time: float = 0.2, seed: int = 0) -> KernelPoint:
+def time_kernel(
+    kernel: str,
+    n: int,
+    *,
+    device: torch.device | str,
+    threads: int | None = None,
+    block: int = 64,
+    min_time: float = 0.2,
+    seed: int = 0,
+) -> KernelPoint:
     """Time ``kernel`` (see :func:`intensity`) at size ``n`` on float32 data, median of the
     rounds of :func:`sgdbook.timing.measure_for`.
 
@@ -420,10 +503,22 @@ def time_kernel(kernel: str, n: int, *, device: torch.device | str, threads: int
         xv = torch.randn(n * n, generator=gen).to(device)
         fn = lambda: yv.add_(xv, alpha=1e-3)
     with intra_op_threads(threads):
-        res = measure_for(fn, min_time=min_time, warmup_time=0.05, device=device,
-                          clock=work_clock(device, threads))
-    return KernelPoint(kernel=kernel, n=n, flops=flops, bytes=nbytes, seconds=res.median,
-                       calls=calls, best=res.best)
+        res = measure_for(
+            fn,
+            min_time=min_time,
+            warmup_time=0.05,
+            device=device,
+            clock=work_clock(device, threads),
+        )
+    return KernelPoint(
+        kernel=kernel,
+        n=n,
+        flops=flops,
+        bytes=nbytes,
+        seconds=res.median,
+        calls=calls,
+        best=res.best,
+    )
 
 
 def points_from_ways(ways, n: int, *, block: int = 64) -> list[KernelPoint]:
@@ -439,9 +534,17 @@ def points_from_ways(ways, n: int, *, block: int = 64) -> list[KernelPoint]:
             raise TypeError(f"ways[{k}] must be a WayTiming of sgdbook.matmul.time_four_ways")
         nbytes = _counts(kinds[w.name], n, block)[1]
         scale = w.rows / n
-        out.append(KernelPoint(kernel=kinds[w.name], n=n, flops=w.flops,
-                               bytes=round(nbytes * scale), seconds=w.seconds,
-                               calls=w.calls, best=w.best))
+        out.append(
+            KernelPoint(
+                kernel=kinds[w.name],
+                n=n,
+                flops=w.flops,
+                bytes=round(nbytes * scale),
+                seconds=w.seconds,
+                calls=w.calls,
+                best=w.best,
+            )
+        )
     return out
 
 
@@ -453,8 +556,9 @@ def points_from_ways(ways, n: int, *, block: int = 64) -> list[KernelPoint]:
 ADAM_BYTES_PER_PARAM = 28
 
 
-def adam_floor_seconds(params: int, bandwidth: float, *, bytes_per_param: int =
-                       ADAM_BYTES_PER_PARAM) -> float:
+def adam_floor_seconds(
+    params: int, bandwidth: float, *, bytes_per_param: int = ADAM_BYTES_PER_PARAM
+) -> float:
     """The bandwidth floor of one Adam step: ``params * bytes_per_param / bandwidth`` seconds
     (no implementation that reads and writes each number once can be faster)."""
     params = _validate.integer("params", params, minimum=1)
@@ -512,11 +616,19 @@ def _make_optimizer(name: str, params: list[torch.Tensor], lr: float):
     raise ValueError(f"name must be one of {ADAM_VARIANTS}, got {name!r}")
 
 
-def time_adam_steps(params: int = 10_000_000, *, tensors: int = 40,
-                    device: torch.device | str, threads: int | None = None,
-                    variants: tuple[str, ...] = ADAM_VARIANTS, repeats: int = 5,
-                    check_steps: int = 3, lr: float = 1e-3, seed: int = 0,
-                    min_time: float | None = None) -> list[AdamTiming]:
+def time_adam_steps(
+    params: int = 10_000_000,
+    *,
+    tensors: int = 40,
+    device: torch.device | str,
+    threads: int | None = None,
+    variants: tuple[str, ...] = ADAM_VARIANTS,
+    repeats: int = 5,
+    check_steps: int = 3,
+    lr: float = 1e-3,
+    seed: int = 0,
+    min_time: float | None = None,
+) -> list[AdamTiming]:
     """Time one Adam step on ``params`` float32 parameters split into ``tensors`` equal tensors
     (like the layers of a model), for each of ``variants``.
 
@@ -574,11 +686,27 @@ def time_adam_steps(params: int = 10_000_000, *, tensors: int = 40,
                 if min_time is None:
                     res = measure(opt.step, repeats=repeats, warmup=1, device=device, clock=clock)
                 else:
-                    res = measure_for(opt.step, min_time=min_time, min_rounds=repeats,
-                                      warmup_time=0.0, min_warmup=1, round_time=1e-4,
-                                      device=device, clock=clock)
-            out.append(AdamTiming(name=name, params=params, tensors=tensors,
-                                  seconds=res.median, spread=res.spread, max_diff=diff,
-                                  best=res.best, rounds=len(res.times)))
+                    res = measure_for(
+                        opt.step,
+                        min_time=min_time,
+                        min_rounds=repeats,
+                        warmup_time=0.0,
+                        min_warmup=1,
+                        round_time=1e-4,
+                        device=device,
+                        clock=clock,
+                    )
+            out.append(
+                AdamTiming(
+                    name=name,
+                    params=params,
+                    tensors=tensors,
+                    seconds=res.median,
+                    spread=res.spread,
+                    max_diff=diff,
+                    best=res.best,
+                    rounds=len(res.times),
+                )
+            )
             del ps, opt
     return out

@@ -45,7 +45,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -53,9 +54,17 @@ import torch
 from . import validation as _validate
 
 __all__ = [
-    "LRSchedule", "Schedule", "MetricSchedule",
-    "InverseTimeDecay", "StepDecay", "MultiStepDecay", "ExponentialDecay",
-    "CosineAnnealing", "CosineAnnealingWarmRestarts", "LinearWarmup", "ReduceOnPlateau",
+    "LRSchedule",
+    "Schedule",
+    "MetricSchedule",
+    "InverseTimeDecay",
+    "StepDecay",
+    "MultiStepDecay",
+    "ExponentialDecay",
+    "CosineAnnealing",
+    "CosineAnnealingWarmRestarts",
+    "LinearWarmup",
+    "ReduceOnPlateau",
     "lr_curve",
 ]
 
@@ -155,16 +164,23 @@ class LRSchedule:
         if "base_lrs" in state:
             lrs = state["base_lrs"]
             if not isinstance(lrs, (list, tuple)) or len(lrs) != len(self.optimizer.param_groups):
-                raise ValueError(f"state_dict['base_lrs'] must hold one rate per parameter group "
-                                 f"({len(self.optimizer.param_groups)}), got {lrs!r}")
+                raise ValueError(
+                    f"state_dict['base_lrs'] must hold one rate per parameter group "
+                    f"({len(self.optimizer.param_groups)}), got {lrs!r}"
+                )
             for i, lr in enumerate(lrs):
                 _validate.learning_rate(f"state_dict['base_lrs'][{i}]", lr)
         params = list(inspect.signature(type(self).__init__).parameters)[2:]
         kwargs = {name: state[name] for name in params if name in state and name != "after"}
         if not kwargs:
             return
-        probe = torch.optim.SGD([{"params": [torch.zeros(1)], "lr": float(g["lr"])}
-                                 for g in self.optimizer.param_groups], lr=0.0)
+        probe = torch.optim.SGD(
+            [
+                {"params": [torch.zeros(1)], "lr": float(g["lr"])}
+                for g in self.optimizer.param_groups
+            ],
+            lr=0.0,
+        )
         try:
             type(self)(probe, **kwargs)
         except (TypeError, ValueError) as exc:
@@ -276,8 +292,10 @@ class MetricSchedule(LRSchedule):
 
     def _record_lrs(self) -> None:
         """Remember the current rates for :meth:`get_last_lr` (tensors copied, as torch)."""
-        self._last_lr = [g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
-                         for g in self.optimizer.param_groups]
+        self._last_lr = [
+            g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
+            for g in self.optimizer.param_groups
+        ]
 
 
 class InverseTimeDecay(Schedule):
@@ -344,8 +362,9 @@ class MultiStepDecay(Schedule):
         ValueError: a milestone ``< 1``, no milestones, or ``gamma <= 0``.
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, milestones: Iterable[int],
-                 gamma: float = 0.1):
+    def __init__(
+        self, optimizer: torch.optim.Optimizer, milestones: Iterable[int], gamma: float = 0.1
+    ):
         try:
             ms = list(milestones)
         except TypeError as exc:
@@ -424,11 +443,15 @@ class CosineAnnealing(Schedule):
             return lr
         if (epoch - 1 - T) % (2 * T) == 0:
             return lr + (base_lr - eta_min) * (1 - math.cos(math.pi / T)) / 2
-        return ((1 + math.cos(math.pi * epoch / T)) / (1 + math.cos(math.pi * (epoch - 1) / T))
-                * (lr - eta_min) + eta_min)
+        return (1 + math.cos(math.pi * epoch / T)) / (1 + math.cos(math.pi * (epoch - 1) / T)) * (
+            lr - eta_min
+        ) + eta_min
 
     def _closed_form(self, base_lr, epoch):
-        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+        return (
+            self.eta_min
+            + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+        )
 
 
 class CosineAnnealingWarmRestarts(Schedule):
@@ -448,8 +471,9 @@ class CosineAnnealingWarmRestarts(Schedule):
         ValueError: ``T_0 < 1``, ``T_mult < 1`` or ``eta_min < 0``.
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, T_0: int, T_mult: int = 1,
-                 eta_min: float = 0.0):
+    def __init__(
+        self, optimizer: torch.optim.Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0
+    ):
         self.T_0 = _validate.integer("T_0", T_0, minimum=1)
         self.T_mult = _validate.integer("T_mult", T_mult, minimum=1)
         self.eta_min = _validate.nonnegative("eta_min", eta_min)
@@ -528,12 +552,16 @@ class LinearWarmup(LRSchedule):
         TypeError: ``after`` is not an sgdbook schedule.
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, warmup_steps: int,
-                 after: LRSchedule | None = None, start_factor: float = 1.0 / 3):
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        warmup_steps: int,
+        after: LRSchedule | None = None,
+        start_factor: float = 1.0 / 3,
+    ):
         _validate.torch_optimizer("optimizer", optimizer)
         self.warmup_steps = _validate.integer("warmup_steps", warmup_steps, minimum=1)
-        self.start_factor = _validate.unit_interval("start_factor", start_factor,
-                                                    closed_right=True)
+        self.start_factor = _validate.unit_interval("start_factor", start_factor, closed_right=True)
         if after is not None:
             if not isinstance(after, LRSchedule) or isinstance(after, LinearWarmup):
                 raise TypeError(
@@ -579,8 +607,12 @@ class LinearWarmup(LRSchedule):
         """
         self.last_epoch += 1
         if self.after is None or self.last_epoch < self.warmup_steps:
-            self._apply([self._next_lr(g["lr"], b, self.last_epoch)
-                         for g, b in zip(self.optimizer.param_groups, self.base_lrs)])
+            self._apply(
+                [
+                    self._next_lr(g["lr"], b, self.last_epoch)
+                    for g, b in zip(self.optimizer.param_groups, self.base_lrs)
+                ]
+            )
             return
         if self.last_epoch == self.warmup_steps:
             self.after.restart()
@@ -661,9 +693,18 @@ class ReduceOnPlateau(MetricSchedule):
         ValueError: an argument out of range (named in the message).
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, mode: str = "min", factor: float = 0.1,
-                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
-                 cooldown: int = 0, min_lr: float | Sequence[float] = 0, eps: float = 1e-8):
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | Sequence[float] = 0,
+        eps: float = 1e-8,
+    ):
         _validate.torch_optimizer("optimizer", optimizer)
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
@@ -680,7 +721,9 @@ class ReduceOnPlateau(MetricSchedule):
         n = len(optimizer.param_groups)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n:
-                raise ValueError(f"min_lr must have one entry per parameter group ({n}), got {len(min_lr)}")
+                raise ValueError(
+                    f"min_lr must have one entry per parameter group ({n}), got {len(min_lr)}"
+                )
             self.min_lrs = [_validate.nonnegative(f"min_lr[{i}]", m) for i, m in enumerate(min_lr)]
             self.default_min_lr: float | None = None
         else:
@@ -693,8 +736,16 @@ class ReduceOnPlateau(MetricSchedule):
 
     def _is_better(self, a: float, best: float) -> bool:
         if self.mode == "min":
-            return a < best * (1.0 - self.threshold) if self.threshold_mode == "rel" else a < best - self.threshold
-        return a > best * (self.threshold + 1.0) if self.threshold_mode == "rel" else a > best + self.threshold
+            return (
+                a < best * (1.0 - self.threshold)
+                if self.threshold_mode == "rel"
+                else a < best - self.threshold
+            )
+        return (
+            a > best * (self.threshold + 1.0)
+            if self.threshold_mode == "rel"
+            else a > best + self.threshold
+        )
 
     def step(self, metrics: float) -> None:  # type: ignore[override]
         """Record this epoch's metric and reduce the rates if it has plateaued.
@@ -741,8 +792,13 @@ class ReduceOnPlateau(MetricSchedule):
         super().restart()
 
 
-def lr_curve(make_schedule: Callable[[torch.optim.Optimizer], Any], epochs: int, lr: float = 1.0,
-             *, metrics: Sequence[float] | None = None) -> np.ndarray:
+def lr_curve(
+    make_schedule: Callable[[torch.optim.Optimizer], Any],
+    epochs: int,
+    lr: float = 1.0,
+    *,
+    metrics: Sequence[float] | None = None,
+) -> np.ndarray:
     """The learning rates a schedule sets over ``epochs`` epochs, for plotting.
 
     Builds a throw-away optimizer with one parameter and rate ``lr``, attaches
@@ -768,12 +824,16 @@ def lr_curve(make_schedule: Callable[[torch.optim.Optimizer], Any], epochs: int,
     if metrics is not None:
         _validate.array("metrics", metrics, ndim=1, min_size=0)
     if metrics is not None and len(metrics) < epochs - 1:
-        raise ValueError(f"metrics must have at least epochs - 1 = {epochs - 1} values, got {len(metrics)}")
+        raise ValueError(
+            f"metrics must have at least epochs - 1 = {epochs - 1} values, got {len(metrics)}"
+        )
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
     schedule = make_schedule(optimizer)
     if metrics is not None and isinstance(schedule, Schedule):
-        raise ValueError(f"metrics were given but {type(schedule).__name__} is epoch-driven "
-                         "(its step() takes no metric)")
+        raise ValueError(
+            f"metrics were given but {type(schedule).__name__} is epoch-driven "
+            "(its step() takes no metric)"
+        )
     out = [optimizer.param_groups[0]["lr"]]
     for t in range(epochs - 1):
         optimizer.step()  # no gradients: a no-op, but torch schedulers expect it first
@@ -786,6 +846,7 @@ def lr_curve(make_schedule: Callable[[torch.optim.Optimizer], Any], epochs: int,
 
 
 # --- Chapter 6 additions: one-cycle and warmup-stable-decay schedules ------------------------
+
 
 class OneCycle(Schedule):
     r"""Chapter 6 (:doc:`/lr-decay`): Smith's one-cycle policy, stepped once per **iteration**; torch's ``OneCycleLR``.
@@ -820,10 +881,19 @@ class OneCycle(Schedule):
         TypeError: ``cycle_momentum`` with an optimizer that has neither momentum nor betas.
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, max_lr: float, total_steps: int,
-                 pct_start: float = 0.3, anneal_strategy: str = "cos", cycle_momentum: bool = True,
-                 base_momentum: float = 0.85, max_momentum: float = 0.95,
-                 div_factor: float = 25.0, final_div_factor: float = 1e4):
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        max_lr: float,
+        total_steps: int,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float = 0.85,
+        max_momentum: float = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+    ):
         _validate.torch_optimizer("optimizer", optimizer)
         self.max_lr = _validate.positive("max_lr", max_lr)
         self.total_steps = _validate.integer("total_steps", total_steps, minimum=2)
@@ -859,11 +929,21 @@ class OneCycle(Schedule):
     def _phase(self, epoch: int) -> tuple[float, float, float, float, float]:
         """(start lr, end lr, start momentum, end momentum, fraction) of iteration ``epoch``."""
         if epoch <= self._phase_end:
-            return (self.initial_lr, self.max_lr, self.max_momentum, self.base_momentum,
-                    epoch / self._phase_end)
+            return (
+                self.initial_lr,
+                self.max_lr,
+                self.max_momentum,
+                self.base_momentum,
+                epoch / self._phase_end,
+            )
         end = self.total_steps - 1
-        return (self.max_lr, self.min_lr, self.base_momentum, self.max_momentum,
-                (epoch - self._phase_end) / (end - self._phase_end))
+        return (
+            self.max_lr,
+            self.min_lr,
+            self.base_momentum,
+            self.max_momentum,
+            (epoch - self._phase_end) / (end - self._phase_end),
+        )
 
     def _closed_form(self, base_lr, epoch):
         if epoch > self.total_steps:
@@ -923,12 +1003,22 @@ class WarmupStableDecay(Schedule):
         ValueError: an argument out of range.
     """
 
-    _DECAYS = {"linear": lambda u: 1.0 - u, "sqrt": lambda u: 1.0 - math.sqrt(u),
-               "cos": lambda u: 0.5 * (1.0 + math.cos(math.pi * u))}
+    _DECAYS: ClassVar[dict[str, Callable[[float], float]]] = {
+        "linear": lambda u: 1.0 - u,
+        "sqrt": lambda u: 1.0 - math.sqrt(u),
+        "cos": lambda u: 0.5 * (1.0 + math.cos(math.pi * u)),
+    }
 
-    def __init__(self, optimizer: torch.optim.Optimizer, warmup_steps: int, stable_steps: int,
-                 decay_steps: int, start_factor: float = 0.0, eta_min: float = 0.0,
-                 decay: str = "linear"):
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        warmup_steps: int,
+        stable_steps: int,
+        decay_steps: int,
+        start_factor: float = 0.0,
+        eta_min: float = 0.0,
+        decay: str = "linear",
+    ):
         self.warmup_steps = _validate.integer("warmup_steps", warmup_steps, minimum=0)
         self.stable_steps = _validate.integer("stable_steps", stable_steps, minimum=0)
         self.decay_steps = _validate.integer("decay_steps", decay_steps, minimum=1)

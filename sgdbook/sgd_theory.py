@@ -23,8 +23,8 @@ Runs report divergence as the rest of the book does: the run stops, ``diverged``
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -32,11 +32,23 @@ from . import validation as _validate
 from .gd import DIVERGENCE_THRESHOLD, divergence_message
 
 __all__ = [
-    "DiagonalQuadraticSum", "random_sum",
-    "fixed_step_bound", "diminishing_step_bound", "nonconvex_bound", "sin_example_constants",
-    "interpolation_bound", "svrg_rate", "robbins_monro_envelope", "averaging_bounds",
-    "gd_work", "sgd_work",
-    "ChainRun", "sgd_chains", "gd_run", "svrg_chains", "sin_grad_norms",
+    "DiagonalQuadraticSum",
+    "random_sum",
+    "fixed_step_bound",
+    "diminishing_step_bound",
+    "nonconvex_bound",
+    "sin_example_constants",
+    "interpolation_bound",
+    "svrg_rate",
+    "robbins_monro_envelope",
+    "averaging_bounds",
+    "gd_work",
+    "sgd_work",
+    "ChainRun",
+    "sgd_chains",
+    "gd_run",
+    "svrg_chains",
+    "sin_grad_norms",
 ]
 
 
@@ -121,9 +133,9 @@ class DiagonalQuadraticSum:
 
     def _moments(self):
         d = self.c - self.minimizer  # d_i = c_i - x*
-        A = np.mean(self.h ** 2, axis=0)
-        B = np.mean(self.h ** 2 * d, axis=0)
-        C = np.mean(self.h ** 2 * d ** 2, axis=0)
+        A = np.mean(self.h**2, axis=0)
+        B = np.mean(self.h**2 * d, axis=0)
+        C = np.mean(self.h**2 * d**2, axis=0)
         return A, B, C
 
     @property
@@ -135,7 +147,7 @@ class DiagonalQuadraticSum:
     def min_MG(self) -> float:
         r""":math:`\max_j A_j/\bar h_j^2`: every :math:`M_G` above it has a finite :math:`M`; :math:`M_G` equal to it only if :math:`B_j = 0` where the maximum is attained."""
         A = self._moments()[0]
-        return float(np.max(A / self.hbar ** 2))
+        return float(np.max(A / self.hbar**2))
 
     def second_moment_M(self, M_G: float) -> float:
         r"""The smallest :math:`M` with :math:`\mathbb E_i\|\nabla f_i(x)\|^2\le M+M_G\|\nabla f(x)\|^2` for all :math:`x`.
@@ -150,7 +162,7 @@ class DiagonalQuadraticSum:
         """
         M_G = _validate.positive("M_G", M_G)
         A, B, C = self._moments()
-        gap = M_G * self.hbar ** 2 - A
+        gap = M_G * self.hbar**2 - A
         tol = 1e-12 * np.maximum(A, 1.0)
         if np.any(gap < -tol):
             raise ValueError(f"M_G must be >= {self.min_MG:.6g} for this problem, got {M_G!r}")
@@ -158,7 +170,9 @@ class DiagonalQuadraticSum:
         for g, b, cc, t in zip(gap, B, C, tol):
             if g <= t:
                 if abs(b) > 1e-12 * max(1.0, math.sqrt(cc)):
-                    raise ValueError(f"M_G must be > {self.min_MG:.6g} for this problem, got {M_G!r}")
+                    raise ValueError(
+                        f"M_G must be > {self.min_MG:.6g} for this problem, got {M_G!r}"
+                    )
                 out += cc
             else:
                 out += cc + b * b / g
@@ -176,7 +190,9 @@ class DiagonalQuadraticSum:
         lr = _validate.positive("lr", lr)
         M_G = 1.0 / (lr * self.L)
         if M_G < self.min_MG * (1 - 1e-12):
-            raise ValueError(f"lr must be <= 1/(L min_MG) = {1 / (self.L * self.min_MG):.6g}, got {lr!r}")
+            raise ValueError(
+                f"lr must be <= 1/(L min_MG) = {1 / (self.L * self.min_MG):.6g}, got {lr!r}"
+            )
         M_G = max(M_G, self.min_MG)
         return self.second_moment_M(M_G), M_G
 
@@ -190,7 +206,9 @@ class DiagonalQuadraticSum:
         except (TypeError, ValueError) as exc:
             raise TypeError(f"X must be a real array of points, got {X!r}") from exc
         if arr.shape[-1] != self.d or arr.size == 0:
-            raise ValueError(f"X must have points of length {self.d} in its last axis, got shape {arr.shape}")
+            raise ValueError(
+                f"X must have points of length {self.d} in its last axis, got shape {arr.shape}"
+            )
         if not np.all(np.isfinite(arr)):
             raise ValueError("X must be finite")
         return arr
@@ -248,7 +266,9 @@ class DiagonalQuadraticSum:
         if np.any(idx_arr < 0) or np.any(idx_arr >= self.n):
             raise ValueError(f"idx must be in 0 .. {self.n - 1}, got {idx!r}")
         if idx_arr.shape != X.shape[:-1]:
-            raise ValueError(f"idx must have shape {X.shape[:-1]} (one index per point), got {idx_arr.shape}")
+            raise ValueError(
+                f"idx must have shape {X.shape[:-1]} (one index per point), got {idx_arr.shape}"
+            )
         return self._component_grad(X, idx_arr)
 
     def expected_excess(self, x0, lrs) -> np.ndarray:
@@ -271,15 +291,18 @@ class DiagonalQuadraticSum:
             m2 = m1 * m1
             col = [m2]
             for eta in steps:
-                m2 = (1 - 2 * eta * hb + eta * eta * a) * m2 - 2 * eta * eta * b * m1 + eta * eta * c
+                m2 = (
+                    (1 - 2 * eta * hb + eta * eta * a) * m2 - 2 * eta * eta * b * m1 + eta * eta * c
+                )
                 m1 = (1 - eta * hb) * m1
                 col.append(m2)
             out += 0.5 * hb * np.array(col)
         return out
 
 
-def random_sum(n: int, d: int = 2, kappa: float = 10.0, seed: int = 0,
-               interpolate: bool = False) -> DiagonalQuadraticSum:
+def random_sum(
+    n: int, d: int = 2, kappa: float = 10.0, seed: int = 0, interpolate: bool = False
+) -> DiagonalQuadraticSum:
     r"""A random :class:`DiagonalQuadraticSum`: curvatures :math:`h_{ij} = s_j u_{ij}`.
 
     :math:`s_j` runs geometrically from 1 to :math:`1/\kappa`, :math:`u_{ij}\sim U[0.5, 1.5]`,
@@ -302,7 +325,10 @@ def random_sum(n: int, d: int = 2, kappa: float = 10.0, seed: int = 0,
 
 # ------------------------------------------------------------------ the bounds
 
-def fixed_step_bound(k, lr: float, L: float, mu: float, M: float, M_G: float, gap0: float) -> np.ndarray:
+
+def fixed_step_bound(
+    k, lr: float, L: float, mu: float, M: float, M_G: float, gap0: float
+) -> np.ndarray:
     r"""Theorem 4.6 of Bottou et al. (unbiased gradients), steps :math:`k = 0, 1, \dots`.
 
     For :math:`0<\eta\le 1/(LM_G)`:
@@ -311,7 +337,9 @@ def fixed_step_bound(k, lr: float, L: float, mu: float, M: float, M_G: float, ga
     Raises:
         ValueError: step too large or constants out of range.
     """
-    lr, L, mu, M_G = (_validate.positive(a, v) for a, v in (("lr", lr), ("L", L), ("mu", mu), ("M_G", M_G)))
+    lr, L, mu, M_G = (
+        _validate.positive(a, v) for a, v in (("lr", lr), ("L", L), ("mu", mu), ("M_G", M_G))
+    )
     M, gap0 = _validate.nonnegative("M", M), _validate.nonnegative("gap0", gap0)
     if mu > L:
         raise ValueError(f"mu must be <= L, got mu={mu!r} > L={L!r}")
@@ -322,8 +350,9 @@ def fixed_step_bound(k, lr: float, L: float, mu: float, M: float, M_G: float, ga
     return ball + (1 - lr * mu) ** k * (gap0 - ball)
 
 
-def diminishing_step_bound(k, beta: float, gamma: float, L: float, mu: float, M: float,
-                           M_G: float, gap0: float) -> np.ndarray:
+def diminishing_step_bound(
+    k, beta: float, gamma: float, L: float, mu: float, M: float, M_G: float, gap0: float
+) -> np.ndarray:
     r"""Theorem 4.7 of Bottou et al. for :math:`\eta_k = \beta/(\gamma+k)`, :math:`k=0,1,\dots`.
 
     Needs :math:`\beta > 1/\mu` and :math:`\eta_0=\beta/\gamma\le 1/(LM_G)`. Then
@@ -333,14 +362,18 @@ def diminishing_step_bound(k, beta: float, gamma: float, L: float, mu: float, M:
     Raises:
         ValueError: the conditions fail.
     """
-    beta, gamma, L, mu, M_G = (_validate.positive(a, v) for a, v in
-                               (("beta", beta), ("gamma", gamma), ("L", L), ("mu", mu), ("M_G", M_G)))
+    beta, gamma, L, mu, M_G = (
+        _validate.positive(a, v)
+        for a, v in (("beta", beta), ("gamma", gamma), ("L", L), ("mu", mu), ("M_G", M_G))
+    )
     M, gap0 = _validate.nonnegative("M", M), _validate.nonnegative("gap0", gap0)
     if beta * mu <= 1:
         raise ValueError(f"beta must be > 1/mu = {1 / mu:.6g}, got {beta!r}")
     if beta / gamma * L * M_G > 1 + 1e-12:
-        raise ValueError(f"need beta/gamma <= 1/(L M_G) = {1 / (L * M_G):.6g}, got {beta / gamma:.6g}")
-    nu = max(beta ** 2 * L * M / (2 * (beta * mu - 1)), gamma * gap0)
+        raise ValueError(
+            f"need beta/gamma <= 1/(L M_G) = {1 / (L * M_G):.6g}, got {beta / gamma:.6g}"
+        )
+    nu = max(beta**2 * L * M / (2 * (beta * mu - 1)), gamma * gap0)
     return nu / (gamma + _validate.real_array("k", k, minimum=0))
 
 
@@ -385,7 +418,9 @@ def interpolation_bound(k, lr: float, mu: float, L_max: float, dist0: float) -> 
     Raises:
         ValueError: step too large or constants out of range.
     """
-    lr, mu, L_max = (_validate.positive(a, v) for a, v in (("lr", lr), ("mu", mu), ("L_max", L_max)))
+    lr, mu, L_max = (
+        _validate.positive(a, v) for a, v in (("lr", lr), ("mu", mu), ("L_max", L_max))
+    )
     dist0 = _validate.nonnegative("dist0", dist0)
     if mu > L_max:
         raise ValueError(f"mu must be <= L_max, got {mu!r} > {L_max!r}")
@@ -427,10 +462,12 @@ def robbins_monro_envelope(k, c: float, mu: float, e0: float) -> tuple[np.ndarra
     k = _validate.real_array("k", k)
     if np.any(k < 1):
         raise ValueError("k must be >= 1")
-    return e0 * math.exp(-t - t * t * math.pi ** 2 / 6) * k ** (-t), e0 * (k + 1) ** (-t)
+    return e0 * math.exp(-t - t * t * math.pi**2 / 6) * k ** (-t), e0 * (k + 1) ** (-t)
 
 
-def averaging_bounds(k, lr: float, a: float, sigma2: float, e0: float) -> tuple[np.ndarray, np.ndarray]:
+def averaging_bounds(
+    k, lr: float, a: float, sigma2: float, e0: float
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Two-sided bounds on :math:`\mathbb E\bar e_k^2` for averaged constant-step SGD, :math:`f_i=\frac a2(x-c_i)^2`.
 
     :math:`\bar e_k = \frac1k\sum_{j<k}e_j = \Xi_k/k + (e_0-e_k)/(\eta ak)`, so with
@@ -449,7 +486,7 @@ def averaging_bounds(k, lr: float, a: float, sigma2: float, e0: float) -> tuple[
         raise ValueError("k must be >= 1")
     q = 1 - lr * a
     V = lr * a * sigma2 / (2 - lr * a)
-    r = np.sqrt((1 - q ** k) ** 2 * e0 ** 2 + (1 - q ** (2 * k)) * V) / (lr * a * k)
+    r = np.sqrt((1 - q**k) ** 2 * e0**2 + (1 - q ** (2 * k)) * V) / (lr * a * k)
     s = np.sqrt(sigma2 / k)
     return np.maximum(0.0, s - r) ** 2, (s + r) ** 2
 
@@ -460,13 +497,15 @@ def gd_work(n: int, L: float, mu: float, gap0: float, eps: float) -> int:
     From :math:`f(x_k)-f^\ast\le(1-\mu/L)^k\Delta_0\le e^{-k/\kappa}\Delta_0`.
     """
     n = _validate.integer("n", n, minimum=1)
-    L, mu, gap0, eps = (_validate.positive(a, v) for a, v in
-                        (("L", L), ("mu", mu), ("gap0", gap0), ("eps", eps)))
+    L, mu, gap0, eps = (
+        _validate.positive(a, v) for a, v in (("L", L), ("mu", mu), ("gap0", gap0), ("eps", eps))
+    )
     return n * max(0, math.ceil(L / mu * math.log(gap0 / eps)))
 
 
-def sgd_work(beta: float, gamma: float, L: float, mu: float, M: float, M_G: float,
-             gap0: float, eps: float) -> int:
+def sgd_work(
+    beta: float, gamma: float, L: float, mu: float, M: float, M_G: float, gap0: float, eps: float
+) -> int:
     r"""Steps (one gradient each) after which theorem 4.7's bound is at most ``eps``: :math:`\lceil\nu/\varepsilon-\gamma\rceil`."""
     nu = float(diminishing_step_bound(0, beta, gamma, L, mu, M, M_G, gap0)) * gamma
     eps = _validate.positive("eps", eps)
@@ -474,6 +513,7 @@ def sgd_work(beta: float, gamma: float, L: float, mu: float, M: float, M_G: floa
 
 
 # ------------------------------------------------------------------ the runs
+
 
 @dataclass(frozen=True)
 class ChainRun:
@@ -517,9 +557,17 @@ def _schedule(lrs, steps: int) -> np.ndarray:
     return lrs
 
 
-def sgd_chains(problem: DiagonalQuadraticSum, x0, lrs, steps: int, chains: int = 200,
-               seed: int = 0, every: int = 1, average: bool = False,
-               stop_below: float | None = None) -> ChainRun:
+def sgd_chains(
+    problem: DiagonalQuadraticSum,
+    x0,
+    lrs,
+    steps: int,
+    chains: int = 200,
+    seed: int = 0,
+    every: int = 1,
+    average: bool = False,
+    stop_below: float | None = None,
+) -> ChainRun:
     r"""``chains`` independent SGD runs (one uniform index per step, with replacement).
 
     Args:
@@ -554,7 +602,12 @@ def sgd_chains(problem: DiagonalQuadraticSum, x0, lrs, steps: int, chains: int =
     xs = problem.minimizer
     X = np.tile(x0, (chains, 1))
     S = np.zeros_like(X)
-    rec_k, rec_f, rec_d, rec_a = [0], [problem._excess(X).mean()], [np.sum((X - xs) ** 2, 1).mean()], []
+    rec_k, rec_f, rec_d, rec_a = (
+        [0],
+        [problem._excess(X).mean()],
+        [np.sum((X - xs) ** 2, 1).mean()],
+        [],
+    )
     if average:
         rec_a.append(rec_d[0])
     diverged = False
@@ -577,9 +630,21 @@ def sgd_chains(problem: DiagonalQuadraticSum, x0, lrs, steps: int, chains: int =
             if diverged:
                 break
     steps_arr = np.array(rec_k)
-    x_avg = S / max(int(steps_arr[-1]), 1) if average and steps_arr[-1] > 0 else (X.copy() if average else None)
-    return ChainRun(steps_arr, np.array(rec_f), np.array(rec_d),
-                    np.array(rec_a) if average else None, steps_arr.astype(float), X, diverged, x_avg)
+    x_avg = (
+        S / max(int(steps_arr[-1]), 1)
+        if average and steps_arr[-1] > 0
+        else (X.copy() if average else None)
+    )
+    return ChainRun(
+        steps_arr,
+        np.array(rec_f),
+        np.array(rec_d),
+        np.array(rec_a) if average else None,
+        steps_arr.astype(float),
+        X,
+        diverged,
+        x_avg,
+    )
 
 
 def gd_run(problem: DiagonalQuadraticSum, x0, lr: float, steps: int) -> ChainRun:
@@ -606,12 +671,27 @@ def gd_run(problem: DiagonalQuadraticSum, x0, lr: float, steps: int) -> ChainRun
                 diverged = True
                 break
     k = np.arange(len(f))
-    return ChainRun(k, np.array(f, dtype=float), np.array(dd), None, (k * problem.n).astype(float),
-                    x[None, :], diverged)
+    return ChainRun(
+        k,
+        np.array(f, dtype=float),
+        np.array(dd),
+        None,
+        (k * problem.n).astype(float),
+        x[None, :],
+        diverged,
+    )
 
 
-def svrg_chains(problem: DiagonalQuadraticSum, x0, lr: float, m: int, epochs: int,
-                chains: int = 100, seed: int = 0, snapshot: str = "random") -> ChainRun:
+def svrg_chains(
+    problem: DiagonalQuadraticSum,
+    x0,
+    lr: float,
+    m: int,
+    epochs: int,
+    chains: int = 100,
+    seed: int = 0,
+    snapshot: str = "random",
+) -> ChainRun:
     r"""SVRG (Johnson & Zhang 2013) over ``chains`` independent runs, recorded once per outer loop.
 
     Outer loop :math:`s`: full gradient :math:`\nabla f(\tilde x)` at the snapshot (``n``
@@ -665,12 +745,14 @@ def svrg_chains(problem: DiagonalQuadraticSum, x0, lr: float, m: int, epochs: in
             if diverged:
                 break
     s = np.arange(len(f))
-    return ChainRun(s, np.array(f), np.array(dd), None, (s * (problem.n + 2 * m)).astype(float),
-                    W, diverged)
+    return ChainRun(
+        s, np.array(f), np.array(dd), None, (s * (problem.n + 2 * m)).astype(float), W, diverged
+    )
 
 
-def sin_grad_norms(seeds: Sequence[int], theta0: float = 5.0, lr: float = 0.15,
-                   steps: int = 2000) -> np.ndarray:
+def sin_grad_norms(
+    seeds: Sequence[int], theta0: float = 5.0, lr: float = 0.15, steps: int = 2000
+) -> np.ndarray:
     r"""Mean over seeds of :math:`f'(\theta_k)^2`, :math:`k=0,\dots,K-1`, for SGD on :math:`\sin\theta+0.1\theta^2`.
 
     Seed ``s`` draws ``default_rng(s).integers(2, size=steps)`` (0: :math:`f_1`, 1: :math:`f_2`),

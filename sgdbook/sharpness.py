@@ -20,8 +20,8 @@ while the loss keeps falling, though not monotonically ("edge of stability").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -63,7 +63,9 @@ def _flat_grad(loss_fn: Callable[[], torch.Tensor], params: list[torch.Tensor]) 
     return torch.cat([g.reshape(-1) for g in grads])
 
 
-def _hvp_from_grad(flat_grad: torch.Tensor, params: list[torch.Tensor], v: torch.Tensor) -> torch.Tensor:
+def _hvp_from_grad(
+    flat_grad: torch.Tensor, params: list[torch.Tensor], v: torch.Tensor
+) -> torch.Tensor:
     hv = torch.autograd.grad(flat_grad, params, grad_outputs=v, retain_graph=True)
     return torch.cat([h.reshape(-1) for h in hv]).detach()
 
@@ -78,7 +80,9 @@ def _check_vector(name: str, v, n: int, like: torch.Tensor) -> torch.Tensor:
     return v.to(dtype=like.dtype, device=like.device)
 
 
-def hessian_vector_product(loss_fn: Callable[[], torch.Tensor], params, v: torch.Tensor) -> torch.Tensor:
+def hessian_vector_product(
+    loss_fn: Callable[[], torch.Tensor], params, v: torch.Tensor
+) -> torch.Tensor:
     r"""The product :math:`\nabla^2 f(\theta)\,v` for the loss ``loss_fn()`` at ``params``.
 
     Two backward passes: :math:`g = \nabla f` with a graph, then :math:`\nabla (g^\top v)`.
@@ -108,10 +112,17 @@ def _check_method(method: str) -> str:
     return method
 
 
-def top_hessian_eigenvalue(loss_fn: Callable[[], torch.Tensor], params, *, iters: int = 100,
-                           tol: float = 1e-4, v0: torch.Tensor | None = None,
-                           seed: int = 0, method: str = "lanczos",
-                           min_iters: int = 1) -> tuple[float, torch.Tensor, int]:
+def top_hessian_eigenvalue(
+    loss_fn: Callable[[], torch.Tensor],
+    params,
+    *,
+    iters: int = 100,
+    tol: float = 1e-4,
+    v0: torch.Tensor | None = None,
+    seed: int = 0,
+    method: str = "lanczos",
+    min_iters: int = 1,
+) -> tuple[float, torch.Tensor, int]:
     r"""The top Hessian eigenvalue from Hessian-vector products, stopped on the residual.
 
     Both methods return a pair :math:`(\theta, v)`, :math:`\|v\| = 1`, and stop as soon as the
@@ -247,8 +258,10 @@ def squared_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     if labels.is_floating_point():
         raise TypeError(f"labels must be integer class indices, got dtype {labels.dtype}")
     if logits.ndim != 2 or labels.ndim != 1 or len(labels) != len(logits) or len(labels) == 0:
-        raise ValueError(f"logits (n, C) and labels (n,) expected, got {tuple(logits.shape)} "
-                         f"and {tuple(labels.shape)}")
+        raise ValueError(
+            f"logits (n, C) and labels (n,) expected, got {tuple(logits.shape)} "
+            f"and {tuple(labels.shape)}"
+        )
     if int(labels.min()) < 0 or int(labels.max()) >= logits.shape[1]:
         raise ValueError("labels must lie in [0, number of classes)")
     target = nn.functional.one_hot(labels, logits.shape[1]).to(logits.dtype)
@@ -281,10 +294,20 @@ class SharpnessRun:
         return self.message
 
 
-def gd_with_sharpness(data: DigitsData, lr: float, steps: int, *, every: int = 20,
-                      n_train: int | None = None, hidden: int = 32, seed: int = 0,
-                      max_products: int = 200, tol: float = 1e-3, method: str = "lanczos",
-                      min_iters: int = 8) -> SharpnessRun:
+def gd_with_sharpness(
+    data: DigitsData,
+    lr: float,
+    steps: int,
+    *,
+    every: int = 20,
+    n_train: int | None = None,
+    hidden: int = 32,
+    seed: int = 0,
+    max_products: int = 200,
+    tol: float = 1e-3,
+    method: str = "lanczos",
+    min_iters: int = 8,
+) -> SharpnessRun:
     r"""Full-batch GD on :func:`squared_loss` of a fresh ``make_mlp(hidden=hidden, seed=seed)``.
 
     The first ``n_train`` training examples of ``data`` (all when ``None``) form the batch. Every
@@ -312,6 +335,7 @@ def gd_with_sharpness(data: DigitsData, lr: float, steps: int, *, every: int = 2
         TypeError, ValueError: bad arguments.
     """
     from .training import DigitsData
+
     _validate.instance("data", data, DigitsData)
     lr = _validate.positive("lr", lr)
     steps = _validate.integer("steps", steps, minimum=1)
@@ -339,9 +363,16 @@ def gd_with_sharpness(data: DigitsData, lr: float, steps: int, *, every: int = 2
         message = f"运行 {steps} 步"
         for k in range(steps + 1):
             if k % every == 0 or k == steps:
-                lam, v, used = top_hessian_eigenvalue(loss_fn, params, iters=max_products, tol=tol,
-                                                      v0=v, seed=seed, method=method,
-                                                      min_iters=min(min_iters, max_products))
+                lam, v, used = top_hessian_eigenvalue(
+                    loss_fn,
+                    params,
+                    iters=max_products,
+                    tol=tol,
+                    v0=v,
+                    seed=seed,
+                    method=method,
+                    min_iters=min(min_iters, max_products),
+                )
                 at.append(k)
                 sharp.append(lam)
                 products.append(used)
@@ -353,7 +384,7 @@ def gd_with_sharpness(data: DigitsData, lr: float, steps: int, *, every: int = 2
             if not (abs(losses[k]) <= DIVERGENCE_THRESHOLD and biggest <= DIVERGENCE_THRESHOLD):
                 diverged = True
                 message = divergence_message(k, [biggest], losses[k])
-                losses = losses[:k + 1]
+                losses = losses[: k + 1]
                 break
             if k == steps:
                 break
@@ -365,5 +396,14 @@ def gd_with_sharpness(data: DigitsData, lr: float, steps: int, *, every: int = 2
             accuracy = float((model(X).argmax(dim=1) == y).float().mean())
     if not diverged:
         message = f"运行 {steps} 步，最终损失 {losses[-1]:.4g}，训练准确率 {accuracy:.3f}"
-    return SharpnessRun(lr, losses, np.array(at), np.array(sharp), accuracy, diverged, message,
-                        np.array(products), np.array(residuals))
+    return SharpnessRun(
+        lr,
+        losses,
+        np.array(at),
+        np.array(sharp),
+        accuracy,
+        diverged,
+        message,
+        np.array(products),
+        np.array(residuals),
+    )

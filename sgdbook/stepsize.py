@@ -19,8 +19,8 @@ The functions here support chapter 2 (:ref:`ch-lr`):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -145,8 +145,9 @@ def predicted_iterations(eigenvalues, lrs, tol: float) -> np.ndarray:
     return out
 
 
-def iterations_to_tolerance(quadratic: Quadratic, x0, lrs, tol: float,
-                            max_steps: int = 100_000) -> np.ndarray:
+def iterations_to_tolerance(
+    quadratic: Quadratic, x0, lrs, tol: float, max_steps: int = 100_000
+) -> np.ndarray:
     r"""Run GD on ``quadratic`` for every step size in ``lrs`` and count steps to tolerance.
 
     The count is the first ``k`` with :math:`\|x_k - x^\star\|_2 \le` ``tol``
@@ -189,7 +190,7 @@ def iterations_to_tolerance(quadratic: Quadratic, x0, lrs, tol: float,
     active = np.ones(len(lrs), dtype=bool)
     A = quadratic.A
     target = (tol * n0) ** 2
-    blow = DIVERGENCE_THRESHOLD ** 2
+    blow = DIVERGENCE_THRESHOLD**2
     step = lrs[:, None]
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(1, max_steps + 1):
@@ -205,8 +206,9 @@ def iterations_to_tolerance(quadratic: Quadratic, x0, lrs, tol: float,
     return counts
 
 
-def bisect_threshold(is_stable: Callable[[float], bool], lo: float, hi: float,
-                     iters: int = 40) -> float:
+def bisect_threshold(
+    is_stable: Callable[[float], bool], lo: float, hi: float, iters: int = 40
+) -> float:
     """Bisection for the edge between stable and unstable step sizes, from behaviour only.
 
     Args:
@@ -254,8 +256,14 @@ class BacktrackingResult:
     evaluations: np.ndarray
 
 
-def armijo_step(objective: Objective, x, eta0: float = 1.0, beta: float = 0.5,
-                c: float = 1e-4, max_backtracks: int = 60) -> tuple[float, int]:
+def armijo_step(
+    objective: Objective,
+    x,
+    eta0: float = 1.0,
+    beta: float = 0.5,
+    c: float = 1e-4,
+    max_backtracks: int = 60,
+) -> tuple[float, int]:
     r"""One backtracking line search along :math:`-\nabla f(x)`.
 
     Tries :math:`\eta = \eta_0, \beta\eta_0, \beta^2\eta_0, \dots` and accepts the first step
@@ -301,8 +309,9 @@ def armijo_step(objective: Objective, x, eta0: float = 1.0, beta: float = 0.5,
     raise RuntimeError(f"no step satisfied the Armijo condition after {max_backtracks} shrinks")
 
 
-def backtracking_gd(objective: Objective, x0, steps: int, eta0: float = 1.0,
-                    beta: float = 0.5, c: float = 1e-4) -> BacktrackingResult:
+def backtracking_gd(
+    objective: Objective, x0, steps: int, eta0: float = 1.0, beta: float = 0.5, c: float = 1e-4
+) -> BacktrackingResult:
     """Gradient descent whose step is chosen anew at every iteration by :func:`armijo_step`.
 
     Every search starts again from ``eta0`` (no warm start), so the accepted steps show what
@@ -341,8 +350,9 @@ def backtracking_gd(objective: Objective, x0, steps: int, eta0: float = 1.0,
         etas.append(eta)
         gnorms.append(gn)
         evals.append(n_eval)
-    return BacktrackingResult(np.array(xs), np.array(losses), np.array(etas),
-                              np.array(gnorms), np.array(evals, dtype=int))
+    return BacktrackingResult(
+        np.array(xs), np.array(losses), np.array(etas), np.array(gnorms), np.array(evals, dtype=int)
+    )
 
 
 def armijo_lower_bound(L: float, eta0: float, beta: float, c: float) -> float:
@@ -392,15 +402,16 @@ class RegressionData:
 
     def per_example_curvatures(self) -> np.ndarray:
         r"""The nonzero eigenvalue :math:`\|x_i\|^2` of each per-example Hessian :math:`x_i x_i^\top`."""
-        return np.sum(self.X ** 2, axis=1)
+        return np.sum(self.X**2, axis=1)
 
     def minimizer(self) -> np.ndarray:
         """The least-squares solution."""
         return np.linalg.lstsq(self.X, self.y, rcond=None)[0]
 
 
-def per_example_regression(n: int = 200, d: int = 3, noise: float = 0.1,
-                           seed: int = 0) -> RegressionData:
+def per_example_regression(
+    n: int = 200, d: int = 3, noise: float = 0.1, seed: int = 0
+) -> RegressionData:
     """Linear-regression data with inputs uniform in [-5, 5) and targets ``X w + noise``.
 
     The true weights are ``(1, 2, ..., d)``.
@@ -444,13 +455,15 @@ class PerExampleRun:
     def status(self) -> str:
         """A one-line Chinese summary of the run."""
         if self.diverged_at is not None:
-            return (f"发散：第 {self.diverged_at} 次更新后 |w| 超过 "
-                    f"{DIVERGENCE_THRESHOLD:.0e}，已停止")
+            return (
+                f"发散：第 {self.diverged_at} 次更新后 |w| 超过 {DIVERGENCE_THRESHOLD:.0e}，已停止"
+            )
         return f"稳定：{len(self.distances) - 1} 次更新后 ‖w−w*‖ = {self.distances[-1]:.3g}"
 
 
-def per_example_sgd(data: RegressionData, lr: float, epochs: int, order: str = "replacement",
-                    seed: int = 0, w0=None) -> PerExampleRun:
+def per_example_sgd(
+    data: RegressionData, lr: float, epochs: int, order: str = "replacement", seed: int = 0, w0=None
+) -> PerExampleRun:
     r"""SGD with one example per update, :math:`w \leftarrow w - \eta\, x_i (x_i^\top w - y_i)`.
 
     Args:
@@ -504,12 +517,13 @@ def per_example_sgd(data: RegressionData, lr: float, epochs: int, order: str = "
                 break
         if diverged_at is not None:
             break
-    dists = np.linalg.norm(W[:k + 1] - wstar, axis=1)
+    dists = np.linalg.norm(W[: k + 1] - wstar, axis=1)
     return PerExampleRun(dists, diverged_at, lr, order)
 
 
-def epoch_end_msd(data: RegressionData, lr: float, epochs: int, order: str, seeds,
-                  burn_in: int = 0) -> np.ndarray:
+def epoch_end_msd(
+    data: RegressionData, lr: float, epochs: int, order: str, seeds, burn_in: int = 0
+) -> np.ndarray:
     r"""Per seed, the mean of :math:`\|w-w^\star\|^2` at the ends of epochs ``burn_in..epochs``.
 
     One :func:`per_example_sgd` run per seed; the squared distance is read after every full
@@ -585,8 +599,9 @@ def _check_order(order: str) -> str:
     return order
 
 
-def lyapunov_exponent(data: RegressionData, lr: float, updates: int, seeds,
-                      order: str = "replacement") -> np.ndarray:
+def lyapunov_exponent(
+    data: RegressionData, lr: float, updates: int, seeds, order: str = "replacement"
+) -> np.ndarray:
     r"""Per seed, an estimate of the top Lyapunov exponent of per-example SGD's linear part.
 
     The error of per-example SGD is :math:`e_{k+1} = M_{i_k} e_k + \eta r_{i_k} x^{(i_k)}` with
@@ -627,7 +642,7 @@ def lyapunov_exponent(data: RegressionData, lr: float, updates: int, seeds,
     total = np.zeros(S)
     X = data.X
     for k in range(updates):
-        xi = X[idx[k]]                                     # (S, d)
+        xi = X[idx[k]]  # (S, d)
         U = U - lr * np.einsum("sd,sd->s", xi, U)[:, None] * xi
         growth = np.linalg.norm(U, axis=1)
         total += np.log(growth)
@@ -635,8 +650,9 @@ def lyapunov_exponent(data: RegressionData, lr: float, updates: int, seeds,
     return total / updates
 
 
-def divergence_updates(data: RegressionData, lr: float, epochs: int, seeds,
-                       order: str = "replacement", w0=None) -> np.ndarray:
+def divergence_updates(
+    data: RegressionData, lr: float, epochs: int, seeds, order: str = "replacement", w0=None
+) -> np.ndarray:
     """Per seed, the update at which per-example SGD from ``w0`` blew up (``inf``: never).
 
     The same updates as :func:`per_example_sgd` (the indices are drawn differently, all runs
@@ -666,7 +682,9 @@ def divergence_updates(data: RegressionData, lr: float, epochs: int, seeds,
         raise ValueError("seeds must not be empty")
     n, d = data.X.shape
     updates = epochs * n
-    idx = np.stack([_index_draws(n, updates, order, np.random.default_rng(s)) for s in seeds], axis=1)
+    idx = np.stack(
+        [_index_draws(n, updates, order, np.random.default_rng(s)) for s in seeds], axis=1
+    )
     start = np.zeros(d) if w0 is None else _validate.vector("w0", w0, dim=d)
     W = np.tile(start, (len(seeds), 1))
     out = np.full(len(seeds), np.inf)

@@ -19,13 +19,13 @@ f_i`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
-from . import validation as _validate
 from . import divergence as _divergence
+from . import validation as _validate
 from .gd import DIVERGENCE_THRESHOLD, divergence_message
 
 __all__ = [
@@ -75,8 +75,10 @@ class FiniteSum:
             if isinstance(v, (str, bytes)) or not hasattr(v, "__len__"):
                 raise TypeError(f"{name} must be a sequence of callables, got {v!r:.60}")
         if len(self.values) == 0 or len(self.values) != len(self.grads):
-            raise ValueError(f"grads: need as many gradients as values (>= 1), got "
-                             f"{len(self.values)} and {len(self.grads)}")
+            raise ValueError(
+                f"grads: need as many gradients as values (>= 1), got "
+                f"{len(self.values)} and {len(self.grads)}"
+            )
         if not all(callable(h) for h in (*self.values, *self.grads)):
             raise TypeError("values and grads must hold callables (the components)")
         object.__setattr__(self, "values", tuple(self.values))
@@ -139,14 +141,14 @@ def sample_gradients(problem: FiniteSum, x, samples: int, seed: int) -> np.ndarr
     _validate.instance("problem", problem, FiniteSum)
     x = _validate.vector("x", x)
     samples = _validate.integer("samples", samples, minimum=1)
-    idx = np.random.default_rng(_validate.seed("seed", seed)).integers(
-        problem.n, size=samples)
+    idx = np.random.default_rng(_validate.seed("seed", seed)).integers(problem.n, size=samples)
     G = problem.component_grads(x)
     return G[idx]
 
 
-def draw_indices(n: int, steps: int, rng: np.random.Generator,
-                 sampling: str = "replacement") -> np.ndarray:
+def draw_indices(
+    n: int, steps: int, rng: np.random.Generator, sampling: str = "replacement"
+) -> np.ndarray:
     """The component indices SGD uses, ``steps`` of them, drawn from ``rng``.
 
     ``"replacement"``: ``rng.integers(n, size=steps)``, the same numbers as calling
@@ -197,8 +199,9 @@ class SGDRun:
         return f"运行 {k} 步，最终损失 {self.losses[-1]:.6g}"
 
 
-def sgd(problem: FiniteSum, x0, lr: float, steps: int, seed: int,
-        sampling: str = "replacement") -> SGDRun:
+def sgd(
+    problem: FiniteSum, x0, lr: float, steps: int, seed: int, sampling: str = "replacement"
+) -> SGDRun:
     r"""Plain SGD, :math:`x_{k+1} = x_k - \eta \nabla f_{i_k}(x_k)`.
 
     The indices are ``draw_indices(problem.n, steps, numpy.random.default_rng(seed),
@@ -234,7 +237,7 @@ def sgd(problem: FiniteSum, x0, lr: float, steps: int, seed: int,
             losses.append(problem.value(x))
             if not np.all(np.isfinite(x)) or np.max(np.abs(x)) > DIVERGENCE_THRESHOLD:
                 diverged = True
-                idx = idx[:len(xs) - 1]
+                idx = idx[: len(xs) - 1]
                 break
     return SGDRun(np.array(xs), np.array(losses), np.asarray(idx), lr, diverged)
 
@@ -264,8 +267,9 @@ def _local_max() -> float:
 NONCONVEX_LOCAL_MAX: float = _local_max()
 
 
-def basin_statistics(seeds: Sequence[int], theta0: float = 5.0, lr: float = 0.15,
-                     steps: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+def basin_statistics(
+    seeds: Sequence[int], theta0: float = 5.0, lr: float = 0.15, steps: int = 2000
+) -> tuple[np.ndarray, np.ndarray]:
     """SGD on :func:`nonconvex_example` once per seed, all seeds run together.
 
     Seed ``s`` draws its indices exactly as :func:`sgd` does with ``seed=s``.
@@ -377,8 +381,15 @@ def noise_ball_theory(problem: ShiftedSquares, lr: float) -> float:
     return lr * problem.a * problem.spread / (2 - lr * problem.a)
 
 
-def _errors(problem: ShiftedSquares, lr: float, steps: int, chains: int, seed: int,
-            sampling: str, every: int) -> np.ndarray:
+def _errors(
+    problem: ShiftedSquares,
+    lr: float,
+    steps: int,
+    chains: int,
+    seed: int,
+    sampling: str,
+    every: int,
+) -> np.ndarray:
     rng = np.random.default_rng(_validate.seed("seed", seed))
     n = problem.n
     c = problem.centers - problem.minimizer
@@ -386,8 +397,10 @@ def _errors(problem: ShiftedSquares, lr: float, steps: int, chains: int, seed: i
         idx = rng.integers(n, size=(chains, steps))
     elif sampling == "shuffle":
         epochs = -(-steps // n)
-        idx = np.concatenate([rng.permuted(np.tile(np.arange(n), (chains, 1)), axis=1)
-                              for _ in range(epochs)], axis=1)[:, :steps]
+        idx = np.concatenate(
+            [rng.permuted(np.tile(np.arange(n), (chains, 1)), axis=1) for _ in range(epochs)],
+            axis=1,
+        )[:, :steps]
     else:
         raise ValueError(f"sampling must be 'replacement' or 'shuffle', got {sampling!r}")
     e = np.zeros(chains)  # start every chain at the minimiser
@@ -401,8 +414,14 @@ def _errors(problem: ShiftedSquares, lr: float, steps: int, chains: int, seed: i
     return np.array(out)
 
 
-def noise_ball(problem: ShiftedSquares, lr: float, steps: int = 4000, burn_in: int = 1000,
-               chains: int = 200, seed: int = 0) -> float:
+def noise_ball(
+    problem: ShiftedSquares,
+    lr: float,
+    steps: int = 4000,
+    burn_in: int = 1000,
+    chains: int = 200,
+    seed: int = 0,
+) -> float:
     r"""Measured stationary :math:`\mathbb E(x_k - x^\ast)^2` of constant-step SGD (with replacement).
 
     Runs ``chains`` independent chains from the minimiser and averages the squared error over
@@ -451,8 +470,9 @@ def reshuffle_theory(problem: ShiftedSquares, lr: float) -> float:
     return (lr * problem.a) ** 2 * var_sum / (1.0 - q ** (2 * n))
 
 
-def epoch_end_errors(problem: ShiftedSquares, lr: float, epochs: int, sampling: str,
-                     chains: int = 200, seed: int = 0) -> np.ndarray:
+def epoch_end_errors(
+    problem: ShiftedSquares, lr: float, epochs: int, sampling: str, chains: int = 200, seed: int = 0
+) -> np.ndarray:
     r"""Mean squared error :math:`\mathbb E(x - x^\ast)^2` at the end of each epoch, over chains.
 
     Every chain starts at the minimiser, so the curves show the noise alone.
@@ -477,10 +497,11 @@ def epoch_end_errors(problem: ShiftedSquares, lr: float, epochs: int, sampling: 
     epochs = _validate.integer("epochs", epochs, minimum=1)
     chains = _validate.integer("chains", chains, minimum=1)
     E = _errors(problem, lr, epochs * problem.n, chains, seed, sampling, problem.n)
-    return np.mean(E ** 2, axis=1)
+    return np.mean(E**2, axis=1)
 
 
 # ---------------------------------------------------------------- logistic regression (torch)
+
 
 def two_gaussians(n_per_class: int, flips: int, seed: int, std: float = 0.9):
     """Two Gaussian classes in the plane, label 0 around (-1, -1) and label 1 around (1, 1).
@@ -527,6 +548,9 @@ class LogisticHistory:
     updates: int
 
 
+# chapter 3 (sgd.md) prints this function's source (inspect.getsource); the formatter
+# keeps out so the printed code stays as written (hand layout, aligned comments)
+# fmt: off
 def logistic_sgd_loop(a, b, X, y, loss_fn, *, batch_size: int, lr: float, epochs: int,
                       generator, evaluate: Callable[[], tuple]) -> tuple[list, int]:
     """The loop of :func:`train_logistic` (chapter 3 prints it): history and update count."""
@@ -548,10 +572,20 @@ def logistic_sgd_loop(a, b, X, y, loss_fn, *, batch_size: int, lr: float, epochs
             updates += 1
         hist.append(evaluate())
     return hist, updates
+# fmt: on
 
 
-def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float = 0.02,
-                   epochs: int = 100, seed: int = 0, device=None) -> LogisticHistory:
+def train_logistic(
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    batch_size: int,
+    lr: float = 0.02,
+    epochs: int = 100,
+    seed: int = 0,
+    device=None,
+) -> LogisticHistory:
     r"""Logistic regression :math:`p(y=1\mid x) = \sigma(a^\top x + b)` trained by mini-batch SGD.
 
     The standard PyTorch loop with ``BCEWithLogitsLoss`` (mean over the batch) and the plain
@@ -595,11 +629,15 @@ def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float 
     Xte = torch.as_tensor(np.asarray(X_test, dtype=np.float32), device=device)
     yte = torch.as_tensor(np.asarray(y_test, dtype=np.float32), device=device)
     if Xtr.ndim != 2 or Xtr.shape[1] != 2 or ytr.shape != (Xtr.shape[0],):
-        raise ValueError(f"need X_train of shape (n, 2) and y_train of shape (n,), got "
-                         f"{tuple(Xtr.shape)} and {tuple(ytr.shape)}")
+        raise ValueError(
+            f"need X_train of shape (n, 2) and y_train of shape (n,), got "
+            f"{tuple(Xtr.shape)} and {tuple(ytr.shape)}"
+        )
     if Xte.ndim != 2 or Xte.shape[1] != 2 or yte.shape != (Xte.shape[0],):
-        raise ValueError(f"need X_test of shape (m, 2) and y_test of shape (m,), got "
-                         f"{tuple(Xte.shape)} and {tuple(yte.shape)}")
+        raise ValueError(
+            f"need X_test of shape (m, 2) and y_test of shape (m,), got "
+            f"{tuple(Xte.shape)} and {tuple(yte.shape)}"
+        )
     n = Xtr.shape[0]
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     if batch_size > n:
@@ -624,11 +662,27 @@ def train_logistic(X_train, y_train, X_test, y_test, batch_size: int, lr: float 
     if device.type == "cpu":
         torch.set_num_threads(1)
     try:
-        hist, updates = logistic_sgd_loop(a, b, Xtr, ytr, loss_fn, batch_size=batch_size,
-                                          lr=lr, epochs=epochs, generator=gen,
-                                          evaluate=evaluate)
+        hist, updates = logistic_sgd_loop(
+            a,
+            b,
+            Xtr,
+            ytr,
+            loss_fn,
+            batch_size=batch_size,
+            lr=lr,
+            epochs=epochs,
+            generator=gen,
+            evaluate=evaluate,
+        )
     finally:
         torch.set_num_threads(threads)
     H = np.array(hist)
-    return LogisticHistory(batch_size, H[:, 0], H[:, 1], H[:, 2],
-                           a.detach().cpu().numpy().astype(float), float(b.item()), updates)
+    return LogisticHistory(
+        batch_size,
+        H[:, 0],
+        H[:, 1],
+        H[:, 2],
+        a.detach().cpu().numpy().astype(float),
+        float(b.item()),
+        updates,
+    )

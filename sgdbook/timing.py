@@ -22,17 +22,26 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 
 from . import validation as _validate
 from .device import get_device, synchronize
 
-__all__ = ["TimingResult", "measure", "measure_for", "intra_op_threads", "gflops",
-           "matmul_flops", "work_clock", "best_over_median"]
+__all__ = [
+    "TimingResult",
+    "measure",
+    "measure_for",
+    "intra_op_threads",
+    "gflops",
+    "matmul_flops",
+    "work_clock",
+    "best_over_median",
+]
 
 
 @dataclass(frozen=True)
@@ -77,13 +86,16 @@ class TimingResult:
         return (q3 - q1) / self.median
 
     def __str__(self) -> str:
-        return (f"median {self.median * 1e3:.4g} ms per call "
-                f"({len(self.times)} rounds x {self.number} calls, {self.warmup} warm-up calls, "
-                f"spread {100 * self.spread:.0f}%, {self.device})")
+        return (
+            f"median {self.median * 1e3:.4g} ms per call "
+            f"({len(self.times)} rounds x {self.number} calls, {self.warmup} warm-up calls, "
+            f"spread {100 * self.spread:.0f}%, {self.device})"
+        )
 
 
-def _timed_round(fn: Callable[[], Any], number: int, device: torch.device,
-                 clock: Callable[[], float]) -> float:
+def _timed_round(
+    fn: Callable[[], Any], number: int, device: torch.device, clock: Callable[[], float]
+) -> float:
     """Seconds for ``number`` calls of ``fn``, the device synchronised before and after."""
     synchronize(device)
     start = clock()
@@ -93,9 +105,15 @@ def _timed_round(fn: Callable[[], Any], number: int, device: torch.device,
     return clock() - start
 
 
-def measure(fn: Callable[[], Any], *, repeats: int = 5, number: int = 1, warmup: int = 1,
-            device: torch.device | str | None = None,
-            clock: Callable[[], float] = time.perf_counter) -> TimingResult:
+def measure(
+    fn: Callable[[], Any],
+    *,
+    repeats: int = 5,
+    number: int = 1,
+    warmup: int = 1,
+    device: torch.device | str | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> TimingResult:
     """Time ``fn()``: ``warmup`` untimed calls, then ``repeats`` timed rounds of ``number`` calls.
 
     The device is synchronised before the clock starts and before it stops, so queued GPU work is
@@ -129,10 +147,18 @@ def measure(fn: Callable[[], Any], *, repeats: int = 5, number: int = 1, warmup:
     return TimingResult(times=tuple(times), number=number, warmup=warmup, device=str(device))
 
 
-def measure_for(fn: Callable[[], Any], *, min_time: float = 0.2, round_time: float = 1e-4,
-                min_rounds: int = 7, max_rounds: int = 2000, warmup_time: float = 0.05,
-                min_warmup: int = 2, device: torch.device | str | None = None,
-                clock: Callable[[], float] = time.perf_counter) -> TimingResult:
+def measure_for(
+    fn: Callable[[], Any],
+    *,
+    min_time: float = 0.2,
+    round_time: float = 1e-4,
+    min_rounds: int = 7,
+    max_rounds: int = 2000,
+    warmup_time: float = 0.05,
+    min_warmup: int = 2,
+    device: torch.device | str | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> TimingResult:
     """Time ``fn()`` with counts adapted to its speed (compare :func:`measure`).
 
     1. Warm-up: untimed calls, each synchronised, until at least ``min_warmup`` calls and
@@ -199,8 +225,9 @@ def measure_for(fn: Callable[[], Any], *, min_time: float = 0.2, round_time: flo
     return TimingResult(times=tuple(times), number=number, warmup=warm_calls, device=str(device))
 
 
-def work_clock(device: torch.device | str | None = None,
-               threads: int | None = None) -> Callable[[], float]:
+def work_clock(
+    device: torch.device | str | None = None, threads: int | None = None
+) -> Callable[[], float]:
     """The clock to time work with: :func:`time.thread_time` (CPU time of the calling thread)
     when the work runs on the CPU in the calling thread alone (``threads == 1``), else
     :func:`time.perf_counter` (wall clock, which :func:`measure` and :func:`measure_for`
@@ -217,7 +244,8 @@ def work_clock(device: torch.device | str | None = None,
     """
     if threads is not None:
         threads = _validate.integer("threads", threads, minimum=1)
-    dev = get_device() if device is None else torch.device(device)
+    device = _validate.device("device", device)
+    dev = get_device() if device is None else device
     if dev.type == "cpu" and threads == 1:
         return time.thread_time
     return time.perf_counter

@@ -18,8 +18,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -65,8 +65,9 @@ class DigitsData:
         return len(self.y_train), len(self.y_val), len(self.y_test)
 
 
-def load_digits_data(*, seed: int = 0, val_size: int = 360, test_size: int = 360,
-                     device: torch.device | None = None) -> DigitsData:
+def load_digits_data(
+    *, seed: int = 0, val_size: int = 360, test_size: int = 360, device: torch.device | None = None
+) -> DigitsData:
     """Load scikit-learn's digits, split them at random (``seed``) and standardise.
 
     Args:
@@ -93,9 +94,15 @@ def load_digits_data(*, seed: int = 0, val_size: int = 360, test_size: int = 360
     y = np.asarray(digits.target, dtype=np.int64)
     n = len(y)
     if n - val_size - test_size < 100:
-        raise ValueError(f"val_size + test_size = {val_size + test_size} leave too few of {n} examples")
+        raise ValueError(
+            f"val_size + test_size = {val_size + test_size} leave too few of {n} examples"
+        )
     perm = np.random.default_rng(seed).permutation(n)
-    te, va, tr = perm[:test_size], perm[test_size:test_size + val_size], perm[test_size + val_size:]
+    te, va, tr = (
+        perm[:test_size],
+        perm[test_size : test_size + val_size],
+        perm[test_size + val_size :],
+    )
     mean = X[tr].mean(axis=0)
     std = X[tr].std(axis=0)
     std[std == 0] = 1.0
@@ -128,8 +135,9 @@ def _one_thread_on_cpu(device: torch.device):
         torch.set_num_threads(before)
 
 
-def make_mlp(*, hidden: int = 64, seed: int = 0, device: torch.device | None = None,
-             norm: bool = False) -> nn.Module:
+def make_mlp(
+    *, hidden: int = 64, seed: int = 0, device: torch.device | None = None, norm: bool = False
+) -> nn.Module:
     """The network 64 -> ``hidden`` -> 10 with ReLU, initialised with ``torch.manual_seed(seed)``.
 
     With ``norm=True`` a ``LayerNorm(hidden)`` sits between the first layer and the ReLU (its
@@ -160,6 +168,9 @@ def make_mlp(*, hidden: int = 64, seed: int = 0, device: torch.device | None = N
     return model.to(get_device() if device is None else torch.device(device))
 
 
+# chapter 5 (momentum-adam.md) prints this function's source (inspect.getsource); the formatter
+# keeps out so the printed code stays as written (hand layout, aligned comments)
+# fmt: off
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor,
                 batch_size: int, generator: torch.Generator) -> float:
     """One pass over ``(X, y)`` in a random order: the standard PyTorch training loop.
@@ -180,6 +191,7 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Ten
         total += loss.item()
         batches += 1
     return total / batches
+# fmt: on
 
 
 def _validated_train_epoch(fn):
@@ -203,7 +215,9 @@ def _validated_train_epoch(fn):
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
         return fn(model, optimizer, X, y, batch_size, generator)
 
-    train_epoch.__doc__ = (fn.__doc__ or "") + """
+    train_epoch.__doc__ = (
+        (fn.__doc__ or "")
+        + """
     Raises:
         TypeError: ``model`` not a module, ``optimizer`` not a torch optimizer, ``X``/``y``
             not tensors (``X`` of a floating dtype), ``batch_size`` not an integer,
@@ -211,6 +225,7 @@ def _validated_train_epoch(fn):
         ValueError: ``X`` not 2-D or ``y`` not 1-D, empty, of different lengths, ``X`` not
             finite, ``batch_size < 1``.
     """
+    )
     return train_epoch
 
 
@@ -250,8 +265,16 @@ class TrainResult:
     weight_norm: float = float("nan")
 
 
-def train(make_optimizer: OptimizerFactory, lr: float, data: DigitsData, *, epochs: int = 8,
-          batch_size: int = 64, seed: int = 0, hidden: int = 64) -> TrainResult:
+def train(
+    make_optimizer: OptimizerFactory,
+    lr: float,
+    data: DigitsData,
+    *,
+    epochs: int = 8,
+    batch_size: int = 64,
+    seed: int = 0,
+    hidden: int = 64,
+) -> TrainResult:
     """Train a fresh :func:`make_mlp` (seed ``seed``) with ``make_optimizer(params, lr)``.
 
     Args:
@@ -287,8 +310,11 @@ def train(make_optimizer: OptimizerFactory, lr: float, data: DigitsData, *, epoc
             tl[epoch] = loss
             vl[epoch], va[epoch] = evaluate(model, data.X_val, data.y_val)
         test_acc = float("nan") if diverged else evaluate(model, data.X_test, data.y_test)[1]
-        wnorm = float("nan") if diverged else float(
-            torch.sqrt(sum((p.detach() ** 2).sum() for p in model.parameters())))
+        wnorm = (
+            float("nan")
+            if diverged
+            else float(torch.sqrt(sum((p.detach() ** 2).sum() for p in model.parameters())))
+        )
     return TrainResult(tl, vl, va, test_acc, diverged, wnorm)
 
 
@@ -341,9 +367,17 @@ class Comparison:
         return np.array([r.train_loss for r in self.runs])
 
 
-def compare_optimizers(factories: Mapping[str, OptimizerFactory], lr_grids: Mapping[str, Sequence[float]],
-                       data: DigitsData, *, seeds: Sequence[int] = (0, 1, 2), epochs: int = 8,
-                       batch_size: int = 64, hidden: int = 64, tuning_seed: int | None = None) -> list[Comparison]:
+def compare_optimizers(
+    factories: Mapping[str, OptimizerFactory],
+    lr_grids: Mapping[str, Sequence[float]],
+    data: DigitsData,
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    epochs: int = 8,
+    batch_size: int = 64,
+    hidden: int = 64,
+    tuning_seed: int | None = None,
+) -> list[Comparison]:
     """Tune each optimizer's learning rate on the validation set, then run it with several seeds.
 
     For each name, every rate of ``lr_grids[name]`` is tried once with ``tuning_seed``; the rate
@@ -370,7 +404,9 @@ def compare_optimizers(factories: Mapping[str, OptimizerFactory], lr_grids: Mapp
         ValueError: no seeds, a missing or empty grid, or a non-positive rate.
     """
     if not isinstance(factories, Mapping) or not factories:
-        raise ValueError(f"factories must be a non-empty mapping name -> factory, got {factories!r:.60}")
+        raise ValueError(
+            f"factories must be a non-empty mapping name -> factory, got {factories!r:.60}"
+        )
     for name, make in factories.items():
         _validate.callable_(f"factories[{name!r}]", make)
     if not isinstance(lr_grids, Mapping):
@@ -379,26 +415,49 @@ def compare_optimizers(factories: Mapping[str, OptimizerFactory], lr_grids: Mapp
     seeds = _validate.seeds("seeds", seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
-    tuning_seed = seeds[0] if tuning_seed is None else int(_validate.integer("tuning_seed", tuning_seed, minimum=0))
+    tuning_seed = (
+        seeds[0]
+        if tuning_seed is None
+        else int(_validate.integer("tuning_seed", tuning_seed, minimum=0))
+    )
     out = []
     for name, make in factories.items():
         if name not in lr_grids:
             raise ValueError(f"lr_grids has no learning-rate grid for {name!r}")
-        grid = tuple(float(_validate.positive("lr", lr)) for lr in _validate.non_empty(f"lr_grids[{name!r}]", lr_grids[name]))
+        grid = tuple(
+            float(_validate.positive("lr", lr))
+            for lr in _validate.non_empty(f"lr_grids[{name!r}]", lr_grids[name])
+        )
         if not grid:
             raise ValueError(f"empty learning-rate grid for {name!r}")
-        first = [train(make, lr, data, epochs=epochs, batch_size=batch_size, seed=tuning_seed, hidden=hidden)
-                 for lr in grid]
+        first = [
+            train(
+                make,
+                lr,
+                data,
+                epochs=epochs,
+                batch_size=batch_size,
+                seed=tuning_seed,
+                hidden=hidden,
+            )
+            for lr in grid
+        ]
         scores = np.array([np.inf if r.diverged else r.val_loss[-1] for r in first])
         best = int(np.argmin(scores))
-        runs = [first[best] if s == tuning_seed else
-                train(make, grid[best], data, epochs=epochs, batch_size=batch_size, seed=s, hidden=hidden)
-                for s in seeds]
+        runs = [
+            first[best]
+            if s == tuning_seed
+            else train(
+                make, grid[best], data, epochs=epochs, batch_size=batch_size, seed=s, hidden=hidden
+            )
+            for s in seeds
+        ]
         out.append(Comparison(name, grid, scores, grid[best], runs, tuple(seeds), tuning_seed))
     return out
 
 
 # --- Chapter 6: the same loop with a schedule, clipping and weight averaging -----------------
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -428,12 +487,21 @@ class RunResult:
         return int(np.flatnonzero(np.isnan(self.train_loss))[0]) + 1
 
 
-def train_run(make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer], data: DigitsData, *,
-              epochs: int = 8, batch_size: int = 128, seed: int = 0, hidden: int = 64,
-              make_schedule: Callable[[torch.optim.Optimizer, int], object] | None = None,
-              schedule_every: str = "iteration", schedule_first: bool = False,
-              clip_norm: float | None = None, average_from: int | None = None,
-              norm: bool = False) -> RunResult:
+def train_run(
+    make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer],
+    data: DigitsData,
+    *,
+    epochs: int = 8,
+    batch_size: int = 128,
+    seed: int = 0,
+    hidden: int = 64,
+    make_schedule: Callable[[torch.optim.Optimizer, int], object] | None = None,
+    schedule_every: str = "iteration",
+    schedule_first: bool = False,
+    clip_norm: float | None = None,
+    average_from: int | None = None,
+    norm: bool = False,
+) -> RunResult:
     """Train a fresh :func:`make_mlp` with an optional schedule, gradient clipping and SWA.
 
     The loop of :func:`train_epoch`, with these additions at each iteration: the total
@@ -501,12 +569,17 @@ def train_run(make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer]
             order = torch.randperm(n, generator=gen).to(device)
             total = 0.0
             for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
+                idx = order[start : start + batch_size]
                 optimizer.zero_grad()
                 loss = loss_fn(model(data.X_train[idx]), data.y_train[idx])
                 loss.backward()
-                norms.append(float(torch.nn.utils.clip_grad_norm_(
-                    model.parameters(), math.inf if clip_norm is None else clip_norm)))
+                norms.append(
+                    float(
+                        torch.nn.utils.clip_grad_norm_(
+                            model.parameters(), math.inf if clip_norm is None else clip_norm
+                        )
+                    )
+                )
                 if schedule is not None and schedule_first and schedule_every == "iteration":
                     schedule.step()
                 lrs.append(float(optimizer.param_groups[0]["lr"]))
@@ -526,8 +599,11 @@ def train_run(make_optimizer: Callable[[torch.nn.Module], torch.optim.Optimizer]
                     averaged = AveragedModel(model)
                 averaged.update_parameters(model)
         test_acc = float("nan") if diverged else evaluate(model, data.X_test, data.y_test)[1]
-        avg_acc = (float("nan") if diverged or averaged is None
-                   else evaluate(averaged.module, data.X_test, data.y_test)[1])
+        avg_acc = (
+            float("nan")
+            if diverged or averaged is None
+            else evaluate(averaged.module, data.X_test, data.y_test)[1]
+        )
         wnorm = float(torch.sqrt(sum((p.detach() ** 2).sum() for p in model.parameters())))
         final = {name: p.detach().cpu().numpy().copy() for name, p in model.named_parameters()}
     return RunResult(tl, test_acc, np.array(lrs), np.array(norms), diverged, avg_acc, wnorm, final)
@@ -549,7 +625,9 @@ class OptimizerGroup:
             raise ValueError("optimizers must not be empty")
         for o in optimizers:
             if not isinstance(o, torch.optim.Optimizer):
-                raise TypeError(f"optimizers must be torch.optim.Optimizer instances, got {type(o).__name__}")
+                raise TypeError(
+                    f"optimizers must be torch.optim.Optimizer instances, got {type(o).__name__}"
+                )
         self.optimizers = tuple(optimizers)
 
     @property
@@ -585,8 +663,13 @@ def no_decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
 __all__ += ["RunResult", "train_run", "no_decay_groups", "OptimizerGroup"]
 
 
-def schedule_pairs(epochs: int, *, warmup_fraction: float = 0.1, decay_fraction: float = 0.2,
-                   step_gamma: float = 0.1) -> dict[str, tuple[Callable, Callable | None]]:
+def schedule_pairs(
+    epochs: int,
+    *,
+    warmup_fraction: float = 0.1,
+    decay_fraction: float = 0.2,
+    step_gamma: float = 0.1,
+) -> dict[str, tuple[Callable, Callable | None]]:
     """The six schedules of chapter 6's comparison, each as (sgdbook factory, torch factory).
 
     Every factory is ``(optimizer, steps_per_epoch) -> schedule`` for :func:`train_run`,
@@ -617,7 +700,9 @@ def schedule_pairs(epochs: int, *, warmup_fraction: float = 0.1, decay_fraction:
     df = _validate.unit_interval("decay_fraction", decay_fraction)
     step_gamma = _validate.positive("step_gamma", step_gamma)
     if wf + df >= 1 or wf == 0 or df == 0:
-        raise ValueError(f"need 0 < warmup_fraction, decay_fraction and their sum < 1, got {wf}, {df}")
+        raise ValueError(
+            f"need 0 < warmup_fraction, decay_fraction and their sum < 1, got {wf}, {df}"
+        )
 
     def sizes(spe):
         T = epochs * spe
@@ -642,7 +727,9 @@ def schedule_pairs(epochs: int, *, warmup_fraction: float = 0.1, decay_fraction:
 
     def torch_warm_cos(o, spe):
         T, W, _ = sizes(spe)
-        return ls.SequentialLR(o, [ls.LinearLR(o, 0.1, 1.0, W), ls.CosineAnnealingLR(o, T_max=T - W)], [W])
+        return ls.SequentialLR(
+            o, [ls.LinearLR(o, 0.1, 1.0, W), ls.CosineAnnealingLR(o, T_max=T - W)], [W]
+        )
 
     def ours_wsd(o, spe):
         T, W, D = sizes(spe)
@@ -650,17 +737,28 @@ def schedule_pairs(epochs: int, *, warmup_fraction: float = 0.1, decay_fraction:
 
     def torch_wsd(o, spe):
         T, W, D = sizes(spe)
-        return ls.SequentialLR(o, [ls.LinearLR(o, 0.1, 1.0, W), ls.ConstantLR(o, 1.0, total_iters=0),
-                                   ls.LinearLR(o, 1.0, 0.0, D)], [W, T - D])
+        return ls.SequentialLR(
+            o,
+            [
+                ls.LinearLR(o, 0.1, 1.0, W),
+                ls.ConstantLR(o, 1.0, total_iters=0),
+                ls.LinearLR(o, 1.0, 0.0, D),
+            ],
+            [W, T - D],
+        )
 
     return {
         "常数": (None, None),
         "阶梯": (ours_step, torch_step),
-        "余弦": (lambda o, spe: sch.CosineAnnealing(o, T_max=sizes(spe)[0]),
-                 lambda o, spe: ls.CosineAnnealingLR(o, T_max=sizes(spe)[0])),
+        "余弦": (
+            lambda o, spe: sch.CosineAnnealing(o, T_max=sizes(spe)[0]),
+            lambda o, spe: ls.CosineAnnealingLR(o, T_max=sizes(spe)[0]),
+        ),
         "预热+余弦": (ours_warm_cos, torch_warm_cos),
-        "OneCycle": (lambda o, spe: sch.OneCycle(o, max_lr=lr0(o), total_steps=sizes(spe)[0]),
-                     lambda o, spe: ls.OneCycleLR(o, max_lr=lr0(o), total_steps=sizes(spe)[0])),
+        "OneCycle": (
+            lambda o, spe: sch.OneCycle(o, max_lr=lr0(o), total_steps=sizes(spe)[0]),
+            lambda o, spe: ls.OneCycleLR(o, max_lr=lr0(o), total_steps=sizes(spe)[0]),
+        ),
         "WSD": (ours_wsd, torch_wsd),
     }
 

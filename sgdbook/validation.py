@@ -28,12 +28,38 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "real", "positive", "nonnegative", "unit_interval", "integer", "boolean",
-    "optional_boolean", "vector", "square_matrix", "learning_rate", "betas", "torch_optimizer",
+    "real",
+    "positive",
+    "nonnegative",
+    "unit_interval",
+    "integer",
+    "boolean",
+    "optional_boolean",
+    "vector",
+    "square_matrix",
+    "learning_rate",
+    "betas",
+    "torch_optimizer",
 ]
 __all__ += [
-    "probability", "positive_int", "seed", "choice", "callable_", "non_empty", "array",
-    "real_array", "tensor", "same_length", "same_shape", "open_unit_interval", "device", "update_arguments", "objective", "dtype", "seeds", "instance",
+    "probability",
+    "positive_int",
+    "seed",
+    "choice",
+    "callable_",
+    "non_empty",
+    "array",
+    "real_array",
+    "tensor",
+    "same_length",
+    "same_shape",
+    "open_unit_interval",
+    "device",
+    "update_arguments",
+    "objective",
+    "dtype",
+    "seeds",
+    "instance",
 ]
 
 
@@ -66,7 +92,9 @@ def real(name: str, value: Any) -> float:
         ValueError: ``value`` is ``inf`` or ``nan``.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be a real number, got {value!r} of type {type(value).__name__}"
+        )
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
@@ -308,14 +336,17 @@ def non_empty(name: str, value: Any) -> list:
     try:
         items = list(value)
     except TypeError as exc:
-        raise TypeError(f"{name} must be a sequence, got {value!r} of type {type(value).__name__}") from exc
+        raise TypeError(
+            f"{name} must be a sequence, got {value!r} of type {type(value).__name__}"
+        ) from exc
     if not items:
         raise ValueError(f"{name} must not be empty, got {value!r}")
     return items
 
 
-def array(name: str, value: Any, *, ndim: int | None = None, min_size: int = 1,
-          finite: bool = True) -> np.ndarray:
+def array(
+    name: str, value: Any, *, ndim: int | None = None, min_size: int = 1, finite: bool = True
+) -> np.ndarray:
     """A real float array (a torch tensor is converted), of rank ``ndim`` when given.
 
     Raises:
@@ -342,8 +373,9 @@ def array(name: str, value: Any, *, ndim: int | None = None, min_size: int = 1,
     return arr
 
 
-def real_array(name: str, value: Any, *, minimum: float | None = None,
-               strict: bool = False) -> np.ndarray:
+def real_array(
+    name: str, value: Any, *, minimum: float | None = None, strict: bool = False
+) -> np.ndarray:
     """A finite real number or array (for arguments that broadcast), optionally bounded below.
 
     With ``minimum``, every entry must be ``>= minimum`` (``> minimum`` with ``strict``).
@@ -361,8 +393,15 @@ def real_array(name: str, value: Any, *, minimum: float | None = None,
     return arr
 
 
-def tensor(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None,
-           floating: bool = True, finite: bool = True, min_rows: int = 1) -> Any:
+def tensor(
+    name: str,
+    value: Any,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    floating: bool = True,
+    finite: bool = True,
+    min_rows: int = 1,
+) -> Any:
     """A real torch tensor of rank ``ndim`` (an int or a tuple of allowed ranks).
 
     With ``floating`` the dtype must be a real floating-point type (``float32``/``float64``...);
@@ -383,10 +422,14 @@ def tensor(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None,
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if value.dim() not in allowed:
-            raise ValueError(f"{name} must have {' or '.join(map(str, allowed))} dimensions, "
-                             f"got shape {tuple(value.shape)}")
+            raise ValueError(
+                f"{name} must have {' or '.join(map(str, allowed))} dimensions, "
+                f"got shape {tuple(value.shape)}"
+            )
     if value.dim() and value.shape[0] < min_rows:
-        raise ValueError(f"{name} must have at least {min_rows} rows, got shape {tuple(value.shape)}")
+        raise ValueError(
+            f"{name} must have at least {min_rows} rows, got shape {tuple(value.shape)}"
+        )
     if finite and value.numel() and not bool(torch.isfinite(value).all()):
         raise ValueError(f"{name} must be finite (it holds inf or nan)")
     return value
@@ -395,13 +438,17 @@ def tensor(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None,
 def same_length(name_a: str, a: Any, name_b: str, b: Any) -> None:
     """Raise ``ValueError`` unless ``len(a) == len(b)`` (rows of data and of targets)."""
     if len(a) != len(b):
-        raise ValueError(f"{name_a} and {name_b} must have the same length, got {len(a)} and {len(b)}")
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same length, got {len(a)} and {len(b)}"
+        )
 
 
 def same_shape(name_a: str, a: Any, name_b: str, b: Any) -> None:
     """Raise ``ValueError`` unless ``a`` and ``b`` have the same shape (no broadcasting)."""
-    sa, sb = tuple(np.shape(a)) if not hasattr(a, "shape") else tuple(a.shape), \
-        tuple(np.shape(b)) if not hasattr(b, "shape") else tuple(b.shape)
+    sa, sb = (
+        tuple(np.shape(a)) if not hasattr(a, "shape") else tuple(a.shape),
+        tuple(np.shape(b)) if not hasattr(b, "shape") else tuple(b.shape),
+    )
     if sa != sb:
         raise ValueError(f"{name_a} and {name_b} must have the same shape, got {sa} and {sb}")
 
@@ -447,11 +494,21 @@ def device(name: str, value: Any) -> Any:
 #: How :func:`update_arguments` checks each hyper-parameter of an optimizer's update function
 #: (the same rules as the optimizer classes' parameter groups).
 _UPDATE_HYPER = {
-    "lr": learning_rate, "momentum": nonnegative, "weight_decay": nonnegative,
-    "dampening": lambda n, v: unit_interval(n, v, closed_right=True), "nesterov": boolean,
-    "beta": unit_interval, "beta1": unit_interval, "beta2": unit_interval, "alpha": unit_interval,
-    "eps": positive, "lr_decay": nonnegative, "initial_accumulator_value": nonnegative,
-    "centered": boolean, "amsgrad": boolean, "decoupled_weight_decay": boolean,
+    "lr": learning_rate,
+    "momentum": nonnegative,
+    "weight_decay": nonnegative,
+    "dampening": lambda n, v: unit_interval(n, v, closed_right=True),
+    "nesterov": boolean,
+    "beta": unit_interval,
+    "beta1": unit_interval,
+    "beta2": unit_interval,
+    "alpha": unit_interval,
+    "eps": positive,
+    "lr_decay": nonnegative,
+    "initial_accumulator_value": nonnegative,
+    "centered": boolean,
+    "amsgrad": boolean,
+    "decoupled_weight_decay": boolean,
     "momentum_decay": nonnegative,
 }
 
@@ -482,7 +539,8 @@ def update_arguments(fn: Any) -> Any:
         if grad.shape != param.shape or grad.dtype != param.dtype or grad.device != param.device:
             raise ValueError(
                 f"grad must have param's shape, dtype and device {tuple(param.shape)}, "
-                f"{param.dtype}, {param.device}; got {tuple(grad.shape)}, {grad.dtype}, {grad.device}")
+                f"{param.dtype}, {param.device}; got {tuple(grad.shape)}, {grad.dtype}, {grad.device}"
+            )
         if not isinstance(state, dict):
             raise TypeError(f"state must be a dict, got {type(state).__name__}")
         for name, value in hyper.items():
@@ -502,8 +560,9 @@ def objective(name: str, value: Any, *, methods: tuple[str, ...] = ("value", "gr
     """
     for m in methods:
         if not callable(getattr(value, m, None)):
-            raise TypeError(f"{name} must have a callable {m}() (an Objective), got "
-                            f"{type(value).__name__}")
+            raise TypeError(
+                f"{name} must have a callable {m}() (an Objective), got {type(value).__name__}"
+            )
     return value
 
 
@@ -515,8 +574,9 @@ def dtype(name: str, value: Any, *, floating: bool = True) -> Any:
     """
     import torch
 
-    if not isinstance(value, torch.dtype) or (floating and (not value.is_floating_point
-                                                            or value.is_complex)):
+    if not isinstance(value, torch.dtype) or (
+        floating and (not value.is_floating_point or value.is_complex)
+    ):
         kind = "a real floating torch.dtype" if floating else "a torch.dtype"
         raise TypeError(f"{name} must be {kind}, got {value!r}")
     return value

@@ -22,13 +22,18 @@ def jupyter_book() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "jupyter_book.cli.main"]
 
 
-def run_build(book_dir: Path, *extra: str, cwd: Path | None = None,
-              timeout: float = 1800) -> subprocess.CompletedProcess:
+def run_build(
+    book_dir: Path, *extra: str, cwd: Path | None = None, timeout: float = 1800
+) -> subprocess.CompletedProcess:
     """Run ``jupyter-book build <book_dir>`` and capture its output (never raises on failure)."""
     env = os.environ | {"PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     return subprocess.run(
         [*jupyter_book(), "build", str(book_dir), *extra],
-        cwd=cwd or REPO, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd or REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -58,8 +63,8 @@ def built_book() -> Path:
     result = run_build(BOOK, "--all")
     if result.returncode != 0:
         pytest.fail(
-            "strict book build failed (exit %d):\n%s\n%s"
-            % (result.returncode, result.stdout[-20000:], result.stderr[-20000:]),
+            f"strict book build failed (exit {result.returncode}):\n"
+            f"{result.stdout[-20000:]}\n{result.stderr[-20000:]}",
             pytrace=False,
         )
     return HTML

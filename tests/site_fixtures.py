@@ -26,10 +26,10 @@ import textwrap
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import yaml
-
 from conftest import BOOK, REPO, run_build, toc_docnames
 
 # The compound terms the issue names (each must be found in the final book), then the rest of
@@ -63,7 +63,7 @@ NB_HEADER = textwrap.dedent("""\
     ---
     """)
 
-SAMPLE_CHAPTER = NB_HEADER + textwrap.dedent(r'''
+SAMPLE_CHAPTER = NB_HEADER + textwrap.dedent(r"""
     (ch-sample)=
     # 示例章节：梯度下降与随机梯度下降
 
@@ -184,7 +184,7 @@ SAMPLE_CHAPTER = NB_HEADER + textwrap.dedent(r'''
     ```{bibliography}
     :filter: docname in docnames
     ```
-    ''')
+    """)
 
 
 def _write_sample_book(root: Path) -> Path:
@@ -192,8 +192,11 @@ def _write_sample_book(root: Path) -> Path:
     book = root / "book"
     book.mkdir(parents=True)
     shutil.copy(REPO / "_config.yml", root / "_config.yml")
-    toc = {"format": "jb-book", "root": "index",
-           "parts": [{"caption": "正文", "numbered": True, "chapters": [{"file": "sample"}]}]}
+    toc = {
+        "format": "jb-book",
+        "root": "index",
+        "parts": [{"caption": "正文", "numbered": True, "chapters": [{"file": "sample"}]}],
+    }
     (root / "_toc.yml").write_text(yaml.safe_dump(toc, allow_unicode=True), encoding="utf-8")
     for name in ("_config.yml", "_toc.yml"):
         (book / name).symlink_to(Path("..") / name)
@@ -216,8 +219,11 @@ def sample_book(tmp_path_factory) -> Path:
     book = _write_sample_book(tmp_path_factory.mktemp("sample") / "repo")
     result = run_build(book, "--all", cwd=book.parent, timeout=900)
     if result.returncode != 0:
-        pytest.fail("strict build of the sample book failed:\n%s\n%s"
-                    % (result.stdout[-15000:], result.stderr[-15000:]), pytrace=False)
+        pytest.fail(
+            "strict build of the sample book failed:\n"
+            f"{result.stdout[-15000:]}\n{result.stderr[-15000:]}",
+            pytrace=False,
+        )
     return book / "_build" / "html"
 
 
@@ -287,22 +293,27 @@ def page_text(path: Path) -> str:
 
 def search_index(html: Path) -> dict:
     raw = (html / "searchindex.js").read_text(encoding="utf-8")
-    return json.loads(raw[raw.index("(") + 1: raw.rindex(")")])
+    return json.loads(raw[raw.index("(") + 1 : raw.rindex(")")])
 
 
 def is_external(url: str) -> bool:
     return bool(re.match(r"^(?:[a-z][a-z0-9+.-]*:)?//", url, re.I)) and not url.startswith(
-        ("http://127.0.0.1", "http://localhost"))
+        ("http://127.0.0.1", "http://localhost")
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # A local web server for the browser tests
 # --------------------------------------------------------------------------------------------
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                      ".js": "text/javascript", ".svg": "image/svg+xml",
-                      ".woff2": "font/woff2", ".ipynb": "application/json",
-                      ".md": "text/markdown; charset=utf-8"}
+    extensions_map: ClassVar[dict[str, str]] = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".js": "text/javascript",
+        ".svg": "image/svg+xml",
+        ".woff2": "font/woff2",
+        ".ipynb": "application/json",
+        ".md": "text/markdown; charset=utf-8",
+    }
 
     def log_message(self, *args):  # keep pytest output clean
         pass

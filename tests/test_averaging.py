@@ -58,7 +58,8 @@ def test_batchnorm_buffers_match_torch(use_buffers):
     bn_avg, bn_now = ours.module[1].running_mean, model[1].running_mean
     # averaged buffers differ from the current ones; copied buffers equal them
     assert torch.equal(bn_avg, bn_now) != use_buffers
-    ours.eval(); theirs.eval()
+    ours.eval()
+    theirs.eval()
     torch.testing.assert_close(ours(X), theirs(X), rtol=1e-6, atol=1e-6)
 
 

@@ -18,11 +18,10 @@ import warnings
 from contextlib import contextmanager
 
 import pytest
+from bad_inputs import ENTRIES, PENDING, Call, Documented
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import sgdbook
-from bad_inputs import ENTRIES, PENDING, Call, Documented
 
 TIME_LIMIT = 20.0
 EXAMPLES = int(os.environ.get("SGDBOOK_BAD_INPUT_EXAMPLES", "6"))
@@ -31,6 +30,7 @@ EXAMPLES = int(os.environ.get("SGDBOOK_BAD_INPUT_EXAMPLES", "6"))
 @contextmanager
 def time_limit(seconds: float):
     """Raise ``TimeoutError`` in the main thread if the block runs longer than ``seconds``."""
+
     def on_alarm(signum, frame):
         raise TimeoutError(f"call did not return within {seconds} s")
 
@@ -95,8 +95,13 @@ def test_bad_argument_is_refused(key, arg, capfd):
 
     # The hypothesis test is built per case (not stacked on the parametrised test): one
     # settings object each, and the whole suite stays in one process-wide budget.
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(value=entry.bad[arg])
     def check(value):
         kwargs = entry.kwargs()
@@ -107,7 +112,8 @@ def test_bad_argument_is_refused(key, arg, capfd):
                 entry.fn(**kwargs)
             except (ValueError, TypeError) as exc:
                 assert token in str(exc), (
-                    f"{key}({arg}={value!r}) raised {type(exc).__name__} without naming {token!r}: {exc}")
+                    f"{key}({arg}={value!r}) raised {type(exc).__name__} without naming {token!r}: {exc}"
+                )
             else:
                 pytest.fail(f"{key} accepted {arg}={value!r} silently")
         err = capfd.readouterr().err

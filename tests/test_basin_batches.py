@@ -21,7 +21,9 @@ def notebook_loop(b, steps, seed, theta=5.0, lr=0.15):
 
 def test_batch_run_is_the_notebook_loop():
     for b in (1, 2, 4):
-        assert bb.batch_run(b, steps=300, seed=42) == pytest.approx(notebook_loop(b, 300, 42), abs=1e-12)
+        assert bb.batch_run(b, steps=300, seed=42) == pytest.approx(
+            notebook_loop(b, 300, 42), abs=1e-12
+        )
 
 
 def test_batch_one_is_plain_sgd():
@@ -41,7 +43,7 @@ def test_seed_statistics_reproduce_single_runs():
     for s, t in zip([0, 7, 42], stat.final):
         assert t == pytest.approx(bb.batch_run(2, steps=400, seed=s), abs=1e-9)
     assert stat.left == int(np.sum(stat.final < st.NONCONVEX_LOCAL_MAX))
-    assert np.allclose(stat.final_loss, np.sin(stat.final) + 0.1 * stat.final ** 2)
+    assert np.allclose(stat.final_loss, np.sin(stat.final) + 0.1 * stat.final**2)
 
 
 def test_one_call_equals_per_step_calls():
@@ -69,8 +71,13 @@ def test_validation():
 def test_basin_patterns_match_single_runs():
     seeds = [0, 1, 2, 42]
     pat = bb.basin_patterns([bb.batch_seed_statistics(b, seeds, steps=600) for b in (1, 2, 4)])
-    expected = ["".join("L" if bb.batch_run(b, steps=600, seed=s) < st.NONCONVEX_LOCAL_MAX else "R"
-                        for b in (1, 2, 4)) for s in seeds]
+    expected = [
+        "".join(
+            "L" if bb.batch_run(b, steps=600, seed=s) < st.NONCONVEX_LOCAL_MAX else "R"
+            for b in (1, 2, 4)
+        )
+        for s in seeds
+    ]
     assert sum(pat.values()) == len(seeds)
     for p in set(expected):
         assert pat[p] == expected.count(p)
@@ -81,7 +88,10 @@ def test_basin_patterns_validation():
         bb.basin_patterns([])
     with pytest.raises(TypeError, match="statistics"):
         bb.basin_patterns([1.0])
-    a, b = bb.batch_seed_statistics(1, [0, 1], steps=10), bb.batch_seed_statistics(2, [0, 2], steps=10)
+    a, b = (
+        bb.batch_seed_statistics(1, [0, 1], steps=10),
+        bb.batch_seed_statistics(2, [0, 2], steps=10),
+    )
     with pytest.raises(ValueError, match="same seeds"):
         bb.basin_patterns([a, b])
 

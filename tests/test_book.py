@@ -14,7 +14,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from conftest import BOOK, REPO, run_build, toc_docnames
 
 pytestmark = pytest.mark.book
@@ -86,8 +85,9 @@ def test_page_language_is_simplified_chinese(built_book, docname):
     page = parse(built_book / f"{docname}.html")
     assert page.lang == "zh-CN", f"{docname}.html: <html lang={page.lang!r}>"
     text = "".join(page.text)
-    assert "搜索" in text or "搜索" in (built_book / f"{docname}.html").read_text(encoding="utf-8"), (
-        f"{docname}.html: no Chinese theme strings (search box)")
+    assert "搜索" in text or "搜索" in (built_book / f"{docname}.html").read_text(
+        encoding="utf-8"
+    ), f"{docname}.html: no Chinese theme strings (search box)"
 
 
 @pytest.mark.parametrize("docname", toc_docnames())
@@ -114,14 +114,17 @@ def test_every_image_exists_and_has_alt_text(built_book, docname):
 
 @pytest.mark.parametrize("docname", CHAPTERS)
 def test_chapters_have_figures(built_book, docname):
-    images = [i for i in parse(built_book / f"{docname}.html").images
-              if "logo" not in (i.get("class") or "")]
+    images = [
+        i
+        for i in parse(built_book / f"{docname}.html").images
+        if "logo" not in (i.get("class") or "")
+    ]
     assert images, f"{docname}.html has no figure"
 
 
 def _search_index(html: Path) -> dict:
     raw = (html / "searchindex.js").read_text(encoding="utf-8")
-    return json.loads(raw[raw.index("(") + 1: raw.rindex(")")])
+    return json.loads(raw[raw.index("(") + 1 : raw.rindex(")")])
 
 
 def _docs_for(index: dict, term: str) -> set[str]:
@@ -133,12 +136,17 @@ def _docs_for(index: dict, term: str) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("term", ["学习率", "梯度下降", "随机梯度下降", "小批量", "动量法", "学习率衰减"])
+@pytest.mark.parametrize(
+    "term", ["学习率", "梯度下降", "随机梯度下降", "小批量", "动量法", "学习率衰减"]
+)
 def test_search_index_finds_chinese_terms(built_book, term):
     index = _search_index(built_book)
     found = _docs_for(index, term)
-    expected = {d for d in toc_docnames()
-                if term in (BOOK / f"{d}.md").read_text(encoding="utf-8").split("---", 2)[-1]}
+    expected = {
+        d
+        for d in toc_docnames()
+        if term in (BOOK / f"{d}.md").read_text(encoding="utf-8").split("---", 2)[-1]
+    }
     assert found, f"searching {term!r} finds no page"
     assert expected <= found, f"searching {term!r} misses pages that contain it: {expected - found}"
 
@@ -152,8 +160,9 @@ def _tiny_book(tmp_path: Path, page: str) -> Path:
     book = root / "book"
     book.mkdir(parents=True)
     shutil.copy(REPO / "_config.yml", root / "_config.yml")
-    (root / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: page\n",
-                                   encoding="utf-8")
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: index\nchapters:\n  - file: page\n", encoding="utf-8"
+    )
     for name in ("_config.yml", "_toc.yml"):
         (book / name).symlink_to(Path("..") / name)
     for item in BOOK.iterdir():
@@ -188,16 +197,26 @@ def test_tiny_book_builds(tmp_path):
     assert (book / "_build" / "html" / "page.html").is_file()
 
 
-@pytest.mark.parametrize("page, message", [
-    ("# 坏单元格\n\n```{code-cell} ipython3\n1 / 0\n```\n", "ZeroDivisionError"),
-    ("# 坏引用\n\n见 {ref}`no-such-label`。\n\n```{code-cell} ipython3\nprint(1)\n```\n",
-     "no-such-label"),
-    ("# 杂散 stderr\n\n```{code-cell} ipython3\nimport sys\nprint('oops', file=sys.stderr)\n```\n",
-     "stderr"),
-], ids=["cell-error", "broken-reference", "stray-stderr"])
+@pytest.mark.parametrize(
+    "page, message",
+    [
+        ("# 坏单元格\n\n```{code-cell} ipython3\n1 / 0\n```\n", "ZeroDivisionError"),
+        (
+            "# 坏引用\n\n见 {ref}`no-such-label`。\n\n```{code-cell} ipython3\nprint(1)\n```\n",
+            "no-such-label",
+        ),
+        (
+            "# 杂散 stderr\n\n```{code-cell} ipython3\nimport sys\nprint('oops', file=sys.stderr)\n```\n",
+            "stderr",
+        ),
+    ],
+    ids=["cell-error", "broken-reference", "stray-stderr"],
+)
 def test_strict_build_fails(tmp_path, page, message):
     book = _tiny_book(tmp_path, page)
     result = run_build(book, cwd=book.parent, timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode != 0, f"build passed although the page is broken:\n{output[-3000:]}"
-    assert message in output, f"the failure does not name the cause ({message!r}):\n{output[-5000:]}"
+    assert message in output, (
+        f"the failure does not name the cause ({message!r}):\n{output[-5000:]}"
+    )

@@ -49,11 +49,15 @@ class TestQuadraticExact:
 
     def test_rejects_non_quadratic(self):
         with pytest.raises(TypeError, match="Quadratic"):
-            bounds.quadratic_exact_iterates(objectives.FunctionObjective(np.sum, np.sign), [1.0], 0.1, 3)
+            bounds.quadratic_exact_iterates(
+                objectives.FunctionObjective(np.sum, np.sign), [1.0], 0.1, 3
+            )
 
     def test_rejects_indefinite(self):
         with pytest.raises(ValueError, match="positive definite"):
-            bounds.quadratic_exact_gap(objectives.Quadratic(np.diag([1.0, -1.0])), [1.0, 1.0], 0.1, 3)
+            bounds.quadratic_exact_gap(
+                objectives.Quadratic(np.diag([1.0, -1.0])), [1.0, 1.0], 0.1, 3
+            )
 
 
 class TestConvergenceBounds:
@@ -96,7 +100,9 @@ class TestConvergenceBounds:
         assert bounds.sublinear_bound(4, 2.0, 3.0) == pytest.approx(2.0 * 9 / 8)
         assert bounds.sublinear_bound(4, 2.0, 3.0, lr=0.25) == pytest.approx(9 / 2)
         assert bounds.linear_rate_bound(2, 4.0, 1.0, 10.0) == pytest.approx(10 * 0.75**2)
-        np.testing.assert_allclose(bounds.linear_rate_bound(np.arange(3), 4.0, 1.0, 1.0), [1, 0.75, 0.5625])
+        np.testing.assert_allclose(
+            bounds.linear_rate_bound(np.arange(3), 4.0, 1.0, 1.0), [1, 0.75, 0.5625]
+        )
 
     def test_step_size_beyond_one_over_L_rejected(self):
         with pytest.raises(ValueError, match="lr must be <= 1/L"):
@@ -142,7 +148,9 @@ class TestDescentLemma:
         x = np.array([0.0, 1.0])
         g = q.grad(x)
         for eta in (0.05, 0.25, 0.4):
-            assert q.value(x - eta * g) == pytest.approx(bounds.descent_lemma_upper(q.value(x), g, eta, q.L))
+            assert q.value(x - eta * g) == pytest.approx(
+                bounds.descent_lemma_upper(q.value(x), g, eta, q.L)
+            )
 
     def test_guaranteed_decrease(self):
         assert bounds.guaranteed_decrease(2.0, 0.5, 2.0) == pytest.approx(1.0)  # ||g||^2 / (2L)
@@ -172,7 +180,9 @@ class TestStopping:
     def test_gap_certificate_is_exact_along_mu_direction(self):
         q = objectives.ill_conditioned_2d()
         x = np.array([3.0, 0.0])
-        assert q.value(x) == pytest.approx(bounds.gap_from_gradient(np.linalg.norm(q.grad(x)), q.mu))
+        assert q.value(x) == pytest.approx(
+            bounds.gap_from_gradient(np.linalg.norm(q.grad(x)), q.mu)
+        )
 
     def test_rejects(self):
         with pytest.raises(ValueError, match="mu"):
@@ -198,10 +208,10 @@ class TestStronglyConvexAnyStep:
         return LogisticLoss(X, y, reg=0.03)
 
     def test_factor_values(self):
-        assert bounds.linear_rate_factor(4.0, 1.0) == pytest.approx(0.75)            # 1 - 1/kappa
-        assert bounds.linear_rate_factor(4.0, 1.0, 0.1) < 1 - 0.1 * 1.0                # below 1 - eta mu
+        assert bounds.linear_rate_factor(4.0, 1.0) == pytest.approx(0.75)  # 1 - 1/kappa
+        assert bounds.linear_rate_factor(4.0, 1.0, 0.1) < 1 - 0.1 * 1.0  # below 1 - eta mu
         assert bounds.linear_rate_factor(4.0, 1.0, 0.45) == pytest.approx(1 - 2 * 0.45 * (1 - 0.9))
-        assert bounds.distance_rate_factor(4.0, 1.0) == pytest.approx(3 / 5)           # (kappa-1)/(kappa+1)
+        assert bounds.distance_rate_factor(4.0, 1.0) == pytest.approx(3 / 5)  # (kappa-1)/(kappa+1)
         assert bounds.distance_rate_factor(4.0, 1.0, 2 / 5) == pytest.approx(3 / 5)
         assert bounds.distance_rate_factor(4.0, 1.0, 0.1) == pytest.approx(np.sqrt(1 - 0.2 * 4 / 5))
 
@@ -210,14 +220,18 @@ class TestStronglyConvexAnyStep:
         f = logistic
         run = gd.gradient_descent(f, [-4.0, 3.0], c / f.L, 80)
         gap = run.losses - f.min_value()
-        assert bounds.bound_holds(gap, bounds.linear_rate_bound(np.arange(81), f.L, f.mu, gap[0], lr=c / f.L))
+        assert bounds.bound_holds(
+            gap, bounds.linear_rate_bound(np.arange(81), f.L, f.mu, gap[0], lr=c / f.L)
+        )
 
     @pytest.mark.parametrize("c", [1.5, 1.9])
     def test_linear_rate_holds_on_quadratics_beyond_1_over_L(self, quad, c):
         q, rng = quad
         run = gd.gradient_descent(q, rng.normal(size=q.dim) * 3, c / q.L, 200)
         gap = run.losses - q.min_value()
-        assert bounds.bound_holds(gap, bounds.linear_rate_bound(np.arange(201), q.L, q.mu, gap[0], lr=c / q.L))
+        assert bounds.bound_holds(
+            gap, bounds.linear_rate_bound(np.arange(201), q.L, q.mu, gap[0], lr=c / q.L)
+        )
 
     @pytest.mark.parametrize("frac", [0.25, 0.7, 1.0])
     def test_distance_rate_holds_on_logistic(self, logistic, frac):
@@ -225,16 +239,22 @@ class TestStronglyConvexAnyStep:
         lr = frac * 2 / (f.mu + f.L)
         run = gd.gradient_descent(f, [-4.0, 3.0], lr, 60)
         dist = np.linalg.norm(run.xs - f.minimizer(), axis=1)
-        assert bounds.bound_holds(dist, bounds.distance_bound(np.arange(61), f.L, f.mu, dist[0], lr=lr))
+        assert bounds.bound_holds(
+            dist, bounds.distance_bound(np.arange(61), f.L, f.mu, dist[0], lr=lr)
+        )
         # one step at a time as well (the proof is a one-step contraction)
-        assert np.all(dist[1:] <= bounds.distance_rate_factor(f.L, f.mu, lr) * dist[:-1] * (1 + 1e-9) + 1e-14)
+        assert np.all(
+            dist[1:] <= bounds.distance_rate_factor(f.L, f.mu, lr) * dist[:-1] * (1 + 1e-9) + 1e-14
+        )
 
     def test_distance_rate_is_exact_on_a_quadratic_at_the_optimal_step(self):
         q = objectives.ill_conditioned_2d()
         for x0 in ([1.0, 0.0], [0.0, 1.0], [3.0, -2.0]):
             run = gd.gradient_descent(q, x0, 2 / (q.mu + q.L), 20)
             dist = np.linalg.norm(run.xs, axis=1)
-            np.testing.assert_allclose(dist, bounds.distance_bound(np.arange(21), q.L, q.mu, dist[0]), rtol=1e-9)
+            np.testing.assert_allclose(
+                dist, bounds.distance_bound(np.arange(21), q.L, q.mu, dist[0]), rtol=1e-9
+            )
 
     def test_distance_rate_on_random_quadratics(self, quad):
         q, rng = quad
@@ -254,7 +274,9 @@ class TestNonconvexAndRay:
             assert np.max(np.abs(run.xs[:, 0])) <= R
             gn = bounds.gradient_norms(well, run.xs)
             best = np.minimum.accumulate(gn[:-1] ** 2)
-            assert bounds.bound_holds(best, bounds.nonconvex_gradient_bound(np.arange(1, 201), L, run.losses[0] - f_inf))
+            assert bounds.bound_holds(
+                best, bounds.nonconvex_gradient_bound(np.arange(1, 201), L, run.losses[0] - f_inf)
+            )
 
     def test_nonconvex_bound_values(self):
         assert bounds.nonconvex_gradient_bound(4, 2.0, 3.0) == pytest.approx(3.0)
@@ -288,7 +310,7 @@ class TestNonconvexAndRay:
 
     def test_ray_return_step_is_2_over_L_along_the_top_eigenvector(self, quad):
         q, _ = quad
-        lam, Q = np.linalg.eigh(q.A)
+        _lam, Q = np.linalg.eigh(q.A)
         x = q.minimizer() + Q[:, -1]
         assert bounds.ray_return_step(q, x, -q.grad(x)) == pytest.approx(2 / q.L, rel=1e-9)
 
@@ -330,4 +352,6 @@ def test_eigen_coordinates_equal_the_run(quad):
     lam, c = bounds.quadratic_eigen_coordinates(q, x0, lr, 30)
     _, Q = np.linalg.eigh(q.A)
     np.testing.assert_allclose((run.xs - q.minimizer()) @ Q, c, rtol=1e-8, atol=1e-10)
-    np.testing.assert_allclose((0.5 * lam * c**2).sum(axis=1), run.losses - q.min_value(), rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(
+        (0.5 * lam * c**2).sum(axis=1), run.losses - q.min_value(), rtol=1e-7, atol=1e-10
+    )

@@ -26,7 +26,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import nbformat
 import pytest
-
 from site_fixtures import (
     ISSUE_TERMS,
     parse,
@@ -38,8 +37,16 @@ from site_fixtures import (
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
 CHROMIUM = os.environ.get("SGDBOOK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PHONE_WIDTH = 375
 
 
@@ -51,13 +58,22 @@ def chromium():
     """A persistent Chromium context with an empty profile, and the list of blocked requests."""
     playwright_sync = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium "
-                    "(SGDBOOK_TEST=1 bash tools/setup-env.sh does it)", pytrace=False)
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: install Debian's chromium "
+            "(SGDBOOK_TEST=1 bash tools/setup-env.sh does it)",
+            pytrace=False,
+        )
     profile = tempfile.mkdtemp(prefix="sgdbook-chromium-")
     with playwright_sync.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-            viewport={"width": 1280, "height": 900}, locale="zh-CN", service_workers="block")
+            profile,
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+            locale="zh-CN",
+            service_workers="block",
+        )
         blocked: list[str] = []
 
         def gate(route):
@@ -119,17 +135,17 @@ class PageLog:
         except Exception:  # the page navigated away
             return
         kind = request.resource_type
-        self.sizes[kind] = self.sizes.get(kind, 0) + sizes["responseBodySize"] + \
-            sizes["responseHeadersSize"]
+        self.sizes[kind] = (
+            self.sizes.get(kind, 0) + sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        )
         # What a compressing web server (GitHub Pages, nginx gzip) would send for the same files.
         try:
             body = request.response().body()
-        except Exception:  # noqa: BLE001 - no body (redirect, aborted)
+        except Exception:
             return
         if kind not in ("font", "image") or request.url.split("?")[0].endswith(".svg"):
             body = gzip.compress(body, compresslevel=6)
         self.gzip[kind] = self.gzip.get(kind, 0) + len(body)
-
 
     def settle(self, quiet_ms: int = 500, limit_s: float = 120.0) -> None:
         """Wait until no request of this page has been pending for ``quiet_ms``.
@@ -148,7 +164,9 @@ class PageLog:
                 return
             self.page.wait_for_timeout(50)
         urls = sorted(r.url for r in self.pending)
-        raise AssertionError(f"{self.page.url}: requests still pending after {limit_s:.0f} s: {urls}")
+        raise AssertionError(
+            f"{self.page.url}: requests still pending after {limit_s:.0f} s: {urls}"
+        )
 
 
 def open_page(context, url: str, width: int = 1280):
@@ -176,7 +194,9 @@ window.__describe = (el) => {
 };
 """
 
-JS_MATH = JS_DESCRIBE + r"""
+JS_MATH = (
+    JS_DESCRIBE
+    + r"""
 (() => {
   const problems = [];
   for (const el of document.querySelectorAll('.math')) {
@@ -197,8 +217,11 @@ JS_MATH = JS_DESCRIBE + r"""
   return problems;
 })()
 """
+)
 
-JS_IMAGES = JS_DESCRIBE + """
+JS_IMAGES = (
+    JS_DESCRIBE
+    + """
 (async () => {
   const problems = [];
   const images = [...document.querySelectorAll('img')];
@@ -215,6 +238,7 @@ JS_IMAGES = JS_DESCRIBE + """
   return [problems, images.length];
 })()
 """
+)
 
 JS_LINKS = """
 [...document.querySelectorAll('a[href]')].map((a) => [a.href, a.getAttribute('href'),
@@ -277,8 +301,10 @@ def test_every_page_in_a_browser(chromium, served):
         problems += [f"{where}: {p}" for p in image_problems]
         links[doc] = [(href, what) for href, _raw, what in page.evaluate(JS_LINKS)]
         log.settle()
-        sizes[doc] = {"bytes": dict(log.sizes, total=sum(log.sizes.values())),
-                      "gzip": dict(log.gzip, total=sum(log.gzip.values()))}
+        sizes[doc] = {
+            "bytes": dict(log.sizes, total=sum(log.sizes.values())),
+            "gzip": dict(log.gzip, total=sum(log.gzip.values())),
+        }
         page.close()
     blocked = chromium.blocked[blocked_before:]
     problems += [f"request to another host (blocked): {u}" for u in blocked]
@@ -298,7 +324,7 @@ def _broken_links(html: Path, base: str, links: dict[str, list[tuple[str, str]]]
             if not href.startswith(base):
                 continue  # external links are not requests; they are not followed
             parts = urlsplit(href)
-            rel = unquote(parts.path[len(urlsplit(base).path):]) or "index.html"
+            rel = unquote(parts.path[len(urlsplit(base).path) :]) or "index.html"
             target = html / rel
             if target.is_dir():
                 target = target / "index.html"
@@ -307,25 +333,29 @@ def _broken_links(html: Path, base: str, links: dict[str, list[tuple[str, str]]]
                 continue
             fragment = unquote(parts.fragment)
             if fragment and target.suffix == ".html":
-                ids = {a.get("id") for _, a in parse(target).elements} | \
-                      {a.get("name") for _, a in parse(target).elements}
+                ids = {a.get("id") for _, a in parse(target).elements} | {
+                    a.get("name") for _, a in parse(target).elements
+                }
                 if fragment not in ids:
                     problems.append(f"{doc}.html: {what} links to {rel}#{fragment}: no such anchor")
     return problems
 
 
 def test_phone_width_without_horizontal_scrolling(chromium, served):
-    name, html, docs, base = served
+    name, _html, docs, base = served
     problems = []
     for doc in docs:
         page, log = open_page(chromium, urljoin(base, f"{doc}.html"), width=PHONE_WIDTH)
         page.evaluate(JS_DESCRIBE)
         skipped = page.evaluate(JS_SKIPPED_SECTIONS)
         if name == "book" and doc != "index" and "/" not in doc and not skipped:
-            problems.append(f"{doc}.html: no section has content-visibility: auto "
-                            "(the browser lays out the whole chapter at once)")
-        problems += [f"{doc}.html @ {PHONE_WIDTH}px: {p}"
-                     for p in page.evaluate(JS_OVERFLOW, PHONE_WIDTH)]
+            problems.append(
+                f"{doc}.html: no section has content-visibility: auto "
+                "(the browser lays out the whole chapter at once)"
+            )
+        problems += [
+            f"{doc}.html @ {PHONE_WIDTH}px: {p}" for p in page.evaluate(JS_OVERFLOW, PHONE_WIDTH)
+        ]
         problems += [f"{doc}.html @ {PHONE_WIDTH}px: console error: {e}" for e in log.errors]
         page.close()
     assert not problems, f"[{name}]\n" + "\n".join(problems)
@@ -356,27 +386,33 @@ def test_search_finds_each_compound_term(chromium, served):
         page.wait_for_selector("#search-results .search-summary", timeout=20000)
         page.wait_for_function(
             "() => !document.querySelector('#search-results h2')?.textContent.includes('…')"
-            " && !document.querySelector('#search-progress')?.textContent", timeout=20000)
-        hrefs = page.eval_on_selector_all("#search-results ul.search li a",
-                                          "els => els.map(a => a.getAttribute('href'))")
+            " && !document.querySelector('#search-progress')?.textContent",
+            timeout=20000,
+        )
+        hrefs = page.eval_on_selector_all(
+            "#search-results ul.search li a", "els => els.map(a => a.getAttribute('href'))"
+        )
         found = {h.split("?")[0].split("#")[0].removesuffix(".html") for h in hrefs}
         if not expected:
             problems.append(f"search {term!r}: no page of the {name} contains it")
         elif not expected <= found:
-            problems.append(f"search {term!r}: results {sorted(found)} miss {sorted(expected - found)}")
+            problems.append(
+                f"search {term!r}: results {sorted(found)} miss {sorted(expected - found)}"
+            )
     problems += [f"search.html: console error: {e}" for e in log.errors]
     page.close()
     assert not problems, f"[{name}]\n" + "\n".join(problems)
 
 
 def test_search_bar_shows_chinese_text(chromium, served):
-    name, html, docs, base = served
+    name, _html, _docs, base = served
     page, _ = open_page(chromium, urljoin(base, "index.html"))
     page.keyboard.press("Control+K")
     field = page.locator("input[name=q]:visible").first
     field.wait_for(timeout=5000)
     assert field.get_attribute("placeholder") == "搜索本书……", (
-        f"[{name}] search field placeholder {field.get_attribute('placeholder')!r}")
+        f"[{name}] search field placeholder {field.get_attribute('placeholder')!r}"
+    )
     page.close()
 
 
@@ -426,7 +462,9 @@ def test_download_buttons_serve_the_chapter(chromium, served):
         response = page.request.get(urljoin(page.url, source_link.get_attribute("href")))
         source = (source_dir / f"{doc}.md").read_bytes()
         if response.status != 200 or response.body() != source:
-            problems.append(f"{doc}.html: .md download differs from the source (HTTP {response.status})")
+            problems.append(
+                f"{doc}.html: .md download differs from the source (HTTP {response.status})"
+            )
         if b"kernelspec" in source[:1000]:
             n_notebooks += 1
             link = page.locator("a.btn-download-notebook-button")
@@ -437,10 +475,12 @@ def test_download_buttons_serve_the_chapter(chromium, served):
                 try:
                     notebook = nbformat.reads(response.text(), as_version=4)
                     nbformat.validate(notebook)
-                except Exception as exc:  # noqa: BLE001 - reported with the page
+                except Exception as exc:
                     problems.append(f"{doc}.html: .ipynb download is not a notebook: {exc}")
                 else:
-                    if response.status != 200 or not any(c.cell_type == "code" for c in notebook.cells):
+                    if response.status != 200 or not any(
+                        c.cell_type == "code" for c in notebook.cells
+                    ):
                         problems.append(f"{doc}.html: .ipynb download has no code cell")
         page.close()
     assert not problems, f"[{name}]\n" + "\n".join(problems)
@@ -462,7 +502,9 @@ def test_figures_on_white_in_dark_mode(chromium, served):
         if theme != "dark":
             problems.append(f"{doc}.html: dark preference gives theme {theme!r}")
         for src, bg in page.eval_on_selector_all(
-                "article img", "els => els.map(i => [i.getAttribute('src'), getComputedStyle(i).backgroundColor])"):
+            "article img",
+            "els => els.map(i => [i.getAttribute('src'), getComputedStyle(i).backgroundColor])",
+        ):
             if bg not in ("rgb(255, 255, 255)", "rgba(255, 255, 255, 1)"):
                 problems.append(f"{doc}.html: image {src} on {bg} in dark mode")
         page.close()
@@ -478,20 +520,25 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 @pytest.mark.parametrize("width", [1280, PHONE_WIDTH], ids=["desktop", "phone"])
 def test_accessibility_audit(chromium, served, width):
-    name, html, docs, base = served
+    name, _html, docs, base = served
     if not AXE.is_file():
         pytest.fail(f"{AXE} missing: run `npm ci`", pytrace=False)
     problems = []
-    for doc in docs + ["search"]:
+    for doc in [*docs, "search"]:
         page, _ = open_page(chromium, urljoin(base, f"{doc}.html"), width=width)
         page.add_script_tag(path=str(AXE))
         # KaTeX's visual layer (.katex-html) is aria-hidden; assistive technology reads the MathML
         # next to it, which stays audited. Skipping its thousands of spans halves the audit.
-        result = page.evaluate("(tags) => axe.run({exclude: [['.katex-html']]}, "
-                               "{runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+        result = page.evaluate(
+            "(tags) => axe.run({exclude: [['.katex-html']]}, "
+            "{runOnly: {type: 'tag', values: tags}})",
+            AXE_TAGS,
+        )
         for violation in result["violations"]:
             for node in violation["nodes"][:3]:
-                problems.append(f"{doc}.html: {violation['id']} ({violation['impact']}) at "
-                                f"{' '.join(map(str, node['target']))}: {violation['help']}")
+                problems.append(
+                    f"{doc}.html: {violation['id']} ({violation['impact']}) at "
+                    f"{' '.join(map(str, node['target']))}: {violation['help']}"
+                )
         page.close()
     assert not problems, f"[{name}] accessibility violations at {width}px:\n" + "\n".join(problems)

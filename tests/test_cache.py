@@ -93,8 +93,10 @@ def chapter(name: str, title: str, code: str, prose: str = "正文。") -> str:
         "with open(os.environ['SGDBOOK_TEST_COUNTER'], 'a', encoding='utf-8') as fh:\n"
         f"    fh.write('{name}\\n')"
     )
-    return (f"{HEADER}\n# {title}\n\n{prose}\n\n```{{code-cell}} ipython3\n{counter}\n```\n\n"
-            f"```{{code-cell}} ipython3\n{code}\n```\n")
+    return (
+        f"{HEADER}\n# {title}\n\n{prose}\n\n```{{code-cell}} ipython3\n{counter}\n```\n\n"
+        f"```{{code-cell}} ipython3\n{code}\n```\n"
+    )
 
 
 class MiniBook:
@@ -130,11 +132,23 @@ class MiniBook:
     def build(self, *args: str, expect_ok: bool = True, **env: str) -> tuple[list[str], str]:
         """Build; return the chapters executed by this build (sorted) and the build's output."""
         self.counter.write_text("", encoding="utf-8")
-        environ = {**os.environ, "PYTHONPATH": str(self.root), "SGDBOOK_TEST_COUNTER": str(self.counter),
-                   "SGDBOOK_DEVICE": "cpu", "SGDBOOK_BUILD_JOBS": "3", **env}
+        environ = {
+            **os.environ,
+            "PYTHONPATH": str(self.root),
+            "SGDBOOK_TEST_COUNTER": str(self.counter),
+            "SGDBOOK_DEVICE": "cpu",
+            "SGDBOOK_BUILD_JOBS": "3",
+            **env,
+        }
         environ.pop("SGDBOOK_REQUIRE_CUDA", None)
-        proc = subprocess.run([str(JUPYTER_BOOK), "build", "book", *args], cwd=self.root, env=environ,
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [str(JUPYTER_BOOK), "build", "book", *args],
+            cwd=self.root,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         output = proc.stdout + proc.stderr
         if expect_ok:
             assert proc.returncode == 0, output
@@ -203,7 +217,11 @@ def test_library_edit_executes_the_importing_chapters(book):
 def test_new_module_and_data_files_count(book):
     # a chapter starts importing a new module (a code edit), then that module changes
     book.write("sgdbook/gamma.py", "G = 1\n")
-    book.edit("book/chc.md", "print('gamma says', 3)", "from sgdbook.gamma import G\nprint('gamma says', G)")
+    book.edit(
+        "book/chc.md",
+        "print('gamma says', 3)",
+        "from sgdbook.gamma import G\nprint('gamma says', G)",
+    )
     assert book.build()[0] == ["chc"]
     book.write("sgdbook/gamma.py", "G = 2\n")
     assert book.build()[0] == ["chc"]
@@ -226,7 +244,9 @@ def test_restored_stale_cache_is_checked(book):
 
 
 def test_lock_change_executes_everything_longest_first(book):
-    times = json.loads((book.book / "_build" / ".jupyter_cache" / "sgdbook_execution_times.json").read_text())
+    times = json.loads(
+        (book.book / "_build" / ".jupyter_cache" / "sgdbook_execution_times.json").read_text()
+    )
     assert set(times) == {"cha", "chb", "chc"}
     book.write("requirements/lock.txt", "numpy==2.0.1\n")
     executed, output = book.build()
@@ -263,8 +283,10 @@ def test_a_warning_fails_every_build_until_fixed(book):
     # rerunning without a change must fail again, not skip the unchanged page and pass
     original = (book.book / "chc.md").read_text(encoding="utf-8")
     (book.book / "chc.md").write_text(
-        original + "\n```{code-cell} ipython3\nimport sys\nprint('deliberate stderr', file=sys.stderr)\n```\n",
-        encoding="utf-8")
+        original
+        + "\n```{code-cell} ipython3\nimport sys\nprint('deliberate stderr', file=sys.stderr)\n```\n",
+        encoding="utf-8",
+    )
     executed, output = book.build(expect_ok=False)
     warning = re.compile(r"chc\.md:\d+: WARNING: stderr was found in the cell outputs")
     assert executed == ["chc"] and warning.search(output) and "1 warning(s)" in output
@@ -276,8 +298,11 @@ def test_a_warning_fails_every_build_until_fixed(book):
 
 
 def test_cell_error_fails_the_build_and_is_not_cached(book):
-    book.edit("book/chb.md", "print('beta now says', beta.VALUE)",
-              "raise ValueError('deliberate failure 42')")
+    book.edit(
+        "book/chb.md",
+        "print('beta now says', beta.VALUE)",
+        "raise ValueError('deliberate failure 42')",
+    )
     executed, output = book.build(expect_ok=False)
     assert executed == ["chb"]
     assert "deliberate failure 42" in output and "chb.md" in output
@@ -316,7 +341,10 @@ def fp(ext):
         ("from sgdbook import gd, plotting as p", {"sgdbook", "sgdbook.gd", "sgdbook.plotting"}),
         ("import sgdbook.device as dev\nimport numpy", {"sgdbook.device"}),
         ("%matplotlib inline\nfrom sgdbook.gd import run", {"sgdbook.gd", "sgdbook.gd.run"}),
-        ("def f():\n    from sgdbook.objectives import square\n", {"sgdbook.objectives", "sgdbook.objectives.square"}),
+        (
+            "def f():\n    from sgdbook.objectives import square\n",
+            {"sgdbook.objectives", "sgdbook.objectives.square"},
+        ),
         ("x = (\nfrom sgdbook.gd import run", {"sgdbook.gd"}),  # unparsable: the regex fallback
         ("import numpy as np\nprint('sgdbook')", set()),
     ],
@@ -328,7 +356,9 @@ def test_imported_modules(fp, code, expected):
 def test_real_package_closure_includes_parents_and_transitive_imports(fp):
     closure = fp.module_closure({"sgdbook.gd"})
     assert {"sgdbook", "sgdbook.gd"} <= set(closure)
-    gd_imports = {m for m in fp._imports_of(closure["sgdbook.gd"], "sgdbook.gd") if m in fp.all_modules()}
+    gd_imports = {
+        m for m in fp._imports_of(closure["sgdbook.gd"], "sgdbook.gd") if m in fp.all_modules()
+    }
     assert gd_imports and gd_imports <= set(closure)
 
 
@@ -448,17 +478,25 @@ def test_kernel_start_is_retried_a_bounded_number_of_times(ext, monkeypatch):
     monkeypatch.setattr(utils, "single_nb_execution", dead)
     monkeypatch.setattr(ext.time, "sleep", lambda seconds: None)
     _, _, error, report = ext._execute_one("nb", ".", False, 60, False)
-    assert len(calls) == ext.KERNEL_START_ATTEMPTS and error == "RuntimeError" and "kernel_info" in report
+    assert (
+        len(calls) == ext.KERNEL_START_ATTEMPTS
+        and error == "RuntimeError"
+        and "kernel_info" in report
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # No page can make the build lenient; an incremental build catches a removed label
 # ---------------------------------------------------------------------------------------------
 LENIENT = {
-    "tag raises-exception": ("```{code-cell} ipython3\n:tags: [raises-exception]\nraise ValueError('x')\n```\n",
-                             "tag 'raises-exception'"),
-    "tag remove-stderr": ("```{code-cell} ipython3\n:tags: [remove-stderr]\nimport sys\nprint('e', file=sys.stderr)\n```\n",
-                          "tag 'remove-stderr'"),
+    "tag raises-exception": (
+        "```{code-cell} ipython3\n:tags: [raises-exception]\nraise ValueError('x')\n```\n",
+        "tag 'raises-exception'",
+    ),
+    "tag remove-stderr": (
+        "```{code-cell} ipython3\n:tags: [remove-stderr]\nimport sys\nprint('e', file=sys.stderr)\n```\n",
+        "tag 'remove-stderr'",
+    ),
     "front matter allow_errors": ("", "front matter mystnb.execution_allow_errors"),
     "front matter stderr": ("", "front matter mystnb.output_stderr"),
 }
@@ -470,7 +508,9 @@ def test_a_page_cannot_loosen_the_strict_build(tmp_path, case):
     cell, message = LENIENT[case]
     text = chapter("chc", "第三章", "print('gamma says', 3)") + "\n" + cell
     if case == "front matter allow_errors":
-        text = text.replace("kernelspec:", "mystnb:\n  execution_allow_errors: true\nkernelspec:", 1)
+        text = text.replace(
+            "kernelspec:", "mystnb:\n  execution_allow_errors: true\nkernelspec:", 1
+        )
     if case == "front matter stderr":
         text = text.replace("kernelspec:", "mystnb:\n  output_stderr: remove\nkernelspec:", 1)
     mini.write("book/chc.md", text)
@@ -484,9 +524,14 @@ def test_leniency_finds_tags_and_overrides(ext):
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["mystnb"] = {"execution_timeout": 300, "execution_mode": "off"}
-    nb.cells = [nbformat.v4.new_code_cell("1", metadata={"tags": ["hide-input", "skip-execution"]}),
-                nbformat.v4.new_markdown_cell("x")]
-    assert ext.leniency(nb) == ["front matter mystnb.execution_mode", "cell 1: tag 'skip-execution'"]
+    nb.cells = [
+        nbformat.v4.new_code_cell("1", metadata={"tags": ["hide-input", "skip-execution"]}),
+        nbformat.v4.new_markdown_cell("x"),
+    ]
+    assert ext.leniency(nb) == [
+        "front matter mystnb.execution_mode",
+        "cell 1: tag 'skip-execution'",
+    ]
     nb.metadata["mystnb"] = {"execution_timeout": 300}  # a longer timeout loosens nothing
     nb.cells[0].metadata["tags"] = ["hide-input"]
     assert ext.leniency(nb) == []

@@ -39,11 +39,14 @@ def _params(device, n=4, seed=0):
     return [torch.randn(5 + i, 3, generator=g).to(device).requires_grad_() for i in range(n)]
 
 
-@pytest.mark.parametrize(("ours", "theirs", "kwargs"), [
-    (optim.SGD, torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
-    (optim.Adam, torch.optim.Adam, {"lr": 0.01, "weight_decay": 0.1}),
-    (optim.AdamW, torch.optim.AdamW, {"lr": 0.01}),
-])
+@pytest.mark.parametrize(
+    ("ours", "theirs", "kwargs"),
+    [
+        (optim.SGD, torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+        (optim.Adam, torch.optim.Adam, {"lr": 0.01, "weight_decay": 0.1}),
+        (optim.AdamW, torch.optim.AdamW, {"lr": 0.01}),
+    ],
+)
 def test_foreach_is_the_default_on_cuda_and_matches_torch(cuda, ours, theirs, kwargs):
     mine, ref = _params(cuda), _params(cuda)
     opt = ours(mine, **kwargs)

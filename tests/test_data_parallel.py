@@ -28,12 +28,13 @@ def test_global_batches_are_the_union_of_the_samplers_shards():
     for epoch in range(2):
         shards = []
         for rank in range(2):
-            s = torch.utils.data.DistributedSampler(list(range(20)), num_replicas=2, rank=rank,
-                                                    shuffle=True, seed=4)
+            s = torch.utils.data.DistributedSampler(
+                list(range(20)), num_replicas=2, rank=rank, shuffle=True, seed=4
+            )
             s.set_epoch(epoch)
             shards.append(list(s))
         for k in range(3):
-            expected = sorted(shards[0][3 * k:3 * k + 3] + shards[1][3 * k:3 * k + 3])
+            expected = sorted(shards[0][3 * k : 3 * k + 3] + shards[1][3 * k : 3 * k + 3])
             assert sorted(batches[3 * epoch + k].tolist()) == expected
 
 
@@ -56,18 +57,37 @@ def test_accumulation_with_unequal_micro_batches_is_rejected():
 @pytest.mark.parametrize("accumulation", [1, 2])
 def test_ddp_equals_single_process_large_batch(accumulation):
     X, y = _problem()
-    per_rank = dp.ddp_training(X, y, world_size=2, hidden=6, micro_batch=6, lr=0.2, epochs=2,
-                               seed=1, accumulation=accumulation, backend="gloo", timeout=120)
-    batches = dp.global_batches(len(y), world_size=2, micro_batch=6, accumulation=accumulation,
-                                epochs=2, seed=1)
+    per_rank = dp.ddp_training(
+        X,
+        y,
+        world_size=2,
+        hidden=6,
+        micro_batch=6,
+        lr=0.2,
+        epochs=2,
+        seed=1,
+        accumulation=accumulation,
+        backend="gloo",
+        timeout=120,
+    )
+    batches = dp.global_batches(
+        len(y), world_size=2, micro_batch=6, accumulation=accumulation, epochs=2, seed=1
+    )
     assert all(len(b) == 12 * accumulation for b in batches)
     ref = dp.large_batch_training(X, y, batches, hidden=6, lr=0.2, seed=1)
     for params in per_rank:
         assert _maxdiff(params, ref) < 1e-12
     # the reference is not trivially close to anything: other batches give other parameters
-    other = dp.large_batch_training(X, y, dp.global_batches(len(y), world_size=2, micro_batch=6,
-                                    accumulation=accumulation, epochs=2, seed=9),
-                                    hidden=6, lr=0.2, seed=1)
+    other = dp.large_batch_training(
+        X,
+        y,
+        dp.global_batches(
+            len(y), world_size=2, micro_batch=6, accumulation=accumulation, epochs=2, seed=9
+        ),
+        hidden=6,
+        lr=0.2,
+        seed=1,
+    )
     assert _maxdiff(other, ref) > 1e-6
 
 
@@ -76,8 +96,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="accumulation"):
         dp.global_batches(96, world_size=2, micro_batch=6, accumulation=5)
     with pytest.raises(ValueError, match="y must have shape"):
-        dp.ddp_training(X, y[:-1], world_size=2, hidden=3, micro_batch=6, lr=0.1, epochs=1,
-                        seed=0)
+        dp.ddp_training(X, y[:-1], world_size=2, hidden=3, micro_batch=6, lr=0.1, epochs=1, seed=0)
     with pytest.raises(TypeError, match="world_size"):
         dp.ddp_training(X, y, world_size=2.0, hidden=3, micro_batch=6, lr=0.1, epochs=1, seed=0)
     with pytest.raises(ValueError, match="widths"):
@@ -96,10 +115,14 @@ def test_allreduce_bytes():
 def test_chapter_experiments_run_in_one_launch():
     X, y = _problem()
     out = dp.run_chapter_experiments(
-        X, y, world_size=2, sgd={"batch_size": 8, "lr": 0.1, "steps": 3, "seed": 0},
-        ddp={"hidden": 4, "micro_batch": 6, "lr": 0.2, "epochs": 1, "seed": 1,
-             "accumulation": 2},
-        comm={"widths": (8, 16), "local_batch": 4, "repeats": 2}, timeout=120)
+        X,
+        y,
+        world_size=2,
+        sgd={"batch_size": 8, "lr": 0.1, "steps": 3, "seed": 0},
+        ddp={"hidden": 4, "micro_batch": 6, "lr": 0.2, "epochs": 1, "seed": 1, "accumulation": 2},
+        comm={"widths": (8, 16), "local_batch": 4, "repeats": 2},
+        timeout=120,
+    )
     batches = dp.global_batches(len(y), world_size=2, micro_batch=6, accumulation=2, seed=1)
     ref = dp.large_batch_training(X, y, batches, hidden=4, lr=0.2, seed=1)
     assert _maxdiff(out["ddp"][1], ref) < 1e-12
@@ -120,6 +143,5 @@ def test_make_model_validates_dtype():
 
 
 def test_comm_compute_gflops():
-    t = dp.CommComputeTiming(width=4, params=40, local_batch=8, compute=1e-6,
-                                        allreduce=1e-6)
+    t = dp.CommComputeTiming(width=4, params=40, local_batch=8, compute=1e-6, allreduce=1e-6)
     assert t.compute_gflops == pytest.approx(6 * 40 * 8 / 1e-6 / 1e9)

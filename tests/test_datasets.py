@@ -33,7 +33,7 @@ def test_copy_loads(tmp_path):
 def test_missing_file(tmp_path):
     _copy(tmp_path)
     (tmp_path / "diabetes_target.csv.gz").unlink()
-    with pytest.raises(datasets.DatasetError, match="missing: .*diabetes_target.csv.gz"):
+    with pytest.raises(datasets.DatasetError, match=r"missing: .*diabetes_target\.csv\.gz"):
         datasets.load_diabetes(tmp_path)
 
 
@@ -73,8 +73,9 @@ def test_damaged_gzip_body_is_a_dataset_error(tmp_path):
     for i in range(middle, middle + 16):
         data[i] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(datasets.DatasetError,
-                       match=r"unreadable: .*diabetes_data_raw\.csv\.gz: error: .*reinstall"):
+    with pytest.raises(
+        datasets.DatasetError, match=r"unreadable: .*diabetes_data_raw\.csv\.gz: error: .*reinstall"
+    ):
         datasets.load_diabetes(tmp_path)
 
 

@@ -9,8 +9,19 @@ import numpy as np
 import pytest
 import torch
 
-from sgdbook import bounds, data_parallel, divergence, gd, heavy_ball, minibatch, noise_floor
-from sgdbook import optim, parallel, stochastic, training
+from sgdbook import (
+    bounds,
+    data_parallel,
+    divergence,
+    gd,
+    heavy_ball,
+    minibatch,
+    noise_floor,
+    optim,
+    parallel,
+    stochastic,
+    training,
+)
 from sgdbook.divergence import DivergenceError
 from sgdbook.objectives import Quadratic
 
@@ -26,7 +37,9 @@ def test_one_exception_one_threshold():
 
 def test_check_names_quantity_step_and_bound():
     divergence.check("x", [1.0, -2.0], 3)
-    with pytest.raises(DivergenceError, match=r"x diverged at step 7: max \|x\| = 2e\+12 exceeds the bound 1e\+12") as err:
+    with pytest.raises(
+        DivergenceError, match=r"x diverged at step 7: max \|x\| = 2e\+12 exceeds the bound 1e\+12"
+    ) as err:
         divergence.check("x", [1.0, -2e12], 7)
     assert (err.value.step, err.value.quantity, err.value.bound) == (7, "x", 1e12)
     with pytest.raises(DivergenceError, match="not finite"):
@@ -106,7 +119,9 @@ def test_convergent_runs_unchanged():
         yk = x + b * (x - prev)
         prev, x = x, yk - 0.2 * q.grad(yk)
         ref.append(x.copy())
-    assert np.array_equal(heavy_ball.accelerated_gradient(q.grad, [1.0, 1.0], 0.2, 20), np.array(ref))
+    assert np.array_equal(
+        heavy_ball.accelerated_gradient(q.grad, [1.0, 1.0], 0.2, 20), np.array(ref)
+    )
 
 
 def test_optimizer_checks_hyper_parameters_at_step_time():

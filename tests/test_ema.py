@@ -69,7 +69,9 @@ def test_noisy_series_reproducible():
 def test_fed_back_correction_has_a_large_transient_but_does_not_diverge():
     wrong = ema.ema_correction_fed_back(np.full(4, 3.0), 0.9)
     np.testing.assert_allclose(wrong, [3.0, 3.0 / 0.19, (0.9 * 3.0 / 0.19 + 0.3) / 0.271, wrong[3]])
-    assert wrong[1] == pytest.approx(15.789, abs=1e-3) and wrong[2] == pytest.approx(53.54, abs=1e-2)
+    assert wrong[1] == pytest.approx(15.789, abs=1e-3) and wrong[2] == pytest.approx(
+        53.54, abs=1e-2
+    )
     long = ema.ema_correction_fed_back(np.full(400, 3.0), 0.9)
-    assert long.max() > 1e3 and abs(long[-1] - 3.0) < 1e-6   # a huge transient, not a divergence
+    assert long.max() > 1e3 and abs(long[-1] - 3.0) < 1e-6  # a huge transient, not a divergence
     np.testing.assert_allclose(ema.ema(np.full(30, 3.0), 0.9, bias_correction=True), 3.0)

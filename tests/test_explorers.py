@@ -62,8 +62,14 @@ def node(cases: list[dict]) -> list[dict]:
     exe = shutil.which("node")
     if exe is None:
         pytest.fail("Node.js (`node`) is needed for the explorer tests", pytrace=False)
-    res = subprocess.run([exe, "-e", RUNNER, str(CORE)], input=json.dumps(cases),
-                         capture_output=True, text=True, timeout=120, check=False)
+    res = subprocess.run(
+        [exe, "-e", RUNNER, str(CORE)],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
     return json.loads(res.stdout)
 
@@ -106,13 +112,25 @@ def test_generator_is_the_same_stream():
 # --- ch1 and ch2: gradient descent on quadratics ---------------------------------------------
 GD_CASES = [
     # ch1: f = 1/2 x'Ax with A = diag(L/kappa, L), L = 4, from (-8, 2); 2/L = 0.5
-    *({"A": [[4.0 / k, 0.0], [0.0, 4.0]], "x0": [-8.0, 2.0], "lr": lr, "steps": 60}
-      for k, lr in [(20, 0.1), (20, 0.45), (20, 0.5), (5, 0.3), (100, 0.49), (20, 0.6), (50, 1.3)]),
+    *(
+        {"A": [[4.0 / k, 0.0], [0.0, 4.0]], "x0": [-8.0, 2.0], "lr": lr, "steps": 60}
+        for k, lr in [(20, 0.1), (20, 0.45), (20, 0.5), (5, 0.3), (100, 0.49), (20, 0.6), (50, 1.3)]
+    ),
     {"A": [[2.0, 0.7], [0.7, 1.0]], "b": [1.0, -2.0], "x0": [3.0, 3.0], "lr": 0.4, "steps": 50},
     # ch2: f = x^2 (A = [[2]]) and 4x^2 (A = [[8]]) from 10; 2/L = 1 and 0.25
-    *({"A": [[L]], "x0": [10.0], "lr": lr, "steps": 200}
-      for L, lr in [(2.0, 0.05), (2.0, 0.2), (2.0, 0.9), (2.0, 1.0), (2.0, 1.1), (8.0, 0.2), (8.0, 0.3),
-                    (8.0, 1.2)]),
+    *(
+        {"A": [[L]], "x0": [10.0], "lr": lr, "steps": 200}
+        for L, lr in [
+            (2.0, 0.05),
+            (2.0, 0.2),
+            (2.0, 0.9),
+            (2.0, 1.0),
+            (2.0, 1.1),
+            (8.0, 0.2),
+            (8.0, 0.3),
+            (8.0, 1.2),
+        ]
+    ),
 ]
 
 
@@ -138,9 +156,18 @@ def test_issue_example_x10():
 
 # --- ch5: heavy ball, Nesterov, Adam on a noisy problem --------------------------------------
 Q5 = objectives.ill_conditioned_2d()  # 0.1 x1^2 + 2 x2^2
-MOMENTUM_CASES = [{"A": Q5.A.tolist(), "x0": [-5.0, -2.0], "lr": lr, "beta": beta, "steps": 80}
-                  for lr, beta in [(0.3, 0.4), (0.236, 0.58), (0.236, 0.9), (0.05, 0.99), (0.9, 0.5),
-                                   (0.6, 0.0), (0.4, 0.95)]]
+MOMENTUM_CASES = [
+    {"A": Q5.A.tolist(), "x0": [-5.0, -2.0], "lr": lr, "beta": beta, "steps": 80}
+    for lr, beta in [
+        (0.3, 0.4),
+        (0.236, 0.58),
+        (0.236, 0.9),
+        (0.05, 0.99),
+        (0.9, 0.5),
+        (0.6, 0.0),
+        (0.4, 0.95),
+    ]
+]
 
 
 def test_heavy_ball_matches_sgdbook():
@@ -159,24 +186,41 @@ def test_nesterov_matches_sgdbook():
     outs = node([{"fn": "nesterov", **c} for c in MOMENTUM_CASES])
     stopped = 0
     for c, js in zip(MOMENTUM_CASES, outs):
-        thetas, _ = heavy_ball.nesterov_sutskever(Q5, c["x0"], c["lr"], c["beta"], c["steps"],
-                                                    on_divergence="return")
+        thetas, _ = heavy_ball.nesterov_sutskever(
+            Q5, c["x0"], c["lr"], c["beta"], c["steps"], on_divergence="return"
+        )
         k = len(js["xs"])
         close(js["xs"], thetas[:k], f"nesterov {c}")  # sgdbook runs on; the JS stops at 1e12
         if js["diverged"]:
             stopped += 1
             assert np.max(np.abs(thetas[k - 1])) > gd.DIVERGENCE_THRESHOLD
-            assert np.all(np.abs(thetas[:k - 1]) <= gd.DIVERGENCE_THRESHOLD)
+            assert np.all(np.abs(thetas[: k - 1]) <= gd.DIVERGENCE_THRESHOLD)
         else:
             assert k == c["steps"] + 1
     assert stopped >= 1
 
 
-ADAM_CASES = [{"A": Q5.A.tolist(), "x0": [-5.0, -2.0], "lr": lr, "beta1": b1, "beta2": b2, "eps": 1e-8,
-               "sigma": sigma, "seed": seed, "steps": 150}
-              for lr, b1, b2, sigma, seed in [(0.1, 0.9, 0.999, 1.0, 0), (0.3, 0.0, 0.9, 2.0, 7),
-                                               (0.05, 0.99, 0.99, 0.5, 3), (0.5, 0.3, 0.5, 1.0, 1),
-                                               (0.02, 0.9, 0.999, 0.0, 1), (2.0, 0.9, 0.999, 1.0, 4)]]
+ADAM_CASES = [
+    {
+        "A": Q5.A.tolist(),
+        "x0": [-5.0, -2.0],
+        "lr": lr,
+        "beta1": b1,
+        "beta2": b2,
+        "eps": 1e-8,
+        "sigma": sigma,
+        "seed": seed,
+        "steps": 150,
+    }
+    for lr, b1, b2, sigma, seed in [
+        (0.1, 0.9, 0.999, 1.0, 0),
+        (0.3, 0.0, 0.9, 2.0, 7),
+        (0.05, 0.99, 0.99, 0.5, 3),
+        (0.5, 0.3, 0.5, 1.0, 1),
+        (0.02, 0.9, 0.999, 0.0, 1),
+        (2.0, 0.9, 0.999, 1.0, 4),
+    ]
+]
 # Not among them: noise-free Adam with a small beta2 (0.5) near the minimum. Its step is nearly
 # lr * sign(g), a discontinuous map there, and a last-bit difference (torch's vectorised kernels
 # round some products differently) grew to 5e-9 after 150 steps in that setting.
@@ -191,8 +235,13 @@ def test_adam_matches_sgdbook():
             grad = Q5.grad(x)
             return np.array([grad[i] + c["sigma"] * g.gaussian() for i in range(len(grad))])
 
-        py = so.run_optimizer(lambda p, c=c: so.Adam(p, lr=c["lr"], betas=(c["beta1"], c["beta2"]),
-                                                     eps=c["eps"]), Q5, c["x0"], c["steps"], grad=oracle)
+        py = so.run_optimizer(
+            lambda p, c=c: so.Adam(p, lr=c["lr"], betas=(c["beta1"], c["beta2"]), eps=c["eps"]),
+            Q5,
+            c["x0"],
+            c["steps"],
+            grad=oracle,
+        )
         close(js["xs"], py.xs, f"adam {c}")
         close(js["losses"], py.losses, f"adam {c}: losses")
         assert js["diverged"] == py.diverged
@@ -209,9 +258,18 @@ class _LabelRng:
         return np.array([low + math.floor(self.g.next() * (high - low)) for _ in range(size)])
 
 
-BASIN_CASES = [{"batch": b, "theta0": t0, "lr": lr, "steps": 80, "seed": s}
-               for b, t0, lr, s in [(0, 5.0, 0.15, 0), (1, 5.0, 0.15, 42), (2, 5.0, 0.15, 1), (4, 5.0, 0.5, 3),
-                                    (1, -2.0, 1.5, 9), (8, 8.0, 0.05, 5), (0, 2.0, 2.5, 0)]]
+BASIN_CASES = [
+    {"batch": b, "theta0": t0, "lr": lr, "steps": 80, "seed": s}
+    for b, t0, lr, s in [
+        (0, 5.0, 0.15, 0),
+        (1, 5.0, 0.15, 42),
+        (2, 5.0, 0.15, 1),
+        (4, 5.0, 0.5, 3),
+        (1, -2.0, 1.5, 9),
+        (8, 8.0, 0.05, 5),
+        (0, 2.0, 2.5, 0),
+    ]
+]
 
 
 def test_basin_sgd_matches_sgdbook(monkeypatch):
@@ -219,18 +277,24 @@ def test_basin_sgd_matches_sgdbook(monkeypatch):
     outs = node([{"fn": "basin", **c} for c in BASIN_CASES])
     for c, js in zip(BASIN_CASES, outs):
         batch = None if c["batch"] == 0 else c["batch"]
-        py = [basin_batches.batch_run(batch, c["theta0"], c["lr"], k, c["seed"])
-              for k in range(c["steps"] + 1)]  # every prefix: the same stream each time
+        py = [
+            basin_batches.batch_run(batch, c["theta0"], c["lr"], k, c["seed"])
+            for k in range(c["steps"] + 1)
+        ]  # every prefix: the same stream each time
         close(js["thetas"], py, f"basin {c}")
         assert not js["diverged"]
 
 
 # --- ch4: spread of mini-batch gradients -----------------------------------------------------
-NOISE_CASES = [{"n": n, "seed": s, "w": [0.0, 0.0], "sizes": sizes, "draws": draws, "replace": rep}
-               for n, s, sizes, draws, rep in [(200, 0, [1, 2, 4, 8, 16, 32, 64, 128], 300, True),
-                                               (200, 0, [1, 2, 4, 8, 16, 32, 64, 128, 200], 300, False),
-                                               (50, 5, [1, 3, 10, 50], 100, False),
-                                               (120, 2, [1, 7, 100, 300], 50, True)]]
+NOISE_CASES = [
+    {"n": n, "seed": s, "w": [0.0, 0.0], "sizes": sizes, "draws": draws, "replace": rep}
+    for n, s, sizes, draws, rep in [
+        (200, 0, [1, 2, 4, 8, 16, 32, 64, 128], 300, True),
+        (200, 0, [1, 2, 4, 8, 16, 32, 64, 128, 200], 300, False),
+        (50, 5, [1, 3, 10, 50], 100, False),
+        (120, 2, [1, 7, 100, 300], 50, True),
+    ]
+]
 
 
 def test_minibatch_noise_matches_sgdbook(monkeypatch):
@@ -242,19 +306,35 @@ def test_minibatch_noise_matches_sgdbook(monkeypatch):
             x = g.gaussian()
             X.append([x, 1.0])
             y.append(2 * x - 1 + g.gaussian())
-        G = minibatch.per_example_gradients(torch.tensor(X, dtype=torch.float64),
-                                            torch.tensor(y, dtype=torch.float64),
-                                            torch.tensor(c["w"], dtype=torch.float64))
+        G = minibatch.per_example_gradients(
+            torch.tensor(X, dtype=torch.float64),
+            torch.tensor(y, dtype=torch.float64),
+            torch.tensor(c["w"], dtype=torch.float64),
+        )
         close(js["G"], G.numpy(), f"noise {c}: per-example gradients")
         draw = Mulberry32(c["seed"] + 1)
-        monkeypatch.setattr(torch, "randint", lambda n, shape, generator=None: torch.tensor(
-            [[math.floor(draw.next() * n) for _ in range(shape[1])] for _ in range(shape[0])]))
-        monkeypatch.setattr(torch, "rand", lambda a, b, generator=None: torch.tensor(
-            [[draw.next() for _ in range(b)] for _ in range(a)], dtype=torch.float64))
+        monkeypatch.setattr(
+            torch,
+            "randint",
+            lambda n, shape, generator=None: torch.tensor(
+                [[math.floor(draw.next() * n) for _ in range(shape[1])] for _ in range(shape[0])]
+            ),
+        )
+        monkeypatch.setattr(
+            torch,
+            "rand",
+            lambda a, b, generator=None: torch.tensor(
+                [[draw.next() for _ in range(b)] for _ in range(a)], dtype=torch.float64
+            ),
+        )
         measured = minibatch.gradient_noise(G, c["sizes"], c["draws"], replace=c["replace"], seed=0)
         monkeypatch.undo()
         close(js["measured"], measured, f"noise {c}: measured")
-        close(js["theory"], minibatch.noise_theory(G, c["sizes"], replace=c["replace"]), f"noise {c}: theory")
+        close(
+            js["theory"],
+            minibatch.noise_theory(G, c["sizes"], replace=c["replace"]),
+            f"noise {c}: theory",
+        )
 
 
 # --- ch6: schedules and SGD on the chapter's linear-regression model -------------------------
@@ -269,43 +349,62 @@ def _schedule(kind: str, p: dict, T: int):
     if kind == "cosine":
         return lambda o: sch.CosineAnnealing(o, T_max=max(1, T - 1), eta_min=p["etaMin"])
     if kind == "warmup":
+
         def make(o):
             after = sch.CosineAnnealing(o, T_max=max(1, T - 1 - p["warmup"]))
             return sch.LinearWarmup(o, p["warmup"], after=after, start_factor=p["startFactor"])
+
         return make
     if kind == "onecycle":
-        return lambda o: sch.OneCycle(o, max_lr=o.param_groups[0]["lr"], total_steps=T,
-                                      pct_start=p["pctStart"], cycle_momentum=False)
+        return lambda o: sch.OneCycle(
+            o,
+            max_lr=o.param_groups[0]["lr"],
+            total_steps=T,
+            pct_start=p["pctStart"],
+            cycle_momentum=False,
+        )
     raise ValueError(kind)
 
 
 SCHEDULE_CASES = [
-    ("constant", {}), ("inverse", {"k": 0.05}), ("inverse", {"k": 1.0}),
-    ("step", {"stepSize": 30, "gamma": 0.5}), ("step", {"stepSize": 7, "gamma": 0.1}),
-    ("cosine", {"etaMin": 0.0}), ("cosine", {"etaMin": 0.01}),
-    ("warmup", {"warmup": 10, "startFactor": 1 / 3}), ("warmup", {"warmup": 25, "startFactor": 0.0}),
+    ("constant", {}),
+    ("inverse", {"k": 0.05}),
+    ("inverse", {"k": 1.0}),
+    ("step", {"stepSize": 30, "gamma": 0.5}),
+    ("step", {"stepSize": 7, "gamma": 0.1}),
+    ("cosine", {"etaMin": 0.0}),
+    ("cosine", {"etaMin": 0.01}),
+    ("warmup", {"warmup": 10, "startFactor": 1 / 3}),
+    ("warmup", {"warmup": 25, "startFactor": 0.0}),
     ("warmup", {"warmup": 5, "startFactor": 0.1}),
-    ("onecycle", {"pctStart": 0.3}), ("onecycle", {"pctStart": 0.1}),
+    ("onecycle", {"pctStart": 0.3}),
+    ("onecycle", {"pctStart": 0.1}),
 ]
 
 
 def test_schedules_match_sgdbook():
-    cases = [{"fn": "lr_curve", "kind": k, "p": p, "lr0": lr0, "T": T}
-             for k, p in SCHEDULE_CASES for lr0, T in [(0.1, 100), (0.5, 37)]]
+    cases = [
+        {"fn": "lr_curve", "kind": k, "p": p, "lr0": lr0, "T": T}
+        for k, p in SCHEDULE_CASES
+        for lr0, T in [(0.1, 100), (0.5, 37)]
+    ]
     for c, js in zip(cases, node(cases)):
         py = sch.lr_curve(_schedule(c["kind"], c["p"], c["T"]), c["T"], lr=c["lr0"])
         close(js["lrs"], py, f"schedule {c}")
 
 
-LINREG_CASES = [{"n": 300, "noise": 0.01, "seed": s, "batch": b, "epochs": e, "lr0": lr0, "kind": k, "p": p}
-                for s, b, e, lr0, k, p in [
-                    (0, 10, 3, 0.2, "step", {"stepSize": 60, "gamma": 0.1}),
-                    (1, 10, 3, 0.5, "cosine", {"etaMin": 0.0}),
-                    (2, 5, 2, 0.3, "warmup", {"warmup": 20, "startFactor": 1 / 3}),
-                    (3, 10, 3, 0.8, "onecycle", {"pctStart": 0.3}),
-                    (4, 1, 1, 0.1, "inverse", {"k": 0.01}),
-                    (5, 10, 3, 5.0, "constant", {}),              # diverges (step > 2 / lambda_max)
-                    (6, 32, 4, 1.0, "step", {"stepSize": 20, "gamma": 0.5})]]
+LINREG_CASES = [
+    {"n": 300, "noise": 0.01, "seed": s, "batch": b, "epochs": e, "lr0": lr0, "kind": k, "p": p}
+    for s, b, e, lr0, k, p in [
+        (0, 10, 3, 0.2, "step", {"stepSize": 60, "gamma": 0.1}),
+        (1, 10, 3, 0.5, "cosine", {"etaMin": 0.0}),
+        (2, 5, 2, 0.3, "warmup", {"warmup": 20, "startFactor": 1 / 3}),
+        (3, 10, 3, 0.8, "onecycle", {"pctStart": 0.3}),
+        (4, 1, 1, 0.1, "inverse", {"k": 0.01}),
+        (5, 10, 3, 5.0, "constant", {}),  # diverges (step > 2 / lambda_max)
+        (6, 32, 4, 1.0, "step", {"stepSize": 20, "gamma": 0.5}),
+    ]
+]
 
 
 def test_linreg_sgd_with_schedules_matches_sgdbook():
@@ -327,7 +426,7 @@ def test_linreg_sgd_with_schedules_matches_sgdbook():
             for j in range(c["n"] - 1, 0, -1):
                 r = math.floor(perm_rng.next() * (j + 1))
                 perm[j], perm[r] = perm[r], perm[j]
-            batches += [perm[s:s + c["batch"]] for s in range(0, c["n"], c["batch"])]
+            batches += [perm[s : s + c["batch"]] for s in range(0, c["n"], c["batch"])]
         assert js["batches"] == batches
         Xt, yt = torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
         w = torch.zeros(2, dtype=torch.float64)
@@ -347,7 +446,7 @@ def test_linreg_sgd_with_schedules_matches_sgdbook():
                 break
             if t < len(batches) - 1:
                 schedule.step()
-        close(js["lrs"][:len(lrs)], lrs, f"linreg {c}: rates")
+        close(js["lrs"][: len(lrs)], lrs, f"linreg {c}: rates")
         close(js["losses"], losses, f"linreg {c}: losses")
         assert js["diverged"] == div
         diverged += div

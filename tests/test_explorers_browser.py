@@ -18,12 +18,10 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from pathlib import Path
 from urllib.parse import urljoin
 
 import numpy as np
 import pytest
-
 from conftest import toc_docnames
 from site_fixtures import parse, serve
 from test_browser import PHONE_WIDTH, REPORT, chromium, open_page  # noqa: F401  (fixture)
@@ -32,9 +30,19 @@ from sgdbook import gd, objectives
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
-ASSETS = ("_static/explorers/sgdx-core.js", "_static/explorers/sgdx.js", "_static/explorers/sgdx.css")
-PAGES = {"gradient-descent": ["gd-quadratic"], "learning-rate": ["lr-threshold"], "sgd": ["sgd-basins"],
-         "minibatch": ["minibatch-noise"], "momentum-adam": ["momentum", "adam"], "lr-decay": ["schedules"]}
+ASSETS = (
+    "_static/explorers/sgdx-core.js",
+    "_static/explorers/sgdx.js",
+    "_static/explorers/sgdx.css",
+)
+PAGES = {
+    "gradient-descent": ["gd-quadratic"],
+    "learning-rate": ["lr-threshold"],
+    "sgd": ["sgd-basins"],
+    "minibatch": ["minibatch-noise"],
+    "momentum-adam": ["momentum", "adam"],
+    "lr-decay": ["schedules"],
+}
 GZIP_LIMIT = 30_000
 
 
@@ -49,19 +57,32 @@ def test_assets_only_on_pages_with_an_explorer(built_book):
     weights = {}
     for doc in toc_docnames():
         page = parse(built_book / f"{doc}.html")
-        kinds = [a["data-explorer"] for t, a in page.elements if t == "div" and "data-explorer" in a]
-        linked = sorted({a.get("src") or a.get("href") for t, a in page.elements
-                         if (t == "script" and "explorers/" in a.get("src", ""))
-                         or (t == "link" and "explorers/" in a.get("href", ""))})
+        kinds = [
+            a["data-explorer"] for t, a in page.elements if t == "div" and "data-explorer" in a
+        ]
+        linked = sorted(
+            {
+                a.get("src") or a.get("href")
+                for t, a in page.elements
+                if (t == "script" and "explorers/" in a.get("src", ""))
+                or (t == "link" and "explorers/" in a.get("href", ""))
+            }
+        )
         assert kinds == PAGES.get(doc, []), f"{doc}: explorers {kinds}"
         if kinds:
             raw = (built_book / f"{doc}.html").read_text(encoding="utf-8")
-            assert raw.count('<div class="sgdx-fallback"><p>此处是一个交互演示') == len(kinds), \
+            assert raw.count('<div class="sgdx-fallback"><p>此处是一个交互演示') == len(kinds), (
                 f"{doc}: every explorer needs its static fallback"
+            )
             assert [u.split("?")[0] for u in linked] == sorted(ASSETS), f"{doc}: links {linked}"
-            size = sum(len(gzip.compress((built_book / a).read_bytes(), compresslevel=6)) for a in ASSETS)
-            weights[doc] = {"explorers": kinds, "gzip_bytes": size, "raw_bytes": sum(
-                (built_book / a).stat().st_size for a in ASSETS)}
+            size = sum(
+                len(gzip.compress((built_book / a).read_bytes(), compresslevel=6)) for a in ASSETS
+            )
+            weights[doc] = {
+                "explorers": kinds,
+                "gzip_bytes": size,
+                "raw_bytes": sum((built_book / a).stat().st_size for a in ASSETS),
+            }
             assert size <= GZIP_LIMIT, f"{doc}: explorer files weigh {size} B gzip > {GZIP_LIMIT}"
         else:
             assert not linked, f"{doc} holds no explorer but links {linked}"
@@ -69,7 +90,7 @@ def test_assets_only_on_pages_with_an_explorer(built_book):
     (REPORT / "explorers.json").write_text(json.dumps(weights, indent=1), encoding="utf-8")
 
 
-def _open(chromium, base, doc, query="", width=1280):  # noqa: F811
+def _open(chromium, base, doc, query="", width=1280):
     blocked = len(chromium.blocked)
     page, log = open_page(chromium, urljoin(base, f"{doc}.html") + query, width=width)
     page.wait_for_function("document.querySelectorAll('.sgdx-app').length > 0")
@@ -81,11 +102,14 @@ def _status(page, kind):
 
 
 def _drawing(page, kind):
-    return page.evaluate("(k) => [...document.querySelectorAll('#sgdx-' + k + ' svg')]"
-                         ".map(s => s.innerHTML).join('|')", kind)
+    return page.evaluate(
+        "(k) => [...document.querySelectorAll('#sgdx-' + k + ' svg')]"
+        ".map(s => s.innerHTML).join('|')",
+        kind,
+    )
 
 
-def _check_clean(chromium, page, log, blocked, where):  # noqa: F811
+def _check_clean(chromium, page, log, blocked, where):
     log.settle()
     assert not log.errors, f"{where}: console errors {log.errors}"
     assert not log.failed, f"{where}: failed requests {log.failed}"
@@ -93,7 +117,7 @@ def _check_clean(chromium, page, log, blocked, where):  # noqa: F811
 
 
 @pytest.mark.parametrize("doc,kind", [(d, k) for d, ks in PAGES.items() for k in ks])
-def test_every_slider_moves_the_explorer(chromium, book, doc, kind):  # noqa: F811
+def test_every_slider_moves_the_explorer(chromium, book, doc, kind):
     _, base = book
     page, log, blocked = _open(chromium, base, doc)
     root = page.locator(f"#sgdx-{kind}")
@@ -118,10 +142,12 @@ def test_every_slider_moves_the_explorer(chromium, book, doc, kind):  # noqa: F8
         page.keyboard.press(key)
         assert s.input_value() != value, f"{kind}: {label} did not move with {key}"
         assert out.text_content() != before, f"{kind}: {label}: printed value unchanged"
-        assert (_status(page, kind), _drawing(page, kind)) != (status0, drawing0), \
+        assert (_status(page, kind), _drawing(page, kind)) != (status0, drawing0), (
             f"{kind}: moving {label} changed neither the status nor the drawing"
-        assert f"{kind}.{sid.rsplit('-', 1)[1]}=" in page.evaluate("location.search"), \
+        )
+        assert f"{kind}.{sid.rsplit('-', 1)[1]}=" in page.evaluate("location.search"), (
             f"{kind}: {label} not in the URL"
+        )
     # the mouse: a click near the right end of the first slider
     s = sliders.nth(0)
     box = s.bounding_box()
@@ -147,9 +173,9 @@ def _fmt(v: float, digits: int) -> str:
     return repr(float(f"{v:.{digits}g}")).removesuffix(".0").replace("-", "−")
 
 
-def test_step_size_threshold_known_values(chromium, book):  # noqa: F811
+def test_step_size_threshold_known_values(chromium, book):
     _, base = book
-    page, log, blocked = _open(chromium, base, "learning-rate")
+    page, log, _blocked = _open(chromium, base, "learning-rate")
     status = _status(page, "lr-threshold")
     x10 = 10 * 0.6**10
     assert f"x₁₀ = {_fmt(x10, 6)}" in status, status
@@ -163,7 +189,12 @@ def test_step_size_threshold_known_values(chromium, book):  # noqa: F811
     page.close()
     # a linked setting above 2/L: sgdbook's own divergence sentence, never an overflow
     for L, eta in [(2, 1.1), (8, 0.9)]:
-        page, log, blocked2 = _open(chromium, base, "learning-rate", f"?lr-threshold.fn={L}&lr-threshold.eta={eta}&lr-threshold.steps=200")
+        page, log, blocked2 = _open(
+            chromium,
+            base,
+            "learning-rate",
+            f"?lr-threshold.fn={L}&lr-threshold.eta={eta}&lr-threshold.steps=200",
+        )
         run = gd.gradient_descent(objectives.Quadratic(np.array([[float(L)]])), 10.0, eta, 200)
         assert run.diverged
         status = _status(page, "lr-threshold")
@@ -173,11 +204,15 @@ def test_step_size_threshold_known_values(chromium, book):  # noqa: F811
         page.close()
 
 
-def test_quadratic_known_values(chromium, book):  # noqa: F811
+def test_quadratic_known_values(chromium, book):
     _, base = book
     for eta, kappa, steps in [(0.1, 20, 30), (0.45, 20, 30), (0.3, 5, 40)]:
-        page, log, blocked = _open(chromium, base, "gradient-descent",
-                                   f"?gd-quadratic.eta={eta}&gd-quadratic.kappa={kappa}&gd-quadratic.steps={steps}")
+        page, log, blocked = _open(
+            chromium,
+            base,
+            "gradient-descent",
+            f"?gd-quadratic.eta={eta}&gd-quadratic.kappa={kappa}&gd-quadratic.steps={steps}",
+        )
         q = objectives.Quadratic(np.diag([4.0 / kappa, 4.0]))
         run = gd.gradient_descent(q, [-8.0, 2.0], eta, steps)
         dist = float(np.linalg.norm(run.x))
@@ -187,14 +222,16 @@ def test_quadratic_known_values(chromium, book):  # noqa: F811
         assert f"ρ(η) = {_fmt(rho, 4)}" in status, status
         _check_clean(chromium, page, log, blocked, f"gd {eta} {kappa}")
         page.close()
-    page, log, blocked = _open(chromium, base, "gradient-descent", "?gd-quadratic.eta=0.6&gd-quadratic.steps=100")
+    page, log, blocked = _open(
+        chromium, base, "gradient-descent", "?gd-quadratic.eta=0.6&gd-quadratic.steps=100"
+    )
     run = gd.gradient_descent(objectives.Quadratic(np.diag([0.2, 4.0])), [-8.0, 2.0], 0.6, 100)
     assert run.diverged and run.status() in _status(page, "gd-quadratic")
     page.close()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_phone_width_and_theme(chromium, book, scheme):  # noqa: F811
+def test_phone_width_and_theme(chromium, book, scheme):
     _, base = book
     for doc, kinds in PAGES.items():
         page = chromium.new_page()
@@ -204,15 +241,22 @@ def test_phone_width_and_theme(chromium, book, scheme):  # noqa: F811
         page.wait_for_function("document.querySelectorAll('.sgdx-app').length > 0")
         assert page.evaluate("document.documentElement.dataset.theme") == scheme
         for kind in kinds:
-            r = page.evaluate("""(k) => { const e = document.getElementById('sgdx-' + k);
+            r = page.evaluate(
+                """(k) => { const e = document.getElementById('sgdx-' + k);
               const b = e.getBoundingClientRect();
               const fg = getComputedStyle(e.querySelector('.sgdx-status')).color;
               const bg = getComputedStyle(e).backgroundColor;
               const line = getComputedStyle(e.querySelector('polyline')).stroke;
-              return {right: b.right, sw: e.scrollWidth, cw: e.clientWidth, fg, bg, line}; }""", kind)
-            assert r["right"] <= PHONE_WIDTH + 1 and r["sw"] <= r["cw"] + 1, f"{doc} {kind} @375px: {r}"
+              return {right: b.right, sw: e.scrollWidth, cw: e.clientWidth, fg, bg, line}; }""",
+                kind,
+            )
+            assert r["right"] <= PHONE_WIDTH + 1 and r["sw"] <= r["cw"] + 1, (
+                f"{doc} {kind} @375px: {r}"
+            )
             assert _contrast(r["fg"], r["bg"]) >= 4.5, f"{doc} {kind} ({scheme}): text contrast {r}"
-            assert _contrast(r["line"], r["bg"]) >= 3, f"{doc} {kind} ({scheme}): curve contrast {r}"
+            assert _contrast(r["line"], r["bg"]) >= 3, (
+                f"{doc} {kind} ({scheme}): curve contrast {r}"
+            )
         assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE_WIDTH
         page.close()
 
@@ -228,11 +272,12 @@ def _contrast(a: str, b: str) -> float:
     def lum(c):
         c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in _rgb(c)]
         return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
     la, lb = sorted((lum(a), lum(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
 
 
-def test_works_from_a_downloaded_copy(chromium, built_book):  # noqa: F811
+def test_works_from_a_downloaded_copy(chromium, built_book):
     """file:// (a downloaded copy of the site): the explorers start and stay quiet."""
     page = chromium.new_page()
     errors, elsewhere = [], []

@@ -40,14 +40,22 @@ class TestGradientDescent:
         assert "迭代值的量级" in gd.divergence_message(3, np.array([1e13]), float("nan"))
 
     def test_grad_tol_stops(self):
-        t = gd.gradient_descent(objectives.ill_conditioned_2d(), [5.0, 2.0], 0.25, 10_000, grad_tol=1e-8)
+        t = gd.gradient_descent(
+            objectives.ill_conditioned_2d(), [5.0, 2.0], 0.25, 10_000, grad_tol=1e-8
+        )
         assert t.converged
         assert np.linalg.norm(objectives.ill_conditioned_2d().grad(t.x)) <= 1e-8
 
-    @pytest.mark.parametrize("kwargs, match", [
-        ({"lr": -1.0}, "lr"), ({"lr": 0.0}, "lr"), ({"steps": -1}, "steps"),
-        ({"x0": []}, "x0"), ({"grad_tol": 0.0}, "grad_tol"),
-    ])
+    @pytest.mark.parametrize(
+        "kwargs, match",
+        [
+            ({"lr": -1.0}, "lr"),
+            ({"lr": 0.0}, "lr"),
+            ({"steps": -1}, "steps"),
+            ({"x0": []}, "x0"),
+            ({"grad_tol": 0.0}, "grad_tol"),
+        ],
+    )
     def test_bad_arguments(self, kwargs, match):
         args = {"objective": objectives.square(), "x0": 1.0, "lr": 0.1, "steps": 5} | kwargs
         with pytest.raises((ValueError, TypeError), match=match):

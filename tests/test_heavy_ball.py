@@ -18,7 +18,7 @@ def test_optimum_matches_brute_force_sweep(kappa):
     moms = np.linspace(0.0, 0.999, 400)
     R = hb.rate_grid(mu, L, lrs, moms)
     i, j = np.unravel_index(np.argmin(R), R.shape)
-    assert R.min() >= best.rate - 1e-9          # nothing on the grid beats the formula
+    assert R.min() >= best.rate - 1e-9  # nothing on the grid beats the formula
     assert R.min() == pytest.approx(best.rate, abs=5e-3)
     assert lrs[j] == pytest.approx(best.lr, rel=0.05)
     assert moms[i] == pytest.approx(best.momentum, abs=0.02)
@@ -31,8 +31,8 @@ def test_rate_formula():
     assert p.lr == pytest.approx(4 / (np.sqrt(4.0) + np.sqrt(0.2)) ** 2)
     # every eigenvalue in [mu, L] has modulus sqrt(beta)
     lam = np.linspace(0.2, 4.0, 50)
-    for l in lam:
-        assert hb.spectral_radius(p.lr, p.momentum, [l]) == pytest.approx(p.rate, rel=1e-7)
+    for eig in lam:
+        assert hb.spectral_radius(p.lr, p.momentum, [eig]) == pytest.approx(p.rate, rel=1e-7)
 
 
 def test_measured_rate_agrees_with_spectral_radius():
@@ -94,7 +94,8 @@ def test_nesterov_spectral_radius_matches_runs():
         thetas, _ = hb.nesterov_sutskever(q, [1.0, 1.0], lr, mom, 600)
         err = np.linalg.norm(thetas, axis=1)
         assert hb.observed_rate(err, 300, 600) == pytest.approx(
-            float(hb.nesterov_spectral_radius(lr, mom, [0.2, 4.0])), rel=5e-3)
+            float(hb.nesterov_spectral_radius(lr, mom, [0.2, 4.0])), rel=5e-3
+        )
 
 
 def test_observed_rate():
@@ -105,6 +106,7 @@ def test_observed_rate():
 
 
 # Nesterov's accelerated gradient (1983 form, common beta_k simplification) against its bounds
+
 
 def test_accelerated_gradient_meets_the_convex_bound():
     A, b, xs, fs = hb.worst_case_quadratic(100, L=2.0)

@@ -27,9 +27,13 @@ class TestTiltedDoubleWell:
         rng = np.random.default_rng(0)
         for _ in range(10):
             x = rng.uniform(-2, 2, size=2)
-            np.testing.assert_allclose(f.grad(x), finite_difference_grad(f, x), rtol=1e-6, atol=1e-7)
+            np.testing.assert_allclose(
+                f.grad(x), finite_difference_grad(f, x), rtol=1e-6, atol=1e-7
+            )
             h = 1e-5
-            H = np.column_stack([(f.grad(x + h * e) - f.grad(x - h * e)) / (2 * h) for e in np.eye(2)])
+            H = np.column_stack(
+                [(f.grad(x + h * e) - f.grad(x - h * e)) / (2 * h) for e in np.eye(2)]
+            )
             np.testing.assert_allclose(f.hessian(x), H, rtol=1e-6, atol=1e-6)
 
     def test_values_match_value(self):
@@ -67,7 +71,9 @@ class TestTiltedDoubleWell:
         level = f.value([0.1, -1.6])
         R, L = f.smoothness_on_sublevel_set(level)
         # R is the edge of the sublevel set along x1, and L bounds the Hessian on the band
-        assert f.value([R, 0.0]) == pytest.approx(level) or f.value([-R, 0.0]) == pytest.approx(level)
+        assert f.value([R, 0.0]) == pytest.approx(level) or f.value([-R, 0.0]) == pytest.approx(
+            level
+        )
         grid = np.linspace(-3, 3, 2001)
         inside = grid[f.values(np.column_stack([grid, np.zeros_like(grid)])) <= level]
         assert np.max(np.abs(inside)) <= R + 1e-12
@@ -88,9 +94,13 @@ class TestLogisticLoss:
         rng = np.random.default_rng(3)
         for _ in range(5):
             w = rng.normal(size=2) * 3
-            np.testing.assert_allclose(logistic.grad(w), finite_difference_grad(logistic, w), rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(
+                logistic.grad(w), finite_difference_grad(logistic, w), rtol=1e-6, atol=1e-8
+            )
             h = 1e-5
-            H = np.column_stack([(logistic.grad(w + h * e) - logistic.grad(w - h * e)) / (2 * h) for e in np.eye(2)])
+            H = np.column_stack(
+                [(logistic.grad(w + h * e) - logistic.grad(w - h * e)) / (2 * h) for e in np.eye(2)]
+            )
             np.testing.assert_allclose(logistic.hessian(w), H, rtol=1e-5, atol=1e-8)
 
     def test_constants_bound_the_hessian(self, logistic):
@@ -126,7 +136,7 @@ class TestLogisticLoss:
 class TestGrid:
     def test_grid_values_paths_agree(self):
         q = objectives.ill_conditioned_2d()
-        X, Y, Z = landscapes.grid_values(q, (-2, 2), (-1, 1), n=5)
+        _X, _Y, Z = landscapes.grid_values(q, (-2, 2), (-1, 1), n=5)
         assert Z.shape == (5, 5)
         assert Z[2, 2] == pytest.approx(0.0)
         assert Z[0, -1] == pytest.approx(q.value([2.0, -1.0]))
@@ -160,8 +170,9 @@ class TestGrid:
         q = objectives.ill_conditioned_2d()
         t = gd.gradient_descent(q, [-8.0, 2.0], 0.45, 20)
         fig, ax = plt.subplots()
-        cs = landscapes.plot_contour_with_paths(ax, q, {"η=0.45": t.xs}, xlim=(-9, 9), ylim=(-3, 3),
-                                                points={"最小点": [0, 0]})
+        cs = landscapes.plot_contour_with_paths(
+            ax, q, {"η=0.45": t.xs}, xlim=(-9, 9), ylim=(-3, 3), points={"最小点": [0, 0]}
+        )
         assert len(cs.levels) == 12
         labels = [h.get_label() for h in ax.get_legend_handles_labels()[0]]
         assert labels == ["η=0.45", "最小点"]
@@ -193,26 +204,37 @@ class TestLogCoshQuadratic:
         f = landscapes.LogCoshQuadratic(mu=0.2, L=4.0, delta=1.0)
 
         def loss(v):
-            return (0.5 * (0.2 * v[0] ** 2 + 4.0 * v[1] ** 2)
-                    + 1.0 * (0.5 * v[0] ** 2 - torch.log(torch.cosh(v[0]))))
+            return 0.5 * (0.2 * v[0] ** 2 + 4.0 * v[1] ** 2) + 1.0 * (
+                0.5 * v[0] ** 2 - torch.log(torch.cosh(v[0]))
+            )
 
         for x in ([-8.0, 2.0], [0.3, -1.0], [0.0, 0.0], [5.0, 0.7]):
             xt = torch.tensor(x, dtype=torch.float64)
             assert f.value(x) == pytest.approx(float(loss(xt)), rel=1e-12, abs=1e-14)
-            np.testing.assert_allclose(f.grad(x), torch.autograd.functional.jacobian(loss, xt).numpy(),
-                                       rtol=1e-12, atol=1e-14)
-            np.testing.assert_allclose(f.hessian(x), torch.autograd.functional.hessian(loss, xt).numpy(),
-                                       rtol=1e-10, atol=1e-12)
-            np.testing.assert_allclose(f.grad(x), finite_difference_grad(f, np.array(x)), rtol=1e-6, atol=1e-7)
+            np.testing.assert_allclose(
+                f.grad(x),
+                torch.autograd.functional.jacobian(loss, xt).numpy(),
+                rtol=1e-12,
+                atol=1e-14,
+            )
+            np.testing.assert_allclose(
+                f.hessian(x),
+                torch.autograd.functional.hessian(loss, xt).numpy(),
+                rtol=1e-10,
+                atol=1e-12,
+            )
+            np.testing.assert_allclose(
+                f.grad(x), finite_difference_grad(f, np.array(x)), rtol=1e-6, atol=1e-7
+            )
 
     def test_constants_are_exact_and_attained(self):
         f = landscapes.LogCoshQuadratic(mu=0.2, L=4.0, delta=1.0)
         grid = np.linspace(-30, 30, 6001)
         curv = np.array([np.linalg.eigvalsh(f.hessian([t, 0.0])) for t in grid])
-        assert curv.min() == pytest.approx(f.mu, abs=1e-15)          # attained at x1 = 0
-        assert curv.max() == pytest.approx(f.L)                       # the x2 direction
+        assert curv.min() == pytest.approx(f.mu, abs=1e-15)  # attained at x1 = 0
+        assert curv.max() == pytest.approx(f.L)  # the x2 direction
         assert np.all(curv[:, 0] >= f.mu) and np.all(curv[:, 0] <= f.mu + f.delta)
-        assert curv[:, 0].max() == pytest.approx(f.mu + f.delta, rel=1e-12)   # approached far out
+        assert curv[:, 0].max() == pytest.approx(f.mu + f.delta, rel=1e-12)  # approached far out
         # strong convexity and smoothness inequalities at random pairs
         rng = np.random.default_rng(0)
         for _ in range(200):
@@ -228,13 +250,16 @@ class TestLogCoshQuadratic:
 
     def test_distance_rate_is_attained(self):
         from sgdbook import bounds
+
         f = landscapes.LogCoshQuadratic()
         run = gd.gradient_descent(f, [-8.0, 2.0], 2 / (f.mu + f.L), 80)
         dist = np.linalg.norm(run.xs - f.minimizer(), axis=1)
         bnd = bounds.distance_bound(np.arange(81), f.L, f.mu, dist[0])
         assert bounds.bound_holds(dist, bnd)
         ratio = dist / bnd
-        assert ratio[-1] > 0.2 and abs(ratio[-1] - ratio[-2]) < 1e-6   # the ratio settles: rate attained
+        assert (
+            ratio[-1] > 0.2 and abs(ratio[-1] - ratio[-2]) < 1e-6
+        )  # the ratio settles: rate attained
 
     def test_rejects(self):
         with pytest.raises(ValueError, match="L must be >= mu \\+ delta"):
@@ -250,6 +275,6 @@ class TestLogCoshQuadratic:
 def test_smoothness_on_sublevel_set_at_the_minimum_value():
     well = landscapes.TiltedDoubleWell(tilt=0.3)
     glob = min(well.critical_points(), key=lambda cp: cp.value)
-    R, L = well.smoothness_on_sublevel_set(glob.value)     # a double root of the quartic
+    R, L = well.smoothness_on_sublevel_set(glob.value)  # a double root of the quartic
     assert R == pytest.approx(abs(glob.x[0]), rel=1e-6)
     assert L == pytest.approx(max(3 * R**2 - 1, 1.0))

@@ -40,8 +40,11 @@ def test_per_example_matches_numpy_with_doubled_step(data):
     # torch's mean((wx+b-y)^2) has no 1/2: its step eta is stepsize's step 2*eta on (1/2)(.)^2
     X, Y = data
     x = X.numpy().astype(float).ravel()
-    reg = stepsize.RegressionData(np.column_stack([x, np.ones_like(x)]), Y.numpy().astype(float).ravel(),
-                                  np.array([-5.0, 0.0]))
+    reg = stepsize.RegressionData(
+        np.column_stack([x, np.ones_like(x)]),
+        Y.numpy().astype(float).ravel(),
+        np.array([-5.0, 0.0]),
+    )
     run = line_fit.per_example(X, Y, 0.02, 3)
     ref = stepsize.per_example_sgd(reg, 0.04, 3, "sorted", w0=[-10.0, -20.0])
     wstar = reg.minimizer()
@@ -123,10 +126,13 @@ def test_sorted_cycle_is_periodic_and_attracts_the_run(data):
     cyc = line_fit.sorted_cycle(X, Y, lr)
     assert len(cyc) == len(X) + 1 and cyc[-1] == pytest.approx(cyc[0], rel=1e-9)
     # the float64 run from the tutorial's start ends its epochs at the cycle's start
-    data64 = stepsize.RegressionData(np.column_stack([X.numpy().ravel(), np.ones(len(X))]).astype(float),
-                                     Y.numpy().astype(float).ravel(), np.array([-5.0, 0.0]))
+    data64 = stepsize.RegressionData(
+        np.column_stack([X.numpy().ravel(), np.ones(len(X))]).astype(float),
+        Y.numpy().astype(float).ravel(),
+        np.array([-5.0, 0.0]),
+    )
     run = stepsize.per_example_sgd(data64, 2 * lr, 40, "sorted", w0=[-10.0, -20.0])
-    last = run.distances[-len(X) - 1:]
+    last = run.distances[-len(X) - 1 :]
     assert np.allclose(last, cyc, rtol=1e-6, atol=1e-9)
     with pytest.raises(ValueError, match="contract"):
         line_fit.sorted_cycle(X, Y, 0.5)
@@ -158,7 +164,9 @@ def test_epoch_drive_terms_sum_to_the_epoch_drive(data):
         assert np.allclose(terms.sum(axis=0), c, rtol=1e-9, atol=1e-9 * np.linalg.norm(c))
     # the last example's residual is not multiplied by any later map
     x = X.numpy().astype(float).ravel()
-    r = Y.numpy().astype(float).ravel() - np.column_stack([x, np.ones_like(x)]) @ line_fit.least_squares(X, Y)
+    r = Y.numpy().astype(float).ravel() - np.column_stack(
+        [x, np.ones_like(x)]
+    ) @ line_fit.least_squares(X, Y)
     assert np.allclose(terms[-1], 2 * 0.1 * r[-1] * np.array([x[-1], 1.0]))
 
 
@@ -188,10 +196,18 @@ def test_unstopped_sorted_run_is_bounded_and_follows_the_epoch_map(data):
 def test_sorted_edges_by_bisection(data):
     X, Y = data
     edge = line_fit.sorted_contraction_edge(X, 0.05, 0.12)
-    assert line_fit.cyclic_epoch_factor(X, edge - 1e-6) < 1 < line_fit.cyclic_epoch_factor(X, edge + 1e-6)
+    assert (
+        line_fit.cyclic_epoch_factor(X, edge - 1e-6)
+        < 1
+        < line_fit.cyclic_epoch_factor(X, edge + 1e-6)
+    )
     orbit_edge = line_fit.sorted_orbit_edge(X, Y, 0.05, edge - 1e-6)
     assert orbit_edge < 0.1 < edge
-    assert line_fit.sorted_cycle(X, Y, orbit_edge - 1e-6).max() < 1e12 < line_fit.sorted_cycle(X, Y, orbit_edge + 1e-6).max()
+    assert (
+        line_fit.sorted_cycle(X, Y, orbit_edge - 1e-6).max()
+        < 1e12
+        < line_fit.sorted_cycle(X, Y, orbit_edge + 1e-6).max()
+    )
     # a smaller threshold is reached at a smaller step
     assert line_fit.sorted_orbit_edge(X, Y, 0.05, edge - 1e-6, threshold=1e9) < orbit_edge
     with pytest.raises(ValueError, match="bracket"):

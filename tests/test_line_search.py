@@ -18,7 +18,7 @@ def test_exact_line_search_minimises_along_the_gradient_and_obeys_kantorovich():
     assert np.all(ratio <= bound + 1e-12)
     # in 2-D the start (kappa, 1) along the eigenvectors attains the bound exactly
     worst = line_search.exact_line_search_gd(q, [q.condition_number * 1.0, 1.0], 3)
-    w = (worst.losses - fstar)
+    w = worst.losses - fstar
     assert w[1] / w[0] == pytest.approx(bound, rel=1e-9)
 
 
@@ -42,11 +42,13 @@ def test_polyak_step_on_a_quadratic_is_half_the_exact_step_times_ratio():
         e = x - q.minimizer()
         m1, m2, m3 = e @ A @ e, e @ A @ A @ e, e @ A @ A @ A @ e
         exact = m2 / m3
-        ratio = m1 * m3 / m2 ** 2
+        ratio = m1 * m3 / m2**2
         assert ratio >= 1 - 1e-12
         assert step == pytest.approx(0.5 * exact * ratio, rel=1e-10)
     assert run.losses[-1] - q.min_value() < 1e-6 * (run.losses[0] - q.min_value())
-    assert np.all(np.diff(np.linalg.norm(run.xs - q.minimizer(), axis=1)) <= 1e-12)  # Fejér monotone
+    assert np.all(
+        np.diff(np.linalg.norm(run.xs - q.minimizer(), axis=1)) <= 1e-12
+    )  # Fejér monotone
 
 
 def test_barzilai_borwein_steps_are_secant_inverse_curvatures():
@@ -72,7 +74,9 @@ def test_divergence_is_reported():
 def test_bad_arguments():
     q = objectives.ill_conditioned_2d()
     with pytest.raises(TypeError, match="Quadratic"):
-        line_search.exact_line_search_gd(objectives.FunctionObjective(q.value, q.grad), [1.0, 1.0], 3)
+        line_search.exact_line_search_gd(
+            objectives.FunctionObjective(q.value, q.grad), [1.0, 1.0], 3
+        )
     with pytest.raises(ValueError, match="x0"):
         line_search.exact_line_search_gd(q, [1.0], 3)
     with pytest.raises(ValueError, match="eta0"):

@@ -101,9 +101,13 @@ def test_training_steps_on_the_epoch_batches(data):
 def test_batch_curvatures_are_those_of_the_training_batches(data):
     X, _ = data
     Xt = np.hstack([X.numpy().astype(float), np.ones((1000, 1))])
-    order = torch.cat([torch.cat(e) for e in linreg.epoch_batches(1000, 1, epochs=2, seed=5)]).numpy()
+    order = torch.cat(
+        [torch.cat(e) for e in linreg.epoch_batches(1000, 1, epochs=2, seed=5)]
+    ).numpy()
     single = linreg.batch_curvatures(X, 1, epochs=2, seed=5)
-    np.testing.assert_allclose(single, (Xt[order] ** 2).sum(1), rtol=1e-10)   # same order, not just same set
+    np.testing.assert_allclose(
+        single, (Xt[order] ** 2).sum(1), rtol=1e-10
+    )  # same order, not just same set
     tens = linreg.batch_curvatures(X, 10, epochs=3, seed=5)
     assert tens.shape == (300,)
     idx = linreg.epoch_batches(1000, 10, epochs=3, seed=5)[2][7].numpy()
@@ -116,7 +120,7 @@ def test_every_batch_curvature_is_at_least_one(data):
     X, _ = data
     for b in (1, 7, 10, 100):
         assert linreg.batch_curvatures(X, b, epochs=2, seed=b).min() >= 1 - 1e-12
-    tiny = torch.full((50, 2), 1e-3)   # inputs almost zero: the bound is attained
+    tiny = torch.full((50, 2), 1e-3)  # inputs almost zero: the bound is attained
     np.testing.assert_allclose(linreg.batch_curvatures(tiny, 10), 1.0, atol=1e-5)
 
 
@@ -125,11 +129,20 @@ def test_predicted_floor_matches_constant_step_runs(data):
     fstar = linreg.least_squares_loss(X, y)
     assert fstar == pytest.approx(0.5 * 0.01**2, rel=0.15)
     pred = linreg.predicted_excess_loss(X, 0.2, 10, 0.01)
-    runs = [linreg.train_linreg(X, y, 10, 0.2, epochs=6, decay_epoch=None, seed=s) for s in range(4)]
+    runs = [
+        linreg.train_linreg(X, y, 10, 0.2, epochs=6, decay_epoch=None, seed=s) for s in range(4)
+    ]
     measured = np.mean([r.mean_loss_after(2000) - fstar for r in runs])
     assert measured == pytest.approx(pred, rel=0.5)
-    decayed = np.mean([linreg.train_linreg(X, y, 10, 0.2, epochs=6, decay_epoch=2, seed=s).mean_loss_after(2000)
-                       - fstar for s in range(4)])
+    decayed = np.mean(
+        [
+            linreg.train_linreg(X, y, 10, 0.2, epochs=6, decay_epoch=2, seed=s).mean_loss_after(
+                2000
+            )
+            - fstar
+            for s in range(4)
+        ]
+    )
     assert decayed < measured / 3
     with pytest.raises(ValueError, match="lambda_max"):
         linreg.predicted_excess_loss(X, 5.0, 10, 0.01)

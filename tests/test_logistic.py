@@ -33,8 +33,12 @@ def test_train_notebook_is_the_dataloader_loop():
     b = torch.tensor(0.0, requires_grad=True)
     opt = torch.optim.SGD([a, b], lr=0.1)
     loss_fn = torch.nn.BCEWithLogitsLoss()
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(Xtr, ytr), batch_size=25,
-                                         shuffle=True, generator=torch.Generator().manual_seed(6))
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(Xtr, ytr),
+        batch_size=25,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(6),
+    )
     for _ in range(3):
         for xb, yb in loader:
             opt.zero_grad()
@@ -52,8 +56,16 @@ def test_full_batch_agrees_with_train_logistic():
     Xtr, ytr = lg.notebook_data(40, 2, 1)
     Xte, yte = lg.notebook_data(10, 1, 2)
     run = lg.train_notebook(Xtr, ytr, Xte, yte, batch_size=80, lr=0.05, epochs=20)
-    ref = st.train_logistic(Xtr.numpy(), ytr.numpy(), Xte.numpy(), yte.numpy(), batch_size=80,
-                            lr=0.05, epochs=20, device="cpu")
+    ref = st.train_logistic(
+        Xtr.numpy(),
+        ytr.numpy(),
+        Xte.numpy(),
+        yte.numpy(),
+        batch_size=80,
+        lr=0.05,
+        epochs=20,
+        device="cpu",
+    )
     assert np.allclose(run.a, ref.a, atol=1e-5) and np.allclose(run.loss, ref.loss, atol=1e-5)
 
 

@@ -15,7 +15,7 @@ def test_convex_function_closed_forms(n):
     i = np.arange(1, n + 1)
     np.testing.assert_allclose(q.minimizer(), 1 - i / (n + 1), rtol=1e-10)
     assert q.min_value() == pytest.approx(2.0 / 8 * (-1 + 1 / (n + 1)))
-    assert 0 < q.mu and q.L < 2.0                       # eigenvalues inside (0, L)
+    assert 0 < q.mu and q.L < 2.0  # eigenvalues inside (0, L)
 
 
 def test_strongly_convex_minimiser_is_geometric():
@@ -61,11 +61,13 @@ def test_strongly_convex_floor_and_bound():
     k = np.arange(101)
     floor = lower_bounds.krylov_distance_floor(q, k)
     d0 = np.linalg.norm(q.minimizer())
-    np.testing.assert_allclose(floor, lower_bounds.strongly_convex_lower_bound(k, 1.0, 1 / kappa, d0), rtol=1e-8)
+    np.testing.assert_allclose(
+        floor, lower_bounds.strongly_convex_lower_bound(k, 1.0, 1 / kappa, d0), rtol=1e-8
+    )
     run = gd.gradient_descent(q, np.zeros(n), 2 / (1 + 1 / kappa), 100)
     dist = np.linalg.norm(run.xs - q.minimizer(), axis=1)
     assert bounds.bound_holds(floor, dist)
-    assert np.all(dist[40:] > 100 * floor[40:])          # GD is far from optimal here
+    assert np.all(dist[40:] > 100 * floor[40:])  # GD is far from optimal here
 
 
 def test_gd_on_worst_function_agrees_with_torch():
@@ -114,7 +116,7 @@ def test_conjugate_gradient_iterates_minimise_over_the_krylov_subspace():
     cg = lower_bounds.conjugate_gradient(q, x0, d)
     grads = [q.grad(x) for x in cg.xs]
     for k in range(1, d + 1):
-        V, _ = np.linalg.qr(np.column_stack(grads[:k]))     # basis of span{g_0, ..., g_{k-1}}
+        V, _ = np.linalg.qr(np.column_stack(grads[:k]))  # basis of span{g_0, ..., g_{k-1}}
         # minimise f(x0 + V z): V^T A V z = -V^T grad f(x0)
         z = np.linalg.solve(V.T @ q.A @ V, -V.T @ q.grad(x0))
         np.testing.assert_allclose(cg.xs[k], x0 + V @ z, rtol=1e-9, atol=1e-10)

@@ -39,15 +39,18 @@ def test_matmul_validation():
 
 
 def test_method_table():
-    assert [f for _, f in matmul.METHODS] == [matmul.matmul_elementwise, matmul.matmul_columns,
-                                               matmul.matmul_blocks, matmul.matmul_full]
+    assert [f for _, f in matmul.METHODS] == [
+        matmul.matmul_elementwise,
+        matmul.matmul_columns,
+        matmul.matmul_blocks,
+        matmul.matmul_full,
+    ]
     assert len({name for name, _ in matmul.METHODS}) == 4
 
 
 def test_time_four_ways_counts():
     A, B = torch.randn(8, 8), torch.randn(8, 130)
-    rows = matmul.time_four_ways(A, B, elementwise_rows=2, block=64, min_time=0.01,
-                                 warmup_time=0.0)
+    rows = matmul.time_four_ways(A, B, elementwise_rows=2, block=64, min_time=0.01, warmup_time=0.0)
     assert [r.calls for r in rows] == [2 * 130, 130, 3, 1]
     assert [r.flops for r in rows] == [2 * 2 * 8 * 130] + [2 * 8 * 8 * 130] * 3
     assert all(r.seconds > 0 and r.gflops > 0 for r in rows)

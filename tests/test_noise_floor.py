@@ -26,7 +26,7 @@ def test_floor_proportional_to_lr_for_small_steps():
 def test_robbins_monro_schedule_goes_below_every_floor():
     h, sigma = 1.0, 1.0
     t = np.arange(20_000)
-    lrs = 1.0 / (1.0 + t)          # sum infinite, sum of squares finite
+    lrs = 1.0 / (1.0 + t)  # sum infinite, sum of squares finite
     e = nf.expected_excess_loss(h, sigma, lrs, 5.0)
     assert e[-1] < 1e-4
     assert e[-1] < nf.stationary_excess_loss(h, sigma, 0.01)
@@ -47,7 +47,7 @@ def test_square_summability_is_not_necessary():
 
 def test_summable_steps_freeze_the_mean():
     h = 1.0
-    lrs = 0.5 * 0.9 ** np.arange(500)     # sum = 5 < inf
+    lrs = 0.5 * 0.9 ** np.arange(500)  # sum = 5 < inf
     limit = nf.limit_of_mean(h, lrs, 5.0)
     assert limit > 0.01
     e = nf.expected_excess_loss(h, 0.0, lrs, 5.0)
@@ -65,14 +65,18 @@ def test_averaged_excess_loss_matches_simulation_and_the_asymptotic_formula():
     h, sigma, x0 = 1.0, 1.0, 5.0
     # exact against many chains on a short run (transient included)
     _, avg = nf.simulate_averaged(h, sigma, np.full(50, 0.5), x0, start=3, chains=200_000, seed=4)
-    assert avg[-1] == pytest.approx(nf.averaged_excess_loss(h, sigma, 0.5, x0, start=3, m=48), rel=0.02)
+    assert avg[-1] == pytest.approx(
+        nf.averaged_excess_loss(h, sigma, 0.5, x0, start=3, m=48), rel=0.02
+    )
     # long averages: sigma^2 / (2 h m), whatever the step
     for lr in (0.02, 0.1, 0.5):
         e = nf.averaged_excess_loss(h, sigma, lr, x0, start=2000, m=20_000)
         assert e == pytest.approx(sigma**2 / (2 * h * 20_000), rel=0.01)
     # m = 1 is the last iterate: the exact recursion
     e1 = nf.averaged_excess_loss(2.0, 0.3, 0.1, 1.5, start=40, m=1)
-    assert e1 == pytest.approx(nf.expected_excess_loss(2.0, 0.3, np.full(40, 0.1), 1.5)[40], rel=1e-12)
+    assert e1 == pytest.approx(
+        nf.expected_excess_loss(2.0, 0.3, np.full(40, 0.1), 1.5)[40], rel=1e-12
+    )
     with pytest.raises(ValueError, match="lr"):
         nf.averaged_excess_loss(1.0, 1.0, 2.5, 0.0, start=0, m=5)
     with pytest.raises(ValueError, match="m"):

@@ -13,7 +13,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import toc_docnames
 from test_browser import JS_IMAGES, JS_MATH, PageLog, chromium  # noqa: F401  (fixture)
 

@@ -44,13 +44,19 @@ def test_importing_sgdbook_stays_cheap():
     assert out.stdout.strip() == "False"
 
 
-CHAPTERS = {"gradient-descent": 1, "learning-rate": 2, "sgd": 3, "minibatch": 4,
-            "momentum-adam": 5, "lr-decay": 6}
+CHAPTERS = {
+    "gradient-descent": 1,
+    "learning-rate": 2,
+    "sgd": 3,
+    "minibatch": 4,
+    "momentum-adam": 5,
+    "lr-decay": 6,
+}
 
 
 def test_experiment_modules_name_their_chapter():
     """The first line of each chapter experiment's docstring: ``Chapter N (:doc:`/name`): ...``."""
-    (_, experiments), = [g for g in sgdbook.MODULE_GROUPS if g[0] == "各章的实验"]
+    ((_, experiments),) = [g for g in sgdbook.MODULE_GROUPS if g[0] == "各章的实验"]
     for name in experiments:
         doc = ast.get_docstring(ast.parse((PACKAGE / f"{name}.py").read_text(encoding="utf-8")))
         m = re.match(r"Chapter (\d) \(:doc:`/([a-z-]+)`\): \S", doc or "")

@@ -36,12 +36,14 @@ def test_torch_adam_is_algorithm_1():
 def test_eps_hat_variant_differs_when_gradients_are_tiny():
     a = paper_forms.adam_paper(_grad, X0, 50, alpha=0.01, eps=1e-4)
     b = paper_forms.adam_paper(_grad, X0, 50, alpha=0.01, eps=1e-4, eps_hat=True)
-    assert np.abs(a - b)[:, 0].max() > 1e-3          # the 1e-4-scaled coordinate differs
-    assert np.abs(a - b)[:, 2].max() < 1e-4          # the large one hardly does
+    assert np.abs(a - b)[:, 0].max() > 1e-3  # the 1e-4-scaled coordinate differs
+    assert np.abs(a - b)[:, 2].max() < 1e-4  # the large one hardly does
 
 
 def test_torch_rmsprop_is_not_keras_form():
-    theirs = _torch_path(lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-7), _grad, X0, 50)
+    theirs = _torch_path(
+        lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-7), _grad, X0, 50
+    )
     keras = paper_forms.rmsprop_keras(_grad, X0, 50, lr=0.01, rho=0.9, eps=1e-7)
     assert np.abs(theirs - keras)[:, 0].max() > 1e-2
 
@@ -68,13 +70,20 @@ def test_lr_in_buffer_momentum_matches_torch_only_for_a_constant_rate():
     make = lambda p: paper_forms.LrInBufferMomentum(p, lr=0.05, momentum=0.9)
     torch_sgd = lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)
     const = agreement.step_differences(make, torch_sgd, steps=60, dtype=torch.float64)
-    sched = agreement.step_differences(make, torch_sgd, steps=60, dtype=torch.float64,
-                                       schedule=decay, schedule_b=decay)
+    sched = agreement.step_differences(
+        make, torch_sgd, steps=60, dtype=torch.float64, schedule=decay, schedule_b=decay
+    )
     assert const.max() < 1e-10
-    assert sched[0] < 1e-12 and sched.max() > 1e-2      # the first step agrees, later ones do not
+    assert sched[0] < 1e-12 and sched.max() > 1e-2  # the first step agrees, later ones do not
     # the EMA form and torch's, both with the rate outside the buffer, agree under the schedule
-    ema = agreement.step_differences(lambda p: EMAMomentum(p, lr=0.5, beta=0.9), torch_sgd, steps=60,
-                                     dtype=torch.float64, schedule=decay, schedule_b=decay)
+    ema = agreement.step_differences(
+        lambda p: EMAMomentum(p, lr=0.5, beta=0.9),
+        torch_sgd,
+        steps=60,
+        dtype=torch.float64,
+        schedule=decay,
+        schedule_b=decay,
+    )
     assert ema.max() < 1e-10
 
 
@@ -94,7 +103,7 @@ def test_lr_in_buffer_momentum_update_by_hand():
         torch.testing.assert_close(x.detach(), expected)
     y = torch.zeros(1, requires_grad=True)
     before = y.detach().clone()
-    paper_forms.LrInBufferMomentum([y], lr=0.1).step()          # no gradient: untouched
+    paper_forms.LrInBufferMomentum([y], lr=0.1).step()  # no gradient: untouched
     assert torch.equal(y.detach(), before)
     with pytest.raises(ValueError, match="lr"):
         paper_forms.LrInBufferMomentum([y], lr=0.0)
@@ -107,7 +116,9 @@ def test_decay_under_noise_adam_l2_vs_adamw():
 
     sig = [0.01, 1.0]
     l2 = paper_forms.decay_under_noise(lambda p: Adam(p, lr=0.01, weight_decay=0.1), sig, steps=300)
-    dec = paper_forms.decay_under_noise(lambda p: AdamW(p, lr=0.01, weight_decay=0.1), sig, steps=300)
+    dec = paper_forms.decay_under_noise(
+        lambda p: AdamW(p, lr=0.01, weight_decay=0.1), sig, steps=300
+    )
     # AdamW: both shrink like (1 - lr*wd)^t in the mean
     np.testing.assert_allclose(dec[-1], (1 - 0.001) ** 300, rtol=0.03)
     # Adam + L2: the low-noise weight is driven to ~0, the noisy one barely decays

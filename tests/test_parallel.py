@@ -27,8 +27,9 @@ def _problem():
 
 def test_data_parallel_equals_large_batch():
     X, y = _problem()
-    res = parallel.data_parallel_sgd(X, y, world_size=2, batch_size=8, lr=0.1, steps=4, seed=3,
-                                     backend="gloo", timeout=120)
+    res = parallel.data_parallel_sgd(
+        X, y, world_size=2, batch_size=8, lr=0.1, steps=4, seed=3, backend="gloo", timeout=120
+    )
     ref = parallel.large_batch_sgd(X, y, batch_size=8, lr=0.1, steps=4, seed=3)
     assert len(res) == 2 and int(res[0]["shard"]) == 4
     for r in res:
@@ -102,13 +103,16 @@ def test_plan_on_cpu_uses_gloo_with_the_preferred_size(monkeypatch):
     assert parallel.plan_workers(4, batch_size=18).world_size == 3  # 4 does not divide 18
 
 
-@pytest.mark.parametrize("gpus,batch,expected", [
-    (1, 48, (4, "gloo", "too-few-gpus")),   # NCCL cannot put two ranks on the one GPU
-    (2, 48, (2, "nccl", "gpu-per-worker")),
-    (3, 48, (3, "nccl", "gpu-per-worker")),
-    (3, 64, (2, "nccl", "gpu-per-worker")),  # 3 does not divide 64
-    (8, 48, (4, "nccl", "gpu-per-worker")),  # capped at the preferred size
-])
+@pytest.mark.parametrize(
+    "gpus,batch,expected",
+    [
+        (1, 48, (4, "gloo", "too-few-gpus")),  # NCCL cannot put two ranks on the one GPU
+        (2, 48, (2, "nccl", "gpu-per-worker")),
+        (3, 48, (3, "nccl", "gpu-per-worker")),
+        (3, 64, (2, "nccl", "gpu-per-worker")),  # 3 does not divide 64
+        (8, 48, (4, "nccl", "gpu-per-worker")),  # capped at the preferred size
+    ],
+)
 def test_plan_on_gpus_uses_nccl_when_every_worker_gets_a_gpu(monkeypatch, gpus, batch, expected):
     _pretend_gpus(monkeypatch, gpus)
     plan = parallel.plan_workers(4, batch_size=batch)

@@ -40,24 +40,33 @@ def pdf_ext():
 def test_latex_macros_are_the_katex_macros(pdf_ext):
     # one macro table for the HTML (KaTeX) and the PDF (LaTeX): the same names, the same arity
     site = EXT / "sgdbook_site"
-    source = "\n".join(p.read_text("utf-8") for p in sorted(site.glob("*.py"))) if site.is_dir() \
+    source = (
+        "\n".join(p.read_text("utf-8") for p in sorted(site.glob("*.py")))
+        if site.is_dir()
         else (EXT / "sgdbook_site.py").read_text("utf-8")
+    )
     katex = dict(re.findall(r'r"(\\\w+)":\s*r"([^"]*)"', source))
-    latex = dict(re.findall(r"\\providecommand\{(\\\w+)\}(?:\[\d\])?\{(.*)\}\s*$", pdf_ext.LATEX_MACROS, re.M))
+    latex = dict(
+        re.findall(
+            r"\\providecommand\{(\\\w+)\}(?:\[\d\])?\{(.*)\}\s*$", pdf_ext.LATEX_MACROS, re.M
+        )
+    )
     assert set(katex) == set(latex) and katex
     for name, body in katex.items():
         assert ("#1" in body) == ("#1" in latex[name]), name
 
 
 def test_log_failures_find_what_spoils_a_pdf(pdf_ext):
-    log = "\n".join([
-        "Missing character: There is no 左 (U+5DE6) in font Latin Modern Roman 10 Regular/OT:script=latn;!",
-        "LaTeX Warning: Reference `sgd:thm-x' on page 3 undefined on input line 12.",
-        "LaTeX Warning: Citation `bottou2018' on page 4 undefined on input line 40.",
-        "LaTeX Warning: There were undefined references.",
-        "LaTeX Font Warning: Font shape `TU/NotoSerifCJKSC(0)/m/it' undefined",  # substituted: fine
-        "Overfull \\hbox (1.2pt too wide) in paragraph at lines 10--11",  # cosmetic: fine
-    ])
+    log = "\n".join(
+        [
+            "Missing character: There is no 左 (U+5DE6) in font Latin Modern Roman 10 Regular/OT:script=latn;!",
+            "LaTeX Warning: Reference `sgd:thm-x' on page 3 undefined on input line 12.",
+            "LaTeX Warning: Citation `bottou2018' on page 4 undefined on input line 40.",
+            "LaTeX Warning: There were undefined references.",
+            "LaTeX Font Warning: Font shape `TU/NotoSerifCJKSC(0)/m/it' undefined",  # substituted: fine
+            "Overfull \\hbox (1.2pt too wide) in paragraph at lines 10--11",  # cosmetic: fine
+        ]
+    )
     found = pdf_ext.log_failures(log)
     assert len(found) == 4 and "左" in found[0] and "bottou2018" in found[2]
     assert pdf_ext.log_failures("Output written on sgdbook.pdf (358 pages).") == []
@@ -125,14 +134,24 @@ def _chapter_titles() -> list[str]:
 
 @pytest.fixture(scope="module")
 def built_pdf() -> Path:
-    missing = [t for t in ("xelatex", "latexmk", "rsvg-convert", "pdffonts", "pdftotext") if not shutil.which(t)]
+    missing = [
+        t
+        for t in ("xelatex", "latexmk", "rsvg-convert", "pdffonts", "pdftotext")
+        if not shutil.which(t)
+    ]
     if missing:
-        pytest.fail(f"the PDF tests need {', '.join(missing)} (SGDBOOK_PDF=1 bash tools/setup-env.sh)")
+        pytest.fail(
+            f"the PDF tests need {', '.join(missing)} (SGDBOOK_PDF=1 bash tools/setup-env.sh)"
+        )
     venv = Path(sys.executable).parent.parent
-    result = subprocess.run(["make", "pdf", f"VENV={venv}"], cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        ["make", "pdf", f"VENV={venv}"], cwd=REPO, capture_output=True, text=True
+    )
     if result.returncode != 0:
-        pytest.fail("make pdf failed (exit %d):\n%s\n%s"
-                    % (result.returncode, result.stdout[-15000:], result.stderr[-5000:]))
+        pytest.fail(
+            f"make pdf failed (exit {result.returncode}):\n"
+            f"{result.stdout[-15000:]}\n{result.stderr[-5000:]}"
+        )
     pdf = LATEX / "sgdbook.pdf"
     assert pdf.is_file() and f"PDF: {pdf}" in result.stdout
     return pdf
@@ -140,13 +159,16 @@ def built_pdf() -> Path:
 
 @pytest.fixture(scope="module")
 def pdf_text(built_pdf) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(built_pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(built_pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 @pytest.mark.pdf
 def test_every_font_is_embedded_and_chinese_has_cjk_fonts(built_pdf):
-    out = subprocess.run(["pdffonts", str(built_pdf)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["pdffonts", str(built_pdf)], capture_output=True, text=True, check=True
+    ).stdout
     rows = [line.split() for line in out.splitlines()[2:] if line.strip()]
     assert rows and all(row[-5] == "yes" for row in rows), out  # the "emb" column
     names = " ".join(row[0] for row in rows)
@@ -155,7 +177,9 @@ def test_every_font_is_embedded_and_chinese_has_cjk_fonts(built_pdf):
 
 @pytest.mark.pdf
 def test_page_count_is_sane(built_pdf):
-    info = subprocess.run(["pdfinfo", str(built_pdf)], capture_output=True, text=True, check=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", str(built_pdf)], capture_output=True, text=True, check=True
+    ).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     assert 150 <= pages <= 2000, pages
 
@@ -164,7 +188,9 @@ def test_page_count_is_sane(built_pdf):
 def test_chapters_numbered_as_on_the_site_and_appendices_lettered(pdf_text):
     titles = _chapter_titles()
     chapters, appendices = titles[:6], titles[6:]
-    assert re.search(r"^\s*前言\s+\d+\s*$", pdf_text, re.M), "the preface is unnumbered front matter"
+    assert re.search(r"^\s*前言\s+\d+\s*$", pdf_text, re.M), (
+        "the preface is unnumbered front matter"
+    )
     for number, title in enumerate(chapters, start=1):
         assert re.search(rf"^\s*{number} {re.escape(title)}\s", pdf_text, re.M), title
     for letter, title in zip("ABC", appendices):
@@ -176,7 +202,10 @@ def test_theorems_exercises_and_solutions_are_in_the_pdf(pdf_text):
     assert len(re.findall(r"定理 \d+\.\d+", pdf_text)) >= 20
     # the boxes are named in Chinese (sphinx-proof writes English names into LaTeX); English
     # names elsewhere ("Theorem 4.6 of Bottou et al." in a docstring) are citations, not boxes
-    english = re.compile(r"^\s*(?:(?:Theorem|Definition|Lemma|Algorithm|Remark|Corollary)\s+\d+(?:\.\d+)*\s*(?:\(|$)|Proof\b)", re.M)
+    english = re.compile(
+        r"^\s*(?:(?:Theorem|Definition|Lemma|Algorithm|Remark|Corollary)\s+\d+(?:\.\d+)*\s*(?:\(|$)|Proof\b)",
+        re.M,
+    )
     assert not english.findall(pdf_text) and "Proof Index" not in pdf_text
     assert len(re.findall(r"练习 \d+\.\d+", pdf_text)) >= 20
     assert pdf_text.count("解答") >= 20  # solutions printed, not folded away

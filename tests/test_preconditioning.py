@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sgdbook import bounds, gd, objectives, preconditioning
+from sgdbook import bounds, objectives, preconditioning
 from sgdbook.landscapes import LogisticLoss, two_gaussians
 
 
@@ -17,7 +17,9 @@ def rotated_quadratic(theta: float) -> objectives.Quadratic:
 
 def test_newton_step_solves_a_quadratic():
     q = rotated_quadratic(0.7)
-    np.testing.assert_allclose(preconditioning.newton_step(q, [5.0, -3.0]), q.minimizer(), atol=1e-12)
+    np.testing.assert_allclose(
+        preconditioning.newton_step(q, [5.0, -3.0]), q.minimizer(), atol=1e-12
+    )
 
 
 def test_newton_step_on_logistic_agrees_with_torch():
@@ -33,20 +35,28 @@ def test_newton_step_on_logistic_agrees_with_torch():
     wt = torch.tensor(w)
     g = torch.autograd.functional.jacobian(loss, wt).numpy()
     H = torch.autograd.functional.hessian(loss, wt).numpy()
-    np.testing.assert_allclose(preconditioning.newton_step(f, w), w - np.linalg.solve(H, g), rtol=1e-10)
+    np.testing.assert_allclose(
+        preconditioning.newton_step(f, w), w - np.linalg.solve(H, g), rtol=1e-10
+    )
 
 
 def test_condition_numbers():
     q = rotated_quadratic(0.0)
     assert preconditioning.preconditioned_condition_number(q.A, np.eye(2)) == pytest.approx(20.0)
-    assert preconditioning.preconditioned_condition_number(q.A, preconditioning.jacobi(q.A)) == pytest.approx(1.0)
+    assert preconditioning.preconditioned_condition_number(
+        q.A, preconditioning.jacobi(q.A)
+    ) == pytest.approx(1.0)
     qr = rotated_quadratic(np.pi / 6)
     kj = preconditioning.preconditioned_condition_number(qr.A, preconditioning.jacobi(qr.A))
-    assert 1.0 < kj < 20.0                                         # helps, but not fully
-    assert preconditioning.preconditioned_condition_number(qr.A, np.linalg.inv(qr.A)) == pytest.approx(1.0)
+    assert 1.0 < kj < 20.0  # helps, but not fully
+    assert preconditioning.preconditioned_condition_number(
+        qr.A, np.linalg.inv(qr.A)
+    ) == pytest.approx(1.0)
     # at 45 degrees the diagonal is constant: Jacobi changes nothing
     q45 = rotated_quadratic(np.pi / 4)
-    assert preconditioning.preconditioned_condition_number(q45.A, preconditioning.jacobi(q45.A)) == pytest.approx(20.0)
+    assert preconditioning.preconditioned_condition_number(
+        q45.A, preconditioning.jacobi(q45.A)
+    ) == pytest.approx(20.0)
 
 
 def test_preconditioned_gd_is_the_plain_recursion_and_obeys_the_new_kappa():
@@ -62,7 +72,7 @@ def test_preconditioned_gd_is_the_plain_recursion_and_obeys_the_new_kappa():
         x = x - lr * M @ q.grad(x)
         np.testing.assert_allclose(run.xs[k + 1], x, rtol=1e-10, atol=1e-12)
     gap = run.losses - q.min_value()
-    b = bounds.linear_rate_bound(np.arange(61), lam[-1], lam[0], gap[0])   # rate with the new kappa
+    b = bounds.linear_rate_bound(np.arange(61), lam[-1], lam[0], gap[0])  # rate with the new kappa
     assert bounds.bound_holds(gap, b)
 
 
@@ -104,14 +114,20 @@ def test_preconditioned_spectrum():
     np.testing.assert_allclose(lam, np.sort(np.linalg.eigvals(M @ q.A).real), rtol=1e-10)
     S = np.linalg.cholesky(M)
     np.testing.assert_allclose(lam, np.linalg.eigvalsh(S.T @ q.A @ S), rtol=1e-10)
-    assert preconditioning.preconditioned_condition_number(q.A, M) == pytest.approx(lam[-1] / lam[0])
-    np.testing.assert_allclose(preconditioning.preconditioned_spectrum(q.A, np.linalg.inv(q.A)), 1.0)
+    assert preconditioning.preconditioned_condition_number(q.A, M) == pytest.approx(
+        lam[-1] / lam[0]
+    )
+    np.testing.assert_allclose(
+        preconditioning.preconditioned_spectrum(q.A, np.linalg.inv(q.A)), 1.0
+    )
     # 2/L_M is the stability threshold of the preconditioned run
     kw = dict(x0=[3.0, -1.0], steps=300, M=M)
     stable = preconditioning.preconditioned_gradient_descent(q, lr=1.9 / lam[-1], **kw)
     assert stable.losses[-1] - q.min_value() < 1e-6 * (stable.losses[0] - q.min_value())
     unstable = preconditioning.preconditioned_gradient_descent(q, lr=2.1 / lam[-1], **kw)
-    assert unstable.diverged or unstable.losses[-1] - q.min_value() > stable.losses[0] - q.min_value()
+    assert (
+        unstable.diverged or unstable.losses[-1] - q.min_value() > stable.losses[0] - q.min_value()
+    )
     with pytest.raises(ValueError, match="same shape"):
         preconditioning.preconditioned_spectrum(q.A, np.eye(3))
     with pytest.raises(ValueError, match="M must be positive definite"):

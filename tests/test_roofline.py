@@ -12,7 +12,7 @@ from sgdbook import matmul, roofline
 def test_intensities_by_hand():
     n = 256
     # reads + writes + the write-allocate read of every result not read first (all but axpy)
-    assert roofline.intensity("mm", n) == pytest.approx(2 * n ** 3 / (16 * n * n))
+    assert roofline.intensity("mm", n) == pytest.approx(2 * n**3 / (16 * n * n))
     assert roofline.intensity("axpy", n) == pytest.approx(1 / 6)
     assert roofline.intensity("matvec", n) == pytest.approx(2 * n * n / (4 * (n * n + 3 * n)))
     assert roofline.intensity("dot", n) == pytest.approx(2 * n / (4 * (2 * n + 2)))
@@ -38,7 +38,7 @@ def test_ridge_and_floor():
     with pytest.raises(ValueError, match="cores"):
         c.ridge("some")
     assert roofline.ADAM_BYTES_PER_PARAM == 7 * 4
-    assert roofline.adam_floor_seconds(10 ** 6, 28e9) == pytest.approx(1e-3)
+    assert roofline.adam_floor_seconds(10**6, 28e9) == pytest.approx(1e-3)
 
 
 def test_stream_bytes_count_the_write_allocate_read():
@@ -48,8 +48,11 @@ def test_stream_bytes_count_the_write_allocate_read():
     assert roofline.stream_bytes("triad", n) == 16 * n
     assert roofline.stream_bytes("triad", n, write_allocate=False) == 12 * n
     # the in-place triad reads its destination: the same count in both conventions
-    assert roofline.stream_bytes("update", n) == roofline.stream_bytes("update", n,
-                                                                       write_allocate=False) == 12 * n
+    assert (
+        roofline.stream_bytes("update", n)
+        == roofline.stream_bytes("update", n, write_allocate=False)
+        == 12 * n
+    )
     with pytest.raises(TypeError, match="write_allocate"):
         roofline.stream_bytes("copy", n, write_allocate=1)
     c = roofline.Ceilings("cpu", 2, 1e9, 1e9, 1e9, 1e9, 1e9, triad_one=16e9)
@@ -68,8 +71,7 @@ def test_stream_bandwidth_and_kernel_return_positive_rates():
 
 def test_points_from_ways_scale_the_elementwise_part():
     A = torch.randn(32, 32)
-    ways = matmul.time_four_ways(A, A, elementwise_rows=4, block=8, min_time=0.01,
-                                 warmup_time=0.0)
+    ways = matmul.time_four_ways(A, A, elementwise_rows=4, block=8, min_time=0.01, warmup_time=0.0)
     pts = roofline.points_from_ways(ways, 32, block=8)
     assert [p.kernel for p in pts] == ["dot", "mv", "block", "mm"]
     assert pts[0].intensity == pytest.approx(roofline.intensity("dot", 32))
@@ -106,9 +108,16 @@ def test_cache_sizes_and_stream_elements(monkeypatch):
 
 
 def test_adam_timed_for_a_minimum_time_reports_best_and_median():
-    out = roofline.time_adam_steps(4000, tensors=4, device="cpu", threads=1, repeats=3,
-                                   check_steps=1, variants=("torch for-loop", "torch fused"),
-                                   min_time=0.01)
+    out = roofline.time_adam_steps(
+        4000,
+        tensors=4,
+        device="cpu",
+        threads=1,
+        repeats=3,
+        check_steps=1,
+        variants=("torch for-loop", "torch fused"),
+        min_time=0.01,
+    )
     for a in out:
         assert a.rounds >= 3 and 0 < a.best <= a.seconds
     with pytest.raises(ValueError, match="min_time"):

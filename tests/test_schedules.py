@@ -49,29 +49,53 @@ def compare(make_ours, make_theirs, steps=60, metrics=None, kind="torch", lrs=(0
 
 
 CASES = [
-    ("inverse-time", lambda o: S.InverseTimeDecay(o, k=0.3),
-     lambda o: L.LambdaLR(o, lambda e: 1 / (1 + 0.3 * e))),
-    ("inverse-time-k0", lambda o: S.InverseTimeDecay(o, k=0),
-     lambda o: L.LambdaLR(o, lambda e: 1.0)),
+    (
+        "inverse-time",
+        lambda o: S.InverseTimeDecay(o, k=0.3),
+        lambda o: L.LambdaLR(o, lambda e: 1 / (1 + 0.3 * e)),
+    ),
+    (
+        "inverse-time-k0",
+        lambda o: S.InverseTimeDecay(o, k=0),
+        lambda o: L.LambdaLR(o, lambda e: 1.0),
+    ),
     ("step", lambda o: S.StepDecay(o, 7), lambda o: L.StepLR(o, 7)),
     ("step-1-gamma", lambda o: S.StepDecay(o, 1, gamma=0.9), lambda o: L.StepLR(o, 1, 0.9)),
-    ("multistep", lambda o: S.MultiStepDecay(o, [30, 3, 10, 10], gamma=0.5),
-     lambda o: L.MultiStepLR(o, [30, 3, 10, 10], gamma=0.5)),
+    (
+        "multistep",
+        lambda o: S.MultiStepDecay(o, [30, 3, 10, 10], gamma=0.5),
+        lambda o: L.MultiStepLR(o, [30, 3, 10, 10], gamma=0.5),
+    ),
     ("exponential", lambda o: S.ExponentialDecay(o, 0.93), lambda o: L.ExponentialLR(o, 0.93)),
     ("exponential-up", lambda o: S.ExponentialDecay(o, 1.01), lambda o: L.ExponentialLR(o, 1.01)),
-    ("cosine", lambda o: S.CosineAnnealing(o, 13, eta_min=0.01),
-     lambda o: L.CosineAnnealingLR(o, 13, eta_min=0.01)),
+    (
+        "cosine",
+        lambda o: S.CosineAnnealing(o, 13, eta_min=0.01),
+        lambda o: L.CosineAnnealingLR(o, 13, eta_min=0.01),
+    ),
     ("cosine-T1", lambda o: S.CosineAnnealing(o, 1), lambda o: L.CosineAnnealingLR(o, 1)),
     ("cosine-long", lambda o: S.CosineAnnealing(o, 50), lambda o: L.CosineAnnealingLR(o, 50)),
-    ("restarts", lambda o: S.CosineAnnealingWarmRestarts(o, 5),
-     lambda o: L.CosineAnnealingWarmRestarts(o, 5)),
-    ("restarts-mult", lambda o: S.CosineAnnealingWarmRestarts(o, 3, T_mult=2, eta_min=0.001),
-     lambda o: L.CosineAnnealingWarmRestarts(o, 3, T_mult=2, eta_min=0.001)),
-    ("warmup-only", lambda o: S.LinearWarmup(o, 6, start_factor=0.1),
-     lambda o: L.LinearLR(o, 0.1, 1.0, 6)),
+    (
+        "restarts",
+        lambda o: S.CosineAnnealingWarmRestarts(o, 5),
+        lambda o: L.CosineAnnealingWarmRestarts(o, 5),
+    ),
+    (
+        "restarts-mult",
+        lambda o: S.CosineAnnealingWarmRestarts(o, 3, T_mult=2, eta_min=0.001),
+        lambda o: L.CosineAnnealingWarmRestarts(o, 3, T_mult=2, eta_min=0.001),
+    ),
+    (
+        "warmup-only",
+        lambda o: S.LinearWarmup(o, 6, start_factor=0.1),
+        lambda o: L.LinearLR(o, 0.1, 1.0, 6),
+    ),
     ("warmup-default", lambda o: S.LinearWarmup(o, 5), lambda o: L.LinearLR(o, total_iters=5)),
-    ("warmup-1", lambda o: S.LinearWarmup(o, 1, start_factor=0.5),
-     lambda o: L.LinearLR(o, 0.5, 1.0, 1)),
+    (
+        "warmup-1",
+        lambda o: S.LinearWarmup(o, 1, start_factor=0.5),
+        lambda o: L.LinearLR(o, 0.5, 1.0, 1),
+    ),
 ]
 
 
@@ -82,34 +106,68 @@ def warmup_then(ours_after, theirs_after, W, s):
     def theirs(o):
         after = theirs_after(o)
         return L.SequentialLR(o, [L.LinearLR(o, s, 1.0, W), after], milestones=[W])
+
     return ours, theirs
 
 
 WARMUP_CASES = [
-    ("warmup-cosine", *warmup_then(lambda o: S.CosineAnnealing(o, 20, 0.01),
-                                   lambda o: L.CosineAnnealingLR(o, 20, 0.01), 6, 0.1)),
-    ("warmup-step", *warmup_then(lambda o: S.StepDecay(o, 5, 0.5), lambda o: L.StepLR(o, 5, 0.5),
-                                 4, 0.25)),
-    ("warmup-exp", *warmup_then(lambda o: S.ExponentialDecay(o, 0.9),
-                                lambda o: L.ExponentialLR(o, 0.9), 3, 1.0 / 3)),
-    ("warmup-multistep", *warmup_then(lambda o: S.MultiStepDecay(o, [5, 12]),
-                                      lambda o: L.MultiStepLR(o, [5, 12]), 10, 0.5)),
-    ("warmup-restarts", *warmup_then(lambda o: S.CosineAnnealingWarmRestarts(o, 4, 2),
-                                     lambda o: L.CosineAnnealingWarmRestarts(o, 4, 2), 5, 0.2)),
-    ("warmup-inverse", *warmup_then(lambda o: S.InverseTimeDecay(o, 0.5),
-                                    lambda o: L.LambdaLR(o, lambda e: 1 / (1 + 0.5 * e)), 8, 0.01)),
+    (
+        "warmup-cosine",
+        *warmup_then(
+            lambda o: S.CosineAnnealing(o, 20, 0.01),
+            lambda o: L.CosineAnnealingLR(o, 20, 0.01),
+            6,
+            0.1,
+        ),
+    ),
+    (
+        "warmup-step",
+        *warmup_then(lambda o: S.StepDecay(o, 5, 0.5), lambda o: L.StepLR(o, 5, 0.5), 4, 0.25),
+    ),
+    (
+        "warmup-exp",
+        *warmup_then(
+            lambda o: S.ExponentialDecay(o, 0.9), lambda o: L.ExponentialLR(o, 0.9), 3, 1.0 / 3
+        ),
+    ),
+    (
+        "warmup-multistep",
+        *warmup_then(
+            lambda o: S.MultiStepDecay(o, [5, 12]), lambda o: L.MultiStepLR(o, [5, 12]), 10, 0.5
+        ),
+    ),
+    (
+        "warmup-restarts",
+        *warmup_then(
+            lambda o: S.CosineAnnealingWarmRestarts(o, 4, 2),
+            lambda o: L.CosineAnnealingWarmRestarts(o, 4, 2),
+            5,
+            0.2,
+        ),
+    ),
+    (
+        "warmup-inverse",
+        *warmup_then(
+            lambda o: S.InverseTimeDecay(o, 0.5),
+            lambda o: L.LambdaLR(o, lambda e: 1 / (1 + 0.5 * e)),
+            8,
+            0.01,
+        ),
+    ),
 ]
 
 
 @pytest.mark.parametrize("kind", ["torch", "sgdbook"])
-@pytest.mark.parametrize("name,ours,theirs", CASES + WARMUP_CASES,
-                         ids=[c[0] for c in CASES + WARMUP_CASES])
+@pytest.mark.parametrize(
+    "name,ours,theirs", CASES + WARMUP_CASES, ids=[c[0] for c in CASES + WARMUP_CASES]
+)
 def test_matches_torch_every_epoch(name, ours, theirs, kind):
     compare(ours, theirs, steps=80, kind=kind)
 
 
-@pytest.mark.parametrize("name,ours,theirs", CASES + WARMUP_CASES,
-                         ids=[c[0] for c in CASES + WARMUP_CASES])
+@pytest.mark.parametrize(
+    "name,ours,theirs", CASES + WARMUP_CASES, ids=[c[0] for c in CASES + WARMUP_CASES]
+)
 def test_lr_at_is_the_closed_form_of_the_steps(name, ours, theirs):
     sched, history = compare(ours, theirs, steps=80)
     closed = np.array([sched.lr_at(t) for t in range(80)])
@@ -163,33 +221,59 @@ def test_reduce_on_plateau_matches_torch(kw, kind):
         metrics = -metrics
     metrics = [float(m) for m in metrics]
     metrics[40:60] = [float("nan")] * 20  # nan is never an improvement
-    compare(lambda o: S.ReduceOnPlateau(o, **kw), lambda o: L.ReduceLROnPlateau(o, **kw),
-            steps=150, metrics=metrics, kind=kind)
+    compare(
+        lambda o: S.ReduceOnPlateau(o, **kw),
+        lambda o: L.ReduceLROnPlateau(o, **kw),
+        steps=150,
+        metrics=metrics,
+        kind=kind,
+    )
 
 
 @settings(max_examples=30, deadline=None)
-@given(T=st.integers(1, 40), eta_min=st.floats(0.0, 0.5), lr=st.floats(1e-3, 2.0),
-       steps=st.integers(1, 120))
+@given(
+    T=st.integers(1, 40),
+    eta_min=st.floats(0.0, 0.5),
+    lr=st.floats(1e-3, 2.0),
+    steps=st.integers(1, 120),
+)
 def test_cosine_property(T, eta_min, lr, steps):
-    compare(lambda o: S.CosineAnnealing(o, T, eta_min), lambda o: L.CosineAnnealingLR(o, T, eta_min),
-            steps=steps, lrs=(lr, lr / 3))
+    compare(
+        lambda o: S.CosineAnnealing(o, T, eta_min),
+        lambda o: L.CosineAnnealingLR(o, T, eta_min),
+        steps=steps,
+        lrs=(lr, lr / 3),
+    )
 
 
 @settings(max_examples=30, deadline=None)
-@given(W=st.integers(1, 15), s=st.floats(0.01, 1.0), gamma=st.floats(0.5, 1.0),
-       size=st.integers(1, 10), steps=st.integers(1, 60))
+@given(
+    W=st.integers(1, 15),
+    s=st.floats(0.01, 1.0),
+    gamma=st.floats(0.5, 1.0),
+    size=st.integers(1, 10),
+    steps=st.integers(1, 60),
+)
 def test_warmup_step_property(W, s, gamma, size, steps):
-    ours, theirs = warmup_then(lambda o: S.StepDecay(o, size, gamma),
-                               lambda o: L.StepLR(o, size, gamma), W, s)
+    ours, theirs = warmup_then(
+        lambda o: S.StepDecay(o, size, gamma), lambda o: L.StepLR(o, size, gamma), W, s
+    )
     compare(ours, theirs, steps=steps)
 
 
 @settings(max_examples=30, deadline=None)
-@given(T_0=st.integers(1, 10), T_mult=st.integers(1, 3), eta_min=st.floats(0.0, 0.01),
-       steps=st.integers(1, 100))
+@given(
+    T_0=st.integers(1, 10),
+    T_mult=st.integers(1, 3),
+    eta_min=st.floats(0.0, 0.01),
+    steps=st.integers(1, 100),
+)
 def test_restarts_property(T_0, T_mult, eta_min, steps):
-    compare(lambda o: S.CosineAnnealingWarmRestarts(o, T_0, T_mult, eta_min),
-            lambda o: L.CosineAnnealingWarmRestarts(o, T_0, T_mult, eta_min), steps=steps)
+    compare(
+        lambda o: S.CosineAnnealingWarmRestarts(o, T_0, T_mult, eta_min),
+        lambda o: L.CosineAnnealingWarmRestarts(o, T_0, T_mult, eta_min),
+        steps=steps,
+    )
 
 
 def first_phase(oa, ob, epochs=3):
@@ -245,8 +329,15 @@ def test_warmup_then_reduce_on_plateau(kind, phase):
         sa.step()
     if phase == 1:
         np.testing.assert_allclose(
-            S.lr_curve(lambda o: S.LinearWarmup(o, W, S.ReduceOnPlateau(o, **kw), s), N + 1,
-                       0.5, metrics=metrics), [g[0] for g in got], rtol=1e-15)
+            S.lr_curve(
+                lambda o: S.LinearWarmup(o, W, S.ReduceOnPlateau(o, **kw), s),
+                N + 1,
+                0.5,
+                metrics=metrics,
+            ),
+            [g[0] for g in got],
+            rtol=1e-15,
+        )
 
 
 @pytest.mark.parametrize("s", [0.5, 0.1, 1.0 / 3, 1.0])
@@ -274,10 +365,14 @@ def test_warmup_in_a_second_phase_starts_from_the_current_rate(kind, s):
 
 
 @pytest.mark.parametrize("kind", ["torch", "sgdbook"])
-@pytest.mark.parametrize("ours_after,theirs_after", [
-    (lambda o: S.StepDecay(o, 3, 0.5), lambda o: L.StepLR(o, 3, 0.5)),
-    (lambda o: S.ExponentialDecay(o, 0.9), lambda o: L.ExponentialLR(o, 0.9)),
-], ids=["step", "exponential"])
+@pytest.mark.parametrize(
+    "ours_after,theirs_after",
+    [
+        (lambda o: S.StepDecay(o, 3, 0.5), lambda o: L.StepLR(o, 3, 0.5)),
+        (lambda o: S.ExponentialDecay(o, 0.9), lambda o: L.ExponentialLR(o, 0.9)),
+    ],
+    ids=["step", "exponential"],
+)
 def test_warmup_then_schedule_in_a_second_phase(kind, ours_after, theirs_after):
     """Warm up to the current rate, then the next schedule continues from it (torch: LinearLR,
     then the torch schedule created at the hand-over)."""
@@ -321,7 +416,7 @@ def test_reduce_on_plateau_with_a_group_added_later(kind, min_lr):
         assert sa.get_last_lr() == la and len(la) == 3
         torch.testing.assert_close(la, lb, msg=lambda m: f"epoch {t}: {m}")
     assert sa.min_lrs == sb.min_lrs == [min_lr] * 3
-    assert la[2] == pytest.approx(max(min_lr, 0.02 * 0.5 ** 5))  # 5 reductions in 12 epochs
+    assert la[2] == pytest.approx(max(min_lr, 0.02 * 0.5**5))  # 5 reductions in 12 epochs
 
 
 @pytest.mark.parametrize("kind", ["torch", "sgdbook"])
@@ -338,8 +433,10 @@ def test_reduce_on_plateau_with_min_lr_list_and_a_group_added_later_raises(kind)
 
 
 def test_reduce_on_plateau_fills_a_tensor_lr_in_place_as_torch():
-    opts = [torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=torch.tensor(0.5))
-            for _ in range(2)]
+    opts = [
+        torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=torch.tensor(0.5))
+        for _ in range(2)
+    ]
     tensors = [o.param_groups[0]["lr"] for o in opts]
     sa = S.ReduceOnPlateau(opts[0], patience=0, factor=0.5)
     sb = L.ReduceLROnPlateau(opts[1], patience=0, factor=0.5)
@@ -351,7 +448,7 @@ def test_reduce_on_plateau_fills_a_tensor_lr_in_place_as_torch():
             assert o.param_groups[0]["lr"] is t
         torch.testing.assert_close(tensors[0], tensors[1])
         torch.testing.assert_close(sa.get_last_lr(), sb.get_last_lr())
-    assert float(tensors[0]) == 0.5 * 0.5 ** 3
+    assert float(tensors[0]) == 0.5 * 0.5**3
     assert sa.get_last_lr()[0] is not tensors[0]  # a copy, as torch's
     assert sa.base_lrs == [0.5]
 
@@ -397,7 +494,7 @@ def test_usable_with_sgdbook_optimizer_in_training():
     for _ in range(10):
         for o, s, p in ((opt, sched, x), (opt_t, sched_t, y)):
             o.zero_grad()
-            (p ** 2).sum().backward()
+            (p**2).sum().backward()
             o.step()
             s.step()
         torch.testing.assert_close(x, y)

@@ -38,7 +38,7 @@ def test_hvp_matches_dense_hessian_from_autograd():
         out, i = {}, 0
         for name, s in zip(names, shapes):
             k = int(np.prod(s))
-            out[name] = flat[i:i + k].reshape(s)
+            out[name] = flat[i : i + k].reshape(s)
             i += k
         return sharpness.squared_loss(torch.func.functional_call(model, out, (X,)), y)
 
@@ -61,8 +61,9 @@ def test_power_iteration_matches_eigvalsh():
     H = sharpness.dense_hessian(loss_fn, model)
     eigs = torch.linalg.eigvalsh(H)
     top = eigs[torch.argmax(eigs.abs())]
-    lam, v, used = sharpness.top_hessian_eigenvalue(loss_fn, model, iters=20000, tol=1e-6,
-                                                    method="power")
+    lam, v, used = sharpness.top_hessian_eigenvalue(
+        loss_fn, model, iters=20000, tol=1e-6, method="power"
+    )
     assert lam == pytest.approx(float(top), rel=1e-6)
     # the stopping rule is the residual of the pair returned
     assert float(torch.linalg.vector_norm(H @ v - lam * v)) <= 1e-6 * abs(lam) * (1 + 1e-9)
@@ -79,8 +80,9 @@ def test_residual_rule_bounds_the_error(method, tol):
     eigs = torch.linalg.eigvalsh(H)
     top = float(eigs[-1]) if method == "lanczos" else float(eigs[torch.argmax(eigs.abs())])
     for seed in range(3):
-        lam, v, _ = sharpness.top_hessian_eigenvalue(loss_fn, model, iters=100000, tol=tol,
-                                                     method=method, seed=seed)
+        lam, v, _ = sharpness.top_hessian_eigenvalue(
+            loss_fn, model, iters=100000, tol=tol, method=method, seed=seed
+        )
         residual = float(torch.linalg.vector_norm(H @ v - lam * v))
         assert residual <= tol * abs(lam) * (1 + 1e-6)
         assert abs(lam - top) <= tol * abs(lam)
@@ -97,8 +99,9 @@ def _clustered_quadratic(n=60, top=10.0, second=9.9):
 
 def test_lanczos_needs_far_fewer_products_than_power_on_close_eigenvalues():
     theta, loss_fn = _clustered_quadratic()
-    lam_p, _, used_p = sharpness.top_hessian_eigenvalue(loss_fn, [theta], iters=100000, tol=1e-6,
-                                                        method="power")
+    lam_p, _, used_p = sharpness.top_hessian_eigenvalue(
+        loss_fn, [theta], iters=100000, tol=1e-6, method="power"
+    )
     lam_l, _, used_l = sharpness.top_hessian_eigenvalue(loss_fn, [theta], iters=200, tol=1e-6)
     assert lam_p == pytest.approx(10.0, rel=1e-6)
     assert lam_l == pytest.approx(10.0, rel=1e-6)
@@ -109,10 +112,12 @@ def test_lanczos_needs_far_fewer_products_than_power_on_close_eigenvalues():
 def test_warm_start_needs_fewer_products():
     model, loss_fn = _tiny()
     for method in ("lanczos", "power"):
-        lam, v, used = sharpness.top_hessian_eigenvalue(loss_fn, model, iters=20000, tol=1e-8,
-                                                        method=method)
-        lam2, _, used2 = sharpness.top_hessian_eigenvalue(loss_fn, model, iters=20000, tol=1e-8,
-                                                          v0=v, method=method)
+        lam, v, used = sharpness.top_hessian_eigenvalue(
+            loss_fn, model, iters=20000, tol=1e-8, method=method
+        )
+        lam2, _, used2 = sharpness.top_hessian_eigenvalue(
+            loss_fn, model, iters=20000, tol=1e-8, v0=v, method=method
+        )
         assert lam2 == pytest.approx(lam, rel=1e-7)
         assert used2 < used
 
@@ -195,7 +200,9 @@ def test_gd_with_sharpness_records_and_matches_torch_sgd(digits):
         assert float(loss.detach()) == pytest.approx(run.losses[k], rel=1e-5)
         loss.backward()
         opt.step()
-    assert float(sharpness.squared_loss(model(X), y).detach()) == pytest.approx(run.losses[5], rel=1e-5)
+    assert float(sharpness.squared_loss(model(X), y).detach()) == pytest.approx(
+        run.losses[5], rel=1e-5
+    )
 
 
 def test_gd_with_sharpness_reports_divergence(digits):

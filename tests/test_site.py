@@ -19,7 +19,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import BOOK, REPO, run_build
 from site_fixtures import (
     ISSUE_TERMS,
@@ -35,15 +34,32 @@ from site_fixtures import (
 )
 
 sys.path.insert(0, str(BOOK / "_ext"))
-from sgdbook_site import api, common, fonts, footer, katex, search  # noqa: E402
-from sgdbook_site import figures as site_figures  # noqa: E402
+from sgdbook_site import api, common, fonts, footer, katex, search
+from sgdbook_site import figures as site_figures
 
 pytestmark = pytest.mark.book
 
-URL_ATTRS = {"script": "src", "img": "src", "iframe": "src", "source": "src", "video": "src",
-             "audio": "src", "embed": "src", "object": "data", "track": "src"}
-LINK_RELS = {"stylesheet", "preload", "icon", "modulepreload", "manifest", "prefetch",
-             "apple-touch-icon", "shortcut icon"}
+URL_ATTRS = {
+    "script": "src",
+    "img": "src",
+    "iframe": "src",
+    "source": "src",
+    "video": "src",
+    "audio": "src",
+    "embed": "src",
+    "object": "data",
+    "track": "src",
+}
+LINK_RELS = {
+    "stylesheet",
+    "preload",
+    "icon",
+    "modulepreload",
+    "manifest",
+    "prefetch",
+    "apple-touch-icon",
+    "shortcut icon",
+}
 
 
 def html_pages(html: Path) -> list[Path]:
@@ -75,13 +91,25 @@ def test_pages_reference_no_other_host(site):
     for page in html_pages(html):
         for tag, attrs in parse(page).elements:
             url = attrs.get(URL_ATTRS.get(tag, ""), "") if tag in URL_ATTRS else ""
-            if tag == "link" and LINK_RELS & set(attrs.get("rel", "").split() + [attrs.get("rel", "")]):
+            if tag == "link" and LINK_RELS & set(
+                [*attrs.get("rel", "").split(), attrs.get("rel", "")]
+            ):
                 url = attrs.get("href", "")
             if url and is_external(url):
                 problems.append(f"{page.relative_to(html)}: <{tag}> loads {url}")
         raw = page.read_text(encoding="utf-8")
-        for marker in ("mathjax@", "tex-mml-chtml", "unpkg.com", "cdn.jsdelivr", "cdnjs", "googletagmanager",
-                       "google-analytics", "plausible.io", "fonts.googleapis", "require.min.js"):
+        for marker in (
+            "mathjax@",
+            "tex-mml-chtml",
+            "unpkg.com",
+            "cdn.jsdelivr",
+            "cdnjs",
+            "googletagmanager",
+            "google-analytics",
+            "plausible.io",
+            "fonts.googleapis",
+            "require.min.js",
+        ):
             if marker in raw.lower():
                 problems.append(f"{page.relative_to(html)}: mentions {marker}")
     for css in (html / "_static").rglob("*.css"):
@@ -121,8 +149,10 @@ def test_figures_have_their_size_and_load_lazily(site):
             where = f"{page.relative_to(html)}: <img src={src}>"
             size = site_figures.svg_size(page.parent / src)
             if size is None or (img.get("width"), img.get("height")) != tuple(map(str, size)):
-                problems.append(f"{where}: width/height {img.get('width')}x{img.get('height')}, "
-                                f"the file is {size}")
+                problems.append(
+                    f"{where}: width/height {img.get('width')}x{img.get('height')}, "
+                    f"the file is {size}"
+                )
             if img.get("loading") != "lazy" or img.get("decoding") != "async":
                 problems.append(f"{where}: not loading=lazy decoding=async")
         scripts = [a["src"] for a in parsed.all("script") if a.get("src")]
@@ -134,8 +164,10 @@ def test_figures_have_their_size_and_load_lazily(site):
 
 def test_svg_size_reads_points_and_pixels(tmp_path):
     svg = tmp_path / "f.svg"
-    svg.write_text('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
-                   'width="595.62pt" height="262.912pt" viewBox="0 0 595.62 262.912"></svg>')
+    svg.write_text(
+        '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
+        'width="595.62pt" height="262.912pt" viewBox="0 0 595.62 262.912"></svg>'
+    )
     assert site_figures.svg_size(svg) == (794, 351)
     svg.write_text('<svg width="300" height="200px"></svg>')
     assert site_figures.svg_size(svg) == (300, 200)
@@ -143,7 +175,8 @@ def test_svg_size_reads_points_and_pixels(tmp_path):
     html = '<p><img alt="a" src="f.svg" /></p><img src="x.png" />'
     assert site_figures.size_images(html, tmp_path) == (
         '<p><img alt="a" src="f.svg" width="300" height="200" loading="lazy" decoding="async" />'
-        '</p><img src="x.png" />')
+        '</p><img src="x.png" />'
+    )
 
 
 def test_theme_stylesheet_draws_every_icon_the_pages_use(site):
@@ -156,8 +189,12 @@ def test_theme_stylesheet_draws_every_icon_the_pages_use(site):
         for _, attrs in parse(page).elements:
             classes = attrs.get("class", "").split()
             if {"fa", "fas", "fa-solid", "fab", "fa-brands"} & set(classes):
-                used.update(c[3:] for c in classes if c.startswith("fa-") and c not in
-                            ("fa-solid", "fa-lg", "fa-regular", "fa-brands"))
+                used.update(
+                    c[3:]
+                    for c in classes
+                    if c.startswith("fa-")
+                    and c not in ("fa-solid", "fa-lg", "fa-regular", "fa-brands")
+                )
     assert used, f"[{name}] no icons found: the check would be vacuous"
     assert used <= defined, f"[{name}] icons without a glyph: {sorted(used - defined)}"
     # The bundled icon font is subset to the glyphs in use: every one of them must be kept.
@@ -177,20 +214,25 @@ RAW_TEX = re.compile(r"\$\$|\\\(|\\\[|\\begin\{|(?<![\w$])\$[^$\s][^$]{0,200}?\$
 
 
 def test_math_rendered_at_build_time(site):
-    name, html, docs = site
+    name, html, _docs = site
     problems = []
     pages_with_math = 0
     for page in html_pages(html):
         parsed = parse(page)
         raw = page.read_text(encoding="utf-8")
-        n_math = sum(1 for a in (parsed.all("span") + parsed.all("div"))
-                     if "math" in a.get("class", "").split())
+        n_math = sum(
+            1
+            for a in (parsed.all("span") + parsed.all("div"))
+            if "math" in a.get("class", "").split()
+        )
         n_katex = raw.count('<span class="katex">') + raw.count('<span class="katex-display">')
         if n_math:
             pages_with_math += 1
             if n_katex < n_math:
-                problems.append(f"{page.relative_to(html)}: {n_math} .math elements, "
-                                f"{n_katex} rendered by KaTeX")
+                problems.append(
+                    f"{page.relative_to(html)}: {n_math} .math elements, "
+                    f"{n_katex} rendered by KaTeX"
+                )
             if "katex/katex.min.css" not in raw:
                 problems.append(f"{page.relative_to(html)}: math without the KaTeX stylesheet")
         elif "katex.min.css" in raw:
@@ -217,18 +259,23 @@ def test_sample_math_kinds(sample_book):
     assert 'id="equation-eq-sample-quadratic"' in raw
     assert '<span class="eqno">(1.1)' in raw and '<span class="eqno">(1.2)' in raw
     assert 'href="#equation-eq-sample-quadratic"' in raw
-    annotations = re.findall(r'<annotation encoding="application/x-tex">(.*?)</annotation>', raw, re.S)
+    annotations = re.findall(
+        r'<annotation encoding="application/x-tex">(.*?)</annotation>', raw, re.S
+    )
     joined = "\n".join(annotations)
     assert r"\R^d" in joined and r"\argmin" in joined and r"\begin{aligned}" in joined
     assert "\\begin{align*}" in joined, "amsmath environments must reach KaTeX in starred form"
     assert "\\label" not in joined
-    assert 'class="eqn-num"' not in raw, "KaTeX numbered an equation: Sphinx's eqno is the only number"
+    assert 'class="eqn-num"' not in raw, (
+        "KaTeX numbered an equation: Sphinx's eqno is the only number"
+    )
 
 
 def test_bad_tex_fails_the_build_naming_the_page(tmp_path):
     book = _write_sample_book(tmp_path / "repo")
-    (book / "sample.md").write_text(NB_HEADER + "\n# 坏公式\n\n公式 $\\frac{1$。\n",
-                                    encoding="utf-8")
+    (book / "sample.md").write_text(
+        NB_HEADER + "\n# 坏公式\n\n公式 $\\frac{1$。\n", encoding="utf-8"
+    )
     result = run_build(book, "--all", cwd=book.parent, timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
@@ -256,8 +303,13 @@ def test_sample_proofs_exercises_and_references(sample_book):
     for label in ("定义 1.1", "定理 1.1", "算法 1.1", "练习 1.1", "图 1.1"):
         assert label in text, f"sample.html: no {label!r}"
     assert "Proof." not in text and "证明" in text
-    for target in ("def-sample-smooth", "thm-sample-gd", "alg-sample-sgd", "ex-sample-1",
-                   "fig-sample-loss"):
+    for target in (
+        "def-sample-smooth",
+        "thm-sample-gd",
+        "alg-sample-sgd",
+        "ex-sample-1",
+        "fig-sample-loss",
+    ):
         assert f'id="{target}"' in raw, f"sample.html: no anchor {target}"
         assert f'href="#{target}"' in raw, f"sample.html: nothing links to {target}"
     assert re.search(r'<div class="solution dropdown[^"]*"', raw), "solution is not a dropdown"
@@ -278,8 +330,11 @@ def test_api_reference_covers_every_public_module(built_book):
 
 def test_api_reference_links_to_external_docs(built_book):
     raw = (built_book / "appendix" / "api.html").read_text(encoding="utf-8")
-    for prefix in ("https://docs.python.org/3/", "https://numpy.org/doc/stable/",
-                   "https://pytorch.org/docs/stable/"):
+    for prefix in (
+        "https://docs.python.org/3/",
+        "https://numpy.org/doc/stable/",
+        "https://pytorch.org/docs/stable/",
+    ):
         assert f'href="{prefix}' in raw, f"api.html has no link into {prefix}"
 
 
@@ -293,21 +348,38 @@ def _inventory(name: str) -> dict[str, str]:
     return entries
 
 
-@pytest.mark.parametrize("inventory, name, url", [
-    ("torch", "torch.optim.SGD", "generated/torch.optim.SGD.html#torch.optim.SGD"),
-    ("torch", "torch.Tensor", "tensors.html#torch.Tensor"),
-    ("torch", "torch.optim.optimizer.Optimizer", "optim.html#torch.optim.Optimizer"),
-    ("torch", "torch.optim.lr_scheduler.StepLR",
-     "generated/torch.optim.lr_scheduler.StepLR.html#torch.optim.lr_scheduler.StepLR"),
-    ("torch", "torch.utils.data.DataLoader", "data.html#torch.utils.data.DataLoader"),
-    ("numpy", "numpy.ndarray", "reference/generated/numpy.ndarray.html#numpy.ndarray"),
-    ("numpy", "numpy.random.Generator", "reference/random/generator.html#numpy.random.Generator"),
-    ("numpy", "numpy.typing.ArrayLike", "reference/typing.html#numpy.typing.ArrayLike"),
-    ("python", "collections.abc.Callable", "library/collections.abc.html#collections.abc.Callable"),
-    ("python", "float", "library/functions.html#float"),
-    ("matplotlib", "matplotlib.axes.Axes",
-     "api/_as_gen/matplotlib.axes.Axes.html#matplotlib.axes.Axes"),
-])
+@pytest.mark.parametrize(
+    "inventory, name, url",
+    [
+        ("torch", "torch.optim.SGD", "generated/torch.optim.SGD.html#torch.optim.SGD"),
+        ("torch", "torch.Tensor", "tensors.html#torch.Tensor"),
+        ("torch", "torch.optim.optimizer.Optimizer", "optim.html#torch.optim.Optimizer"),
+        (
+            "torch",
+            "torch.optim.lr_scheduler.StepLR",
+            "generated/torch.optim.lr_scheduler.StepLR.html#torch.optim.lr_scheduler.StepLR",
+        ),
+        ("torch", "torch.utils.data.DataLoader", "data.html#torch.utils.data.DataLoader"),
+        ("numpy", "numpy.ndarray", "reference/generated/numpy.ndarray.html#numpy.ndarray"),
+        (
+            "numpy",
+            "numpy.random.Generator",
+            "reference/random/generator.html#numpy.random.Generator",
+        ),
+        ("numpy", "numpy.typing.ArrayLike", "reference/typing.html#numpy.typing.ArrayLike"),
+        (
+            "python",
+            "collections.abc.Callable",
+            "library/collections.abc.html#collections.abc.Callable",
+        ),
+        ("python", "float", "library/functions.html#float"),
+        (
+            "matplotlib",
+            "matplotlib.axes.Axes",
+            "api/_as_gen/matplotlib.axes.Axes.html#matplotlib.axes.Axes",
+        ),
+    ],
+)
 def test_shipped_inventories_point_at_the_real_docs(inventory, name, url):
     assert _inventory(inventory).get(name) == url
 
@@ -326,7 +398,7 @@ def test_intersphinx_uses_only_shipped_inventories():
 
 
 def test_notebook_and_source_downloads(site):
-    name, html, docs = site
+    name, html, _docs = site
     source_dir = html.parent.parent
     notebooks = 0
     problems = []
@@ -351,10 +423,15 @@ def test_notebook_and_source_downloads(site):
         nbformat.validate(notebook)
         code = [c.source.strip() for c in notebook.cells if c.cell_type == "code"]
         if len(code) != text.count("```{code-cell}"):
-            problems.append(f"_sources/{doc}.ipynb: {len(code)} code cells, the source has "
-                            f"{text.count('```{code-cell}')}")
-        problems += [f"_sources/{doc}.ipynb: a code cell not in the source: {c[:60]!r}"
-                     for c in code if c not in text]
+            problems.append(
+                f"_sources/{doc}.ipynb: {len(code)} code cells, the source has "
+                f"{text.count('```{code-cell}')}"
+            )
+        problems += [
+            f"_sources/{doc}.ipynb: a code cell not in the source: {c[:60]!r}"
+            for c in code
+            if c not in text
+        ]
     assert not problems, f"[{name}]\n" + "\n".join(problems)
     assert notebooks, f"[{name}] no notebook page: the check is vacuous"
 
@@ -367,16 +444,24 @@ def test_sample_notebook_download_keeps_outputs(sample_book):
 
 def test_every_page_names_device_torch_and_commit(site):
     name, html, _ = site
-    commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO,
-                            capture_output=True, text=True, check=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short=12", "HEAD"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     import importlib.metadata
 
     torch_version = importlib.metadata.version("torch")
     problems = []
     for page in html_pages(html):
         text = page_text(page)
-        note = re.search(r"本书由 (.+?) 构建，提交 ([0-9a-f]{7,40}(?:-dirty)?)，"
-                         r"构建日期 (\d{4}-\d{2}-\d{2})。", text)
+        note = re.search(
+            r"本书由 (.+?) 构建，提交 ([0-9a-f]{7,40}(?:-dirty)?)，"
+            r"构建日期 (\d{4}-\d{2}-\d{2})。",
+            text,
+        )
         if not note:
             problems.append(f"{page.relative_to(html)}: no build note")
             continue
@@ -411,7 +496,7 @@ def indexed_docs(index: dict, term: str) -> set[str]:
 
 
 def test_search_index_holds_compound_terms(site):
-    name, html, docs = site
+    name, html, _docs = site
     index = search_index(html)
     problems = []
     texts = {d: article_text(page) for d, page in toc_pages(site)}  # parse each page once
@@ -419,8 +504,9 @@ def test_search_index_holds_compound_terms(site):
         expected = {d for d, text in texts.items() if term in text}
         found = indexed_docs(index, term)
         if not expected <= found:
-            problems.append(f"{term}: pages containing it but not indexed under it: "
-                            f"{sorted(expected - found)}")
+            problems.append(
+                f"{term}: pages containing it but not indexed under it: {sorted(expected - found)}"
+            )
         if term in ISSUE_TERMS and not expected:
             problems.append(f"{term}: no page of the {name} contains it")
     assert not problems, f"[{name}]\n" + "\n".join(problems)
@@ -446,8 +532,19 @@ def test_search_stemmer_is_sphinx_rule_without_the_quadratic_list():
     for language in (ours, theirs):
         language.split(text)
     assert isinstance(ours.latin_terms, set)
-    for word in ["Adam", "AdamW", "SGD", "running", "ran", "gradients", "eps", "lr_decay",
-                 "ing", "unseen", "梯度"]:
+    for word in [
+        "Adam",
+        "AdamW",
+        "SGD",
+        "running",
+        "ran",
+        "gradients",
+        "eps",
+        "lr_decay",
+        "ing",
+        "unseen",
+        "梯度",
+    ]:
         assert ours.stem(word) == theirs.stem(word), word
 
 
@@ -467,8 +564,14 @@ def test_api_page_source_is_generated():
 def test_public_modules_skip_private_ones(tmp_path, monkeypatch):
     package = tmp_path / "sgdbook"
     (package / "sub").mkdir(parents=True)
-    for rel in ("__init__.py", "_validate.py", "gd.py", "sub/__init__.py", "sub/x.py",
-                "sub/_hidden.py"):
+    for rel in (
+        "__init__.py",
+        "_validate.py",
+        "gd.py",
+        "sub/__init__.py",
+        "sub/x.py",
+        "sub/_hidden.py",
+    ):
         (package / rel).write_text("", encoding="utf-8")
     monkeypatch.setattr(common, "PACKAGE_DIR", package)
     assert api.public_modules() == ["sgdbook.gd", "sgdbook.sub", "sgdbook.sub.x"]
@@ -498,8 +601,11 @@ def test_config_loads_the_site_extension():
 # --------------------------------------------------------------------------------------------
 # Caches that make rebuilds fast (book/_build/.sgdbook_site): same output as without them
 # --------------------------------------------------------------------------------------------
-FORMULAS = [("\\frac{a}{b} + \\R^n", False), ("\\norm{x}^2 \\le \\E[X]", True),
-            ("\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}", True)]
+FORMULAS = [
+    ("\\frac{a}{b} + \\R^n", False),
+    ("\\norm{x}^2 \\le \\E[X]", True),
+    ("\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}", True),
+]
 
 
 def test_katex_cache_gives_the_uncached_render_without_node(tmp_path):
@@ -512,7 +618,9 @@ def test_katex_cache_gives_the_uncached_render_without_node(tmp_path):
     first.close()
     assert first.rendered == len(FORMULAS) + 1 and first.cache_file.is_file()
     second = katex.KatexRenderer(katex.DEFAULT_MACROS, cache_folder=tmp_path)
-    assert [second.render(t, d) for t, d in FORMULAS] + [second.render("\\frac{1", False)] == expected
+    assert [second.render(t, d) for t, d in FORMULAS] + [
+        second.render("\\frac{1", False)
+    ] == expected
     # nothing was sent to node (not even started); the parse error is remembered, so the page
     # that has it is still a (fatal) warning when it is written again
     assert second.rendered == 0 and second._proc is None
@@ -550,7 +658,8 @@ def _mini_site(root: Path, text: str) -> Path:
     (outdir / "_static" / "styles").mkdir(parents=True, exist_ok=True)
     (outdir / "index.html").write_text(
         f'<html><body><p>{text}</p><i class="fa-solid fa-download"></i></body></html>',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     theme = fonts.fa_source().parents[3] / "styles" / "pydata-sphinx-theme.css"
     (outdir / "_static" / "styles" / "pydata-sphinx-theme.css").write_bytes(theme.read_bytes())
     target = outdir / "_static" / fonts.FA_SOLID
@@ -570,8 +679,9 @@ def test_cjk_font_subset_is_cached_by_character_set(tmp_path):
     fresh = _mini_site(tmp_path / "b", "梯度下降")
     fonts.write_cjk_font(fresh)
     assert (fresh / "_static" / "fonts" / "sgdbook-cjk.woff2").read_bytes() == made
-    assert (fresh / "_static" / fonts.FONT_CSS).read_text() == \
-        (outdir / "_static" / fonts.FONT_CSS).read_text()
+    assert (fresh / "_static" / fonts.FONT_CSS).read_text() == (
+        outdir / "_static" / fonts.FONT_CSS
+    ).read_text()
     # a new character is a new subset
     (outdir / "index.html").write_text("<p>梯度下降与动量法</p>", encoding="utf-8")
     assert fonts.write_cjk_font(outdir, scan=scan)
@@ -634,27 +744,33 @@ def test_search_index_keeps_no_term_without_pages(tmp_path):
     data = {"terms": {"梯度": [1, 2], "追加": [], "x": 0}, "titleterms": {"旧": []}}
     index.write_text(js_index.dumps(data), encoding="utf-8")
     assert search.drop_empty_terms(index)
-    assert js_index.loads(index.read_text(encoding="utf-8")) == \
-        {"terms": {"梯度": [1, 2], "x": 0}, "titleterms": {}}
+    assert js_index.loads(index.read_text(encoding="utf-8")) == {
+        "terms": {"梯度": [1, 2], "x": 0},
+        "titleterms": {},
+    }
     assert not search.drop_empty_terms(index)
 
 
 def test_late_stylesheets_are_linked_without_a_stale_checksum():
     from sgdbook_site import pages
 
-    head = ('<link rel="stylesheet" href="_static/proof.css?v=8c6b312c" />'
-            '<link rel="stylesheet" href="_static/sgdbook.css?v=12345678" />'
-            '<link rel="stylesheet" href="../_static/sgdbook-fonts.css?v=2ceb3241" /></head>')
+    head = (
+        '<link rel="stylesheet" href="_static/proof.css?v=8c6b312c" />'
+        '<link rel="stylesheet" href="_static/sgdbook.css?v=12345678" />'
+        '<link rel="stylesheet" href="../_static/sgdbook-fonts.css?v=2ceb3241" /></head>'
+    )
     out = pages.postprocess(head, "x", {"pathto": lambda *a: ""})
     assert 'href="_static/proof.css"' in out and 'href="../_static/sgdbook-fonts.css"' in out
-    assert 'sgdbook.css?v=12345678' in out  # copied before the pages: Sphinx's checksum is right
+    assert "sgdbook.css?v=12345678" in out  # copied before the pages: Sphinx's checksum is right
 
 
 def test_search_index_entries_of_pages_not_written_are_kept():
     # Sphinx reloads terms but not index entries from the previous searchindex.js: after a
     # rebuild that wrote only page "b", page "a"'s entries come back, ordered as a clean build
-    previous = {"docnames": ["a", "b", "old"],
-                "indexentries": {"adam": [[0, "x", False], [1, "y", True]], "gone": [[2, "z", False]]}}
+    previous = {
+        "docnames": ["a", "b", "old"],
+        "indexentries": {"adam": [[0, "x", False], [1, "y", True]], "gone": [[2, "z", False]]},
+    }
     data = {"docnames": ["a", "b"], "indexentries": {"adam": [[1, "y2", True]]}}
     assert search.restore_index_entries(data, previous, fed={"b"})
     assert data["indexentries"] == {"adam": [[0, "x", False], [1, "y2", True]]}

@@ -108,8 +108,9 @@ class TestBacktracking:
     def test_non_quadratic_bound(self):
         # f(x) = sum log cosh(x_i * s_i): L = max s_i^2
         s = np.array([0.5, 3.0])
-        f = objectives.FunctionObjective(lambda x: float(np.sum(np.log(np.cosh(s * x)))),
-                                         lambda x: s * np.tanh(s * x))
+        f = objectives.FunctionObjective(
+            lambda x: float(np.sum(np.log(np.cosh(s * x)))), lambda x: s * np.tanh(s * x)
+        )
         r = stepsize.backtracking_gd(f, [4.0, -2.0], 60, eta0=5.0, beta=0.7, c=0.3)
         assert r.steps.min() >= stepsize.armijo_lower_bound(9.0, 5.0, 0.7, 0.3)
         assert np.all(np.diff(r.losses) < 0)
@@ -186,7 +187,8 @@ class TestMeanSquare:
         T = sum(np.kron(M, M) for M in Ms) / data.n
         np.testing.assert_allclose(T @ P.reshape(-1), direct.reshape(-1), rtol=1e-12)
         assert stepsize.mean_square_factor(data, eta) == pytest.approx(
-            np.max(np.abs(np.linalg.eigvals(T))))
+            np.max(np.abs(np.linalg.eigvals(T)))
+        )
 
     def test_factor_orders_the_thresholds(self):
         data = stepsize.per_example_regression()

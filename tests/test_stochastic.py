@@ -43,7 +43,7 @@ class TestSampling:
     def test_shuffle_visits_each_once_per_epoch(self):
         idx = st.draw_indices(7, 21, np.random.default_rng(0), "shuffle")
         for e in range(3):
-            assert sorted(idx[7 * e:7 * e + 7]) == list(range(7))
+            assert sorted(idx[7 * e : 7 * e + 7]) == list(range(7))
         with pytest.raises(ValueError, match="sampling"):
             st.draw_indices(7, 3, np.random.default_rng(0), "bootstrap")
 
@@ -78,7 +78,8 @@ class TestNoiseBall:
         q = st.ShiftedSquares(np.random.default_rng(0).normal(size=30), a=2.0)
         for lr in (0.02, 0.2):
             assert st.noise_ball(q, lr, chains=400) == pytest.approx(
-                st.noise_ball_theory(q, lr), rel=0.1)
+                st.noise_ball_theory(q, lr), rel=0.1
+            )
 
     def test_reshuffle_theory(self):
         q = st.ShiftedSquares(np.random.default_rng(1).normal(size=20))
@@ -122,7 +123,7 @@ class TestLogistic:
         for _ in range(3):
             perm = torch.randperm(40, generator=gen)
             for s in range(0, 40, 8):
-                bt = perm[s:s + 8]
+                bt = perm[s : s + 8]
                 opt.zero_grad()
                 torch.nn.BCEWithLogitsLoss()(X[bt] @ a + b, y[bt]).backward()
                 opt.step()
@@ -131,8 +132,7 @@ class TestLogistic:
 
     def test_full_batch_loss_decreases(self):
         Xtr, ytr = st.two_gaussians(50, 0, seed=0)
-        h = st.train_logistic(Xtr, ytr, Xtr, ytr, batch_size=100, lr=0.1, epochs=20,
-                              device="cpu")
+        h = st.train_logistic(Xtr, ytr, Xtr, ytr, batch_size=100, lr=0.1, epochs=20, device="cpu")
         assert np.all(np.diff(h.loss) < 0)
 
     def test_validation(self):

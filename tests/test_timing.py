@@ -27,8 +27,9 @@ def test_measure_counts_calls_and_takes_median():
     calls = []
     # each round reads the clock twice: start (+0) and stop (+duration of the round)
     clock = FakeClock([0, 3.0, 0, 1.0, 0, 2.0])
-    r = timing.measure(lambda: calls.append(1), repeats=3, number=2, warmup=4, device="cpu",
-                       clock=clock)
+    r = timing.measure(
+        lambda: calls.append(1), repeats=3, number=2, warmup=4, device="cpu", clock=clock
+    )
     assert len(calls) == 4 + 3 * 2
     assert r.times == (1.5, 0.5, 1.0)  # per call: round time / number
     assert r.median == 1.0
@@ -38,8 +39,9 @@ def test_measure_counts_calls_and_takes_median():
 
 
 def test_iqr_ignores_one_stalled_round():
-    r = timing.TimingResult(times=(1.0, 1.0, 1.1, 1.0, 0.9, 1.0, 50.0, 1.0), number=1, warmup=0,
-                            device="cpu")
+    r = timing.TimingResult(
+        times=(1.0, 1.0, 1.1, 1.0, 0.9, 1.0, 50.0, 1.0), number=1, warmup=0, device="cpu"
+    )
     q1, _, q3 = __import__("statistics").quantiles(r.times, n=4)
     assert r.iqr == pytest.approx((q3 - q1) / 1.0) and r.iqr < 0.2 < r.spread
     assert timing.TimingResult(times=(2.0,), number=1, warmup=0, device="cpu").iqr == 0.0
@@ -80,8 +82,14 @@ def test_timing_threads_are_set_and_restored(monkeypatch):
         return real(fn, **kw)
 
     monkeypatch.setattr(matmul, "measure_for", spy)
-    matmul.time_four_ways(torch.randn(4, 4), torch.randn(4, 4), elementwise_rows=1,
-                          min_time=0.001, warmup_time=0.0, threads=1)
+    matmul.time_four_ways(
+        torch.randn(4, 4),
+        torch.randn(4, 4),
+        elementwise_rows=1,
+        min_time=0.001,
+        warmup_time=0.0,
+        threads=1,
+    )
     matmul.peak_gflops(8, device="cpu", min_time=0.001, threads=1)
     assert seen == [1] * 5
     assert torch.get_num_threads() == before
@@ -121,24 +129,41 @@ class SimulatedCode:
 def test_measure_for_adapts_the_counts_to_the_speed():
     # powers of two keep the simulated clock exact
     code = SimulatedCode(cost=2**-17)
-    r = timing.measure_for(code.fn, min_time=2**-6, round_time=2**-13, min_rounds=7,
-                           warmup_time=2**-10, min_warmup=2, device="cpu", clock=code.clock)
-    assert r.warmup == 128                    # warm-up ran for warmup_time
-    assert r.number == 16                     # 16 calls fill a round of round_time
-    assert len(r.times) == 128                # rounds until min_time was timed
+    r = timing.measure_for(
+        code.fn,
+        min_time=2**-6,
+        round_time=2**-13,
+        min_rounds=7,
+        warmup_time=2**-10,
+        min_warmup=2,
+        device="cpu",
+        clock=code.clock,
+    )
+    assert r.warmup == 128  # warm-up ran for warmup_time
+    assert r.number == 16  # 16 calls fill a round of round_time
+    assert len(r.times) == 128  # rounds until min_time was timed
     assert r.median == 2**-17
     assert code.calls == r.warmup + r.number * len(r.times)
 
 
 def test_measure_for_slow_code_gets_min_rounds_of_one_call():
     code = SimulatedCode(cost=0.5)
-    r = timing.measure_for(code.fn, min_time=0.2, round_time=1e-4, min_rounds=7,
-                           warmup_time=0.05, min_warmup=2, device="cpu", clock=code.clock)
+    r = timing.measure_for(
+        code.fn,
+        min_time=0.2,
+        round_time=1e-4,
+        min_rounds=7,
+        warmup_time=0.05,
+        min_warmup=2,
+        device="cpu",
+        clock=code.clock,
+    )
     assert (r.warmup, r.number, len(r.times)) == (2, 1, 7)
     code = SimulatedCode(cost=1e-4)
-    r = timing.measure_for(code.fn, min_time=10.0, max_rounds=30, warmup_time=0.0,
-                           device="cpu", clock=code.clock)
-    assert len(r.times) == 30                 # max_rounds bounds the time spent
+    r = timing.measure_for(
+        code.fn, min_time=10.0, max_rounds=30, warmup_time=0.0, device="cpu", clock=code.clock
+    )
+    assert len(r.times) == 30  # max_rounds bounds the time spent
 
 
 def test_measure_for_median_ignores_stalled_rounds():
@@ -146,8 +171,16 @@ def test_measure_for_median_ignores_stalled_rounds():
     warm = 2
     stalls = [warm + k for k in range(0, 300, 3)]
     code = SimulatedCode(cost=1e-3, stalls=stalls, stall=0.1)
-    r = timing.measure_for(code.fn, min_time=0.3, round_time=1e-4, min_rounds=7,
-                           warmup_time=0.0, min_warmup=warm, device="cpu", clock=code.clock)
+    r = timing.measure_for(
+        code.fn,
+        min_time=0.3,
+        round_time=1e-4,
+        min_rounds=7,
+        warmup_time=0.0,
+        min_warmup=warm,
+        device="cpu",
+        clock=code.clock,
+    )
     assert r.number == 1
     assert r.median == pytest.approx(1e-3)
     assert r.best == pytest.approx(1e-3)
@@ -158,19 +191,37 @@ def test_measure_for_synchronises_around_every_call_and_round(monkeypatch):
     events = []
     monkeypatch.setattr(timing, "synchronize", lambda device: events.append("sync"))
     code = SimulatedCode(cost=1.0)
-    timing.measure_for(lambda: (events.append("call"), code.fn()), min_time=1.0, min_rounds=1,
-                       warmup_time=0.0, min_warmup=1, device="cpu", clock=code.clock)
-    assert events == ["sync", "call", "sync",            # warm-up: each call synchronised
-                      "sync", "call", "sync"]            # one timed round
+    timing.measure_for(
+        lambda: (events.append("call"), code.fn()),
+        min_time=1.0,
+        min_rounds=1,
+        warmup_time=0.0,
+        min_warmup=1,
+        device="cpu",
+        clock=code.clock,
+    )
+    assert events == [
+        "sync",
+        "call",
+        "sync",  # warm-up: each call synchronised
+        "sync",
+        "call",
+        "sync",
+    ]  # one timed round
 
 
-@pytest.mark.parametrize("kw,exc,name", [
-    ({"min_time": 0}, ValueError, "min_time"), ({"round_time": -1.0}, ValueError, "round_time"),
-    ({"min_rounds": 0}, ValueError, "min_rounds"),
-    ({"min_rounds": 5, "max_rounds": 4}, ValueError, "max_rounds"),
-    ({"warmup_time": -0.1}, ValueError, "warmup_time"),
-    ({"min_warmup": 0}, ValueError, "min_warmup"), ({"min_rounds": 2.0}, TypeError, "min_rounds"),
-])
+@pytest.mark.parametrize(
+    "kw,exc,name",
+    [
+        ({"min_time": 0}, ValueError, "min_time"),
+        ({"round_time": -1.0}, ValueError, "round_time"),
+        ({"min_rounds": 0}, ValueError, "min_rounds"),
+        ({"min_rounds": 5, "max_rounds": 4}, ValueError, "max_rounds"),
+        ({"warmup_time": -0.1}, ValueError, "warmup_time"),
+        ({"min_warmup": 0}, ValueError, "min_warmup"),
+        ({"min_rounds": 2.0}, TypeError, "min_rounds"),
+    ],
+)
 def test_measure_for_rejects_bad_arguments(kw, exc, name):
     with pytest.raises(exc, match=name):
         timing.measure_for(lambda: None, device="cpu", **kw)
@@ -185,8 +236,10 @@ def test_measure_for_rejects_non_callable():
 
 CHAPTER = Path(__file__).resolve().parent.parent / "book" / "minibatch.md"
 #: Calls and attributes whose values are measured times: a cell using one prints or plots them.
-TIMED = re.compile(r"\b(time_four_ways|peak_reference|peak_gflops|loader_throughput|measure|"
-                   r"measure_for)\(|\.seconds\b")
+TIMED = re.compile(
+    r"\b(time_four_ways|peak_reference|peak_gflops|loader_throughput|measure|"
+    r"measure_for)\(|\.seconds\b"
+)
 
 
 def _cells(text):
@@ -223,8 +276,13 @@ def test_work_clock_is_thread_cpu_time_only_for_one_cpu_thread():
     with pytest.raises(ValueError, match="threads"):
         timing.work_clock("cpu", 0)
     # CPU time does not advance while the thread sleeps (a stand-in for being descheduled)
-    res = timing.measure(lambda: time.sleep(0.01), repeats=2, warmup=0, device="cpu",
-                         clock=timing.work_clock("cpu", 1))
+    res = timing.measure(
+        lambda: time.sleep(0.01),
+        repeats=2,
+        warmup=0,
+        device="cpu",
+        clock=timing.work_clock("cpu", 1),
+    )
     assert res.median < 0.005
 
 

@@ -56,8 +56,13 @@ def test_divergence_detected(data):
 
 
 def test_compare_picks_lowest_validation_loss(data):
-    res = training.compare_optimizers({"SGD": lambda p, lr: torch.optim.SGD(p, lr=lr)},
-                                      {"SGD": [1e-4, 0.3]}, data, seeds=(0, 1), epochs=2)
+    res = training.compare_optimizers(
+        {"SGD": lambda p, lr: torch.optim.SGD(p, lr=lr)},
+        {"SGD": [1e-4, 0.3]},
+        data,
+        seeds=(0, 1),
+        epochs=2,
+    )
     (c,) = res
     assert c.best_lr == 0.3 and c.best_on_edge
     assert c.grid_val_loss[1] < c.grid_val_loss[0]
@@ -70,27 +75,38 @@ def test_compare_picks_lowest_validation_loss(data):
 
 def test_compare_with_separate_tuning_seed(data):
     make = {"SGD": lambda p, lr: torch.optim.SGD(p, lr=lr)}
-    (c,) = training.compare_optimizers(make, {"SGD": [1e-4, 0.3]}, data, seeds=(1, 2), tuning_seed=0, epochs=2)
+    (c,) = training.compare_optimizers(
+        make, {"SGD": [1e-4, 0.3]}, data, seeds=(1, 2), tuning_seed=0, epochs=2
+    )
     assert c.best_lr == 0.3 and c.tuning_seed == 0 and c.seeds == (1, 2) and not c.reuses_tuning_run
     (d,) = training.compare_optimizers(make, {"SGD": [1e-4, 0.3]}, data, seeds=(0, 1), epochs=2)
-    np.testing.assert_array_equal(c.grid_val_loss, d.grid_val_loss)     # same tuning runs
-    for run, seed in zip(c.runs, (1, 2)):                                # reported runs: their own seeds
+    np.testing.assert_array_equal(c.grid_val_loss, d.grid_val_loss)  # same tuning runs
+    for run, seed in zip(c.runs, (1, 2)):  # reported runs: their own seeds
         again = training.train(make["SGD"], 0.3, data, epochs=2, seed=seed)
         np.testing.assert_array_equal(run.train_loss, again.train_loss)
     assert not np.array_equal(c.runs[0].train_loss, d.runs[0].train_loss)
     with pytest.raises(ValueError, match="tuning_seed"):
-        training.compare_optimizers(make, {"SGD": [0.3]}, data, seeds=(1,), tuning_seed=-1, epochs=1)
+        training.compare_optimizers(
+            make, {"SGD": [0.3]}, data, seeds=(1,), tuning_seed=-1, epochs=1
+        )
 
 
 def test_accuracy_summary_uses_sample_std(data):
-    (c,) = training.compare_optimizers({"SGD": lambda p, lr: torch.optim.SGD(p, lr=lr)}, {"SGD": [0.3]},
-                                       data, seeds=(1, 2, 3), tuning_seed=0, epochs=1)
+    (c,) = training.compare_optimizers(
+        {"SGD": lambda p, lr: torch.optim.SGD(p, lr=lr)},
+        {"SGD": [0.3]},
+        data,
+        seeds=(1, 2, 3),
+        tuning_seed=0,
+        epochs=1,
+    )
     acc = c.test_acc
     assert c.test_acc_mean == pytest.approx(acc.mean())
     assert c.test_acc_std == pytest.approx(np.sqrt(np.sum((acc - acc.mean()) ** 2) / 2))
     assert c.test_acc_std > 0
-    (one,) = training.compare_optimizers({"SGD": lambda p, lr: torch.optim.SGD(p, lr=lr)}, {"SGD": [0.3]},
-                                         data, seeds=(1,), epochs=1)
+    (one,) = training.compare_optimizers(
+        {"SGD": lambda p, lr: torch.optim.SGD(p, lr=lr)}, {"SGD": [0.3]}, data, seeds=(1,), epochs=1
+    )
     assert np.isnan(one.test_acc_std)
 
 

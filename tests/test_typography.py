@@ -32,14 +32,19 @@ def prose_lines(text: str) -> list[tuple[int, str]]:
     i = 0
     if lines and lines[0].strip() == "---":  # front matter
         i = lines.index("---", 1) + 1 if "---" in lines[1:] else 0
-    fence = None          # the opening fence of a code block we are in
+    fence = None  # the opening fence of a code block we are in
     prose_fences: list[str] = []  # open directives whose body is prose
     for n in range(i, len(lines)):
         line = lines[n]
         stripped = line.strip()
         m = re.match(r"^(`{3,}|~{3,})(.*)$", stripped)
-        if fence is None and m and not m.group(2).strip() and prose_fences \
-                and m.group(1) == prose_fences[-1]:
+        if (
+            fence is None
+            and m
+            and not m.group(2).strip()
+            and prose_fences
+            and m.group(1) == prose_fences[-1]
+        ):
             prose_fences.pop()  # the end of a prose directive
             continue
         if fence is None and m:
@@ -60,7 +65,7 @@ def prose_lines(text: str) -> list[tuple[int, str]]:
                 out.append((n + 1, fig.group(2)))
             continue
         out.append((n + 1, line))
-    text = "\n".join(l for _, l in out)
+    text = "\n".join(kept for _, kept in out)
     # blank out display math (may span lines), inline math and inline code, keeping line numbers
     text = _DISPLAY_MATH.sub(lambda mm: "\n" * mm.group(0).count("\n"), text)
     cleaned = []
@@ -76,19 +81,24 @@ def ascii_quotes_next_to_chinese(text: str) -> list[tuple[int, str]]:
     found = []
     for num, line in prose_lines(text):
         for m in re.finditer('"', line):
-            before = line[:m.start()].rstrip()[-1:]
-            after = line[m.end():].lstrip()[:1]
+            before = line[: m.start()].rstrip()[-1:]
+            after = line[m.end() :].lstrip()[:1]
             if _CJK.match(before or " ") or _CJK.match(after or " "):
-                found.append((num, line[max(0, m.start() - 12):m.end() + 12]))
+                found.append((num, line[max(0, m.start() - 12) : m.end() + 12]))
     return found
 
 
 def test_detector_on_examples():
     assert ascii_quotes_next_to_chinese('这是"窗口"的意思') != []
-    assert ascii_quotes_next_to_chinese('这是“窗口”的意思') == []
+    assert ascii_quotes_next_to_chinese("这是“窗口”的意思") == []
     assert ascii_quotes_next_to_chinese('代码 `print("中文")` 与数学 $"a"$ 不算') == []
     assert ascii_quotes_next_to_chinese('```{code-cell} ipython3\nprint("中文")\n```\n') == []
-    assert ascii_quotes_next_to_chinese('```{code-cell} ipython3\n:mystnb:\n:  figure:\n:    caption: 得到"满步长"\nx = 1\n```\n') != []
+    assert (
+        ascii_quotes_next_to_chinese(
+            '```{code-cell} ipython3\n:mystnb:\n:  figure:\n:    caption: 得到"满步长"\nx = 1\n```\n'
+        )
+        != []
+    )
     assert ascii_quotes_next_to_chinese('````{prf:lemma} 引理\n它的"窗口"\n````\n') != []
     assert ascii_quotes_next_to_chinese('English "quotes" are fine.') == []
     assert ascii_quotes_next_to_chinese('````{prf:lemma} 引理\n正文\n````\n\n之后的"窗口"') != []
@@ -98,7 +108,8 @@ def test_detector_on_examples():
 def test_no_ascii_double_quotes_in_chinese_prose(page):
     found = ascii_quotes_next_to_chinese(page.read_text(encoding="utf-8"))
     assert not found, f"{page.name}: ASCII double quotes in Chinese prose (use “ ”):\n" + "\n".join(
-        f"  line {n}: …{s}…" for n, s in found)
+        f"  line {n}: …{s}…" for n, s in found
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,8 +159,12 @@ def test_built_prose_has_no_hyphen_minus_or_e_notation_in_pasted_numbers(built_b
     # every number pasted into the prose of the built book is typeset (see sgdbook_typography)
     bad = []
     for page in sorted(built_book.glob("*.html")):
-        for text in re.findall(r'<span class="pasted-text">([^<]*)</span>', page.read_text("utf-8")):
-            if re.fullmatch(r"[+-]?[\d.,]+(?:[eE][+-]?\d+)?%?", text) and ("-" in text or "e" in text.lower()):
+        for text in re.findall(
+            r'<span class="pasted-text">([^<]*)</span>', page.read_text("utf-8")
+        ):
+            if re.fullmatch(r"[+-]?[\d.,]+(?:[eE][+-]?\d+)?%?", text) and (
+                "-" in text or "e" in text.lower()
+            ):
                 bad.append((page.name, text))
     assert not bad, bad[:20]
 
@@ -184,17 +199,24 @@ TERMINOLOGY = {
     r"x^\star": r"x^\ast",
     r"f^\star": r"f^\ast",
 }
-_VARIANT = {variant: re.compile(("(?<!量)" if variant == "批大小" else "") + re.escape(variant))
-            for variant in TERMINOLOGY}
+_VARIANT = {
+    variant: re.compile(("(?<!量)" if variant == "批大小" else "") + re.escape(variant))
+    for variant in TERMINOLOGY
+}
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(BOOK).as_posix())
 def test_terminology_follows_the_glossary(page):
     text = page.read_text(encoding="utf-8")
-    found = [(n + 1, variant, TERMINOLOGY[variant]) for n, line in enumerate(text.split("\n"))
-             for variant, pattern in _VARIANT.items() if pattern.search(line)]
+    found = [
+        (n + 1, variant, TERMINOLOGY[variant])
+        for n, line in enumerate(text.split("\n"))
+        for variant, pattern in _VARIANT.items()
+        if pattern.search(line)
+    ]
     assert not found, "use the book's term: " + "; ".join(
-        f"line {n}: {v} → {t}" for n, v, t in found[:20])
+        f"line {n}: {v} → {t}" for n, v, t in found[:20]
+    )
 
 
 def test_terminology_targets_are_the_glossary_terms():

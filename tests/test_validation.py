@@ -61,7 +61,7 @@ def test_flags_and_optimizer_hyperparameters():
         _validate.betas("betas", 0.9)
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     assert _validate.torch_optimizer("optimizer", opt) is opt
-    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer, got list"):
+    with pytest.raises(TypeError, match=r"optimizer must be a torch\.optim\.Optimizer, got list"):
         _validate.torch_optimizer("optimizer", [])
 
 

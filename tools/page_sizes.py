@@ -16,8 +16,13 @@ import sys
 from pathlib import Path
 
 REPORT = Path(__file__).resolve().parent.parent / "book" / "_build" / "site-report"
-COLUMNS = [("document", "HTML"), ("stylesheet", "CSS"), ("script", "JS"), ("font", "Fonts"),
-           ("image", "Images")]
+COLUMNS = [
+    ("document", "HTML"),
+    ("stylesheet", "CSS"),
+    ("script", "JS"),
+    ("font", "Fonts"),
+    ("image", "Images"),
+]
 
 
 def kb(n: int | None) -> str:
@@ -27,8 +32,10 @@ def kb(n: int | None) -> str:
 def main(site: str = "book") -> int:
     path = REPORT / f"page-sizes-{site}.json"
     if not path.is_file():
-        print(f"{path} is missing: run `make test` (or pytest tests/test_browser.py) first",
-              file=sys.stderr)
+        print(
+            f"{path} is missing: run `make test` (or pytest tests/test_browser.py) first",
+            file=sys.stderr,
+        )
         return 1
     sizes = json.loads(path.read_text(encoding="utf-8"))
     print("| Page | " + " | ".join(title for _, title in COLUMNS) + " | Total | Total, gzip |")

@@ -88,9 +88,11 @@ class Inventory:
             if anchor == name:
                 uri = uri[: -len(anchor)] + "$"
             lines.append(f"{name} {role} 1 {uri} -")
-        header = (f"# Sphinx inventory version 2\n# Project: {self.project}\n"
-                  f"# Version: {self.version}\n"
-                  "# The remainder of this file is compressed using zlib.\n")
+        header = (
+            f"# Sphinx inventory version 2\n# Project: {self.project}\n"
+            f"# Version: {self.version}\n"
+            "# The remainder of this file is compressed using zlib.\n"
+        )
         path.write_bytes(header.encode() + zlib.compress(("\n".join(lines) + "\n").encode()))
         return len(lines)
 
@@ -110,12 +112,49 @@ def python_inventory() -> Inventory:
         elif callable(obj):
             inv.add(name, "py:function", f"library/functions.html#{name}")
     inv.add("object", "py:class", "library/functions.html#object")
-    modules = ["typing", "collections", "collections.abc", "pathlib", "dataclasses", "functools",
-               "itertools", "math", "cmath", "time", "os", "enum", "abc", "contextlib",
-               "statistics", "random", "numbers", "types", "warnings", "json", "logging",
-               "concurrent.futures", "threading", "multiprocessing", "timeit", "operator",
-               "fractions", "decimal", "io", "copy", "heapq", "bisect", "platform", "subprocess",
-               "tempfile", "hashlib", "datetime", "re", "string", "textwrap", "inspect"]
+    modules = [
+        "typing",
+        "collections",
+        "collections.abc",
+        "pathlib",
+        "dataclasses",
+        "functools",
+        "itertools",
+        "math",
+        "cmath",
+        "time",
+        "os",
+        "enum",
+        "abc",
+        "contextlib",
+        "statistics",
+        "random",
+        "numbers",
+        "types",
+        "warnings",
+        "json",
+        "logging",
+        "concurrent.futures",
+        "threading",
+        "multiprocessing",
+        "timeit",
+        "operator",
+        "fractions",
+        "decimal",
+        "io",
+        "copy",
+        "heapq",
+        "bisect",
+        "platform",
+        "subprocess",
+        "tempfile",
+        "hashlib",
+        "datetime",
+        "re",
+        "string",
+        "textwrap",
+        "inspect",
+    ]
     for modname in modules:
         module = importlib.import_module(modname)
         page = f"library/{modname}.html"
@@ -135,7 +174,7 @@ def python_inventory() -> Inventory:
 # --------------------------------------------------------------------------------------------
 def numpy_inventory() -> Inventory:
     import numpy as np
-    import numpy.typing  # noqa: F401
+    import numpy.typing
 
     inv = Inventory("NumPy", np.__version__)
     gen = "reference/generated"
@@ -154,20 +193,31 @@ def numpy_inventory() -> Inventory:
             full = f"numpy.ndarray.{attr}"
             role = "py:method" if callable(getattr(np.ndarray, attr)) else "py:attribute"
             inv.add(full, role, f"{gen}/{full}.html#{full}")
-    for sub, page in [("linalg", None), ("fft", None), ("random", "random")]:
+    for sub, _page in [("linalg", None), ("fft", None), ("random", "random")]:
         module = importlib.import_module(f"numpy.{sub}")
-        inv.add(f"numpy.{sub}", "py:module", f"reference/routines.{sub}.html#module-numpy.{sub}"
-                if sub != "random" else "reference/random/index.html#module-numpy.random")
+        inv.add(
+            f"numpy.{sub}",
+            "py:module",
+            f"reference/routines.{sub}.html#module-numpy.{sub}"
+            if sub != "random"
+            else "reference/random/index.html#module-numpy.random",
+        )
         for name, obj in _public(module):
             if inspect.ismodule(obj):
                 continue
             full = f"numpy.{sub}.{name}"
-            uri = (f"reference/random/generated/{full}.html#{full}" if sub == "random"
-                   else f"{gen}/{full}.html#{full}")
+            uri = (
+                f"reference/random/generated/{full}.html#{full}"
+                if sub == "random"
+                else f"{gen}/{full}.html#{full}"
+            )
             inv.add_object(full, obj, uri)
     inv.override("numpy.random.Generator", "reference/random/generator.html#numpy.random.Generator")
-    inv.override("numpy.random.default_rng",
-                  "reference/random/generator.html#numpy.random.default_rng", "py:function")
+    inv.override(
+        "numpy.random.default_rng",
+        "reference/random/generator.html#numpy.random.default_rng",
+        "py:function",
+    )
     for attr in dir(np.random.Generator):
         if not attr.startswith("_"):
             full = f"numpy.random.Generator.{attr}"
@@ -181,18 +231,18 @@ def numpy_inventory() -> Inventory:
     # string annotations that autodoc could not evaluate.
     for (name, role), uri in list(inv.entries.items()):
         if name.startswith("numpy.typing."):
-            inv.add("npt." + name[len("numpy.typing."):], role, uri)
+            inv.add("npt." + name[len("numpy.typing.") :], role, uri)
         elif name.startswith("numpy."):
-            inv.add("np." + name[len("numpy."):], role, uri)
+            inv.add("np." + name[len("numpy.") :], role, uri)
     return inv
 
 
 # --------------------------------------------------------------------------------------------
 def torch_inventory() -> Inventory:
     import torch
-    import torch.nn.functional  # noqa: F401
-    import torch.optim.lr_scheduler  # noqa: F401
-    import torch.utils.data  # noqa: F401
+    import torch.nn.functional
+    import torch.optim.lr_scheduler
+    import torch.utils.data
 
     inv = Inventory("PyTorch", torch.__version__.split("+")[0])
     gen = "generated"
@@ -269,15 +319,26 @@ def matplotlib_inventory() -> Inventory:
     inv = Inventory("Matplotlib", matplotlib.__version__)
     gen = "api/_as_gen"
     inv.add("matplotlib", "py:module", "api/matplotlib_configuration_api.html#module-matplotlib")
-    inv.add("matplotlib.rcParams", "py:data", "api/matplotlib_configuration_api.html#matplotlib.rcParams")
-    inv.add_object("matplotlib.axes.Axes", matplotlib.axes.Axes, f"{gen}/matplotlib.axes.Axes.html#matplotlib.axes.Axes")
+    inv.add(
+        "matplotlib.rcParams",
+        "py:data",
+        "api/matplotlib_configuration_api.html#matplotlib.rcParams",
+    )
+    inv.add_object(
+        "matplotlib.axes.Axes",
+        matplotlib.axes.Axes,
+        f"{gen}/matplotlib.axes.Axes.html#matplotlib.axes.Axes",
+    )
     for attr, member in inspect.getmembers(matplotlib.axes.Axes):
         if not attr.startswith("_") and callable(member):
             full = f"matplotlib.axes.Axes.{attr}"
             inv.add(full, "py:method", f"{gen}/{full}.html#{full}")
     for name in ["Figure", "SubFigure", "FigureBase"]:
-        inv.add_object(f"matplotlib.figure.{name}", getattr(matplotlib.figure, name),
-                       f"api/figure_api.html#matplotlib.figure.{name}")
+        inv.add_object(
+            f"matplotlib.figure.{name}",
+            getattr(matplotlib.figure, name),
+            f"api/figure_api.html#matplotlib.figure.{name}",
+        )
     for attr, member in inspect.getmembers(matplotlib.figure.Figure):
         if not attr.startswith("_") and callable(member):
             full = f"matplotlib.figure.Figure.{attr}"
@@ -285,13 +346,24 @@ def matplotlib_inventory() -> Inventory:
     inv.add("matplotlib.pyplot", "py:module", "api/pyplot_summary.html#module-matplotlib.pyplot")
     for name, obj in _public(matplotlib.pyplot):
         if inspect.isfunction(obj):
-            inv.add(f"matplotlib.pyplot.{name}", "py:function",
-                    f"{gen}/matplotlib.pyplot.{name}.html#matplotlib.pyplot.{name}")
-    for modname, page in [("matplotlib.colors", None), ("matplotlib.lines", None),
-                          ("matplotlib.text", None), ("matplotlib.collections", "collections_api"),
-                          ("matplotlib.font_manager", "font_manager_api")]:
+            inv.add(
+                f"matplotlib.pyplot.{name}",
+                "py:function",
+                f"{gen}/matplotlib.pyplot.{name}.html#matplotlib.pyplot.{name}",
+            )
+    for modname, page in [
+        ("matplotlib.colors", None),
+        ("matplotlib.lines", None),
+        ("matplotlib.text", None),
+        ("matplotlib.collections", "collections_api"),
+        ("matplotlib.font_manager", "font_manager_api"),
+    ]:
         module = importlib.import_module(modname)
-        inv.add(modname, "py:module", f"api/{(page or modname.split('.')[1] + '_api')}.html#module-{modname}")
+        inv.add(
+            modname,
+            "py:module",
+            f"api/{(page or modname.split('.')[1] + '_api')}.html#module-{modname}",
+        )
         for name, obj in _public(module):
             if inspect.isclass(obj) or inspect.isfunction(obj):
                 if getattr(obj, "__module__", "") != modname:
@@ -304,8 +376,12 @@ def matplotlib_inventory() -> Inventory:
 
 def main() -> None:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    for name, factory in [("python", python_inventory), ("numpy", numpy_inventory),
-                          ("torch", torch_inventory), ("matplotlib", matplotlib_inventory)]:
+    for name, factory in [
+        ("python", python_inventory),
+        ("numpy", numpy_inventory),
+        ("torch", torch_inventory),
+        ("matplotlib", matplotlib_inventory),
+    ]:
         count = factory().write(OUT_DIR / f"{name}.inv")
         print(f"{name}: {count} entries -> {OUT_DIR / (name + '.inv')}")
 

@@ -148,10 +148,15 @@ def _read_page(env, docname: str) -> _Page | None:
 # raise, hide its stderr or skip execution, and page-level overrides (front matter ``mystnb:``)
 # of the execution settings in _config.yml. The build refuses them, naming the page.
 FORBIDDEN_TAGS = frozenset({"raises-exception", "remove-stderr", "skip-execution"})
-FORBIDDEN_OVERRIDES = frozenset({
-    "execution_mode", "execution_allow_errors", "execution_raise_on_error",
-    "execution_excludepatterns", "output_stderr",
-})
+FORBIDDEN_OVERRIDES = frozenset(
+    {
+        "execution_mode",
+        "execution_allow_errors",
+        "execution_raise_on_error",
+        "execution_excludepatterns",
+        "output_stderr",
+    }
+)
 
 
 def leniency(notebook, metadata_key: str = "mystnb") -> list[str]:
@@ -164,7 +169,9 @@ def leniency(notebook, metadata_key: str = "mystnb") -> list[str]:
         tags = set(cell.get("metadata", {}).get("tags", []) or [])
         for tag in sorted(tags & FORBIDDEN_TAGS):
             found.append(f"cell {index + 1}: tag {tag!r}")
-        for key in sorted(set(cell.get("metadata", {}).get(metadata_key, {}) or {}) & FORBIDDEN_OVERRIDES):
+        for key in sorted(
+            set(cell.get("metadata", {}).get(metadata_key, {}) or {}) & FORBIDDEN_OVERRIDES
+        ):
             found.append(f"cell {index + 1}: {metadata_key}.{key}")
     return found
 
@@ -174,7 +181,9 @@ def _refuse_leniency(page: _Page) -> None:
     if found:
         raise StrictBuildError(
             f"{page.path}: the build is strict for every page, and this page loosens it: "
-            + "; ".join(found) + " (remove them; see docs/build.md)")
+            + "; ".join(found)
+            + " (remove them; see docs/build.md)"
+        )
 
 
 def _code_of(page: _Page) -> str:
@@ -258,8 +267,9 @@ def _outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
     """Pages whose doctree was made with another fingerprint than today's: read them again."""
     fps = _fingerprints(app, env)
     seen = getattr(env, "sgdbook_fingerprints", {})
-    stale = sorted(d for d, fp in fps.items()
-                   if seen.get(d) != fp and d not in added and d not in changed)
+    stale = sorted(
+        d for d, fp in fps.items() if seen.get(d) != fp and d not in added and d not in changed
+    )
     if stale:
         logger.info("[sgdbook] library, lock or device changed under: %s", ", ".join(stale))
     return stale
@@ -286,8 +296,13 @@ def _execute_one(notebook, cwd: str | None, in_temp: bool, timeout, allow_errors
         try:
             context = TemporaryDirectory() if in_temp else nullcontext(cwd)
             with context as where:
-                result = single_nb_execution(notebook, cwd=os.path.abspath(where), timeout=timeout,
-                                             allow_errors=allow_errors, meta_override=True)
+                result = single_nb_execution(
+                    notebook,
+                    cwd=os.path.abspath(where),
+                    timeout=timeout,
+                    allow_errors=allow_errors,
+                    meta_override=True,
+                )
             break
         except Exception as exc:  # e.g. a kernel that did not start: report it like a cell error
             report = traceback.format_exc()
@@ -305,8 +320,13 @@ def _execute_one(notebook, cwd: str | None, in_temp: bool, timeout, allow_errors
 
 def _execution_args(page: _Page) -> tuple:
     cfg = page.nb_config
-    return (page.notebook, str(page.path.parent), bool(cfg.execution_in_temp),
-            cfg.execution_timeout, bool(cfg.execution_allow_errors))
+    return (
+        page.notebook,
+        str(page.path.parent),
+        bool(cfg.execution_in_temp),
+        cfg.execution_timeout,
+        bool(cfg.execution_allow_errors),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -376,14 +396,21 @@ def _store(cache, page: _Page, notebook, seconds: float, fp: str, kind: str) -> 
     from jupyter_cache.base import CacheBundleIn
     from jupyter_cache.cache.db import NbProjectRecord
 
-    stage = cache.add_nb_to_project(str(page.path), read_data=page.read_fmt) if page.read_fmt \
+    stage = (
+        cache.add_nb_to_project(str(page.path), read_data=page.read_fmt)
+        if page.read_fmt
         else cache.add_nb_to_project(str(page.path))
+    )
     NbProjectRecord.remove_tracebacks([stage.pk], cache.db)
     cache.cache_notebook_bundle(
-        CacheBundleIn(notebook, stage.uri,
-                      data={"execution_seconds": seconds, FINGERPRINT_KEY: fp,
-                            "sgdbook_device": kind}),
-        check_validity=False, overwrite=True)
+        CacheBundleIn(
+            notebook,
+            stage.uri,
+            data={"execution_seconds": seconds, FINGERPRINT_KEY: fp, "sgdbook_device": kind},
+        ),
+        check_validity=False,
+        overwrite=True,
+    )
 
 
 def _report_failures(app: Sphinx, env, failures: list[tuple[_Page, str, str]]) -> None:
@@ -397,7 +424,8 @@ def _report_failures(app: Sphinx, env, failures: list[tuple[_Page, str, str]]) -
         reports.append(f"{page.path} ({error}; traceback saved in {report}):\n{exc_string}")
         env.sgdbook_fingerprints.pop(page.docname, None)
     raise NotebookExecutionError(
-        f"{len(failures)} notebook(s) raised while executing:\n\n" + "\n\n".join(reports))
+        f"{len(failures)} notebook(s) raised while executing:\n\n" + "\n\n".join(reports)
+    )
 
 
 def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
@@ -419,8 +447,13 @@ def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
         times = {}
     todo = _longest_first(todo, times)
     jobs = min(build_jobs(kind), len(todo))
-    logger.info("[sgdbook] executing %d notebook(s), %d at a time (%s): %s", len(todo), jobs, kind,
-                ", ".join(p.docname for p in todo))
+    logger.info(
+        "[sgdbook] executing %d notebook(s), %d at a time (%s): %s",
+        len(todo),
+        jobs,
+        kind,
+        ", ".join(p.docname for p in todo),
+    )
     failures: list[tuple[_Page, str, str]] = []
     started = time.perf_counter()
 
@@ -435,8 +468,9 @@ def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
         logger.info("[sgdbook] executed %s in %.1f s", page.docname, seconds)
 
     _run(todo, jobs, finish)
-    logger.info("[sgdbook] executed %d notebook(s) in %.1f s", len(todo),
-                time.perf_counter() - started)
+    logger.info(
+        "[sgdbook] executed %d notebook(s) in %.1f s", len(todo), time.perf_counter() - started
+    )
     with suppress(OSError):
         times_file.write_text(json.dumps(times, indent=1, sort_keys=True), encoding="utf-8")
     if failures:
@@ -547,11 +581,15 @@ def _skip_unneeded_recomputation(app: Sphinx) -> None:
             owner = getattr(handler, "__self__", None)
             if event == "env-get-updated" and isinstance(owner, TocTreeCollector):
                 listeners[event][i] = listener._replace(
-                    handler=_when_env_changed(app, _on_skeletons(handler), default))
-            elif event == "env-updated" and \
-                    getattr(handler, "__module__", "") == "sphinxcontrib.bibtex":
+                    handler=_when_env_changed(app, _on_skeletons(handler), default)
+                )
+            elif (
+                event == "env-updated"
+                and getattr(handler, "__module__", "") == "sphinxcontrib.bibtex"
+            ):
                 listeners[event][i] = listener._replace(
-                    handler=_when_env_changed(app, handler, default))
+                    handler=_when_env_changed(app, handler, default)
+                )
 
 
 def _figtype(env, node) -> str | None:
@@ -624,8 +662,10 @@ def _on_skeletons(handler: Callable) -> Callable:
             except OSError:
                 return full(docname)
             if docname not in saved or saved[docname][0] != key:
-                saved[docname] = (key, pickle.dumps(skeleton(env, full(docname)),
-                                                    pickle.HIGHEST_PROTOCOL))
+                saved[docname] = (
+                    key,
+                    pickle.dumps(skeleton(env, full(docname)), pickle.HIGHEST_PROTOCOL),
+                )
             return pickle.loads(saved[docname][1])
 
         env.get_doctree = get_doctree
@@ -699,9 +739,23 @@ def setup(app: Sphinx) -> dict:
     app.connect("build-finished", _forget_state)
     app.connect("build-finished", _refresh_static)
     app.connect("build-finished", _fail_on_warnings, priority=900)
-    return {"version": "2.0", "env_version": 2, "parallel_read_safe": True,
-            "parallel_write_safe": True}
+    return {
+        "version": "2.0",
+        "env_version": 2,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }
 
 
-__all__ = ["setup", "BuildState", "state", "build_jobs", "device_kind", "dependencies",
-           "Fingerprinter", "leniency", "FORBIDDEN_TAGS", "FORBIDDEN_OVERRIDES"]
+__all__ = [
+    "setup",
+    "BuildState",
+    "state",
+    "build_jobs",
+    "device_kind",
+    "dependencies",
+    "Fingerprinter",
+    "leniency",
+    "FORBIDDEN_TAGS",
+    "FORBIDDEN_OVERRIDES",
+]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -53,7 +54,8 @@ def visit_explorer_html(self, node: explorer) -> None:
     kind = node["kind"]
     self.body.append(
         f'<div class="sgdx" id="sgdx-{kind}" data-explorer="{kind}" role="group" '
-        f'aria-label="{self.attval(KINDS[kind])}"><div class="sgdx-fallback">')
+        f'aria-label="{self.attval(KINDS[kind])}"><div class="sgdx-fallback">'
+    )
 
 
 def depart_explorer_html(self, node: explorer) -> None:
@@ -69,7 +71,7 @@ class ExplorerDirective(SphinxDirective):
 
     required_arguments = 1
     has_content = True
-    option_spec = {"class": directives.class_option}
+    option_spec: ClassVar[dict] = {"class": directives.class_option}
 
     def run(self) -> list[nodes.Node]:
         kind = self.arguments[0].strip()
@@ -80,7 +82,9 @@ class ExplorerDirective(SphinxDirective):
             docs = self.env.sgdx_docs = {}
         kinds = docs.setdefault(self.env.docname, [])
         if kind in kinds:
-            raise self.error(f"explorer {kind!r} appears twice on this page (its id must be unique)")
+            raise self.error(
+                f"explorer {kind!r} appears twice on this page (its id must be unique)"
+            )
         kinds.append(kind)
         node = explorer(kind=kind)
         node += nodes.paragraph(text=FALLBACK)
@@ -96,7 +100,9 @@ def _purge(app: Sphinx, env, docname: str) -> None:
 def _merge(app: Sphinx, env, docnames, other) -> None:
     if not hasattr(env, "sgdx_docs"):
         env.sgdx_docs = {}
-    env.sgdx_docs.update({d: k for d, k in getattr(other, "sgdx_docs", {}).items() if d in docnames})
+    env.sgdx_docs.update(
+        {d: k for d, k in getattr(other, "sgdx_docs", {}).items() if d in docnames}
+    )
 
 
 def _page_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -119,13 +125,22 @@ def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict:
-    app.add_node(explorer, html=(visit_explorer_html, depart_explorer_html),
-                 latex=(_pass, _pass), text=(_pass, _pass), man=(_pass, _pass),
-                 texinfo=(_pass, _pass))
+    app.add_node(
+        explorer,
+        html=(visit_explorer_html, depart_explorer_html),
+        latex=(_pass, _pass),
+        text=(_pass, _pass),
+        man=(_pass, _pass),
+        texinfo=(_pass, _pass),
+    )
     app.add_directive("explorer", ExplorerDirective)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("html-page-context", _page_assets)
     app.connect("build-finished", _copy_assets)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True,
-            "env_version": 1}
+    return {
+        "version": "1.0",
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+        "env_version": 1,
+    }

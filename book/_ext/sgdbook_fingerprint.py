@@ -161,8 +161,9 @@ class FileMemo:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"version": self.VERSION, "files": self._entries}),
-                           encoding="utf-8")
+            tmp.write_text(
+                json.dumps({"version": self.VERSION, "files": self._entries}), encoding="utf-8"
+            )
             tmp.replace(self.path)
             self._dirty = False
         except OSError:
@@ -228,9 +229,11 @@ def dependencies(code: str) -> tuple[str, ...]:
 
 def data_files() -> list[Path]:
     """Non-Python files shipped in the package (data, fonts): chapters may read any of them."""
-    return sorted(p for p in PACKAGE_DIR.rglob("*")
-                  if p.is_file() and p.suffix not in {".py", ".pyc"}
-                  and "__pycache__" not in p.parts)
+    return sorted(
+        p
+        for p in PACKAGE_DIR.rglob("*")
+        if p.is_file() and p.suffix not in {".py", ".pyc"} and "__pycache__" not in p.parts
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -261,8 +264,13 @@ class Fingerprinter:
     def __call__(self, deps: tuple[str, ...]) -> str:
         """Fingerprint of a chapter whose code imports ``deps`` (see :func:`dependencies`)."""
         digest = hashlib.sha256(self._base.encode())
-        modules = (all_modules() if deps == ("*",)
-                   else module_closure(set(deps), self.memo) if deps else {})
+        modules = (
+            all_modules()
+            if deps == ("*",)
+            else module_closure(set(deps), self.memo)
+            if deps
+            else {}
+        )
         for name, path in sorted(modules.items()):
             digest.update(f"{name}\0{self.memo.sha256(path)}\0".encode())
         if modules:
@@ -270,5 +278,14 @@ class Fingerprinter:
         return digest.hexdigest()
 
 
-__all__ = ["FileMemo", "Fingerprinter", "all_modules", "data_files", "dependencies",
-           "device_kind", "imported_modules", "module_closure", "torch_build"]
+__all__ = [
+    "FileMemo",
+    "Fingerprinter",
+    "all_modules",
+    "data_files",
+    "dependencies",
+    "device_kind",
+    "imported_modules",
+    "module_closure",
+    "torch_build",
+]

@@ -38,14 +38,19 @@ def write_bundle(site: Path, target: Path) -> Path:
     site, target = Path(site), Path(target)
     if not (site / "index.html").is_file():
         raise FileNotFoundError(f"site must be a built site with an index.html, got {site}")
-    files = sorted(p for p in site.rglob("*") if p.is_file()
-                   and p.name not in _SKIP_FILES
-                   and not (set(p.relative_to(site).parts[:-1]) & _SKIP_DIRS))
+    files = sorted(
+        p
+        for p in site.rglob("*")
+        if p.is_file()
+        and p.name not in _SKIP_FILES
+        and not (set(p.relative_to(site).parts[:-1]) & _SKIP_DIRS)
+    )
     tmp = target.with_suffix(".zip.part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as bundle:
         for path in files:
-            info = zipfile.ZipInfo(f"{TOP_FOLDER}/{path.relative_to(site).as_posix()}",
-                                   date_time=(2026, 1, 1, 0, 0, 0))
+            info = zipfile.ZipInfo(
+                f"{TOP_FOLDER}/{path.relative_to(site).as_posix()}", date_time=(2026, 1, 1, 0, 0, 0)
+            )
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             bundle.writestr(info, path.read_bytes())
@@ -58,14 +63,16 @@ def _link_bundle(app: Sphinx, pagename: str, templatename: str, context: dict, d
         return
     for group in context.get("header_buttons", []):
         if group.get("label") == "download-buttons":
-            group["buttons"].append({
-                "type": "link",
-                "url": context["pathto"](BUNDLE_NAME, 1),
-                "text": "离线网站 .zip",
-                "tooltip": "下载整个网站，解压后打开 sgdbook/index.html 即可离线阅读",
-                "icon": "fas fa-download",
-                "label": "download-offline-site-button",
-            })
+            group["buttons"].append(
+                {
+                    "type": "link",
+                    "url": context["pathto"](BUNDLE_NAME, 1),
+                    "text": "离线网站 .zip",
+                    "tooltip": "下载整个网站，解压后打开 sgdbook/index.html 即可离线阅读",
+                    "icon": "fas fa-download",
+                    "label": "download-offline-site-button",
+                }
+            )
 
 
 def _write_bundle(app: Sphinx, exception) -> None:

@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import ClassVar
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -75,15 +76,16 @@ class PdfError(SphinxError):
 class SvgToPdf(ImageConverter):
     """Convert the book's SVG figures to vector PDF for XeLaTeX with rsvg-convert."""
 
-    conversion_rules = [("image/svg+xml", "application/pdf")]
+    conversion_rules: ClassVar[list[tuple[str, str]]] = [("image/svg+xml", "application/pdf")]
     default_priority = 200
 
     def is_available(self) -> bool:
         return shutil.which("rsvg-convert") is not None
 
     def convert(self, _from: str, _to: str) -> bool:
-        result = subprocess.run(["rsvg-convert", "-f", "pdf", "-o", _to, _from],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            ["rsvg-convert", "-f", "pdf", "-o", _to, _from], capture_output=True, text=True
+        )
         if result.returncode != 0:
             raise PdfError(f"rsvg-convert could not convert {_from}: {result.stderr.strip()}")
         return True
@@ -121,11 +123,16 @@ def _configure(app: Sphinx, config) -> None:
 def _builder_inited(app: Sphinx) -> None:
     if app.builder.name != "latex":
         return
-    missing = [tool for tool in ("xelatex", "latexmk", "rsvg-convert") if shutil.which(tool) is None]
+    missing = [
+        tool for tool in ("xelatex", "latexmk", "rsvg-convert") if shutil.which(tool) is None
+    ]
     if missing:
-        raise PdfError("the PDF needs " + ", ".join(missing)
-                       + " (Debian: texlive-xetex texlive-lang-chinese latexmk librsvg2-bin; "
-                       "`make pdf` installs them)")
+        raise PdfError(
+            "the PDF needs "
+            + ", ".join(missing)
+            + " (Debian: texlive-xetex texlive-lang-chinese latexmk librsvg2-bin; "
+            "`make pdf` installs them)"
+        )
 
 
 def _raw(tex: str) -> nodes.raw:
@@ -166,9 +173,13 @@ def _latex_structure(app: Sphinx, doctree: nodes.document, docname: str) -> None
         if isinstance(child, nodes.section) and child.next_node(addnodes.start_of_file) is None:
             _flatten_sections(child)
     preface = title.astext()
-    top.insert(top.index(title) + 1,
-               _raw("\\chapter*{%s}\\addcontentsline{toc}{chapter}{%s}\\markboth{%s}{%s}\n"
-                    % ((preface,) * 4)))
+    top.insert(
+        top.index(title) + 1,
+        _raw(
+            "\\chapter*{%s}\\addcontentsline{toc}{chapter}{%s}\\markboth{%s}{%s}\n"
+            % ((preface,) * 4)
+        ),
+    )
     for start in doctree.findall(addnodes.start_of_file):
         if start["docname"].startswith("appendix/"):
             start.parent.insert(start.parent.index(start), _raw("\\appendix\n"))
@@ -186,7 +197,9 @@ def check_pdf(outdir: Path) -> Path:
         raise PdfError(f"no PDF was written in {outdir}")
     problems = []
     for log in logs:
-        problems += [f"{log.name}: {line}" for line in log_failures(log.read_text("utf-8", "replace"))]
+        problems += [
+            f"{log.name}: {line}" for line in log_failures(log.read_text("utf-8", "replace"))
+        ]
     if problems:
         raise PdfError("the PDF is not clean:\n  " + "\n  ".join(problems[:40]))
     return pdfs[0]
@@ -233,10 +246,13 @@ def _translate_proofs(app: Sphinx) -> None:
 
     depart = _depart_proof_latex(numbered=True)
     for node_class in set(proof.NODE_TYPES.values()):
-        app.registry.add_translation_handlers(node_class, latex=(proof.visit_enumerable_node, depart))
+        app.registry.add_translation_handlers(
+            node_class, latex=(proof.visit_enumerable_node, depart)
+        )
     app.registry.add_translation_handlers(
         proof.unenumerable_node,
-        latex=(proof.visit_unenumerable_node, _depart_proof_latex(numbered=False)))
+        latex=(proof.visit_unenumerable_node, _depart_proof_latex(numbered=False)),
+    )
 
 
 PDF_NAME = "sgdbook.pdf"
@@ -253,14 +269,16 @@ def _link_pdf(app: Sphinx, pagename: str, templatename: str, context: dict, doct
         return
     for group in context.get("header_buttons", []):
         if group.get("label") == "download-buttons":
-            group["buttons"].append({
-                "type": "link",
-                "url": context["pathto"](PDF_NAME, 1),
-                "text": "全书 PDF",
-                "tooltip": "下载全书的 PDF 版（XeLaTeX 排版）",
-                "icon": "fas fa-file-pdf",
-                "label": "download-book-pdf-button",
-            })
+            group["buttons"].append(
+                {
+                    "type": "link",
+                    "url": context["pathto"](PDF_NAME, 1),
+                    "text": "全书 PDF",
+                    "tooltip": "下载全书的 PDF 版（XeLaTeX 排版）",
+                    "icon": "fas fa-file-pdf",
+                    "label": "download-book-pdf-button",
+                }
+            )
 
 
 def _copy_pdf(app: Sphinx, exception) -> None:

@@ -16,14 +16,27 @@ and reports it in the returned :class:`~sgdbook.gd.Trajectory`.
 from ._base import BookOptimizer, DivergenceError, assert_finite, params_finite
 from .adam import Adam, AdamW, adam_update
 from .adaptive import Adagrad, RMSprop, adagrad_update, rmsprop_update
-from .runner import run_optimizer
-from .sgd import SGD, EMAMomentum, ema_momentum_update, sgd_update
 from .nadam import NAdam, nadam_update
 from .radam import RAdam, radam_rectification, radam_rho, radam_update
+from .runner import run_optimizer
+from .sgd import SGD, EMAMomentum, ema_momentum_update, sgd_update
 
 __all__ = [
-    "SGD", "EMAMomentum", "Adagrad", "RMSprop", "Adam", "AdamW",
-    "sgd_update", "ema_momentum_update", "adagrad_update", "rmsprop_update", "adam_update",
-    "BookOptimizer", "DivergenceError", "assert_finite", "params_finite", "run_optimizer",
+    "SGD",
+    "EMAMomentum",
+    "Adagrad",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "sgd_update",
+    "ema_momentum_update",
+    "adagrad_update",
+    "rmsprop_update",
+    "adam_update",
+    "BookOptimizer",
+    "DivergenceError",
+    "assert_finite",
+    "params_finite",
+    "run_optimizer",
 ]
 __all__ += ["NAdam", "RAdam", "nadam_update", "radam_update", "radam_rho", "radam_rectification"]

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 
@@ -103,7 +104,9 @@ def assert_finite(optimizer: torch.optim.Optimizer, step: int | None = None) -> 
                 raise DivergenceError(
                     f"diverged {where}: parameter {pi} of group {gi} (shape {tuple(p.shape)}) "
                     f"is not finite (lr={group.get('lr')}); lower the learning rate",
-                    step=step, group=gi, index=pi,
+                    step=step,
+                    group=gi,
+                    index=pi,
                 )
 
 
@@ -145,7 +148,9 @@ class BookOptimizer(torch.optim.Optimizer):
 
     """
 
-    def __init__(self, params: Iterable[Any], defaults: dict[str, Any], *, check_finite: bool = False):
+    def __init__(
+        self, params: Iterable[Any], defaults: dict[str, Any], *, check_finite: bool = False
+    ):
         if isinstance(params, torch.Tensor):
             raise TypeError(
                 "params must be an iterable of tensors or dicts, got a single Tensor; "
@@ -218,12 +223,18 @@ class BookOptimizer(torch.optim.Optimizer):
             return len(params) > 1 and all(p.device.type in _FOREACH_DEVICES for p in params)
         return foreach
 
-    def _update(self, group: dict[str, Any], param: torch.Tensor, grad: torch.Tensor,
-                state: dict[str, Any]) -> None:
+    def _update(
+        self, group: dict[str, Any], param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any]
+    ) -> None:
         raise NotImplementedError
 
-    def _foreach_update(self, group: dict[str, Any], params: list[torch.Tensor],
-                        grads: list[torch.Tensor], states: list[dict[str, Any]]) -> None:
+    def _foreach_update(
+        self,
+        group: dict[str, Any],
+        params: list[torch.Tensor],
+        grads: list[torch.Tensor],
+        states: list[dict[str, Any]],
+    ) -> None:
         """The multi-tensor path; by default the per-tensor update, tensor by tensor.
 
         An optimizer without a ``torch._foreach_*`` form (NAdam, RAdam) keeps this default, so
@@ -251,7 +262,9 @@ class BookOptimizer(torch.optim.Optimizer):
             try:
                 self._validate_group(group)
             except (TypeError, ValueError) as exc:
-                raise type(exc)(f"param_groups[{gi}] before step {self.steps_taken + 1}: {exc}") from exc
+                raise type(exc)(
+                    f"param_groups[{gi}] before step {self.steps_taken + 1}: {exc}"
+                ) from exc
         loss = None
         if closure is not None:
             with torch.enable_grad():
@@ -268,8 +281,12 @@ class BookOptimizer(torch.optim.Optimizer):
             states = [self.state[p] for p in params]
             if self._use_foreach(group, params):
                 for idx in _group_by_device_and_dtype(params):
-                    self._foreach_update(group, [params[i] for i in idx],
-                                         [grads[i] for i in idx], [states[i] for i in idx])
+                    self._foreach_update(
+                        group,
+                        [params[i] for i in idx],
+                        [grads[i] for i in idx],
+                        [states[i] for i in idx],
+                    )
             else:
                 for p, g, s in zip(params, grads, states):
                     self._update(group, p, g, s)
@@ -277,4 +294,3 @@ class BookOptimizer(torch.optim.Optimizer):
         if self.check_finite:
             assert_finite(self, step=self.steps_taken)
         return loss
-

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 
@@ -37,10 +38,19 @@ def adam_state(param: torch.Tensor, state: dict[str, Any], *, amsgrad: bool = Fa
 
 
 @_validate.update_arguments
-def adam_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
-                beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                weight_decay: float = 0.0, amsgrad: bool = False,
-                decoupled_weight_decay: bool = False) -> None:
+def adam_update(
+    param: torch.Tensor,
+    grad: torch.Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    amsgrad: bool = False,
+    decoupled_weight_decay: bool = False,
+) -> None:
     r"""One Adam (or AdamW) step on one tensor, in place.
 
     .. math::
@@ -77,21 +87,21 @@ def adam_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], 
     t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
     if weight_decay != 0:
         if decoupled_weight_decay:
-            param.mul_(1 - lr * weight_decay)                  # x = (1 - lr lambda) x
+            param.mul_(1 - lr * weight_decay)  # x = (1 - lr lambda) x
         else:
-            grad = grad.add(param, alpha=weight_decay)         # g = g + lambda x
-    m.lerp_(grad, 1 - beta1)                                   # m = beta1 m + (1-beta1) g
-    v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)        # v = beta2 v + (1-beta2) g^2
+            grad = grad.add(param, alpha=weight_decay)  # g = g + lambda x
+    m.lerp_(grad, 1 - beta1)  # m = beta1 m + (1-beta1) g
+    v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)  # v = beta2 v + (1-beta2) g^2
     bias_correction1 = 1 - beta1**t
     bias_correction2 = 1 - beta2**t
     step_size = lr / bias_correction1
     if amsgrad:
         v_hat = state["max_exp_avg_sq"]
-        torch.maximum(v_hat, v, out=v_hat)                     # v_hat = max(v_hat, v)
+        torch.maximum(v_hat, v, out=v_hat)  # v_hat = max(v_hat, v)
     else:
         v_hat = v
     denom = v_hat.sqrt().div_(bias_correction2**0.5).add_(eps)  # sqrt(v_hat / bc2) + eps
-    param.addcdiv_(m, denom, value=-step_size)                 # x = x - lr/bc1 * m / denom
+    param.addcdiv_(m, denom, value=-step_size)  # x = x - lr/bc1 * m / denom
 
 
 class Adam(BookOptimizer):
@@ -124,13 +134,28 @@ class Adam(BookOptimizer):
 
     _decoupled = False
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, amsgrad: bool = False, *,
-                 foreach: bool | None = None, maximize: bool = False,
-                 check_finite: bool = False):
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, foreach=foreach, maximize=maximize)
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        check_finite: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+        )
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
@@ -143,9 +168,18 @@ class Adam(BookOptimizer):
 
     def _update(self, group, param, grad, state):
         beta1, beta2 = group["betas"]
-        adam_update.__wrapped__(param, grad, state, lr=group["lr"], beta1=beta1, beta2=beta2,
-                    eps=group["eps"], weight_decay=group["weight_decay"],
-                    amsgrad=group["amsgrad"], decoupled_weight_decay=self._decoupled)
+        adam_update.__wrapped__(
+            param,
+            grad,
+            state,
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            amsgrad=group["amsgrad"],
+            decoupled_weight_decay=self._decoupled,
+        )
 
     def _foreach_update(self, group, params, grads, states):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
@@ -204,11 +238,27 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 foreach: bool | None = None, maximize: bool = False,
-                 check_finite: bool = False):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, foreach=foreach, maximize=maximize,
-                         check_finite=check_finite)
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        check_finite: bool = False,
+    ):
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            check_finite=check_finite,
+        )

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 
 from .. import validation as _validate
 from ._base import BookOptimizer
 
-__all__ = ["Adagrad", "RMSprop", "adagrad_update", "rmsprop_update", "adagrad_state",
-           "rmsprop_state"]
+__all__ = [
+    "Adagrad",
+    "RMSprop",
+    "adagrad_update",
+    "rmsprop_update",
+    "adagrad_state",
+    "rmsprop_state",
+]
 
 
-def adagrad_state(param: torch.Tensor, state: dict[str, Any], *,
-                  initial_accumulator_value: float = 0.0) -> None:
+def adagrad_state(
+    param: torch.Tensor, state: dict[str, Any], *, initial_accumulator_value: float = 0.0
+) -> None:
     r"""Create the AdaGrad state of one tensor if it is missing: the one place it is made.
 
     Both :func:`adagrad_update` and the multi-tensor path of :class:`Adagrad` call this. The
@@ -31,12 +39,14 @@ def adagrad_state(param: torch.Tensor, state: dict[str, Any], *,
     """
     if "sum" not in state:
         state["step"] = 0
-        state["sum"] = torch.full_like(param, initial_accumulator_value,
-                                       memory_format=torch.preserve_format)
+        state["sum"] = torch.full_like(
+            param, initial_accumulator_value, memory_format=torch.preserve_format
+        )
 
 
-def rmsprop_state(param: torch.Tensor, state: dict[str, Any], *, momentum: float = 0.0,
-                  centered: bool = False) -> None:
+def rmsprop_state(
+    param: torch.Tensor, state: dict[str, Any], *, momentum: float = 0.0, centered: bool = False
+) -> None:
     r"""Create the RMSprop state of one tensor if it is missing: the one place it is made.
 
     Both :func:`rmsprop_update` and the multi-tensor path of :class:`RMSprop` call this. The
@@ -66,9 +76,17 @@ def rmsprop_state(param: torch.Tensor, state: dict[str, Any], *, momentum: float
 
 
 @_validate.update_arguments
-def adagrad_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
-                   lr_decay: float = 0.0, weight_decay: float = 0.0,
-                   initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
+def adagrad_update(
+    param: torch.Tensor,
+    grad: torch.Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    lr_decay: float = 0.0,
+    weight_decay: float = 0.0,
+    initial_accumulator_value: float = 0.0,
+    eps: float = 1e-10,
+) -> None:
     r"""One AdaGrad step on one tensor, in place.
 
     .. math::
@@ -97,15 +115,24 @@ def adagrad_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any
     if weight_decay != 0:
         grad = grad.add(param, alpha=weight_decay)
     clr = lr / (1 + (t - 1) * lr_decay)
-    s.addcmul_(grad, grad, value=1)                        # s = s + g^2
-    std = s.sqrt().add_(eps)                               # sqrt(s) + eps
-    param.addcdiv_(grad, std, value=-clr)                  # x = x - clr g / (sqrt(s) + eps)
+    s.addcmul_(grad, grad, value=1)  # s = s + g^2
+    std = s.sqrt().add_(eps)  # sqrt(s) + eps
+    param.addcdiv_(grad, std, value=-clr)  # x = x - clr g / (sqrt(s) + eps)
 
 
 @_validate.update_arguments
-def rmsprop_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
-                   alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
-                   momentum: float = 0.0, centered: bool = False) -> None:
+def rmsprop_update(
+    param: torch.Tensor,
+    grad: torch.Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    alpha: float = 0.99,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum: float = 0.0,
+    centered: bool = False,
+) -> None:
     r"""One RMSprop step on one tensor, in place.
 
     .. math::
@@ -137,20 +164,20 @@ def rmsprop_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any
     if weight_decay != 0:
         grad = grad.add(param, alpha=weight_decay)
     s = state["square_avg"]
-    s.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)      # s = alpha s + (1-alpha) g^2
+    s.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)  # s = alpha s + (1-alpha) g^2
     if centered:
         m = state["grad_avg"]
-        m.lerp_(grad, 1 - alpha)                              # m = alpha m + (1-alpha) g
-        denom = s.addcmul(m, m, value=-1).sqrt_()             # sqrt(s - m^2)
+        m.lerp_(grad, 1 - alpha)  # m = alpha m + (1-alpha) g
+        denom = s.addcmul(m, m, value=-1).sqrt_()  # sqrt(s - m^2)
     else:
         denom = s.sqrt()
     denom.add_(eps)
     if momentum > 0:
         b = state["momentum_buffer"]
-        b.mul_(momentum).addcdiv_(grad, denom)                # b = mu b + g / d
+        b.mul_(momentum).addcdiv_(grad, denom)  # b = mu b + g / d
         param.add_(b, alpha=-lr)
     else:
-        param.addcdiv_(grad, denom, value=-lr)                # x = x - lr g / d
+        param.addcdiv_(grad, denom, value=-lr)  # x = x - lr g / d
 
 
 class Adagrad(BookOptimizer):
@@ -185,13 +212,28 @@ class Adagrad(BookOptimizer):
         ValueError: an argument out of range or an empty parameter list.
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0,
-                 weight_decay: float = 0, initial_accumulator_value: float = 0,
-                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
-                 check_finite: bool = False):
-        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, eps=eps,
-                        foreach=foreach, maximize=maximize)
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        check_finite: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+            foreach=foreach,
+            maximize=maximize,
+        )
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
@@ -199,16 +241,23 @@ class Adagrad(BookOptimizer):
         group["lr_decay"] = _validate.nonnegative("lr_decay", group["lr_decay"])
         group["weight_decay"] = _validate.nonnegative("weight_decay", group["weight_decay"])
         group["initial_accumulator_value"] = _validate.nonnegative(
-            "initial_accumulator_value", group["initial_accumulator_value"])
+            "initial_accumulator_value", group["initial_accumulator_value"]
+        )
         group["eps"] = _validate.positive("eps", group["eps"])
         group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
 
     def _update(self, group, param, grad, state):
         # torch starts every sum from the defaults' value, not the group's
-        adagrad_update.__wrapped__(param, grad, state, lr=group["lr"], lr_decay=group["lr_decay"],
-                       weight_decay=group["weight_decay"],
-                       initial_accumulator_value=self.defaults["initial_accumulator_value"],
-                       eps=group["eps"])
+        adagrad_update.__wrapped__(
+            param,
+            grad,
+            state,
+            lr=group["lr"],
+            lr_decay=group["lr_decay"],
+            weight_decay=group["weight_decay"],
+            initial_accumulator_value=self.defaults["initial_accumulator_value"],
+            eps=group["eps"],
+        )
 
     def _foreach_update(self, group, params, grads, states):
         lr, lr_decay, wd = group["lr"], group["lr_decay"], group["weight_decay"]
@@ -259,13 +308,30 @@ class RMSprop(BookOptimizer):
         ValueError: an argument out of range or an empty parameter list.
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
-                 eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
-                 centered: bool = False, *, foreach: bool | None = None,
-                 maximize: bool = False, check_finite: bool = False):
-        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum, centered=centered, foreach=foreach,
-                        maximize=maximize)
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        check_finite: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+            foreach=foreach,
+            maximize=maximize,
+        )
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
@@ -278,9 +344,17 @@ class RMSprop(BookOptimizer):
         group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
 
     def _update(self, group, param, grad, state):
-        rmsprop_update.__wrapped__(param, grad, state, lr=group["lr"], alpha=group["alpha"],
-                       eps=group["eps"], weight_decay=group["weight_decay"],
-                       momentum=group["momentum"], centered=group["centered"])
+        rmsprop_update.__wrapped__(
+            param,
+            grad,
+            state,
+            lr=group["lr"],
+            alpha=group["alpha"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum=group["momentum"],
+            centered=group["centered"],
+        )
 
     def _foreach_update(self, group, params, grads, states):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 
@@ -30,10 +31,19 @@ def _init_state(param: torch.Tensor, state: dict[str, Any]) -> None:
 
 
 @_validate.update_arguments
-def nadam_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
-                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False) -> None:
+def nadam_update(
+    param: torch.Tensor,
+    grad: torch.Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum_decay: float = 4e-3,
+    decoupled_weight_decay: bool = False,
+) -> None:
     r"""One NAdam step on one tensor, in place (torch's arithmetic, in torch's order).
 
     .. math::
@@ -69,9 +79,9 @@ def nadam_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any],
             param.mul_(1 - lr * weight_decay)
         else:
             grad = grad.add(param, alpha=weight_decay)
-    mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))          # beta_{1,t}
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))  # beta_{1,t}
     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))  # beta_{1,t+1}
-    mu_product *= mu                                                     # Pi_t
+    mu_product *= mu  # Pi_t
     m.lerp_(grad, 1 - beta1)
     v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
     denom = v.div(bias_correction2).sqrt().add_(eps)
@@ -104,15 +114,30 @@ class NAdam(BookOptimizer):
         TypeError: a flag that is not a bool.
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 2e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
-                 maximize: bool = False, check_finite: bool = False):
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        momentum_decay=momentum_decay,
-                        decoupled_weight_decay=decoupled_weight_decay, foreach=foreach,
-                        maximize=maximize)
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        check_finite: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum_decay=momentum_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+        )
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
@@ -121,13 +146,22 @@ class NAdam(BookOptimizer):
         group["eps"] = _validate.positive("eps", group["eps"])
         group["weight_decay"] = _validate.nonnegative("weight_decay", group["weight_decay"])
         group["momentum_decay"] = _validate.nonnegative("momentum_decay", group["momentum_decay"])
-        group["decoupled_weight_decay"] = _validate.boolean("decoupled_weight_decay",
-                                                      group["decoupled_weight_decay"])
+        group["decoupled_weight_decay"] = _validate.boolean(
+            "decoupled_weight_decay", group["decoupled_weight_decay"]
+        )
         group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
 
     def _update(self, group, param, grad, state):
         beta1, beta2 = group["betas"]
-        nadam_update.__wrapped__(param, grad, state, lr=group["lr"], beta1=beta1, beta2=beta2,
-                     eps=group["eps"], weight_decay=group["weight_decay"],
-                     momentum_decay=group["momentum_decay"],
-                     decoupled_weight_decay=group["decoupled_weight_decay"])
+        nadam_update.__wrapped__(
+            param,
+            grad,
+            state,
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum_decay=group["momentum_decay"],
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+        )

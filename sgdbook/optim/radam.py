@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 
@@ -51,9 +52,18 @@ def _init_state(param: torch.Tensor, state: dict[str, Any]) -> None:
 
 
 @_validate.update_arguments
-def radam_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
-                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False) -> None:
+def radam_update(
+    param: torch.Tensor,
+    grad: torch.Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    decoupled_weight_decay: bool = False,
+) -> None:
     r"""One RAdam step on one tensor, in place (torch's arithmetic, in torch's order).
 
     .. math::
@@ -96,7 +106,9 @@ def radam_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any],
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * t * (beta2**t) / bias_correction2
     if rho_t > 5.0:
-        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        rect = (
+            (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+        ) ** 0.5
         adaptive = (bias_correction2**0.5) / v.sqrt().add_(eps)
         param.add_(m_hat * lr * adaptive * rect, alpha=-1.0)
     else:
@@ -125,14 +137,28 @@ class RAdam(BookOptimizer):
         TypeError: a flag that is not a bool.
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
-                 foreach: bool | None = None, maximize: bool = False,
-                 check_finite: bool = False):
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        decoupled_weight_decay=decoupled_weight_decay, foreach=foreach,
-                        maximize=maximize)
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        decoupled_weight_decay: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        check_finite: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+        )
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
@@ -140,12 +166,21 @@ class RAdam(BookOptimizer):
         group["betas"] = _validate.betas("betas", group["betas"])
         group["eps"] = _validate.positive("eps", group["eps"])
         group["weight_decay"] = _validate.nonnegative("weight_decay", group["weight_decay"])
-        group["decoupled_weight_decay"] = _validate.boolean("decoupled_weight_decay",
-                                                      group["decoupled_weight_decay"])
+        group["decoupled_weight_decay"] = _validate.boolean(
+            "decoupled_weight_decay", group["decoupled_weight_decay"]
+        )
         group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
 
     def _update(self, group, param, grad, state):
         beta1, beta2 = group["betas"]
-        radam_update.__wrapped__(param, grad, state, lr=group["lr"], beta1=beta1, beta2=beta2,
-                     eps=group["eps"], weight_decay=group["weight_decay"],
-                     decoupled_weight_decay=group["decoupled_weight_decay"])
+        radam_update.__wrapped__(
+            param,
+            grad,
+            state,
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+        )

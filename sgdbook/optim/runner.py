@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -101,16 +102,19 @@ def run_optimizer(
         """The oracle's gradient at ``point``, checked to be a real array of shape ``(d,)``."""
         g = grad(point) if grad is not None else objective.grad(point)
         if g is None:
-            raise TypeError(f"{oracle}(x) must return an array of shape ({x.shape[0]},), "
-                            "got None")
+            raise TypeError(f"{oracle}(x) must return an array of shape ({x.shape[0]},), got None")
         try:
             g = np.asarray(g, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"{oracle}(x) must return an array of real numbers of shape "
-                            f"({x.shape[0]},), got {g!r}") from exc
+            raise TypeError(
+                f"{oracle}(x) must return an array of real numbers of shape "
+                f"({x.shape[0]},), got {g!r}"
+            ) from exc
         if g.shape != tuple(x.shape) and not (g.shape == () and x.shape[0] == 1):
-            raise ValueError(f"{oracle}(x) must return an array of shape ({x.shape[0]},) "
-                             f"(the shape of x0), got shape {g.shape}")
+            raise ValueError(
+                f"{oracle}(x) must return an array of shape ({x.shape[0]},) "
+                f"(the shape of x0), got shape {g.shape}"
+            )
         return torch.from_numpy(g.reshape(x.shape).copy())
 
     def closure() -> torch.Tensor:

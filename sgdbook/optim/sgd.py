@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 
 from .. import validation as _validate
 from ._base import BookOptimizer
 
-__all__ = ["SGD", "EMAMomentum", "sgd_update", "ema_momentum_update", "momentum_buffer",
-           "ema_momentum_state"]
+__all__ = [
+    "SGD",
+    "EMAMomentum",
+    "sgd_update",
+    "ema_momentum_update",
+    "momentum_buffer",
+    "ema_momentum_state",
+]
 
 
-def momentum_buffer(state: dict[str, Any], grad: torch.Tensor, *, momentum: float,
-                    dampening: float = 0.0) -> torch.Tensor:
+def momentum_buffer(
+    state: dict[str, Any], grad: torch.Tensor, *, momentum: float, dampening: float = 0.0
+) -> torch.Tensor:
     r"""Advance SGD's momentum buffer of one tensor, creating it at the first step: the one place.
 
     Both :func:`sgd_update` and the multi-tensor path of :class:`SGD` call this (the
@@ -36,9 +44,9 @@ def momentum_buffer(state: dict[str, Any], grad: torch.Tensor, *, momentum: floa
     """
     v = state.get("momentum_buffer")
     if v is None:
-        v = state["momentum_buffer"] = grad.detach().clone()    # v_1 = g_1
+        v = state["momentum_buffer"] = grad.detach().clone()  # v_1 = g_1
     else:
-        v.mul_(momentum).add_(grad, alpha=1 - dampening)        # v = mu v + (1 - tau) g
+        v.mul_(momentum).add_(grad, alpha=1 - dampening)  # v = mu v + (1 - tau) g
     return v
 
 
@@ -63,9 +71,17 @@ def ema_momentum_state(param: torch.Tensor, state: dict[str, Any]) -> torch.Tens
 
 
 @_validate.update_arguments
-def sgd_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float,
-               momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False,
-               weight_decay: float = 0.0) -> None:
+def sgd_update(
+    param: torch.Tensor,
+    grad: torch.Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+) -> None:
     r"""One SGD step on one tensor, in place (PyTorch's convention).
 
     .. math::
@@ -89,16 +105,23 @@ def sgd_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *
         weight_decay: L2 penalty :math:`\lambda` added to the gradient.
     """
     if weight_decay != 0:
-        grad = grad.add(param, alpha=weight_decay)              # g + lambda x
+        grad = grad.add(param, alpha=weight_decay)  # g + lambda x
     if momentum != 0:
         v = momentum_buffer(state, grad, momentum=momentum, dampening=dampening)
         grad = grad.add(v, alpha=momentum) if nesterov else v
-    param.add_(grad, alpha=-lr)                                 # x = x - lr * direction
+    param.add_(grad, alpha=-lr)  # x = x - lr * direction
 
 
 @_validate.update_arguments
-def ema_momentum_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *,
-                        lr: float, beta: float = 0.9, weight_decay: float = 0.0) -> None:
+def ema_momentum_update(
+    param: torch.Tensor,
+    grad: torch.Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    beta: float = 0.9,
+    weight_decay: float = 0.0,
+) -> None:
     r"""One step of momentum in the exponential-moving-average form, in place.
 
     .. math::
@@ -119,8 +142,8 @@ def ema_momentum_update(param: torch.Tensor, grad: torch.Tensor, state: dict[str
     if weight_decay != 0:
         grad = grad.add(param, alpha=weight_decay)
     v = ema_momentum_state(param, state)
-    v.lerp_(grad, 1 - beta)                                     # v = beta v + (1 - beta) g
-    param.add_(v, alpha=-lr)                                    # x = x - lr v
+    v.lerp_(grad, 1 - beta)  # v = beta v + (1 - beta) g
+    param.add_(v, alpha=-lr)  # x = x - lr v
 
 
 class SGD(BookOptimizer):
@@ -152,19 +175,36 @@ class SGD(BookOptimizer):
             parameter list, or ``nesterov`` without momentum or with dampening.
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
-                 foreach: bool | None = None, maximize: bool = False,
-                 check_finite: bool = False):
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
-                        weight_decay=weight_decay, foreach=foreach, maximize=maximize)
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        check_finite: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+            weight_decay=weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+        )
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         group["lr"] = _validate.learning_rate("lr", group["lr"])
         group["momentum"] = _validate.nonnegative("momentum", group["momentum"])
-        group["dampening"] = _validate.unit_interval("dampening", group["dampening"],
-                                                     closed_right=True)
+        group["dampening"] = _validate.unit_interval(
+            "dampening", group["dampening"], closed_right=True
+        )
         group["weight_decay"] = _validate.nonnegative("weight_decay", group["weight_decay"])
         group["nesterov"] = _validate.boolean("nesterov", group["nesterov"])
         group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
@@ -175,9 +215,16 @@ class SGD(BookOptimizer):
             )
 
     def _update(self, group, param, grad, state):
-        sgd_update.__wrapped__(param, grad, state, lr=group["lr"], momentum=group["momentum"],
-                   dampening=group["dampening"], nesterov=group["nesterov"],
-                   weight_decay=group["weight_decay"])
+        sgd_update.__wrapped__(
+            param,
+            grad,
+            state,
+            lr=group["lr"],
+            momentum=group["momentum"],
+            dampening=group["dampening"],
+            nesterov=group["nesterov"],
+            weight_decay=group["weight_decay"],
+        )
 
     def _foreach_update(self, group, params, grads, states):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
@@ -189,8 +236,10 @@ class SGD(BookOptimizer):
                 torch._foreach_mul_(bufs, mu)
                 torch._foreach_add_(bufs, grads, alpha=1 - group["dampening"])
             else:  # some tensor's first step (v_1 = g_1): tensor by tensor
-                bufs = [momentum_buffer(s, g, momentum=mu, dampening=group["dampening"])
-                        for g, s in zip(grads, states)]
+                bufs = [
+                    momentum_buffer(s, g, momentum=mu, dampening=group["dampening"])
+                    for g, s in zip(grads, states)
+                ]
             if group["nesterov"]:
                 grads = torch._foreach_add(grads, bufs, alpha=mu)
             else:
@@ -239,11 +288,20 @@ class EMAMomentum(BookOptimizer):
         ValueError: an argument out of range or an empty parameter list.
     """
 
-    def __init__(self, params: Iterable[Any], lr: float, beta: float = 0.9,
-                 weight_decay: float = 0.0, *, foreach: bool | None = None,
-                 maximize: bool = False, check_finite: bool = False):
-        defaults = dict(lr=lr, beta=beta, weight_decay=weight_decay, foreach=foreach,
-                        maximize=maximize)
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float,
+        beta: float = 0.9,
+        weight_decay: float = 0.0,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        check_finite: bool = False,
+    ):
+        defaults = dict(
+            lr=lr, beta=beta, weight_decay=weight_decay, foreach=foreach, maximize=maximize
+        )
         super().__init__(params, defaults, check_finite=check_finite)
 
     def _validate_group(self, group):
@@ -253,8 +311,14 @@ class EMAMomentum(BookOptimizer):
         group["foreach"] = _validate.optional_boolean("foreach", group["foreach"])
 
     def _update(self, group, param, grad, state):
-        ema_momentum_update.__wrapped__(param, grad, state, lr=group["lr"], beta=group["beta"],
-                            weight_decay=group["weight_decay"])
+        ema_momentum_update.__wrapped__(
+            param,
+            grad,
+            state,
+            lr=group["lr"],
+            beta=group["beta"],
+            weight_decay=group["weight_decay"],
+        )
 
     def _foreach_update(self, group, params, grads, states):
         beta, wd = group["beta"], group["weight_decay"]

@@ -31,8 +31,10 @@ def public_modules() -> list[str]:
 def api_sections(modules: list[str]) -> str:
     blocks = []
     for module in modules:
-        blocks.append(f"## `{module}`\n\n```{{eval-rst}}\n.. automodule:: {module}\n"
-                      f"   :members:\n   :show-inheritance:\n```\n")
+        blocks.append(
+            f"## `{module}`\n\n```{{eval-rst}}\n.. automodule:: {module}\n"
+            f"   :members:\n   :show-inheritance:\n```\n"
+        )
     return "\n".join(blocks)
 
 

@@ -61,8 +61,9 @@ def cache_dir(app: Sphinx) -> Path:
 
 def html_pages(outdir: Path) -> list[Path]:
     """The site's HTML pages (not the copied sources or static files)."""
-    return sorted(p for p in outdir.rglob("*.html")
-                  if "_static" not in p.parts and "_sources" not in p.parts)
+    return sorted(
+        p for p in outdir.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts
+    )
 
 
 def read_json(path: Path, default: Any) -> Any:
@@ -90,8 +91,9 @@ class PageScanCache:
     def __init__(self, path: Path, version: int = 1) -> None:
         self.path, self.version = path, version
         data = read_json(path, {})
-        self._entries: dict[str, list] = data.get("pages", {}) if data.get("version") == version \
-            else {}
+        self._entries: dict[str, list] = (
+            data.get("pages", {}) if data.get("version") == version else {}
+        )
         self._dirty = False
 
     def get(self, page: Path, compute) -> Any:
@@ -99,8 +101,10 @@ class PageScanCache:
         key = [stat.st_mtime_ns, stat.st_size]
         entry = self._entries.get(str(page))
         if entry is None or entry[0] != key:
-            entry = self._entries[str(page)] = [key, compute(page.read_text(
-                encoding="utf-8", errors="replace"))]
+            entry = self._entries[str(page)] = [
+                key,
+                compute(page.read_text(encoding="utf-8", errors="replace")),
+            ]
             self._dirty = True
         return entry[1]
 

@@ -11,8 +11,9 @@ from sphinx.application import Sphinx
 def notebook_with_outputs(app: Sphinx, nb_path: Path) -> bytes:
     """The executed notebook myst-nb wrote, with outputs merged in from the execution cache."""
     content = nb_path.read_bytes()
-    cache_dir = Path(app.config.nb_execution_cache_path
-                     or Path(app.outdir).parent / ".jupyter_cache")
+    cache_dir = Path(
+        app.config.nb_execution_cache_path or Path(app.outdir).parent / ".jupyter_cache"
+    )
     if not (cache_dir / "global.db").is_file():
         return content
     try:
@@ -28,8 +29,9 @@ def notebook_with_outputs(app: Sphinx, nb_path: Path) -> bytes:
         return content
 
 
-def _add_notebook_download(app: Sphinx, pagename: str, templatename: str, context: dict,
-                           doctree) -> None:
+def _add_notebook_download(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree
+) -> None:
     if doctree is None:
         return
     nb_path = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"

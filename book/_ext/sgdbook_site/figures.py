@@ -26,8 +26,10 @@ def svg_size(path: Path) -> tuple[int, int] | None:
     if not match:
         return None
     w, wu, h, hu = match.groups()
-    return (round(float(w) * (4 / 3 if wu == "pt" else 1)),
-            round(float(h) * (4 / 3 if hu == "pt" else 1)))
+    return (
+        round(float(w) * (4 / 3 if wu == "pt" else 1)),
+        round(float(h) * (4 / 3 if hu == "pt" else 1)),
+    )
 
 
 def size_images(html_text: str, page_dir: Path) -> str:
@@ -40,8 +42,10 @@ def size_images(html_text: str, page_dir: Path) -> str:
         size = svg_size(page_dir / match.group(2))
         if size is None:
             return match.group(0)
-        return (f'<img {match.group(1)} width="{size[0]}" height="{size[1]}" loading="lazy" '
-                'decoding="async" />')
+        return (
+            f'<img {match.group(1)} width="{size[0]}" height="{size[1]}" loading="lazy" '
+            'decoding="async" />'
+        )
 
     return _SVG_IMG.sub(add, html_text)
 

@@ -32,11 +32,20 @@ _NOTE = re.compile(r'<p class="sgdbook-build-note">.*?</p>', re.S)
 def git_commit() -> str:
     """Short commit of the working tree, with ``-dirty`` when tracked files have changes."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT,
-                                capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=REPO_ROOT, capture_output=True, text=True,
-                               check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return os.environ.get("GITHUB_SHA", "unknown")[:12] or "unknown"
     return commit + ("-dirty" if dirty else "")
@@ -45,8 +54,11 @@ def git_commit() -> str:
 def build_date() -> str:
     """The build's date (UTC, ISO format); ``SOURCE_DATE_EPOCH`` fixes it (reproducible builds)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    when = (datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc) if epoch
-            else datetime.datetime.now(datetime.timezone.utc))
+    when = (
+        datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc)
+        if epoch
+        else datetime.datetime.now(datetime.timezone.utc)
+    )
     return when.date().isoformat()
 
 
@@ -58,14 +70,22 @@ def _device_key() -> str:
         torch_version = "none"
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-        cpu = next((line for line in cpuinfo.splitlines()
-                    if line.lower().startswith("model name")), "")
+        cpu = next(
+            (line for line in cpuinfo.splitlines() if line.lower().startswith("model name")), ""
+        )
     except OSError:
         cpu = platform.processor()
-    parts = [torch_version, cpu, str(os.cpu_count()), platform.node(),
-             *(os.environ.get(v, "") for v in ("SGDBOOK_DEVICE", "SGDBOOK_REQUIRE_CUDA",
-                                                "CUDA_VISIBLE_DEVICES")),
-             *sorted(p.name for p in Path("/dev").glob("nvidia*"))]
+    parts = [
+        torch_version,
+        cpu,
+        str(os.cpu_count()),
+        platform.node(),
+        *(
+            os.environ.get(v, "")
+            for v in ("SGDBOOK_DEVICE", "SGDBOOK_REQUIRE_CUDA", "CUDA_VISIBLE_DEVICES")
+        ),
+        *sorted(p.name for p in Path("/dev").glob("nvidia*")),
+    ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -90,9 +110,11 @@ def device_description(cache_file: Path) -> str:
 
 def build_note(app: Sphinx) -> str:
     cache_file = Path(app.outdir).parent / ".sgdbook_device.json"
-    return (f'<p class="sgdbook-build-note">本书由 <code>'
-            f'{html.escape(device_description(cache_file))}</code> 构建，提交 <code>'
-            f'{html.escape(git_commit())}</code>，构建日期 {build_date()}。</p>')
+    return (
+        f'<p class="sgdbook-build-note">本书由 <code>'
+        f"{html.escape(device_description(cache_file))}</code> 构建，提交 <code>"
+        f"{html.escape(git_commit())}</code>，构建日期 {build_date()}。</p>"
+    )
 
 
 def _note(app: Sphinx) -> str:

@@ -56,8 +56,9 @@ def katex_version(katex_dir: Path = KATEX_DIR) -> str:
         return "missing"
 
 
-def cache_key(macros: dict[str, str], katex_dir: Path = KATEX_DIR,
-              server: Path = KATEX_SERVER) -> str:
+def cache_key(
+    macros: dict[str, str], katex_dir: Path = KATEX_DIR, server: Path = KATEX_SERVER
+) -> str:
     """What a rendered formula depends on besides its TeX and display mode."""
     try:
         script = server.read_bytes()
@@ -74,15 +75,22 @@ class KatexRenderer:
     not in the cache; renders are remembered for the build and, with ``cache_folder``, between
     builds (one JSON file per :func:`cache_key`)."""
 
-    def __init__(self, macros: dict[str, str] | None = None, cache_folder: Path | None = None,
-                 katex_dir: Path = KATEX_DIR) -> None:
+    def __init__(
+        self,
+        macros: dict[str, str] | None = None,
+        cache_folder: Path | None = None,
+        katex_dir: Path = KATEX_DIR,
+    ) -> None:
         self.macros = dict(macros or {})
         self.katex_dir = katex_dir
         self._proc: subprocess.Popen | None = None
         self._lock = threading.Lock()
         self.rendered = 0  # formulas sent to node by this process (the rest came from a cache)
-        self.cache_file = None if cache_folder is None else \
-            cache_folder / f"katex-{cache_key(self.macros, katex_dir)}.json"
+        self.cache_file = (
+            None
+            if cache_folder is None
+            else cache_folder / f"katex-{cache_key(self.macros, katex_dir)}.json"
+        )
         self._cache: dict[str, list] = {}
         self._dirty = False
         if self.cache_file is not None:
@@ -92,13 +100,19 @@ class KatexRenderer:
     def _start(self) -> subprocess.Popen:
         node = shutil.which("node")
         if node is None:
-            raise SiteError("Node.js (`node`) is needed to render the book's math; install it "
-                            "and run `npm ci` (tools/setup-env.sh does both)")
+            raise SiteError(
+                "Node.js (`node`) is needed to render the book's math; install it "
+                "and run `npm ci` (tools/setup-env.sh does both)"
+            )
         if not (self.katex_dir / "package.json").is_file():
             raise SiteError(f"the katex npm package is missing ({self.katex_dir}); run `npm ci`")
         proc = subprocess.Popen(
-            [node, str(KATEX_SERVER), str(self.katex_dir)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True, encoding="utf-8", bufsize=1,
+            [node, str(KATEX_SERVER), str(self.katex_dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            bufsize=1,
         )
         atexit.register(self.close)
         return proc
@@ -188,14 +202,24 @@ def html_visit_displaymath(self, node: nodes.math_block) -> None:
         # are separate equations, and a part with line breaks is aligned at its & marks
         # (MathJax gets \begin{split}, which KaTeX lacks: aligned is the same layout).
         parts = [p.strip() for p in tex.split("\n\n") if p.strip()]
-        parts = [r"\begin{aligned}" + p + r"\end{aligned}"
-                 if "\\\\" in p and not p.lstrip().startswith("\\begin") else p for p in parts]
-        tex = parts[0] if len(parts) == 1 else \
-            r"\begin{gathered}" + r"\\".join(parts) + r"\end{gathered}"
+        parts = [
+            r"\begin{aligned}" + p + r"\end{aligned}"
+            if "\\\\" in p and not p.lstrip().startswith("\\begin")
+            else p
+            for p in parts
+        ]
+        tex = (
+            parts[0]
+            if len(parts) == 1
+            else r"\begin{gathered}" + r"\\".join(parts) + r"\end{gathered}"
+        )
     # The formula box scrolls on narrow screens: keyboard users must be able to reach it.
     rendered = _katex(self, node, tex, display=True)
-    self.body.append(rendered.replace('<span class="katex-display">',
-                                      '<span class="katex-display" tabindex="0">', 1))
+    self.body.append(
+        rendered.replace(
+            '<span class="katex-display">', '<span class="katex-display" tabindex="0">', 1
+        )
+    )
     self.body.append("</div>\n")
     raise nodes.SkipNode
 
@@ -220,8 +244,9 @@ def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     st = site_state(app)
     if st.katex is not None:
         if st.katex.rendered:
-            logger.info("[sgdbook] KaTeX rendered %d formula(s) not in its cache",
-                        st.katex.rendered)
+            logger.info(
+                "[sgdbook] KaTeX rendered %d formula(s) not in its cache", st.katex.rendered
+            )
         st.katex.close()
     if exception is None and app.builder.format == "html":
         copy_assets(Path(app.outdir))
@@ -229,7 +254,8 @@ def _build_finished(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("sgdbook_katex_macros", {}, "html", [dict])
-    app.add_html_math_renderer("sgdbook_katex", (html_visit_math, None),
-                               (html_visit_displaymath, None))
+    app.add_html_math_renderer(
+        "sgdbook_katex", (html_visit_math, None), (html_visit_displaymath, None)
+    )
     app.connect("build-finished", _build_finished)
     return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": False}

@@ -27,10 +27,12 @@ from .common import site_state
 from .katex import KATEX_CSS
 
 _FONTAWESOME_TAG = re.compile(
-    r'\s*<script[^>]*src="[^"]*scripts/fontawesome\.js[^"]*"[^>]*></script>')
+    r'\s*<script[^>]*src="[^"]*scripts/fontawesome\.js[^"]*"[^>]*></script>'
+)
 _SEARCH_TAGS = re.compile(
     r'\s*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)"'
-    r'></script>')
+    r"></script>"
+)
 _THEBE_CONFIG = re.compile(r'\s*<script type="text/x-thebe-config">.*?</script>', re.S)
 # Stylesheets that extensions write only after the pages (myst-nb, sphinx-proof, sphinx-exercise
 # and fonts.py, at build-finished). Sphinx appends ``?v=<checksum>`` to a link only when the file
@@ -38,7 +40,8 @@ _THEBE_CONFIG = re.compile(r'\s*<script type="text/x-thebe-config">.*?</script>'
 # checksum of the previous build's copy: always bare, every build writes the same page.
 _LATE_ASSET_VERSION = re.compile(
     r'(href="[^"]*_static/(?:mystnb\.[0-9a-f]+\.css|proof\.css|exercise\.css|sgdbook-fonts\.css))'
-    r'\?v=[0-9a-f]+"')
+    r'\?v=[0-9a-f]+"'
+)
 
 
 def postprocess(html_text: str, pagename: str, context: dict[str, Any]) -> str:
@@ -54,12 +57,15 @@ def postprocess(html_text: str, pagename: str, context: dict[str, Any]) -> str:
     html_text = html_text.replace(
         '<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar">',
         '<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar" role="complementary"'
-        ' aria-label="全书目录">', 1)
+        ' aria-label="全书目录">',
+        1,
+    )
     html_text = html_text.replace('role="doc-biblioentry"', 'role="listitem"')
     if 'class="katex' in html_text and "katex.min.css" not in html_text:
         href = context["pathto"](KATEX_CSS, 1)
         html_text = html_text.replace(
-            "</head>", f'  <link rel="stylesheet" href="{href}" />\n</head>', 1)
+            "</head>", f'  <link rel="stylesheet" href="{href}" />\n</head>', 1
+        )
     return html_text
 
 
@@ -73,8 +79,12 @@ def _wrap_templates(app: Sphinx) -> None:
 
     def render(template: str, context: dict[str, Any]) -> str:
         output = original(template, context)
-        if template.endswith("page.html") or template in {"search.html", "genindex.html",
-                                                         "py-modindex.html", "domainindex.html"}:
+        if template.endswith("page.html") or template in {
+            "search.html",
+            "genindex.html",
+            "py-modindex.html",
+            "domainindex.html",
+        }:
             output = postprocess(output, context.get("pagename", ""), context)
         return output
 
@@ -83,8 +93,10 @@ def _wrap_templates(app: Sphinx) -> None:
 
 
 def _asset_key(asset: Any) -> tuple[str, str]:
-    return (str(getattr(asset, "filename", asset) or ""),
-            str(getattr(asset, "attributes", {}).get("body", "")))
+    return (
+        str(getattr(asset, "filename", asset) or ""),
+        str(getattr(asset, "attributes", {}).get("body", "")),
+    )
 
 
 def unique(assets: list) -> list:
@@ -102,18 +114,21 @@ def unique(assets: list) -> list:
 def _filter_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """Drop sphinx-thebe's scripts and styles (thebe would load from unpkg.com) and duplicates."""
     if "script_files" in context:
-        context["script_files"] = unique([
-            s for s in context["script_files"]
-            if "thebe" not in str(getattr(s, "filename", "") or "")
-            and "THEBE_JS_URL" not in str(getattr(s, "attributes", {}).get("body", ""))
-        ])
+        context["script_files"] = unique(
+            [
+                s
+                for s in context["script_files"]
+                if "thebe" not in str(getattr(s, "filename", "") or "")
+                and "THEBE_JS_URL" not in str(getattr(s, "attributes", {}).get("body", ""))
+            ]
+        )
     if "css_files" in context:
-        context["css_files"] = unique([c for c in context["css_files"]
-                                       if "thebe" not in str(getattr(c, "filename", c))])
+        context["css_files"] = unique(
+            [c for c in context["css_files"] if "thebe" not in str(getattr(c, "filename", c))]
+        )
 
 
-def _record_written(app: Sphinx, pagename: str, templatename: str, context: dict,
-                    doctree) -> None:
+def _record_written(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     if app.builder.format == "html":
         site_state(app).written.add(Path(app.builder.get_outfilename(pagename)))
         site_state(app).written_pages.add(pagename)
@@ -135,7 +150,7 @@ def _polish_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None:
                 parent = text.parent
                 index = parent.index(text)
                 parent.remove(text)
-                parent.insert(index, nodes.Text("\u3000" + text.astext()[len("Proof. "):]))
+                parent.insert(index, nodes.Text("\u3000" + text.astext()[len("Proof. ") :]))
                 parent.insert(index, nodes.strong("", "证明"))
             break
     # BibTeX fields may hold TeX math ({$O(1/k^2)$}); pybtex leaves it as text: render it.
