@@ -791,26 +791,42 @@ def _logit_data():
     return dict(X_train=X, y_train=y, X_test=X, y_test=y)
 
 
-_T2 = st.sampled_from([None, "X", np.ones((4, 2)), torch.ones(0, 2), torch.full((20, 2), nan), torch.ones(20, 3)])
+_T2 = st.sampled_from([None, "X", np.ones((4, 2)), torch.ones(0, 2), torch.full((20, 2), nan), torch.ones(20, 3),
+                       np.full((20, 2), inf), np.ones((20, 2)) * 1j, torch.ones(20), np.ones((20, 2, 1))])
+_T2_10 = st.sampled_from([None, "X", np.ones((4, 2)), torch.ones(0, 2), torch.full((10, 2), nan), torch.ones(10, 3),
+                          np.full((10, 2), inf), np.ones((10, 2)) * 1j, torch.ones(10), np.ones((10, 2, 1))])
+_Y20 = st.sampled_from([None, "y", torch.ones(3), torch.full((20,), nan), torch.full((20,), 2.0), np.ones(20) * 1j,
+                        torch.ones(20, 1), torch.ones(0)])
+_Y10 = st.sampled_from([None, "y", torch.ones(3), torch.full((10,), nan), torch.full((10,), 2.0), np.ones(10) * 1j,
+                        torch.ones(10, 1), torch.ones(0)])
 add("stochastic.train_logistic", C("stochastic.train_logistic", lambda: dict(_logit_data(), batch_size=5, epochs=1),
-                                   {"X_train": _T2, "y_train": st.sampled_from([None, torch.ones(3), "y"]),
-                                    "batch_size": INT(1), "lr": POS, "epochs": INT(1), "seed": SEED,
-                                    "device": DEVICE}))
+                                   {"X_train": _T2, "y_train": _Y20, "X_test": _T2, "y_test": _Y20,
+                                    "batch_size": st.one_of(INT(1), st.just(21)), "lr": POS, "epochs": INT(0),
+                                    "seed": SEED, "device": st.one_of(DEVICE, st.just("nonsense"))}))
+
+
+_TENSOR_Y20 = st.sampled_from([None, "y", np.ones(20), torch.ones(3), torch.full((20,), nan), torch.ones(20, 1),
+                               torch.ones(20, dtype=torch.int64)])
 
 
 def _loop_kwargs():
     d = _logit_data()
     a = torch.zeros(2, requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
-    return dict(a=a, b=b, X=d["X_train"], y=d["y_train"],
+    return dict(a=a, b=b, X=torch.as_tensor(d["X_train"], dtype=torch.float32),
+                y=torch.as_tensor(d["y_train"], dtype=torch.float32),
                 loss_fn=torch.nn.functional.binary_cross_entropy_with_logits, batch_size=5, lr=0.1, epochs=1,
                 generator=torch.Generator().manual_seed(0), evaluate=lambda: (0.0, 0.0, 0.0))
 
 
 add("stochastic.logistic_sgd_loop", C("stochastic.logistic_sgd_loop", _loop_kwargs,
-                                      {"batch_size": INT(1), "lr": POS, "epochs": INT(1), "loss_fn": CALLABLE,
-                                       "evaluate": CALLABLE, "generator": st.sampled_from([None, 0]),
-                                       "X": _T2}))
+                                      {"batch_size": INT(1), "lr": POS, "epochs": INT(0), "loss_fn": CALLABLE,
+                                       "evaluate": CALLABLE, "generator": st.sampled_from([None, 0, "g"]),
+                                       "X": _T2, "y": _TENSOR_Y20,
+                                       "a": st.sampled_from([None, [0.0, 0.0], torch.zeros(3, requires_grad=True),
+                                                             torch.zeros(2)]),
+                                       "b": st.sampled_from([None, 0.0, torch.zeros(2, requires_grad=True),
+                                                             torch.zeros(1)])}))
 add("sgd_theory.DiagonalQuadraticSum", C("sgd_theory.DiagonalQuadraticSum",
                                          lambda: dict(h=np.ones((3, 2)), c=np.zeros((3, 2))),
                                          {"h": st.sampled_from([np.ones(3), -np.ones((3, 2)), np.full((3, 2), nan), "h"]),
@@ -890,10 +906,11 @@ def _nb():
 add("logistic.train_notebook", C("logistic.train_notebook",
                                  lambda: dict(X_train=_nb()[0], y_train=_nb()[1], X_test=_nb()[0], y_test=_nb()[1],
                                               batch_size=5, epochs=1),
-                                 {"X_train": _T2, "batch_size": INT(1), "lr": POS, "epochs": INT(1),
+                                 {"X_train": _T2_10, "y_train": _Y10, "X_test": _T2_10, "y_test": _Y10,
+                                  "batch_size": st.one_of(INT(1), st.just(11)), "lr": POS, "epochs": INT(0),
                                   "loader_seed": SEED, "a0": st.sampled_from([(1.0,), (nan, 1.0), "a"]), "b0": REAL}))
-add("logistic.minimum_loss", C("logistic.minimum_loss", lambda: dict(X=_nb()[0], y=_nb()[1], iterations=5),
-                               {"X": _T2, "y": st.sampled_from([None, "y", torch.ones(3)]), "iterations": INT(1)}))
+add("logistic.minimum_loss", C("logistic.minimum_loss", lambda: dict(X=_nb()[0], y=_nb()[1], iterations=20),
+                               {"X": _T2_10, "y": _Y10, "iterations": INT(1)}))
 
 
 # ================================================================= chapter 4
@@ -1335,16 +1352,104 @@ add("plotting.with_minus", C("plotting.with_minus", lambda: dict(value=-1.5, spe
 #: for them); the completeness test accepts them, the report lists them, and each should move
 #: to ENTRIES. Removing a name from here without adding an entry fails the completeness test.
 PENDING: dict[str, str] = {}
-for _n in ("stochastic.train_logistic", "stochastic.logistic_sgd_loop", "logistic.train_notebook",
-           "logistic.minimum_loss"):
-    PENDING[_n] = "data arguments (numpy/torch, shapes, finiteness) not yet validated"
-    ENTRIES.pop(_n, None)
-for _n in ("parallel.sgd_worker", "data_parallel.ddp_worker", "data_parallel.comm_compute_worker",
-           "data_parallel.chapter_worker", "data_parallel.run_chapter_experiments"):
-    PENDING[_n] = "worker entry points run inside launched processes; arguments come from the launchers"
-for _n in ("timing.TimingResult",):
-    pass
-for _n in ("matmul.time_four_ways", "matmul.peak_gflops", "matmul.peak_reference", "roofline.peak_flops",
-           "roofline.stream_bandwidth", "roofline.measure_ceilings", "roofline.time_kernel",
-           "roofline.points_from_ways", "roofline.time_adam_steps"):
-    PENDING[_n] = "timing measurements (seconds each); their arguments are not yet audited"
+
+# ---------------------------------------------------------------- timing (tiny sizes, short min_time)
+_FAST = dict(min_time=1e-3)
+_CPU = st.sampled_from([None, 1, 2.5, "nonsense", [0]])
+_THREADS = OPT_INT(1)
+_SIZES = st.sampled_from([(), (0,), (1.5,), "8", 3, (-2,)])
+_OPT_SIZES = st.sampled_from([(), (0,), (1.5,), "8", 3])
+
+
+def _ways():
+    return M("matmul.time_four_ways")(torch.ones(8, 8), torch.ones(8, 8), elementwise_rows=1, block=4,
+                                       min_time=1e-3, warmup_time=0.0)
+
+
+add("matmul.time_four_ways", C("matmul.time_four_ways",
+                               lambda: dict(A=torch.ones(4, 3), B=torch.ones(3, 2), elementwise_rows=1, block=2,
+                                            min_time=1e-3, warmup_time=0.0),
+                               {"A": _MBAD, "B": _MBAD, "elementwise_rows": st.one_of(INT(1), st.just(5)),
+                                "block": INT(1), "min_time": POS, "warmup_time": NONNEG, "threads": _THREADS},
+                               token={"A": "A", "B": "B"}))
+add("matmul.peak_gflops", C("matmul.peak_gflops", lambda: dict(size=8, device="cpu", **_FAST),
+                            {"size": INT(1), "device": _CPU, "dtype": DTYPE, "min_time": POS, "seed": SEED,
+                             "threads": _THREADS}))
+add("matmul.peak_reference", C("matmul.peak_reference", lambda: dict(sizes=(4, 8), device="cpu", **_FAST),
+                               {"sizes": st.one_of(_SIZES, st.just((4, 4))), "device": _CPU, "dtype": DTYPE,
+                                "min_time": POS, "seed": SEED, "threads": _THREADS}))
+add("roofline.peak_flops", C("roofline.peak_flops", lambda: dict(device="cpu", sizes=(8,), **_FAST),
+                             {"device": _CPU, "threads": _THREADS, "sizes": _OPT_SIZES, "min_time": POS}))
+add("roofline.stream_bandwidth", C("roofline.stream_bandwidth", lambda: dict(kind="copy", device="cpu", elements=1024,
+                                                                             **_FAST),
+                                   {"kind": CHOICE("COPY"), "device": _CPU, "elements": INT(1024),
+                                    "threads": _THREADS, "min_time": POS, "write_allocate": BOOL}))
+add("roofline.measure_ceilings", C("roofline.measure_ceilings",
+                                   lambda: dict(device="cpu", elements=1024, sizes=(8,), flops_one=1e9, **_FAST),
+                                   {"device": _CPU, "min_time": POS, "elements": INT(1024), "sizes": _OPT_SIZES,
+                                    "flops_one": OPT_POS}))
+add("roofline.time_kernel", C("roofline.time_kernel", lambda: dict(kernel="mm", n=8, device="cpu", **_FAST),
+                              {"kernel": CHOICE("MM"), "n": INT(1), "device": _CPU, "threads": _THREADS,
+                               "block": INT(1), "min_time": POS, "seed": SEED}))
+add("roofline.points_from_ways", C("roofline.points_from_ways", lambda: dict(ways=_ways(), n=8, block=4),
+                                   {"ways": st.sampled_from([None, 3, "ways", [1, 2]]), "n": INT(1),
+                                    "block": INT(1)}))
+add("roofline.time_adam_steps", C("roofline.time_adam_steps",
+                                  lambda: dict(params=64, tensors=2, device="cpu", variants=("torch foreach",), repeats=1,
+                                               check_steps=1),
+                                  {"params": INT(1), "tensors": st.one_of(INT(1), st.just(65)), "device": _CPU,
+                                   "threads": _THREADS, "variants": st.sampled_from([(), None, "adam", ("nonsense",), 3]),
+                                   "repeats": INT(1), "check_steps": INT(1), "lr": POS, "seed": SEED,
+                                   "min_time": OPT_POS}))
+
+# ---------------------------------------------------------------- process entry points
+# Their valid call needs a process group (the launchers start one), so it is not run here
+# (check_valid=False); every bad value must be refused before any collective call.
+_X8 = st.sampled_from([None, "X", np.ones(8), np.full((8, 2), nan), np.ones((0, 2))])
+_RANK = lambda: st.one_of(INT(0), st.just(2))  # noqa: E731  (world_size is 2)
+_BACKEND = st.sampled_from([None, 1, "nonsense", "NCCL", ""])
+add("parallel.sgd_worker", C("parallel.sgd_worker",
+                             lambda: dict(rank=0, world_size=2, X=np.ones((8, 2)), y=np.ones(8), w0=np.zeros(2),
+                                          lr=0.1, steps=2, batch_size=4, seed=0),
+                             {"rank": _RANK(), "world_size": st.one_of(INT(1), st.just(3)), "X": _X8,
+                              "w0": st.sampled_from([None, np.ones(3), np.full(2, nan), "w"]), "lr": POS,
+                              "steps": INT(1), "batch_size": st.one_of(INT(1), st.just(9)), "seed": SEED},
+                             check_valid=False))
+_DDPW = lambda: dict(rank=0, world_size=2, X=np.ones((8, 2)), y=np.ones(8), hidden=3, micro_batch=2,  # noqa: E731
+                     accumulation=1, lr=0.1, epochs=1, seed=0, backend="gloo")
+add("data_parallel.ddp_worker", C("data_parallel.ddp_worker", _DDPW,
+                                  {"rank": _RANK(), "world_size": INT(1), "X": _X8, "hidden": INT(1),
+                                   "micro_batch": INT(1), "accumulation": st.one_of(INT(1), st.just(3)), "lr": POS,
+                                   "epochs": INT(1), "seed": SEED, "backend": _BACKEND}, check_valid=False))
+_COMMW = lambda: dict(rank=0, world_size=2, widths=(4,), local_batch=2, repeats=1, backend="gloo")  # noqa: E731
+add("data_parallel.comm_compute_worker", C("data_parallel.comm_compute_worker", _COMMW,
+                                           {"rank": _RANK(), "world_size": INT(1),
+                                            "widths": st.sampled_from([(), (0,), None, (1.5,)]),
+                                            "local_batch": INT(1), "repeats": INT(1), "backend": _BACKEND},
+                                           check_valid=False))
+_TUPLES = st.sampled_from([None, (), [1, 2], "args", (1,)])
+add("data_parallel.chapter_worker", C("data_parallel.chapter_worker",
+                                      lambda: dict(rank=0, world_size=2, sgd_args=(0,) * 7, ddp_args=(0,) * 9,
+                                                   comm_args=(0,) * 4),
+                                      {"rank": _RANK(), "world_size": INT(1), "sgd_args": _TUPLES, "ddp_args": _TUPLES,
+                                       "comm_args": _TUPLES}, check_valid=False))
+_CH_SGD = dict(batch_size=4, lr=0.1, steps=2, seed=0)
+_CH_DDP = dict(hidden=3, micro_batch=2, lr=0.1, epochs=1, seed=0, accumulation=1)
+_CH_COMM = dict(widths=(4,), local_batch=2, repeats=1)
+
+
+def _dict_bad(base: dict, key: str, values: list) -> st.SearchStrategy:
+    """Bad values of a dict argument: not a dict, a key missing or extra, or ``key`` set to a bad value."""
+    return st.sampled_from([None, "d", {}, {**base, "extra": 1}, {k: v for k, v in list(base.items())[1:]}]
+                           + [{**base, key: v} for v in values])
+
+
+add("data_parallel.run_chapter_experiments", C("data_parallel.run_chapter_experiments",
+                                               lambda: dict(X=np.ones((8, 2)), y=np.ones(8), world_size=2,
+                                                            sgd=dict(_CH_SGD), ddp=dict(_CH_DDP), comm=dict(_CH_COMM)),
+                                               {"X": _X8, "world_size": INT(2),
+                                                "sgd": _dict_bad(_CH_SGD, "lr", [0.0, nan, "1"]),
+                                                "ddp": _dict_bad(_CH_DDP, "hidden", [0, 1.5, None]),
+                                                "comm": _dict_bad(_CH_COMM, "widths", [(), (0,)]),
+                                                "backend": st.sampled_from([1, "nonsense", "NCCL", ""]),
+                                                "timeout": POS}, check_valid=False))
