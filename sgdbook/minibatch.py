@@ -394,6 +394,7 @@ def timed_training(X: torch.Tensor, y: torch.Tensor, *, batch_size: int, lr: flo
         raise ValueError("seeds must hold at least one seed")
     from .timing import intra_op_threads, work_clock
 
+    _validate.tensor("X", X, ndim=2)
     clock = work_clock(X.device, threads)
     with intra_op_threads(threads):
         warm = train_least_squares(X, y, batch_size=batch_size, lr=lr, epochs=1, seed=seeds[0],

@@ -956,7 +956,7 @@ add("minibatch.step_time", C("minibatch.step_time", lambda: dict(X=_reg()[0], y=
                              {"X": _TX, "y": _TY, "batch_size": INT(1, 12), "min_time": POS, "threads": OPT_INT(1)}))
 add("minibatch.StepTimes", result())
 add("minibatch.step_times_by_batch", C("minibatch.step_times_by_batch",
-                                       lambda: dict(X=_reg()[0], y=_reg()[1], batch_sizes=[2], min_time=1e-3),
+                                       lambda: dict(X=_reg()[0], y=_reg()[1], batch_sizes=[2, 4], min_time=1e-3),
                                        {"X": _TX, "batch_sizes": st.sampled_from([[], [0], None, [13]]),
                                         "min_time": POS, "threads": OPT_INT(1)}, token={"batch_sizes": "batch_size"}))
 
@@ -1453,3 +1453,19 @@ add("data_parallel.run_chapter_experiments", C("data_parallel.run_chapter_experi
                                                 "comm": _dict_bad(_CH_COMM, "widths", [(), (0,)]),
                                                 "backend": st.sampled_from([1, "nonsense", "NCCL", ""]),
                                                 "timeout": POS}, check_valid=False))
+
+# ---------------------------------------------------------------- names added by the chapter 4 review
+add("minibatch.backward_time", C("minibatch.backward_time",
+                                 lambda: dict(X=_reg()[0], y=_reg()[1], batch_size=4, min_time=1e-3),
+                                 {"X": _TX, "y": _TY, "batch_size": INT(1, 12), "min_time": POS,
+                                  "threads": OPT_INT(1)}))
+add("timing.work_clock", C("timing.work_clock", lambda: dict(device="cpu", threads=1), {"threads": _THREADS}))
+add("timing.best_over_median", C("timing.best_over_median",
+                                 lambda: dict(result=M("timing.measure")(lambda: None, repeats=3, warmup=0)),
+                                 {"result": st.sampled_from([None, 1.0, [1.0, 2.0], "r"])}))
+add("roofline.cpu_cache_sizes", noargs("roofline.cpu_cache_sizes"))
+add("roofline.LLC_FALLBACK_BYTES", constant("roofline.LLC_FALLBACK_BYTES", lambda v: isinstance(v, int) and v > 0))
+add("roofline.last_level_cache_bytes", C("roofline.last_level_cache_bytes", lambda: dict(device="cpu"),
+                                         {"device": _CPU}))
+add("roofline.stream_elements", C("roofline.stream_elements", lambda: dict(device="cpu", factor=1, minimum=1024),
+                                  {"device": _CPU, "factor": INT(1), "minimum": INT(1024)}))
