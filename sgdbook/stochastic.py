@@ -527,9 +527,9 @@ class LogisticHistory:
     updates: int
 
 
-def logistic_sgd_loop(a, b, X, y, loss_fn, *, batch_size: int, lr: float, epochs: int,
-                      generator, evaluate: Callable[[], tuple]) -> tuple[list, int]:
-    """The loop of :func:`train_logistic` (chapter 3 prints it): history and update count."""
+def _check_loop(a, b, X, y, loss_fn, batch_size, lr, epochs, generator, evaluate):
+    """The argument checks of :func:`logistic_sgd_loop` (kept apart so that its printed source
+    in chapter 3 shows the loop)."""
     import torch
 
     X = _validate.tensor("X", X, ndim=2)
@@ -548,6 +548,16 @@ def logistic_sgd_loop(a, b, X, y, loss_fn, *, batch_size: int, lr: float, epochs
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=0)
     generator = _validate.instance("generator", generator, torch.Generator)
+    return batch_size, lr, epochs
+
+
+def logistic_sgd_loop(a, b, X, y, loss_fn, *, batch_size: int, lr: float, epochs: int,
+                      generator, evaluate: Callable[[], tuple]) -> tuple[list, int]:
+    """The loop of :func:`train_logistic` (chapter 3 prints it): history and update count."""
+    import torch
+
+    batch_size, lr, epochs = _check_loop(a, b, X, y, loss_fn, batch_size, lr, epochs, generator,
+                                         evaluate)
     n = X.shape[0]
     hist = [evaluate()]
     updates = 0
