@@ -205,6 +205,14 @@ def accumulated_training(
     return _params(model)
 
 
+def _check_rank(rank, world_size) -> tuple[int, int]:
+    world_size = _validate.integer("world_size", world_size, minimum=1)
+    rank = _validate.integer("rank", rank, minimum=0)
+    if rank >= world_size:
+        raise ValueError(f"rank must be < world_size={world_size}, got {rank}")
+    return rank, world_size
+
+
 def ddp_worker(
     rank: int,
     world_size: int,
@@ -218,7 +226,19 @@ def ddp_worker(
     seed: int,
     backend: str,
 ) -> list[np.ndarray]:
-    """One process of :func:`ddp_training` (run by :func:`sgdbook.parallel.launch`)."""
+    """One process of :func:`ddp_training` (run by :func:`sgdbook.parallel.launch`).
+
+    Raises:
+        ValueError, TypeError: invalid arguments (checked before the process group is used).
+    """
+    rank, world_size = _check_rank(rank, world_size)
+    X, y = _check_data(X, y)
+    hidden = _validate.integer("hidden", hidden, minimum=1)
+    lr = _validate.positive("lr", lr)
+    _, _, micro_batch, accumulation, epochs, seed = _check_schedule(
+        X.shape[0], world_size, micro_batch, accumulation, epochs, seed
+    )
+    backend = _validate.choice("backend", backend, ("gloo", "nccl"))
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -360,6 +380,17 @@ def comm_compute_worker(
     where the worker runs one thread); every all-reduce round is timed on its own, on the wall
     clock, after a barrier, so that no process starts a round while another is still in the
     previous one (a round would then include waiting for the slower process)."""
+    rank, world_size = _check_rank(rank, world_size)
+    try:
+        widths = tuple(widths)
+    except TypeError:
+        raise TypeError(f"widths must be an iterable of integers, got {widths!r}") from None
+    if not widths:
+        raise ValueError("widths must hold at least one width")
+    widths = tuple(_validate.integer(f"widths[{k}]", w, minimum=1) for k, w in enumerate(widths))
+    local_batch = _validate.integer("local_batch", local_batch, minimum=1)
+    repeats = _validate.integer("repeats", repeats, minimum=1)
+    backend = _validate.choice("backend", backend, ("gloo", "nccl"))
     import statistics
     import time
 
@@ -460,6 +491,14 @@ def chapter_worker(
     :func:`comm_compute_worker`, in one process group (one start-up instead of three)."""
     from .parallel import sgd_worker
 
+    rank, world_size = _check_rank(rank, world_size)
+    for name, value, size in (
+        ("sgd_args", sgd_args, 7),
+        ("ddp_args", ddp_args, 9),
+        ("comm_args", comm_args, 4),
+    ):
+        if not isinstance(value, tuple) or len(value) != size:
+            raise TypeError(f"{name} must be a tuple of {size} arguments, got {value!r:.80}")
     return {
         "sgd": sgd_worker(rank, world_size, *sgd_args),
         "ddp": ddp_worker(rank, world_size, *ddp_args),
@@ -499,6 +538,9 @@ def run_chapter_experiments(
     """
     X, y = _check_data(X, y)
     world_size = _validate.integer("world_size", world_size, minimum=2)
+    if backend is not None:
+        _validate.choice("backend", backend, ("gloo", "nccl"))
+    timeout = _validate.positive("timeout", timeout)
     backend = backend or "gloo"
     for name, value, keys in (
         ("sgd", sgd, {"batch_size", "lr", "steps", "seed"}),

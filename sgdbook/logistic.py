@@ -146,6 +146,9 @@ def train_notebook(
     import torch
 
     def as_data(name, value, ndim):
+        arr = _validate.array(name, value, ndim=ndim)
+        if ndim == 1 and not np.all((arr == 0) | (arr == 1)):
+            raise ValueError(f"{name} must hold labels in {{0, 1}}")
         t = torch.as_tensor(np.asarray(value, dtype=np.float32))
         if t.ndim != ndim or t.shape[0] == 0 or (ndim == 2 and t.shape[1] != 2):
             want = "(n, 2)" if ndim == 2 else "(n,)"
@@ -156,15 +159,15 @@ def train_notebook(
 
     Xtr, ytr = as_data("X_train", X_train, 2), as_data("y_train", y_train, 1)
     Xte, yte = as_data("X_test", X_test, 2), as_data("y_test", y_test, 1)
-    if ytr.shape[0] != Xtr.shape[0] or yte.shape[0] != Xte.shape[0]:
-        raise ValueError("X and y must have the same number of rows")
+    _validate.same_length("X_train", Xtr, "y_train", ytr)
+    _validate.same_length("X_test", Xte, "y_test", yte)
     n = Xtr.shape[0]
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
     if batch_size > n:
         raise ValueError(f"batch_size must be <= n = {n}, got {batch_size}")
     lr = _validate.positive("lr", lr)
     epochs = _validate.integer("epochs", epochs, minimum=0)
-    loader_seed = _validate.integer("loader_seed", loader_seed, minimum=0)
+    loader_seed = _validate.seed("loader_seed", loader_seed)
     a0 = _validate.vector("a0", a0, dim=2)
     b0 = _validate.real("b0", b0)
 
@@ -232,10 +235,14 @@ def minimum_loss(X, y, iterations: int = 50) -> tuple[float, np.ndarray, float]:
         ``(loss, a, b)`` at the minimiser (the data must not be separable, or there is none).
 
     Raises:
-        ValueError: bad shapes, or Newton's method did not converge (separable data).
+        ValueError: bad shapes, entries not finite, labels outside [0, 1], or Newton's method
+            did not converge (separable data).
+        TypeError: ``X`` or ``y`` not real arrays (numpy or torch).
     """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
+    X = _validate.array("X", X, ndim=2)
+    y = _validate.array("y", y, ndim=1)
+    if np.any((y < 0) | (y > 1)):
+        raise ValueError("y must hold labels in [0, 1]")
     if X.ndim != 2 or X.shape[0] == 0 or y.shape != (X.shape[0],):
         raise ValueError(f"need X of shape (n, d) and y of shape (n,), got {X.shape} and {y.shape}")
     iterations = _validate.integer("iterations", iterations, minimum=1)

@@ -211,6 +211,8 @@ def time_four_ways(
     block = _validate.integer("block", block, minimum=1)
     min_time = _validate.positive("min_time", min_time)
     warmup_time = _validate.nonnegative("warmup_time", warmup_time)
+    if threads is not None:
+        threads = _validate.integer("threads", threads, minimum=1)
     device = A.device
     plan = [
         (METHODS[0][0], lambda: matmul_elementwise(A, B, rows=rows), rows * n, rows),
@@ -259,6 +261,18 @@ def rate_inversions(ways: list[WayTiming]) -> list[tuple[str, str]]:
     return [(a.name, b.name) for a, b in pairwise(ways) if not a.gflops < b.gflops]
 
 
+def _check_peak(device, dtype, min_time, seed, threads):
+    if device is None:
+        raise TypeError("device must be a str or a torch.device, got None")
+    device = _validate.device("device", device)
+    dtype = _validate.dtype("dtype", dtype)
+    min_time = _validate.positive("min_time", min_time)
+    seed = _validate.seed("seed", seed)
+    if threads is not None:
+        threads = _validate.integer("threads", threads, minimum=1)
+    return device, dtype, min_time, seed, threads
+
+
 def peak_gflops(
     size: int,
     *,
@@ -277,10 +291,11 @@ def peak_gflops(
     ``threads`` is as for :func:`time_four_ways`.
 
     Raises:
-        TypeError, ValueError: invalid ``size``, ``min_time``, ``seed`` or ``threads``.
+        TypeError, ValueError: invalid ``size``, ``device``, ``dtype``, ``min_time``, ``seed`` or
+            ``threads``.
     """
     size = _validate.integer("size", size, minimum=1)
-    min_time = _validate.positive("min_time", min_time)
+    device, dtype, min_time, seed, threads = _check_peak(device, dtype, min_time, seed, threads)
     gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     P = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
     Q = torch.randn(size, size, generator=gen, dtype=dtype).to(device)
@@ -352,6 +367,7 @@ def peak_reference(
     sizes = [_validate.integer(f"sizes[{k}]", m, minimum=1) for k, m in enumerate(sizes)]
     if len(set(sizes)) != len(sizes):
         raise ValueError(f"sizes must be distinct, got {sizes}")
+    device, dtype, min_time, seed, threads = _check_peak(device, dtype, min_time, seed, threads)
     return PeakReference(
         {
             m: peak_gflops(

@@ -555,7 +555,19 @@ def sgd_worker(
 
     Returns:
         ``{"w": final parameters, "grads": averaged gradient of every step, "shard": sizes}``.
+
+    Raises:
+        ValueError, TypeError: invalid arguments (checked before any collective call).
     """
+    world_size = _validate.integer("world_size", world_size, minimum=1)
+    rank = _validate.integer("rank", rank, minimum=0)
+    if rank >= world_size:
+        raise ValueError(f"rank must be < world_size={world_size}, got {rank}")
+    if w0 is None:
+        raise TypeError("w0 must be an array of the start, got None")
+    X, y, w0, lr, steps, batch_size, seed = _check_problem(X, y, w0, lr, steps, batch_size, seed)
+    if batch_size % world_size:
+        raise ValueError(f"world_size={world_size} must divide batch_size={batch_size}")
     import torch.distributed as dist
 
     device = torch.device("cuda", rank) if dist.get_backend() == "nccl" else torch.device("cpu")

@@ -62,6 +62,21 @@ def _device(device) -> torch.device:
     return _validate.device("device", device)
 
 
+def _threads(threads) -> int | None:
+    return None if threads is None else _validate.integer("threads", threads, minimum=1)
+
+
+def _sizes(sizes) -> tuple[int, ...] | None:
+    if sizes is None:
+        return None
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a sequence of integers, got {sizes!r}")
+    sizes = tuple(_validate.integer(f"sizes[{k}]", m, minimum=1) for k, m in enumerate(sizes))
+    if not sizes:
+        raise ValueError("sizes must hold at least one size")
+    return sizes
+
+
 def peak_flops(
     *,
     device: torch.device | str,
@@ -81,6 +96,9 @@ def peak_flops(
         min_time: seconds of timed rounds per size (> 0).
     """
     device = _device(device)
+    threads = _threads(threads)
+    sizes = _sizes(sizes)
+    min_time = _validate.positive("min_time", min_time)
     if sizes is None:
         sizes = (2048, 4096) if device.type == "cuda" else (256, 512, 1024)
     return 1e9 * peak_reference(sizes, device=device, threads=threads, min_time=min_time).gflops
@@ -224,6 +242,7 @@ def stream_bandwidth(
         else _validate.integer("elements", elements, minimum=1024)
     )
     min_time = _validate.positive("min_time", min_time)
+    threads = _threads(threads)
     nbytes = stream_bytes(kind, elements, write_allocate=write_allocate)
     a = torch.ones(elements, device=device)
     b = torch.full((elements,), 2.0, device=device)
@@ -316,8 +335,15 @@ def measure_ceilings(
         elements: float32 elements per streamed array (see :func:`stream_bandwidth`).
         sizes: matrix sizes for :func:`peak_flops`.
         flops_one: an already measured one-thread compute ceiling in FLOP/s (not re-measured).
+
+    Raises:
+        ValueError, TypeError: invalid arguments (checked before anything is timed).
     """
     device = _device(device)
+    min_time = _validate.positive("min_time", min_time)
+    sizes = _sizes(sizes)
+    if flops_one is not None:
+        flops_one = _validate.positive("flops_one", flops_one)
     elements = (
         stream_elements(device)
         if elements is None
@@ -479,6 +505,7 @@ def time_kernel(
     block = _validate.integer("block", block, minimum=1)
     min_time = _validate.positive("min_time", min_time)
     device = _device(device)
+    threads = _threads(threads)
     flops, nbytes, calls = _counts(kernel, n, block)
     gen = torch.Generator().manual_seed(_validate.seed("seed", seed))
     if kernel in ("dot", "mv", "block", "mm", "matvec"):
@@ -527,6 +554,9 @@ def points_from_ways(ways, n: int, *, block: int = 64) -> list[KernelPoint]:
     from .matmul import METHODS, WayTiming
 
     n = _validate.integer("n", n, minimum=1)
+    block = _validate.integer("block", block, minimum=1)
+    if isinstance(ways, (str, bytes)) or not hasattr(ways, "__iter__"):
+        raise TypeError(f"ways must be a sequence of WayTiming, got {ways!r:.60}")
     kinds = dict(zip((m[0] for m in METHODS), ("dot", "mv", "block", "mm")))
     out = []
     for k, w in enumerate(ways):
@@ -655,6 +685,9 @@ def time_adam_steps(
     lr = _validate.positive("lr", lr)
     seed = _validate.seed("seed", seed)
     device = _device(device)
+    threads = _threads(threads)
+    if isinstance(variants, str) or not hasattr(variants, "__iter__"):
+        raise TypeError(f"variants must be a sequence of names, got {variants!r}")
     if not variants:
         raise ValueError("variants must name at least one implementation")
     for v in variants:

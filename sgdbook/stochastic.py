@@ -548,21 +548,58 @@ class LogisticHistory:
     updates: int
 
 
-# chapter 3 (sgd.md) prints this function's source (inspect.getsource); the formatter
-# keeps out so the printed code stays as written (hand layout, aligned comments)
-# fmt: off
-def logistic_sgd_loop(a, b, X, y, loss_fn, *, batch_size: int, lr: float, epochs: int,
-                      generator, evaluate: Callable[[], tuple]) -> tuple[list, int]:
+def _check_loop(a, b, X, y, loss_fn, batch_size, lr, epochs, generator, evaluate):
+    """The argument checks of :func:`logistic_sgd_loop` (kept apart so that its printed source
+    in chapter 3 shows the loop)."""
+    import torch
+
+    X = _validate.tensor("X", X, ndim=2)
+    y = _validate.tensor("y", y, ndim=1)
+    _validate.same_length("X", X, "y", y)
+    a = _validate.tensor("a", a, ndim=1)
+    if a.shape[0] != X.shape[1] or not a.requires_grad:
+        raise ValueError(
+            f"a must be a leaf of shape ({X.shape[1]},) with requires_grad, "
+            f"got shape {tuple(a.shape)}"
+        )
+    b = _validate.tensor("b", b, ndim=(0, 1))
+    if b.numel() != 1 or not b.requires_grad:
+        raise ValueError(f"b must be one number with requires_grad, got shape {tuple(b.shape)}")
+    loss_fn = _validate.callable_("loss_fn", loss_fn)
+    evaluate = _validate.callable_("evaluate", evaluate)
+    batch_size = _validate.integer("batch_size", batch_size, minimum=1)
+    lr = _validate.positive("lr", lr)
+    epochs = _validate.integer("epochs", epochs, minimum=0)
+    generator = _validate.instance("generator", generator, torch.Generator)
+    return batch_size, lr, epochs
+
+
+def logistic_sgd_loop(
+    a,
+    b,
+    X,
+    y,
+    loss_fn,
+    *,
+    batch_size: int,
+    lr: float,
+    epochs: int,
+    generator,
+    evaluate: Callable[[], tuple],
+) -> tuple[list, int]:
     """The loop of :func:`train_logistic` (chapter 3 prints it): history and update count."""
     import torch
 
+    batch_size, lr, epochs = _check_loop(
+        a, b, X, y, loss_fn, batch_size, lr, epochs, generator, evaluate
+    )
     n = X.shape[0]
     hist = [evaluate()]
     updates = 0
     for _ in range(epochs):
         perm = torch.randperm(n, generator=generator).to(X.device)
         for start in range(0, n, batch_size):
-            batch = perm[start:start + batch_size]
+            batch = perm[start : start + batch_size]
             loss = loss_fn(X[batch] @ a + b, y[batch])
             loss.backward()
             with torch.no_grad():  # the plain SGD step, p <- p - lr * grad
@@ -572,7 +609,6 @@ def logistic_sgd_loop(a, b, X, y, loss_fn, *, batch_size: int, lr: float, epochs
             updates += 1
         hist.append(evaluate())
     return hist, updates
-# fmt: on
 
 
 def train_logistic(
@@ -614,16 +650,29 @@ def train_logistic(
         The :class:`LogisticHistory`.
 
     Raises:
-        ValueError: ``X_train``/``X_test`` not of shape ``(n, 2)`` or labels of another length,
+        ValueError: ``X_train``/``X_test`` not of shape ``(n, 2)``, empty or not finite, labels
+            not in {0, 1} or of another length,
             ``batch_size`` outside ``1..n``, ``lr`` not finite or ``<= 0``, ``epochs`` or
             ``seed`` negative.
-        TypeError: ``batch_size``, ``epochs`` or ``seed`` not an integer, ``lr`` not a number.
+        TypeError: data not real arrays, ``batch_size``, ``epochs`` or ``seed`` not an integer,
+            ``lr`` not a number, ``device`` not a device.
     """
     import torch
 
     from .device import get_device
 
-    device = get_device() if device is None else torch.device(device)
+    device = get_device() if device is None else _validate.device("device", device)
+    for name, value, ndim in (
+        ("X_train", X_train, 2),
+        ("y_train", y_train, 1),
+        ("X_test", X_test, 2),
+        ("y_test", y_test, 1),
+    ):
+        arr = _validate.array(name, value, ndim=ndim)
+        if ndim == 2 and arr.shape[1] != 2:
+            raise ValueError(f"{name} must have shape (n, 2), got {arr.shape}")
+        if ndim == 1 and not np.all((arr == 0) | (arr == 1)):
+            raise ValueError(f"{name} must hold labels in {{0, 1}}")
     Xtr = torch.as_tensor(np.asarray(X_train, dtype=np.float32), device=device)
     ytr = torch.as_tensor(np.asarray(y_train, dtype=np.float32), device=device)
     Xte = torch.as_tensor(np.asarray(X_test, dtype=np.float32), device=device)
