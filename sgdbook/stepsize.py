@@ -295,6 +295,11 @@ def armijo_step(
     if beta == 0 or c == 0:
         raise ValueError(f"beta and c must be in (0, 1), got beta={beta!r}, c={c!r}")
     max_backtracks = _validate.integer("max_backtracks", max_backtracks, minimum=0)
+    return _armijo_search(objective, x, eta, beta, c, max_backtracks)
+
+
+def _armijo_search(objective, x, eta, beta, c, max_backtracks):
+    """The search of :func:`armijo_step` without its argument checks (chapter 2 prints it)."""
     fx = objective.value(x)
     g = objective.grad(x)
     gg = float(g @ g)

@@ -66,3 +66,17 @@ def test_experiment_modules_name_their_chapter():
         # the chapter really imports it
         text = (BOOK / f"{docname}.md").read_text(encoding="utf-8")
         assert re.search(rf"sgdbook\.{name}\b|from sgdbook import [^\n]*\b{name}\b", text), name
+
+
+def test_chapters_print_library_code_whole():
+    # A chapter that cuts library source at a marker or an exact indentation breaks when the
+    # library is reformatted: the code a chapter shows is a function, printed whole.
+    book = Path(__file__).resolve().parents[1] / "book"
+    bad = []
+    for page in sorted(book.glob("*.md")):
+        for n, line in enumerate(page.read_text(encoding="utf-8").split("\n"), start=1):
+            if "getsource(" in line and not re.fullmatch(
+                r"\s*print\(inspect\.getsource\([\w.]+\)\)(\s*#.*)?", line
+            ):
+                bad.append(f"{page.name}:{n}: {line.strip()}")
+    assert not bad, bad
