@@ -76,11 +76,18 @@ def _open(chromium, base, doc, query="", width=1280):  # noqa: F811
     return page, log, blocked
 
 
+def _frames(page):
+    """Wait two animation frames: the explorers recompute in the frame after an input event."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def _status(page, kind):
+    _frames(page)
     return page.locator(f"#sgdx-{kind}-status").text_content()
 
 
 def _drawing(page, kind):
+    _frames(page)
     return page.evaluate("(k) => [...document.querySelectorAll('#sgdx-' + k + ' svg')]"
                          ".map(s => s.innerHTML).join('|')", kind)
 

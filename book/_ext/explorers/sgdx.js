@@ -136,8 +136,8 @@
       }
       input.value = value;
       self.inputs[p.name] = { p: p, input: input, out: out, row: row };
-      input.addEventListener("input", function () { self.update(true); });
-      input.addEventListener("change", function () { self.update(true); });
+      input.addEventListener("input", function () { self.schedule(); });
+      input.addEventListener("change", function () { self.schedule(); });
     });
     var reset = el("button", { type: "button", class: "sgdx-reset" }, form, "重置");
     reset.addEventListener("click", function () {
@@ -152,6 +152,19 @@
     root.appendChild(app);
     this.update(false);
   }
+  // Recompute at most once per frame: a dragged slider sends many input events, and one
+  // recomputation (ch4 at n = 500 and 2000 draws) can take longer than a frame. The printed
+  // slider value follows at once.
+  Explorer.prototype.schedule = function () {
+    var self = this, v = this.values();
+    for (var k in this.inputs) { var i = this.inputs[k]; if (i.out) i.out.textContent = (i.p.show || fmt)(v[k]); }
+    if (this.pending) return;
+    this.pending = true;
+    (window.requestAnimationFrame || function (f) { return setTimeout(f, 16); })(function () {
+      self.pending = false;
+      self.update(true);
+    });
+  };
   Explorer.prototype.values = function () {
     var v = {};
     for (var k in this.inputs) {
