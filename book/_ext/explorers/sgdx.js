@@ -37,6 +37,7 @@
   }
   function Plot(parent, label, xlabel, ylabel) {
     var fig = el("figure", { class: "sgdx-plot" }, parent);
+    el("p", { class: "sgdx-plot-title", "aria-hidden": "true" }, fig, label);
     this.svg = el("svg:svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": label }, fig);
     this.cap = el("figcaption", {}, fig);
     this.legend = el("ul", { class: "sgdx-legend" }, this.cap);
@@ -116,6 +117,7 @@
     root.id = id;
     var app = el("div", { class: "sgdx-app" });
     el("p", { class: "sgdx-title" }, app, spec.title);
+    if (spec.hint) el("p", { class: "sgdx-hint" }, app, spec.hint);
     var form = el("form", { class: "sgdx-controls", "aria-label": spec.title + "：参数" }, app);
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     var query = new URLSearchParams(window.location.search);
@@ -365,6 +367,7 @@
   var Q5 = function () { return S.quadratic([[0.2, 0], [0, 4]]); };
   SPECS["momentum"] = {
     title: "重球法与 Nesterov 动量：f(x) = 0.1x₁² + 2x₂²（μ = 0.2，L = 4，κ = 20），起点 (−5, −2)",
+    hint: "试一试：固定 η = 0.3，把 β 从 0 慢慢调到 0.9，看路径在 x₁ 方向由缓慢爬行变成越过最小点来回摆动，f 的下降先变快、再变慢；再固定 β = 0.6，把 η 调到 0.8（重球法在二次函数上的稳定边界 2(1 + β)/L）附近，看两种方法谁先发散。",
     params: [
       { name: "eta", label: "步长 η", min: 0.01, max: 1, step: 0.01, value: 0.3 },
       { name: "beta", label: "动量 β", min: 0, max: 0.99, step: 0.01, value: 0.6 },
@@ -402,11 +405,16 @@
     render: function (v, view) {
       var q = Q5(), x0 = [-5, -2];
       var r = S.adam(S.noisyGradient(q, v.sigma, S.mulberry32(v.seed)), q.value, x0, v.lr, v.beta1, v.beta2, 1e-8, v.steps);
+      // the default (0.9, 0.999) on the same noise, faint, once the reader has moved β₁ or β₂
+      var ghost = v.beta1 === 0.9 && v.beta2 === 0.999 ? null :
+        S.adam(S.noisyGradient(q, v.sigma, S.mulberry32(v.seed)), q.value, x0, v.lr, 0.9, 0.999, 1e-8, v.steps);
+      var gp = ghost ? [{ points: path(ghost.xs), cls: "sgdx-c4 sgdx-under", label: "默认 β₁ = 0.9，β₂ = 0.999（同一噪声）" }] : [];
+      var gl = ghost ? [{ points: series(ghost.losses), cls: "sgdx-c4 sgdx-under", label: "默认 β₁ = 0.9，β₂ = 0.999" }] : [];
       view.c.draw({ equal: true, xlim: [-6, 6], ylim: [-2.5, 2.5], shapes: [ellipses(q, levelsFor(q, x0))],
-        series: [{ points: path(r.xs), cls: "sgdx-c1", markers: true, r: 1.5, label: "Adam 的迭代点" }], marks: [{ x: 0, y: 0, cls: "sgdx-c3" }] });
+        series: gp.concat([{ points: path(r.xs), cls: "sgdx-c1", markers: true, r: 1.5, label: "Adam 的迭代点" }]), marks: [{ x: 0, y: 0, cls: "sgdx-c3" }] });
       var mean = S.tailMean(r.losses);
-      view.l.draw({ xlim: [0, v.steps], ylim: logRange([r.losses], 1e-12), logy: true,
-        series: [{ points: series(r.losses), cls: "sgdx-c1", label: "Adam" }, { points: [[0, mean], [v.steps, mean]], cls: "sgdx-c3", dash: true, label: "后一半步的平均" }] });
+      view.l.draw({ xlim: [0, v.steps], ylim: logRange(ghost ? [r.losses, ghost.losses] : [r.losses], 1e-12), logy: true,
+        series: gl.concat([{ points: series(r.losses), cls: "sgdx-c1", label: "Adam" }, { points: [[0, mean], [v.steps, mean]], cls: "sgdx-c3", dash: true, label: "后一半步的平均" }]) });
       return (r.diverged ? runStatus(r, "Adam") + "。" : null) || "Adam " + (r.xs.length - 1) + " 步后 f = " + fmt(r.losses[r.losses.length - 1]) + "，后一半步的平均 f = " + fmt(mean) + "。";
     },
   };
