@@ -251,8 +251,8 @@
       var c1 = run.xs.map(function (x) { return Math.abs(x[0]); }), c2 = run.xs.map(function (x) { return Math.abs(x[1]); });
       var nrm = run.xs.map(norm), bound = run.xs.map(function (_, j) { return Math.pow(rho, j) * norm(x0); });
       view.errors.draw({ xlim: [0, Math.max(1, k)], ylim: logRange([c1, c2, nrm, bound], 1e-12), logy: true,
-        series: [{ points: series(bound), cls: "sgdx-c3 sgdx-under", dash: true, label: "定理的界 ρ(η)^k ‖x₀ − x*‖" },
-                 { points: series(nrm), cls: "sgdx-c4", label: "‖x_k − x*‖（定理中的量）" },
+        series: [{ points: series(bound), cls: "sgdx-c3 sgdx-under sgdx-wide", dash: true, label: "定理的界 ρ(η)^k ‖x₀ − x*‖" },
+                 { points: series(nrm), cls: "sgdx-c4 sgdx-under", label: "‖x_k − x*‖（定理中的量）" },
                  { points: series(c1), cls: "sgdx-c1", markers: true, label: "|c_k,1|，λ₁ = " + fmt(lam[0]) + " 方向" },
                  { points: series(c2), cls: "sgdx-c2", markers: true, label: "|c_k,2|，λ₂ = " + fmt(lam[1]) + " 方向" }] });
       var head = "每步因子 1 − ηλ₁ = " + fmt(f[0]) + "，1 − ηλ₂ = " + fmt(f[1]) + "，ρ(η) = " + fmt(rho) + "（2/L = 0.5）。";
