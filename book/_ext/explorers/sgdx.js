@@ -306,7 +306,7 @@
     title: "SGD 与梯度下降：f(θ) = sin θ + 0.1θ²，f₁ = 2 sin θ 与 f₂ = 0.2θ² 的平均",
     params: [
       { name: "eta", label: "步长 η", min: 0.01, max: 1.5, step: 0.01, value: 0.15 },
-      { name: "batch", label: "批大小 b", min: 1, max: 16, step: 1, value: 1 },
+      { name: "batch", label: "批量大小 b", min: 1, max: 16, step: 1, value: 1 },
       { name: "seed", label: "种子", min: 0, max: 99, step: 1, value: 0 },
       { name: "theta0", label: "起点 θ₀", min: -8, max: 8, step: 0.5, value: 5 },
       { name: "steps", label: "步数", min: 10, max: 500, step: 10, value: 200 },
@@ -326,7 +326,7 @@
                  { points: [[clampT(sEnd), S.basinValue(clampT(sEnd))]], cls: "sgdx-c2", markersOnly: true, r: 3.5, label: "SGD 在第 " + v.steps + " 步的位置" },
                  { points: [[THETA_MAX, -2], [THETA_MAX, 11]], cls: "sgdx-c3", dash: true, label: "局部极大点 θ_max = " + fmt(THETA_MAX) }] });
       view.t.draw({ xlim: [0, v.steps], ylim: [-10, 10], hlines: [{ y: THETA_MAX, cls: "sgdx-c3" }],
-        series: [{ points: series(g.thetas), cls: "sgdx-c1", label: "梯度下降" }, { points: series(s.thetas), cls: "sgdx-c2", label: "SGD，批大小 " + v.batch },
+        series: [{ points: series(g.thetas), cls: "sgdx-c1", label: "梯度下降" }, { points: series(s.thetas), cls: "sgdx-c2", label: "SGD，批量大小 " + v.batch },
                  { points: [[0, THETA_MAX], [v.steps, THETA_MAX]], cls: "sgdx-c3", dash: true, label: "局部极大点 θ = " + fmt(THETA_MAX) + "（两个盆地的分界）" }] });
       var side = function (t) { return t < THETA_MAX ? "左边的盆地" : "右边的盆地"; };
       if (g.diverged || s.diverged) return (g.diverged ? "梯度下降" : "SGD") + "发散：迭代值的量级超过 1e+12，已停止。";
@@ -434,7 +434,7 @@
     params: [
       { name: "kind", label: "计划", options: [["step", "阶梯衰减"], ["cosine", "余弦退火"], ["warmup", "线性预热 + 余弦"], ["onecycle", "OneCycle"], ["inverse", "反时间衰减"], ["constant", "常数"]], value: "cosine" },
       { name: "lr0", label: "初始（峰值）学习率 η₀", min: 0.01, max: 2.5, step: 0.01, value: 0.2 },
-      { name: "batch", label: "批大小 b", min: 1, max: 100, step: 1, value: 10 },
+      { name: "batch", label: "批量大小 b", min: 1, max: 100, step: 1, value: 10 },
       { name: "epochs", label: "轮数", min: 1, max: 10, step: 1, value: 3 },
       { name: "seed", label: "种子", min: 0, max: 99, step: 1, value: 0 },
       { name: "stepFrac", label: "阶梯间隔（占总迭代的比例）", min: 0.05, max: 1, step: 0.05, value: 0.3, when: function (v) { return v.kind === "step"; } },
