@@ -45,7 +45,11 @@ const run = {
                                                c.x0, c.lr, c.beta1, c.beta2, c.eps, c.steps); },
   basin: (c) => S.basinRun(c.batch, c.theta0, c.lr, c.steps, c.seed),
   noise: (c) => { const G = S.regressionGradients(c.n, c.seed, c.w);
-                  const r = S.minibatchNoise(G, c.sizes, c.draws, c.replace, c.seed + 1); r.G = G; return r; },
+                  const r = S.minibatchNoise(G, c.sizes, c.draws, c.replace, c.seed + 1); r.G = G;
+                  r.fit = S.noiseFit(c.sizes, r.measured, r.theory); return r; },
+  consts: (c) => ({ thetaMax: S.THETA_MAX }),
+  tail_mean: (c) => ({ mean: S.tailMean(c.losses) }),
+  fstar: (c) => { const d = S.linregData(c.n, c.noise, c.seed); const r = S.linregFstar(d); r.X = d.X; r.y = d.y; return r; },
   lr_curve: (c) => ({ lrs: S.lrCurve(c.kind, c.p, c.lr0, c.T) }),
   linreg: (c) => { const data = S.linregData(c.n, c.noise, c.seed);
                    const batches = S.epochBatches(c.n, c.batch, c.epochs, c.seed + 1);
@@ -292,6 +296,7 @@ NOISE_CASES = [
         (200, 0, [1, 2, 4, 8, 16, 32, 64, 128], 300, True),
         (200, 0, [1, 2, 4, 8, 16, 32, 64, 128, 200], 300, False),
         (50, 5, [1, 3, 10, 50], 100, False),
+        (20, 0, [1, 2, 4, 8, 16, 20], 500, False),
         (120, 2, [1, 7, 100, 300], 50, True),
     ]
 ]
@@ -330,11 +335,25 @@ def test_minibatch_noise_matches_sgdbook(monkeypatch):
         measured = minibatch.gradient_noise(G, c["sizes"], c["draws"], replace=c["replace"], seed=0)
         monkeypatch.undo()
         close(js["measured"], measured, f"noise {c}: measured")
+        theory = minibatch.noise_theory(G, c["sizes"], replace=c["replace"])
+        close(js["theory"], theory, f"noise {c}: theory")
+        # the printed slope: sgdbook.minibatch.loglog_slope over the sizes whose theory value is > 0
+        sizes, measured = np.array(c["sizes"], dtype=float), np.asarray(measured, dtype=float)
+        keep = (np.asarray(theory) > 0) & (measured > 0)
+        assert js["fit"]["sizes"] == sizes[keep].tolist()
         close(
-            js["theory"],
-            minibatch.noise_theory(G, c["sizes"], replace=c["replace"]),
-            f"noise {c}: theory",
+            js["fit"]["slope"],
+            minibatch.loglog_slope(sizes[keep], measured[keep]),
+            f"noise {c}: slope",
         )
+        if not c["replace"] and c["n"] in c["sizes"]:
+            assert c["n"] not in js["fit"]["sizes"]  # b = n: spread 0, only rounding measured
+            assert measured[c["sizes"].index(c["n"])] < 1e-12
+        else:
+            assert keep.all()
+    outs = node([{"fn": "noise", **c} for c in NOISE_CASES if c["replace"]])
+    for js in outs:  # with replacement the fit is near the theory's -1/2
+        assert abs(js["fit"]["slope"] + 0.5) < 0.1, js["fit"]["slope"]
 
 
 # --- ch6: schedules and SGD on the chapter's linear-regression model -------------------------
@@ -451,3 +470,32 @@ def test_linreg_sgd_with_schedules_matches_sgdbook():
         assert js["diverged"] == div
         diverged += div
     assert diverged == 1
+
+
+# --- numbers the explorers print, against the chapters' own ---------------------------------
+def test_theta_max_is_the_chapters():
+    from sgdbook import stochastic
+
+    js = node([{"fn": "consts"}])[0]
+    close(js["thetaMax"], stochastic.NONCONVEX_LOCAL_MAX, "theta_max")
+
+
+def test_adam_second_half_mean():
+    outs = node([{"fn": "adam", **c} for c in ADAM_CASES])
+    means = node([{"fn": "tail_mean", "losses": js["losses"]} for js in outs])
+    for js, m in zip(outs, means):
+        losses = np.asarray(js["losses"], dtype=float)
+        close(m["mean"], np.mean(losses[len(losses) // 2 :]), "Adam second-half mean")
+
+
+def test_linreg_fstar_is_least_squares():
+    cases = [
+        {"fn": "fstar", "n": n, "noise": noise, "seed": s}
+        for n, noise, s in [(1000, 0.01, 0), (1000, 0.01, 7), (50, 1.0, 3)]
+    ]
+    for js in node(cases):
+        X, y = np.asarray(js["X"]), np.asarray(js["y"])
+        Xt = np.hstack([X, np.ones((len(X), 1))])
+        coef, *_ = np.linalg.lstsq(Xt, y, rcond=None)
+        close(js["w"] + [js["b"]], coef, "least-squares solution")
+        close(js["fstar"], linreg.least_squares_loss(torch.tensor(X), torch.tensor(y)), "f*")

@@ -97,11 +97,18 @@ def _open(chromium, base, doc, query="", width=1280):
     return page, log, blocked
 
 
+def _frames(page):
+    """Wait two animation frames: the explorers recompute in the frame after an input event."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def _status(page, kind):
+    _frames(page)
     return page.locator(f"#sgdx-{kind}-status").text_content()
 
 
 def _drawing(page, kind):
+    _frames(page)
     return page.evaluate(
         "(k) => [...document.querySelectorAll('#sgdx-' + k + ' svg')]"
         ".map(s => s.innerHTML).join('|')",
@@ -116,6 +123,38 @@ def _check_clean(chromium, page, log, blocked, where):
     assert chromium.blocked[blocked:] == [], f"{where}: requests to another host"
 
 
+def _state(page, kind):
+    return _status(page, kind), _drawing(page, kind)
+
+
+def _move_visible_sliders(page, root, kind, where):
+    """Every visible slider, by keyboard, each compared with the state just before its key press."""
+    sliders = root.locator("input[type=range]")
+    moved = 0
+    for i in range(sliders.count()):
+        s = sliders.nth(i)
+        if not s.is_visible():
+            continue
+        sid = s.get_attribute("id")
+        label = root.locator(f"label[for='{sid}']").text_content()
+        assert label.strip(), f"{where}: slider {sid} has no label"
+        out = root.locator(f"output[for='{sid}']")
+        before, value, state = out.text_content(), s.input_value(), _state(page, kind)
+        s.focus()
+        key = "ArrowLeft" if float(value) >= float(s.get_attribute("max")) else "ArrowRight"
+        page.keyboard.press(key)
+        assert s.input_value() != value, f"{where}: {label} did not move with {key}"
+        assert out.text_content() != before, f"{where}: {label}: printed value unchanged"
+        assert _state(page, kind) != state, (
+            f"{where}: moving {label} changed neither the status nor the drawing"
+        )
+        assert f"{kind}.{sid.rsplit('-', 1)[1]}=" in page.evaluate("location.search"), (
+            f"{where}: {label} not in the URL"
+        )
+        moved += 1
+    return moved
+
+
 @pytest.mark.parametrize("doc,kind", [(d, k) for d, ks in PAGES.items() for k in ks])
 def test_every_slider_moves_the_explorer(chromium, book, doc, kind):
     _, base = book
@@ -124,44 +163,51 @@ def test_every_slider_moves_the_explorer(chromium, book, doc, kind):
     root.scroll_into_view_if_needed()
     assert root.locator(".sgdx-fallback").is_hidden()
     assert root.locator("svg polyline").count() > 0
-    status0, drawing0 = _status(page, kind), _drawing(page, kind)
+    status0, drawing0 = _state(page, kind)
     assert status0.strip()
-    sliders = root.locator("input[type=range]")
-    assert sliders.count() >= 2
-    for i in range(sliders.count()):
-        s = sliders.nth(i)
-        if not s.is_visible():
-            continue
-        sid = s.get_attribute("id")
-        label = root.locator(f"label[for='{sid}']").text_content()
-        assert label.strip(), f"{kind}: slider {sid} has no label"
-        out = root.locator(f"output[for='{sid}']")
-        before, value = out.text_content(), s.input_value()
-        s.focus()
-        key = "ArrowLeft" if float(value) >= float(s.get_attribute("max")) else "ArrowRight"
-        page.keyboard.press(key)
-        assert s.input_value() != value, f"{kind}: {label} did not move with {key}"
-        assert out.text_content() != before, f"{kind}: {label}: printed value unchanged"
-        assert (_status(page, kind), _drawing(page, kind)) != (status0, drawing0), (
-            f"{kind}: moving {label} changed neither the status nor the drawing"
-        )
-        assert f"{kind}.{sid.rsplit('-', 1)[1]}=" in page.evaluate("location.search"), (
-            f"{kind}: {label} not in the URL"
-        )
+    assert root.locator("input[type=range]").count() >= 2
+    assert _move_visible_sliders(page, root, kind, kind) >= 2
+    reset = root.locator("button.sgdx-reset")
+    # every option of every select (function, sampling, schedule kind), from the defaults; then
+    # the sliders visible with that option (a schedule's own parameters appear only with it)
+    selects = root.locator("select")
+    for i in range(selects.count()):
+        sel = selects.nth(i)
+        sid = sel.get_attribute("id")
+        for value in sel.locator("option").evaluate_all("os => os.map(o => o.value)"):
+            reset.click()
+            if value == sel.input_value():
+                continue
+            state = _state(page, kind)
+            sel.select_option(value)
+            where = f"{kind}, {sid} = {value}"
+            assert _state(page, kind) != state, (
+                f"{where}: choosing it changed neither the status nor the drawing"
+            )
+            assert f"{kind}.{sid.rsplit('-', 1)[1]}={value}" in page.evaluate("location.search"), (
+                where
+            )
+            _move_visible_sliders(page, root, kind, where)
+    reset.click()
+    assert _state(page, kind) == (status0, drawing0), f"{kind}: reset"
     # the mouse: a click near the right end of the first slider
-    s = sliders.nth(0)
+    s = root.locator("input[type=range]").nth(0)
     box = s.bounding_box()
-    value = s.input_value()
+    value, state = s.input_value(), _state(page, kind)
     page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)
     assert s.input_value() != value, f"{kind}: the mouse did not move the first slider"
-    root.locator("button.sgdx-reset").click()
-    assert _status(page, kind) == status0 and _drawing(page, kind) == drawing0, f"{kind}: reset"
+    assert _state(page, kind) != state, (
+        f"{kind}: the mouse moved the first slider but nothing changed"
+    )
+    reset.click()
+    assert _state(page, kind) == (status0, drawing0), f"{kind}: reset"
     assert f"{kind}." not in page.evaluate("location.search"), f"{kind}: reset left the URL"
     _check_clean(chromium, page, log, blocked, kind)
     page.close()
 
 
 SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def _fmt(v: float, digits: int) -> str:
@@ -218,7 +264,7 @@ def test_quadratic_known_values(chromium, book):
         dist = float(np.linalg.norm(run.x))
         rho = max(abs(1 - eta * 4.0 / kappa), abs(1 - eta * 4.0))
         status = _status(page, "gd-quadratic")
-        assert f"‖x_k − x*‖ = {_fmt(dist, 4)}" in status, status
+        assert f"‖x{str(steps).translate(SUB)} − x*‖ = {_fmt(dist, 4)}" in status, status
         assert f"ρ(η) = {_fmt(rho, 4)}" in status, status
         _check_clean(chromium, page, log, blocked, f"gd {eta} {kappa}")
         page.close()

@@ -291,11 +291,63 @@
     return { losses: losses, w: w, b: b, diverged: diverged };
   }
 
+  // sgdbook.minibatch.loglog_slope: the least-squares slope of log y against log x.
+  function loglogSlope(x, y) {
+    var n = x.length, mx = 0, my = 0, sxx = 0, sxy = 0, i;
+    for (i = 0; i < n; i++) { mx += Math.log(x[i]); my += Math.log(y[i]); }
+    mx /= n; my /= n;
+    for (i = 0; i < n; i++) { var dx = Math.log(x[i]) - mx; sxx += dx * dx; sxy += dx * (Math.log(y[i]) - my); }
+    return sxy / sxx;
+  }
+  // The ch4 explorer's fit: the measured spreads at the batch sizes whose theory value is
+  // positive (without replacement b = n has spread 0; what is measured there is rounding,
+  // about 1e-16, and is left out of the fit and of the plot). Returns the kept points and the slope.
+  function noiseFit(sizes, measured, theory) {
+    var bs = [], ms = [];
+    for (var j = 0; j < sizes.length; j++) if (theory[j] > 0 && measured[j] > 0) { bs.push(sizes[j]); ms.push(measured[j]); }
+    return { sizes: bs, measured: ms, slope: bs.length >= 2 ? loglogSlope(bs, ms) : NaN };
+  }
+
+  // ch3: the local maximum of sin(t) + 0.1 t^2 between the two basins (f'(t) = cos t + 0.2 t = 0
+  // near 2), by Newton's method (sgdbook.stochastic.NONCONVEX_LOCAL_MAX).
+  var THETA_MAX = (function () {
+    var t = 2;
+    for (var i = 0; i < 50; i++) t -= (Math.cos(t) + 0.2 * t) / (-Math.sin(t) + 0.2);
+    return t;
+  })();
+
+  // The mean of the losses of the second half of a run, from index floor(len / 2) on (the Adam
+  // explorer's dashed line).
+  function tailMean(losses) {
+    var last = losses.slice(Math.floor(losses.length / 2)), s = 0;
+    for (var i = 0; i < last.length; i++) s += last[i];
+    return s / last.length;
+  }
+
+  // f* of the ch6 model: the least-squares loss at the solution of the normal equations
+  // [X 1]'[X 1] z = [X 1]'y (Gaussian elimination on the 3 x 3 system; sgdbook.linreg.least_squares_loss).
+  function linregFstar(data) {
+    var XtX = [[0, 0, 0], [0, 0, 0], [0, 0, 0]], Xty = [0, 0, 0], a, b, c, r, k, i, j;
+    for (i = 0; i < data.y.length; i++) {
+      var z = [data.X[i][0], data.X[i][1], 1];
+      for (a = 0; a < 3; a++) { Xty[a] += z[a] * data.y[i]; for (b = 0; b < 3; b++) XtX[a][b] += z[a] * z[b]; }
+    }
+    for (c = 0; c < 3; c++) for (r = c + 1; r < 3; r++) {
+      var m = XtX[r][c] / XtX[c][c];
+      for (k = c; k < 3; k++) XtX[r][k] -= m * XtX[c][k];
+      Xty[r] -= m * Xty[c];
+    }
+    var s = [0, 0, 0];
+    for (i = 2; i >= 0; i--) { var t = Xty[i]; for (j = i + 1; j < 3; j++) t -= XtX[i][j] * s[j]; s[i] = t / XtX[i][i]; }
+    return { w: [s[0], s[1]], b: s[2], fstar: linregLoss(data, [s[0], s[1]], s[2]) };
+  }
+
   return {
     THRESHOLD: THRESHOLD, mulberry32: mulberry32, gaussian: gaussian, divergenceMessage: divergenceMessage,
     quadratic: quadratic, gradientDescent: gradientDescent, heavyBall: heavyBall, nesterov: nesterov,
     adam: adam, noisyGradient: noisyGradient, basinRun: basinRun, basinValue: basinValue,
     regressionGradients: regressionGradients, minibatchNoise: minibatchNoise, lrCurve: lrCurve,
     linregData: linregData, linregLoss: linregLoss, epochBatches: epochBatches, linregSGD: linregSGD,
+    loglogSlope: loglogSlope, noiseFit: noiseFit, THETA_MAX: THETA_MAX, tailMean: tailMean, linregFstar: linregFstar,
   };
 });

@@ -37,6 +37,7 @@
   }
   function Plot(parent, label, xlabel, ylabel) {
     var fig = el("figure", { class: "sgdx-plot" }, parent);
+    el("p", { class: "sgdx-plot-title", "aria-hidden": "true" }, fig, label);
     this.svg = el("svg:svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": label }, fig);
     this.cap = el("figcaption", {}, fig);
     this.legend = el("ul", { class: "sgdx-legend" }, this.cap);
@@ -49,6 +50,10 @@
     var svg = this.svg, self = this;
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     var ly = !!o.logy, lx = !!o.logx;
+    if (o.equal) { // one unit is as long on both axes: widen the y range about its centre
+      var cy = (o.ylim[0] + o.ylim[1]) / 2, hy = (o.xlim[1] - o.xlim[0]) * (H - PAD.t - PAD.b) / (W - PAD.l - PAD.r) / 2;
+      o.ylim = [cy - hy, cy + hy];
+    }
     var tx = function (v) { return lx ? Math.log10(v) : v; }, ty = function (v) { return ly ? Math.log10(v) : v; };
     var x0 = tx(o.xlim[0]), x1 = tx(o.xlim[1]), y0 = ty(o.ylim[0]), y1 = ty(o.ylim[1]);
     var X = function (v) { return PAD.l + (tx(v) - x0) / (x1 - x0) * (W - PAD.l - PAD.r); };
@@ -112,6 +117,7 @@
     root.id = id;
     var app = el("div", { class: "sgdx-app" });
     el("p", { class: "sgdx-title" }, app, spec.title);
+    if (spec.hint) el("p", { class: "sgdx-hint" }, app, spec.hint);
     var form = el("form", { class: "sgdx-controls", "aria-label": spec.title + "：参数" }, app);
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     var query = new URLSearchParams(window.location.search);
@@ -132,8 +138,8 @@
       }
       input.value = value;
       self.inputs[p.name] = { p: p, input: input, out: out, row: row };
-      input.addEventListener("input", function () { self.update(true); });
-      input.addEventListener("change", function () { self.update(true); });
+      input.addEventListener("input", function () { self.schedule(); });
+      input.addEventListener("change", function () { self.schedule(); });
     });
     var reset = el("button", { type: "button", class: "sgdx-reset" }, form, "重置");
     reset.addEventListener("click", function () {
@@ -148,6 +154,19 @@
     root.appendChild(app);
     this.update(false);
   }
+  // Recompute at most once per frame: a dragged slider sends many input events, and one
+  // recomputation (ch4 at n = 500 and 2000 draws) can take longer than a frame. The printed
+  // slider value follows at once.
+  Explorer.prototype.schedule = function () {
+    var self = this, v = this.values();
+    for (var k in this.inputs) { var i = this.inputs[k]; if (i.out) i.out.textContent = (i.p.show || fmt)(v[k]); }
+    if (this.pending) return;
+    this.pending = true;
+    (window.requestAnimationFrame || function (f) { return setTimeout(f, 16); })(function () {
+      self.pending = false;
+      self.update(true);
+    });
+  };
   Explorer.prototype.values = function () {
     var v = {};
     for (var k in this.inputs) {
@@ -201,10 +220,12 @@
     lo = Math.max(lo, hi * (floor || 1e-16));
     return [Math.pow(10, Math.floor(Math.log10(lo))), Math.pow(10, Math.ceil(Math.log10(hi) + 1e-9))];
   }
+  var SUB = { "0": "₀", "1": "₁", "2": "₂", "3": "₃", "4": "₄", "5": "₅", "6": "₆", "7": "₇", "8": "₈", "9": "₉" };
+  function sub(k) { return String(k).split("").map(function (c) { return SUB[c]; }).join(""); }
   function norm(x) { var s = 0; for (var i = 0; i < x.length; i++) s += x[i] * x[i]; return Math.sqrt(s); }
   function runStatus(run, name) {
     var k = run.xs.length - 1;
-    return run.diverged ? name + " " + S.divergenceMessage(k, run.xs[k], run.losses[k]) : null;
+    return run.diverged ? name + (/[A-Za-z]$/.test(name) ? " " : "") + S.divergenceMessage(k, run.xs[k], run.losses[k]) : null;
   }
 
   var SPECS = {};
@@ -218,24 +239,25 @@
     ],
     setup: function (ex) {
       return { contour: new Plot(ex.plots, "等高线上的迭代路径", "x₁", "x₂"),
-               errors: new Plot(ex.plots, "特征方向上的误差与定理的界（对数坐标）", "迭代次数 k", "误差（对数坐标）") };
+               errors: new Plot(ex.plots, "误差 ‖x_k − x*‖、特征方向上的分量与定理的界（对数坐标）", "迭代次数 k", "误差（对数坐标）") };
     },
     render: function (v, view) {
       var L = 4, lam = [L / v.kappa, L], q = S.quadratic([[lam[0], 0], [0, lam[1]]]), x0 = [-8, 2];
       var run = S.gradientDescent(q, x0, v.eta, v.steps), k = run.xs.length - 1;
       var f = lam.map(function (l) { return 1 - v.eta * l; }), rho = Math.max(Math.abs(f[0]), Math.abs(f[1]));
-      view.contour.draw({ xlim: [-9, 9], ylim: [-2.6, 2.6], shapes: [ellipses(q, levelsFor(q, x0))],
+      view.contour.draw({ equal: true, xlim: [-9, 9], ylim: [-2.6, 2.6], shapes: [ellipses(q, levelsFor(q, x0))],
         series: [{ points: path(run.xs), cls: "sgdx-c1", markers: true, label: "梯度下降的迭代点 x_k" }],
         marks: [{ x: 0, y: 0, cls: "sgdx-c3" }], aria: "η = " + fmt(v.eta) + "，κ = " + v.kappa });
       var c1 = run.xs.map(function (x) { return Math.abs(x[0]); }), c2 = run.xs.map(function (x) { return Math.abs(x[1]); });
       var nrm = run.xs.map(norm), bound = run.xs.map(function (_, j) { return Math.pow(rho, j) * norm(x0); });
       view.errors.draw({ xlim: [0, Math.max(1, k)], ylim: logRange([c1, c2, nrm, bound], 1e-12), logy: true,
-        series: [{ points: series(c1), cls: "sgdx-c1", markers: true, label: "|c_k,1|，λ₁ = " + fmt(lam[0]) + " 方向" },
-                 { points: series(c2), cls: "sgdx-c2", markers: true, label: "|c_k,2|，λ₂ = " + fmt(lam[1]) + " 方向" },
-                 { points: series(bound), cls: "sgdx-c3", dash: true, label: "定理的界 ρ(η)^k ‖x₀ − x*‖" }] });
+        series: [{ points: series(bound), cls: "sgdx-c3 sgdx-under sgdx-wide", dash: true, label: "定理的界 ρ(η)^k ‖x₀ − x*‖" },
+                 { points: series(nrm), cls: "sgdx-c4 sgdx-under", label: "‖x_k − x*‖（定理中的量）" },
+                 { points: series(c1), cls: "sgdx-c1", markers: true, label: "|c_k,1|，λ₁ = " + fmt(lam[0]) + " 方向" },
+                 { points: series(c2), cls: "sgdx-c2", markers: true, label: "|c_k,2|，λ₂ = " + fmt(lam[1]) + " 方向" }] });
       var head = "每步因子 1 − ηλ₁ = " + fmt(f[0]) + "，1 − ηλ₂ = " + fmt(f[1]) + "，ρ(η) = " + fmt(rho) + "（2/L = 0.5）。";
-      if (run.diverged) return head + runStatus(run, "梯度下降");
-      return head + k + " 步后 ‖x_k − x*‖ = " + fmt(nrm[k]) + "，界 ρ^k‖x₀ − x*‖ = " + fmt(bound[k]) +
+      if (run.diverged) return head + runStatus(run, "梯度下降") + "。";
+      return head + k + " 步后 ‖x" + sub(k) + " − x*‖ = " + fmt(nrm[k]) + "，界 ρ^k‖x₀ − x*‖ = " + fmt(bound[k]) +
         (rho >= 1 ? "；ρ ≥ 1，不收敛。" : "。");
     },
   };
@@ -273,24 +295,24 @@
       var factor = 1 - v.eta * L, regime = v.eta < 1 / L ? "单调收敛" : v.eta === 1 / L ? "一步到 0" :
         v.eta < 2 / L ? "振荡收敛" : v.eta === 2 / L ? "在 ±10 之间来回跳，不收敛也不发散" : "发散";
       var head = "η = " + fmt(v.eta) + "，2/L = " + fmt(2 / L) + "：每步乘以 1 − ηL = " + fmt(factor) + "（" + regime + "）。";
-      if (run.diverged) return head + runStatus(run, "梯度下降");
-      return head + (k >= 10 ? "x₁₀ = " + fmt(xs[10], 6) + "，" : "") + "x_" + k + " = " + fmt(xs[k], 6) + "。";
+      if (run.diverged) return head + runStatus(run, "梯度下降") + "。";
+      return head + (k >= 10 ? "x₁₀ = " + fmt(xs[10], 6) + "，" : "") + "x" + sub(k) + " = " + fmt(xs[k], 6) + "。";
     },
   };
 
   // ch3: SGD and GD on sin(theta) + 0.1 theta^2 (basin_batches.batch_run)
-  var THETA_MAX = (function () { var t = 2; for (var i = 0; i < 50; i++) t -= (Math.cos(t) + 0.2 * t) / (-Math.sin(t) + 0.2); return t; })();
+  var THETA_MAX = S.THETA_MAX;
   SPECS["sgd-basins"] = {
     title: "SGD 与梯度下降：f(θ) = sin θ + 0.1θ²，f₁ = 2 sin θ 与 f₂ = 0.2θ² 的平均",
     params: [
       { name: "eta", label: "步长 η", min: 0.01, max: 1.5, step: 0.01, value: 0.15 },
-      { name: "batch", label: "批大小 b", min: 1, max: 16, step: 1, value: 1 },
+      { name: "batch", label: "批量大小 b", min: 1, max: 16, step: 1, value: 1 },
       { name: "seed", label: "种子", min: 0, max: 99, step: 1, value: 0 },
       { name: "theta0", label: "起点 θ₀", min: -8, max: 8, step: 0.5, value: 5 },
       { name: "steps", label: "步数", min: 10, max: 500, step: 10, value: 200 },
     ],
     setup: function (ex) {
-      return { f: new Plot(ex.plots, "函数与终点", "θ", "f(θ)"), t: new Plot(ex.plots, "θ_k 随迭代变化", "迭代次数 k", "θ_k") };
+      return { f: new Plot(ex.plots, "函数与第 k 步的位置", "θ", "f(θ)"), t: new Plot(ex.plots, "θ_k 随迭代变化", "迭代次数 k", "θ_k") };
     },
     render: function (v, view) {
       var g = S.basinRun(0, v.theta0, v.eta, v.steps, 0), s = S.basinRun(v.batch, v.theta0, v.eta, v.steps, v.seed);
@@ -300,14 +322,15 @@
       view.f.draw({ xlim: [-10, 10], ylim: [-2, 11], vlines: [{ x: THETA_MAX, cls: "sgdx-c3" }],
         series: [{ points: curve, cls: "sgdx-c4", label: "f(θ)" },
                  { points: [[v.theta0, S.basinValue(v.theta0)]], cls: "sgdx-c4", markersOnly: true, r: 4, label: "起点 θ₀" },
-                 { points: [[clampT(gEnd), S.basinValue(clampT(gEnd))]], cls: "sgdx-c1", markersOnly: true, r: 5, label: "梯度下降的终点" },
-                 { points: [[clampT(sEnd), S.basinValue(clampT(sEnd))]], cls: "sgdx-c2", markersOnly: true, r: 3.5, label: "SGD 的终点" }] });
+                 { points: [[clampT(gEnd), S.basinValue(clampT(gEnd))]], cls: "sgdx-c1", markersOnly: true, r: 5, label: "梯度下降在第 " + v.steps + " 步的位置" },
+                 { points: [[clampT(sEnd), S.basinValue(clampT(sEnd))]], cls: "sgdx-c2", markersOnly: true, r: 3.5, label: "SGD 在第 " + v.steps + " 步的位置" },
+                 { points: [[THETA_MAX, -2], [THETA_MAX, 11]], cls: "sgdx-c3", dash: true, label: "局部极大点 θ_max = " + fmt(THETA_MAX) }] });
       view.t.draw({ xlim: [0, v.steps], ylim: [-10, 10], hlines: [{ y: THETA_MAX, cls: "sgdx-c3" }],
-        series: [{ points: series(g.thetas), cls: "sgdx-c1", label: "梯度下降" }, { points: series(s.thetas), cls: "sgdx-c2", label: "SGD，批大小 " + v.batch },
+        series: [{ points: series(g.thetas), cls: "sgdx-c1", label: "梯度下降" }, { points: series(s.thetas), cls: "sgdx-c2", label: "SGD，批量大小 " + v.batch },
                  { points: [[0, THETA_MAX], [v.steps, THETA_MAX]], cls: "sgdx-c3", dash: true, label: "局部极大点 θ = " + fmt(THETA_MAX) + "（两个盆地的分界）" }] });
       var side = function (t) { return t < THETA_MAX ? "左边的盆地" : "右边的盆地"; };
-      if (g.diverged || s.diverged) return "发散：迭代值的量级超过 1e+12，已停止。";
-      return "梯度下降停在 θ = " + fmt(gEnd) + "（" + side(gEnd) + "），SGD（种子 " + v.seed + "）停在 θ = " + fmt(sEnd) + "（" + side(sEnd) + "）。";
+      if (g.diverged || s.diverged) return (g.diverged ? "梯度下降" : "SGD") + "发散：迭代值的量级超过 1e+12，已停止。";
+      return "第 " + v.steps + " 步时，梯度下降位于 θ = " + fmt(gEnd) + "（" + side(gEnd) + "），SGD（种子 " + v.seed + "）位于 θ = " + fmt(sEnd) + "（" + side(sEnd) + "）。";
     },
   };
 
@@ -327,17 +350,16 @@
       if (!rep && sizes[sizes.length - 1] !== v.n) sizes.push(v.n);
       var G = S.regressionGradients(v.n, v.seed, [0, 0]), r = S.minibatchNoise(G, sizes, v.draws, rep, v.seed + 1);
       var line = sizes.map(function (b) { return [b, r.sigma / Math.sqrt(b)]; });
-      var pts = sizes.map(function (b, j) { return [b, r.measured[j]]; });
-      var ok = pts.filter(function (p) { return p[1] > 0; }), mx = 0, my = 0, sxx = 0, sxy = 0;
-      ok.forEach(function (p) { mx += Math.log(p[0]) / ok.length; my += Math.log(p[1]) / ok.length; });
-      ok.forEach(function (p) { sxx += Math.pow(Math.log(p[0]) - mx, 2); sxy += (Math.log(p[0]) - mx) * (Math.log(p[1]) - my); });
+      // b = n without replacement: spread 0 in theory, rounding (~1e-16) measured; left out (S.noiseFit).
+      var fit = S.noiseFit(sizes, r.measured, r.theory);
+      var pts = fit.sizes.map(function (b, j) { return [b, fit.measured[j]]; });
       var ser = [{ points: line, cls: "sgdx-c3", dash: true, label: "σ/√b（斜率 −1/2）" }];
-      if (!rep) ser.push({ points: sizes.map(function (b, j) { return [b, r.theory[j]]; }), cls: "sgdx-c2", label: "引理：σ/√b · √((n − b)/(n − 1))" });
+      if (!rep) ser.push({ points: sizes.map(function (b, j) { return [b, r.theory[j]]; }).filter(function (p) { return p[1] > 0; }), cls: "sgdx-c2", label: "引理：σ/√b · √((n − b)/(n − 1))" });
       ser.push({ points: pts, cls: "sgdx-c1", markersOnly: true, r: 3.5, label: "测量值（" + v.draws + " 个批量）" });
-      view.p.draw({ xlim: [1, v.n], ylim: logRange([r.measured.filter(function (m) { return m > 0; }), r.theory.filter(function (m) { return m > 0; })]), logx: true, logy: true, series: ser });
+      view.p.draw({ xlim: [1, v.n], ylim: logRange([fit.measured, r.theory.filter(function (m) { return m > 0; })]), logx: true, logy: true, series: ser });
       var worst = 0;
       r.measured.forEach(function (m, j) { if (r.theory[j] > 0) worst = Math.max(worst, Math.abs(m / r.theory[j] - 1)); });
-      return "σ = " + fmt(r.sigma) + "；测量点的拟合斜率 " + fmt(sxy / sxx, 3) + "（有放回时理论为 −0.5）；测量值与引理的最大相对偏差 " + fmt(100 * worst, 2) + "%。";
+      return "σ = " + fmt(r.sigma) + "；测量点的拟合斜率 " + fmt(fit.slope, 3) + "（有放回时理论为 −0.5" + (rep ? "" : "；b = n 时理论离散度为 0，不参与拟合、不画出") + "）；测量值与引理的最大相对偏差 " + fmt(100 * worst, 2) + "%。";
     },
   };
 
@@ -345,6 +367,7 @@
   var Q5 = function () { return S.quadratic([[0.2, 0], [0, 4]]); };
   SPECS["momentum"] = {
     title: "重球法与 Nesterov 动量：f(x) = 0.1x₁² + 2x₂²（μ = 0.2，L = 4，κ = 20），起点 (−5, −2)",
+    hint: "试一试：固定 η = 0.3，把 β 从 0 慢慢调到 0.9，看路径在 x₁ 方向由缓慢爬行变成越过最小点来回摆动，f 的下降先变快、再变慢；再固定 β = 0.6，把 η 调到 0.8（重球法在二次函数上的稳定边界 2(1 + β)/L）附近，看两种方法谁先发散。",
     params: [
       { name: "eta", label: "步长 η", min: 0.01, max: 1, step: 0.01, value: 0.3 },
       { name: "beta", label: "动量 β", min: 0, max: 0.99, step: 0.01, value: 0.6 },
@@ -355,7 +378,7 @@
     },
     render: function (v, view) {
       var q = Q5(), x0 = [-5, -2], hb = S.heavyBall(q, x0, v.eta, v.beta, v.steps), nv = S.nesterov(q, x0, v.eta, v.beta, v.steps);
-      view.c.draw({ xlim: [-6, 6], ylim: [-2.5, 2.5], shapes: [ellipses(q, levelsFor(q, x0))],
+      view.c.draw({ equal: true, xlim: [-6, 6], ylim: [-2.5, 2.5], shapes: [ellipses(q, levelsFor(q, x0))],
         series: [{ points: path(hb.xs), cls: "sgdx-c1", markers: true, label: "重球法" }, { points: path(nv.xs), cls: "sgdx-c2", markers: true, r: 1.6, label: "Nesterov（Sutskever 形式）" }],
         marks: [{ x: 0, y: 0, cls: "sgdx-c3" }] });
       view.l.draw({ xlim: [0, v.steps], ylim: logRange([hb.losses, nv.losses], 1e-20), logy: true,
@@ -382,12 +405,17 @@
     render: function (v, view) {
       var q = Q5(), x0 = [-5, -2];
       var r = S.adam(S.noisyGradient(q, v.sigma, S.mulberry32(v.seed)), q.value, x0, v.lr, v.beta1, v.beta2, 1e-8, v.steps);
-      view.c.draw({ xlim: [-6, 6], ylim: [-2.5, 2.5], shapes: [ellipses(q, levelsFor(q, x0))],
-        series: [{ points: path(r.xs), cls: "sgdx-c1", markers: true, r: 1.5, label: "Adam 的迭代点" }], marks: [{ x: 0, y: 0, cls: "sgdx-c3" }] });
-      var last = r.losses.slice(Math.floor(r.losses.length / 2)), mean = last.reduce(function (a, b) { return a + b; }, 0) / last.length;
-      view.l.draw({ xlim: [0, v.steps], ylim: logRange([r.losses], 1e-12), logy: true,
-        series: [{ points: series(r.losses), cls: "sgdx-c1", label: "Adam" }, { points: [[0, mean], [v.steps, mean]], cls: "sgdx-c3", dash: true, label: "后一半步的平均" }] });
-      return runStatus(r, "Adam") || "Adam " + (r.xs.length - 1) + " 步后 f = " + fmt(r.losses[r.losses.length - 1]) + "，后一半步的平均 f = " + fmt(mean) + "。";
+      // the default (0.9, 0.999) on the same noise, faint, once the reader has moved β₁ or β₂
+      var ghost = v.beta1 === 0.9 && v.beta2 === 0.999 ? null :
+        S.adam(S.noisyGradient(q, v.sigma, S.mulberry32(v.seed)), q.value, x0, v.lr, 0.9, 0.999, 1e-8, v.steps);
+      var gp = ghost ? [{ points: path(ghost.xs), cls: "sgdx-c4 sgdx-under", label: "默认 β₁ = 0.9，β₂ = 0.999（同一噪声）" }] : [];
+      var gl = ghost ? [{ points: series(ghost.losses), cls: "sgdx-c4 sgdx-under", label: "默认 β₁ = 0.9，β₂ = 0.999" }] : [];
+      view.c.draw({ equal: true, xlim: [-6, 6], ylim: [-2.5, 2.5], shapes: [ellipses(q, levelsFor(q, x0))],
+        series: gp.concat([{ points: path(r.xs), cls: "sgdx-c1", markers: true, r: 1.5, label: "Adam 的迭代点" }]), marks: [{ x: 0, y: 0, cls: "sgdx-c3" }] });
+      var mean = S.tailMean(r.losses);
+      view.l.draw({ xlim: [0, v.steps], ylim: logRange(ghost ? [r.losses, ghost.losses] : [r.losses], 1e-12), logy: true,
+        series: gl.concat([{ points: series(r.losses), cls: "sgdx-c1", label: "Adam" }, { points: [[0, mean], [v.steps, mean]], cls: "sgdx-c3", dash: true, label: "后一半步的平均" }]) });
+      return (r.diverged ? runStatus(r, "Adam") + "。" : null) || "Adam " + (r.xs.length - 1) + " 步后 f = " + fmt(r.losses[r.losses.length - 1]) + "，后一半步的平均 f = " + fmt(mean) + "。";
     },
   };
 
@@ -395,12 +423,8 @@
   var LINREG = {};
   function linregData(seed) {
     if (!LINREG[seed]) {
-      var d = S.linregData(1000, 0.01, seed), XtX = [[0, 0, 0], [0, 0, 0], [0, 0, 0]], Xty = [0, 0, 0];
-      d.X.forEach(function (x, i) { var z = [x[0], x[1], 1]; for (var a = 0; a < 3; a++) { Xty[a] += z[a] * d.y[i]; for (var b = 0; b < 3; b++) XtX[a][b] += z[a] * z[b]; } });
-      for (var c = 0; c < 3; c++) for (var r = c + 1; r < 3; r++) { var m = XtX[r][c] / XtX[c][c]; for (var k = c; k < 3; k++) XtX[r][k] -= m * XtX[c][k]; Xty[r] -= m * Xty[c]; }
-      var s = [0, 0, 0];
-      for (var i = 2; i >= 0; i--) { var t = Xty[i]; for (var j = i + 1; j < 3; j++) t -= XtX[i][j] * s[j]; s[i] = t / XtX[i][i]; }
-      d.fstar = S.linregLoss(d, [s[0], s[1]], s[2]);
+      var d = S.linregData(1000, 0.01, seed);
+      d.fstar = S.linregFstar(d).fstar;
       LINREG[seed] = d;
     }
     return LINREG[seed];
@@ -410,7 +434,7 @@
     params: [
       { name: "kind", label: "计划", options: [["step", "阶梯衰减"], ["cosine", "余弦退火"], ["warmup", "线性预热 + 余弦"], ["onecycle", "OneCycle"], ["inverse", "反时间衰减"], ["constant", "常数"]], value: "cosine" },
       { name: "lr0", label: "初始（峰值）学习率 η₀", min: 0.01, max: 2.5, step: 0.01, value: 0.2 },
-      { name: "batch", label: "批大小 b", min: 1, max: 100, step: 1, value: 10 },
+      { name: "batch", label: "批量大小 b", min: 1, max: 100, step: 1, value: 10 },
       { name: "epochs", label: "轮数", min: 1, max: 10, step: 1, value: 3 },
       { name: "seed", label: "种子", min: 0, max: 99, step: 1, value: 0 },
       { name: "stepFrac", label: "阶梯间隔（占总迭代的比例）", min: 0.05, max: 1, step: 0.05, value: 0.3, when: function (v) { return v.kind === "step"; } },
@@ -421,7 +445,7 @@
       { name: "k", label: "衰减率 k（每次迭代）", min: 0, max: 0.2, step: 0.005, value: 0.02, when: function (v) { return v.kind === "inverse"; } },
     ],
     setup: function (ex) {
-      return { lr: new Plot(ex.plots, "每次迭代的学习率", "迭代次数 t", "学习率 η_t"), loss: new Plot(ex.plots, "训练损失（对数坐标）", "迭代次数 t", "全部数据上的损失（对数坐标）") };
+      return { lr: new Plot(ex.plots, "每次迭代的学习率", "迭代次数 t", "学习率 η_t"), loss: new Plot(ex.plots, "超额损失 f − f*（对数坐标）", "迭代次数 t", "全部数据上的 f − f*（对数坐标）") };
     },
     render: function (v, view) {
       var d = linregData(v.seed), batches = S.epochBatches(1000, v.batch, v.epochs, v.seed + 1), T = batches.length;
@@ -430,9 +454,9 @@
       var kind = T < 3 && v.kind === "warmup" ? "constant" : v.kind;
       var lrs = S.lrCurve(kind, p, v.lr0, T), run = S.linregSGD(d, batches, lrs);
       view.lr.draw({ xlim: [0, T], ylim: [0, Math.max.apply(null, lrs) * 1.1 || 1], series: [{ points: series(lrs), cls: "sgdx-c1", label: "η_t" }] });
-      var excess = run.losses.map(function (l) { return l; });
-      view.loss.draw({ xlim: [0, T], ylim: logRange([excess, [d.fstar]], 1e-12), logy: true,
-        series: [{ points: series(excess), cls: "sgdx-c2", label: "损失 f(w_t, b_t)" }, { points: [[0, d.fstar], [T, d.fstar]], cls: "sgdx-c3", dash: true, label: "最小二乘的最小损失 f*" }] });
+      var excess = run.losses.map(function (l) { return l - d.fstar; });
+      view.loss.draw({ xlim: [0, T], ylim: logRange([excess], 1e-12), logy: true,
+        series: [{ points: series(excess), cls: "sgdx-c2", label: "超额损失 f(w_t, b_t) − f*（f* = " + fmt(d.fstar) + "，最小二乘的最小损失）" }] });
       var n = run.losses.length - 1;
       if (run.diverged) return "发散：第 " + n + " 步后函数值的量级超过 1e+12，已停止（共 " + T + " 次迭代）。";
       var fin = run.losses[n];
