@@ -499,3 +499,32 @@ def test_linreg_fstar_is_least_squares():
         coef, *_ = np.linalg.lstsq(Xt, y, rcond=None)
         close(js["w"] + [js["b"]], coef, "least-squares solution")
         close(js["fstar"], linreg.least_squares_loss(torch.tensor(X), torch.tensor(y)), "f*")
+
+
+@pytest.mark.book
+def test_fallback_shows_the_chapters_own_figure(built_book):
+    # without JavaScript the reader sees the chapter's build-time figure in the explorer's place
+    # (sgdx.js hides the fallback when it draws the explorer); adam has no static figure
+    import re
+
+    found = {}
+    for page in sorted(built_book.glob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        for m in re.finditer(
+            r'data-explorer="([\w-]+)"[^>]*><div class="sgdx-fallback">(.*?)</div></div>',
+            html,
+            re.S,
+        ):
+            found[m.group(1)] = m.group(2)
+    assert set(found) == {
+        "gd-quadratic",
+        "lr-threshold",
+        "sgd-basins",
+        "minibatch-noise",
+        "momentum",
+        "adam",
+        "schedules",
+    }
+    for kind, fallback in found.items():
+        images = re.findall(r'<img [^>]*alt="[^"]+"', fallback)
+        assert (len(images) >= 1) == (kind != "adam"), (kind, fallback[:300])

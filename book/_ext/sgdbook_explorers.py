@@ -71,7 +71,11 @@ class ExplorerDirective(SphinxDirective):
 
     required_arguments = 1
     has_content = True
-    option_spec: ClassVar[dict] = {"class": directives.class_option}
+    option_spec: ClassVar[dict] = {
+        "class": directives.class_option,
+        # labels of the chapter's own build-time figures, shown (as images) when JavaScript is off
+        "figure": directives.unchanged_required,
+    }
 
     def run(self) -> list[nodes.Node]:
         kind = self.arguments[0].strip()
@@ -86,11 +90,38 @@ class ExplorerDirective(SphinxDirective):
                 f"explorer {kind!r} appears twice on this page (its id must be unique)"
             )
         kinds.append(kind)
-        node = explorer(kind=kind)
+        node = explorer(kind=kind, figures=self.options.get("figure", "").split())
         node += nodes.paragraph(text=FALLBACK)
         if self.content:
             self.state.nested_parse(self.content, self.content_offset, node)
         return [node]
+
+
+def _fallback_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Copy the images of the figures named by ``:figure:`` into the explorer's fallback.
+
+    The reader without JavaScript (and the search engine) sees the chapter's own build-time
+    figure in the explorer's place; the script hides the fallback when it draws the explorer.
+    """
+    if app.builder.format != "html":
+        return  # the PDF has the figure itself a few paragraphs away
+    for box in doctree.findall(explorer):
+        for label in box.get("figures", []):
+            target = next(
+                (n for n in doctree.findall(nodes.Element) if label in n.get("ids", [])), None
+            )
+            image = None if target is None else next(iter(target.findall(nodes.image)), None)
+            if image is None:
+                logger.warning(
+                    "explorer %s: no figure with an image labelled %r on this page",
+                    box["kind"],
+                    label,
+                    location=box,
+                )
+                continue
+            copy = image.deepcopy()
+            copy["ids"] = []
+            box += nodes.paragraph("", "", copy)
 
 
 def _purge(app: Sphinx, env, docname: str) -> None:
@@ -134,6 +165,7 @@ def setup(app: Sphinx) -> dict:
         texinfo=(_pass, _pass),
     )
     app.add_directive("explorer", ExplorerDirective)
+    app.connect("doctree-resolved", _fallback_figures)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("html-page-context", _page_assets)
