@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -36,66 +33,8 @@ from site_fixtures import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
-CHROMIUM = os.environ.get("SGDBOOK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+
 PHONE_WIDTH = 375
-
-
-# --------------------------------------------------------------------------------------------
-# Browser and server
-# --------------------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def chromium():
-    """A persistent Chromium context with an empty profile, and the list of blocked requests."""
-    playwright_sync = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(
-            f"no Chromium at {CHROMIUM}: install Debian's chromium "
-            "(SGDBOOK_TEST=1 bash tools/setup-env.sh does it)",
-            pytrace=False,
-        )
-    profile = tempfile.mkdtemp(prefix="sgdbook-chromium-")
-    with playwright_sync.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            headless=True,
-            viewport={"width": 1280, "height": 900},
-            locale="zh-CN",
-            service_workers="block",
-        )
-        blocked: list[str] = []
-
-        def gate(route):
-            host = urlsplit(route.request.url).hostname
-            if host in ("127.0.0.1", "localhost"):
-                route.continue_()
-            else:
-                blocked.append(route.request.url)
-                route.abort()
-
-        # Routing every request also disables the HTTP cache: each load transfers everything,
-        # so the measured sizes are those of a first visit.
-        context.route("**/*", gate)
-        # Chapters hold hundreds of build-time-rendered formulas (1-2 MB of HTML before gzip); on
-        # a loaded 2-core machine a load can exceed playwright's 30 s default without anything
-        # being wrong. A genuinely hanging page still fails, after two minutes.
-        context.set_default_timeout(120_000)
-        context.set_default_navigation_timeout(120_000)
-        context.blocked = blocked  # type: ignore[attr-defined]
-        yield context
-        context.close()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from conftest import toc_docnames
 from site_fixtures import parse, serve
-from test_browser import PHONE_WIDTH, REPORT, chromium, open_page  # noqa: F401  (fixture)
+from test_browser import PHONE_WIDTH, REPORT, open_page
 
 from sgdbook import gd, objectives
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import toc_docnames
-from test_browser import JS_IMAGES, JS_MATH, PageLog, chromium  # noqa: F401  (fixture)
+from test_browser import JS_IMAGES, JS_MATH, PageLog
 
 REPO = Path(__file__).resolve().parents[1]
 
