@@ -80,11 +80,13 @@ class Bench:
         self.root = root
         self.env = {**os.environ, "PYTHONPATH": str(root)}
 
-    def build(self, label: str, **env: str) -> tuple[float, dict[str, float]]:
+    def build(
+        self, label: str, extra: tuple[str, ...] = (), **env: str
+    ) -> tuple[float, dict[str, float]]:
         """One ``jupyter-book build book``; its wall time and the chapters it executed."""
         started = time.perf_counter()
         proc = subprocess.run(
-            [str(JUPYTER_BOOK), "build", "book"],
+            [str(JUPYTER_BOOK), "build", "book", *extra],
             cwd=self.root,
             env={**self.env, **env},
             capture_output=True,
@@ -104,6 +106,31 @@ class Bench:
 
     def clean(self) -> None:
         shutil.rmtree(self.root / "book" / "_build", ignore_errors=True)
+
+
+def compare_with_clean_build(bench: Bench, root: Path) -> list[str]:
+    """Build the same sources clean in another folder (the execution cache copied: nothing
+    runs) and list the files of the site that differ from the incrementally rebuilt one."""
+    clean = root.parent / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    shutil.copytree(
+        root / "book" / "_build" / ".jupyter_cache", clean / "_build" / ".jupyter_cache"
+    )
+    bench.build("clean build of the same sources", extra=("--all", "--path-output", str(clean)))
+    rebuilt, fresh = root / "book" / "_build" / "html", clean / "_build" / "html"
+    names = {
+        p.relative_to(tree).as_posix()
+        for tree in (rebuilt, fresh)
+        for p in tree.rglob("*")
+        if p.is_file() and p.name != ".buildinfo"
+    }
+    return sorted(
+        name
+        for name in names
+        if not (rebuilt / name).is_file()
+        or not (fresh / name).is_file()
+        or (rebuilt / name).read_bytes() != (fresh / name).read_bytes()
+    )
 
 
 def largest_chapter(root: Path, chapters: list[str]) -> str:
@@ -140,6 +167,16 @@ def main() -> int:
         help="start from the working tree's execution cache "
         "(book/_build/.jupyter_cache): only the rebuild figures are meaningful; "
         "implies --no-serial",
+    )
+    parser.add_argument(
+        "--no-each-chapter",
+        action="store_true",
+        help="skip the one prose edit of every other page of the table of contents",
+    )
+    parser.add_argument(
+        "--no-compare",
+        action="store_true",
+        help="skip comparing the rebuilt site with a clean build of the same sources",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy")
     args = parser.parse_args()
@@ -193,6 +230,22 @@ def main() -> int:
             assert not executed, executed
             prose_times.append(seconds)
         prose_time = statistics.median(prose_times)
+        others: dict[str, float] = {}
+        edited: list[tuple[Path, str]] = []  # each page is restored once the site shows its edit
+        if not args.no_each_chapter:
+            for name in chapters:
+                if name == chapter:
+                    continue
+                other = root / "book" / f"{name}.md"
+                original = other.read_text(encoding="utf-8")
+                other.write_text(original + "\n基准测试追加的一段文字。\n", encoding="utf-8")
+                edited.append((other, original))
+                others[name], executed = bench.build(f"prose edit of {name}")
+                assert not executed, executed
+        # the site as rebuilt after the last edit, against a clean build of the same sources
+        differences = None if args.no_compare else compare_with_clean_build(bench, root)
+        for other, original in edited:
+            other.write_text(original, encoding="utf-8")
         page.write_text(
             text + "\n```{code-cell} ipython3\n_sgdbook_bench_edit = 1\n```\n", encoding="utf-8"
         )
@@ -224,6 +277,18 @@ def main() -> int:
             print(f"  {'ratio clean build / serial sum':<44} {clean_time / serial_sum:7.2f}")
         print(target(f"no-change rebuild (median of {args.repeat})", nochange_time, 4))
         print(target(f"prose edit of {chapter} (median of {args.repeat})", prose_time, 5))
+        if others:
+            slowest_other = max(others, key=others.get)
+            print(
+                target(
+                    f"prose edit, slowest other page ({slowest_other})", others[slowest_other], 5
+                )
+            )
+        if differences is not None:
+            shown = "identical" if not differences else f"{len(differences)} files differ"
+            print(f"  {'rebuilt site vs clean build of same sources':<44} {shown}")
+            for name in differences[:20]:
+                print(f"    differs: {name}")
         print(f"  {'rebuild after a code edit':<44} {code_time:7.1f} s")
         if args.from_cache:
             print("  (--from-cache: nothing executed in the clean build; no execution targets)")

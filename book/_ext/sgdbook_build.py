@@ -218,6 +218,11 @@ class BuildState:
     env_changed: bool = False
     #: Title and table of contents of each page about to be read, as they were before.
     headings: dict[str, str] = field(default_factory=dict)
+    #: Whether the pages read kept their headings and the book its pages (then no other page
+    #: needs writing for them: :func:`_write_only_what_changed`).
+    headings_kept: bool = False
+    #: The pages this build reads.
+    read_docs: list[str] = field(default_factory=list)
 
 
 _STATES: weakref.WeakKeyDictionary[Sphinx, BuildState] = weakref.WeakKeyDictionary()
@@ -505,6 +510,7 @@ def _note_read(app: Sphinx, env, docnames: list[str]) -> None:
     the headings of those already known (see :func:`_rewrite_on_new_headings`)."""
     if docnames:
         state(app).env_changed = True
+    state(app).read_docs = list(docnames)
     state(app).headings = {d: _headings(env, d) for d in docnames if d in env.all_docs}
 
 
@@ -515,11 +521,55 @@ def _rewrite_on_new_headings(app: Sphinx, env) -> list[str]:
     writes again only the page read and the pages whose toctree lists it; a clean build would
     show the new title everywhere. A prose edit that keeps the headings writes only its page.
     """
-    before = state(app).headings
+    st = state(app)
+    before = st.headings
+    found = set(env.found_docs)
+    same_pages = getattr(env, "sgdbook_found_docs", None) == found
+    env.sgdbook_found_docs = found
     if any(_headings(env, d) != old for d, old in before.items()):
         logger.info("[sgdbook] a title or section heading changed: every page is written")
         return sorted(env.found_docs)
+    st.headings_kept = same_pages and set(before) == set(st.read_docs)
     return []
+
+
+def _write_only_what_changed(app: Sphinx) -> None:
+    """Write only the pages read, when their headings and the book's pages are unchanged.
+
+    Sphinx also writes the front page on every build, and every page whose toctree lists a page
+    it read, because those show the page's title and sections. When they are what they were
+    (:func:`_rewrite_on_new_headings` compares them) and no page was added or removed, those
+    pages would be written byte for byte as before; skipping them saves about half a second
+    of every prose edit.
+    """
+    builder = app.builder
+    if builder.format != "html" or getattr(builder.write, "__wrapped__", None) is not None:
+        return
+    original = builder.write
+
+    def write(build_docnames, updated_docnames, method="update"):
+        if method != "update" or not state(app).headings_kept or build_docnames is None:
+            return original(build_docnames, updated_docnames, method)
+        needed = set(build_docnames) | set(updated_docnames)
+        prepare, serial, parallel = (
+            builder.prepare_writing,
+            builder._write_serial,
+            builder._write_parallel,
+        )
+        # prepare_writing too: the search index drops the entries of the pages it is given,
+        # expecting them to be fed again as they are written
+        builder.prepare_writing = lambda docnames: prepare({d for d in docnames if d in needed})
+        builder._write_serial = lambda docnames: serial([d for d in docnames if d in needed])
+        builder._write_parallel = lambda docnames, nproc: parallel(
+            [d for d in docnames if d in needed], nproc
+        )
+        try:
+            return original(build_docnames, updated_docnames, method)
+        finally:  # the class's methods again
+            del builder.prepare_writing, builder._write_serial, builder._write_parallel
+
+    write.__wrapped__ = original  # type: ignore[attr-defined]
+    builder.write = write
 
 
 def _targets(app: Sphinx, env) -> set[tuple[str, str, str]]:
@@ -726,12 +776,37 @@ def _forget_state(app: Sphinx, exception: Exception | None) -> None:
     _STATES.pop(app, None)
 
 
+def _deterministic_amsmath_labels() -> None:
+    """Number unlabelled amsmath environments with ids made from the page and their position.
+
+    myst-parser gives each numbered ``\\begin{align}`` without a label a random id
+    (``uuid4``), so every build of a page would change its equations' anchors, and a page not
+    written again would keep other ids than a clean build gives it. The ids here are the same
+    on every build: ``<page>-amsmath-<n>`` for the n-th such environment of the page.
+    """
+    from myst_parser.mdit_to_docutils.sphinx_ import SphinxRenderer
+
+    if getattr(SphinxRenderer._random_label, "sgdbook", False):
+        return
+
+    def _label(self) -> str:
+        counts = self.document.__dict__.setdefault("sgdbook_amsmath", [0])
+        counts[0] += 1
+        page = re.sub(r"[^0-9A-Za-z]+", "-", self.sphinx_env.docname).strip("-")
+        return f"{page}-amsmath-{counts[0]}"
+
+    _label.sgdbook = True  # type: ignore[attr-defined]
+    SphinxRenderer._random_label = _label
+
+
 def setup(app: Sphinx) -> dict:
+    _deterministic_amsmath_labels()
     app.connect("config-inited", _resolve_paths)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-before-read-docs", _pre_execute)
     app.connect("env-before-read-docs", _note_read, priority=999)
     app.connect("builder-inited", _skip_unneeded_recomputation)
+    app.connect("builder-inited", _write_only_what_changed)
     app.connect("env-updated", _rewrite_on_new_headings)
     app.connect("env-updated", _rewrite_on_removed_targets)
     app.connect("env-purge-doc", _purge)

@@ -146,8 +146,14 @@ def _page_assets(app: Sphinx, pagename: str, templatename: str, context: dict, d
         app.add_js_file(f"explorers/{js}", defer="defer")
 
 
-def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html":
+def _copy_assets(app: Sphinx) -> None:
+    """Copy the scripts and styles before any page is written.
+
+    Sphinx appends ``?v=<checksum>`` to an asset's link only when the file is already in the
+    output folder as the page is written; copied at the end, a clean build's pages would link
+    the bare name and an incremental build's the checksummed one.
+    """
+    if app.builder.format != "html":
         return
     target = Path(app.outdir) / "_static" / "explorers"
     target.mkdir(parents=True, exist_ok=True)
@@ -169,7 +175,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("html-page-context", _page_assets)
-    app.connect("build-finished", _copy_assets)
+    app.connect("builder-inited", _copy_assets)
     return {
         "version": "1.0",
         "parallel_read_safe": True,

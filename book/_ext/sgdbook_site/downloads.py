@@ -9,24 +9,28 @@ from sphinx.application import Sphinx
 
 
 def notebook_with_outputs(app: Sphinx, nb_path: Path) -> bytes:
-    """The executed notebook myst-nb wrote, with outputs merged in from the execution cache."""
-    content = nb_path.read_bytes()
+    """The executed notebook myst-nb wrote, with outputs merged in from the execution cache.
+
+    Its cells get ids made from their position: jupytext gives each cell a random id every
+    time the page is read, so two builds of the same chapter would offer different files.
+    """
+    import nbformat
+
+    notebook = nbformat.reads(nb_path.read_text(encoding="utf-8"), as_version=4)
     cache_dir = Path(
         app.config.nb_execution_cache_path or Path(app.outdir).parent / ".jupyter_cache"
     )
-    if not (cache_dir / "global.db").is_file():
-        return content
-    try:
-        import nbformat
-        from jupyter_cache import get_cache
+    has_outputs = any(c.get("outputs") for c in notebook.cells if c.cell_type == "code")
+    if not has_outputs and (cache_dir / "global.db").is_file():
+        try:
+            from jupyter_cache import get_cache
 
-        notebook = nbformat.reads(content.decode("utf-8"), as_version=4)
-        if any(c.get("outputs") for c in notebook.cells if c.cell_type == "code"):
-            return content
-        _, merged = get_cache(str(cache_dir)).merge_match_into_notebook(notebook)
-        return nbformat.writes(merged).encode("utf-8")
-    except Exception:  # no cached match: the notebook without outputs is still the chapter
-        return content
+            _, notebook = get_cache(str(cache_dir)).merge_match_into_notebook(notebook)
+        except Exception:  # no cached match: the notebook without outputs is still the chapter
+            pass
+    for i, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{i}"
+    return nbformat.writes(notebook).encode("utf-8")
 
 
 def _add_notebook_download(
