@@ -5,7 +5,7 @@
 (function () {
   "use strict";
   var S = window.SGDX, SVGNS = "http://www.w3.org/2000/svg";
-  var W = 360, H = 240, PAD = { l: 46, r: 10, t: 10, b: 34 };
+  var W = 360, H = 250, PAD = { l: 70, r: 10, t: 10, b: 44 };
 
   function el(tag, attrs, parent, text) {
     var e = tag.indexOf("svg:") === 0 ? document.createElementNS(SVGNS, tag.slice(4)) : document.createElement(tag);
@@ -42,6 +42,9 @@
     this.cap = el("figcaption", {}, fig);
     this.legend = el("ul", { class: "sgdx-legend" }, this.cap);
     el("span", { class: "sgdx-axes" }, this.cap, "横轴：" + xlabel + "；纵轴：" + ylabel);
+    // the axis names drawn on the plot itself drop the "(log scale)" note: the ticks show it
+    var bare = function (t) { return t.replace(/（(双)?对数坐标）$/, ""); };
+    this.xname = bare(xlabel); this.yname = bare(ylabel);
     this.label = label;
     Plot.count = (Plot.count || 0) + 1;
     this.clip = "sgdx-clip-" + Plot.count;
@@ -76,6 +79,9 @@
       el("svg:line", { x1: PAD.l - 4, x2: PAD.l, y1: Y(t), y2: Y(t) }, axes);
       el("svg:text", { x: PAD.l - 6, y: Y(t) + 4, "text-anchor": "end" }, axes, ly ? fmt(t, 2) : fmt(t, 3));
     });
+    el("svg:text", { x: PAD.l + (W - PAD.l - PAD.r) / 2, y: H - 6, "text-anchor": "middle", class: "sgdx-axis-name" }, axes, this.xname);
+    var yc = PAD.t + (H - PAD.t - PAD.b) / 2;
+    el("svg:text", { x: 11, y: yc, "text-anchor": "middle", transform: "rotate(-90 11 " + yc + ")", class: "sgdx-axis-name" }, axes, this.yname);
     var g = el("svg:g", { "clip-path": "url(#" + this.clip + ")" }, svg);
     (o.shapes || []).forEach(function (s) { s(g, X, Y); });
     (o.hlines || []).forEach(function (h) {
