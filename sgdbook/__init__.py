@@ -11,6 +11,8 @@ The modules fall into three groups (:data:`MODULE_GROUPS` is the same map, read 
 * :mod:`sgdbook.device`: where tensors live (CPU or CUDA; ``SGDBOOK_DEVICE``);
 * :mod:`sgdbook.seeding`: every random number comes from a generator seeded here;
 * :mod:`sgdbook.plotting`: the figure style (fonts, real minus sign, colours);
+* :mod:`sgdbook.notebook`: numbers pasted into the prose (``glue``), shown plainly where
+  myst-nb is not installed (a downloaded chapter notebook);
 * :mod:`sgdbook.timing`: warm-up, repeats, median and GPU synchronisation for every timing;
 * :mod:`sgdbook.datasets`: real data available offline, verified before use;
 * :mod:`sgdbook.validation`: the argument checks every public function uses;
@@ -51,7 +53,19 @@ __version__ = "0.1.0"
 #: ``sgdbook/`` whose name does not start with ``_``) is in exactly one group; the submodules of
 #: a package (``optim.adam``) go with their package.
 MODULE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("工具", ("device", "seeding", "plotting", "timing", "datasets", "validation", "divergence")),
+    (
+        "工具",
+        (
+            "device",
+            "seeding",
+            "plotting",
+            "notebook",
+            "timing",
+            "datasets",
+            "validation",
+            "divergence",
+        ),
+    ),
     ("算法", ("optim", "schedules", "gd", "ema", "objectives", "landscapes", "agreement")),
     (
         "各章的实验",

@@ -557,6 +557,25 @@ add(
 add("plotting.CJK_FONT_FILE", constant("plotting.CJK_FONT_FILE"))
 add("plotting.CJK_FONT_NAME", constant("plotting.CJK_FONT_NAME"))
 add("plotting.PALETTE", constant("plotting.PALETTE", lambda v: len(v) > 0))
+add(
+    "notebook.glue",
+    C(
+        "notebook.glue",
+        lambda: dict(name="sample_rate", value=0.5, display=False),
+        {
+            "name": st.sampled_from([None, 1, b"x", "", "a b", "a:b", "page::x", "a`b", "x\n"]),
+            "display": BOOL,
+        },
+    ),
+)
+add(
+    "notebook.plain_text",
+    C(
+        "notebook.plain_text",
+        lambda: dict(bundle={"text/plain": "0.5"}),
+        {"bundle": st.sampled_from([None, "0.5", [("text/plain", "0.5")], 0.5])},
+    ),
+)
 
 _noop = lambda: None
 add("timing.TimingResult", result())

@@ -132,8 +132,8 @@ SAMPLE_CHAPTER = NB_HEADER + textwrap.dedent(r"""
     ```{code-cell} ipython3
     import matplotlib.pyplot as plt
     import numpy as np
-    from myst_nb import glue
 
+    from sgdbook.notebook import glue
     from sgdbook.plotting import use_book_style
 
     use_book_style()

@@ -21,6 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _offline():
     path = REPO / "book" / "_ext" / "sgdbook_offline.py"
+    # as Sphinx loads a local extension: book/_ext on sys.path (for sgdbook_site)
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location("sgdbook_offline_under_test", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module

@@ -22,6 +22,9 @@ LATEX = REPO / "book" / "_build" / "latex"
 
 
 def _load(name: str):
+    # as Sphinx loads a local extension: book/_ext on sys.path (for sgdbook_site)
+    if str(EXT) not in sys.path:
+        sys.path.insert(0, str(EXT))
     spec = importlib.util.spec_from_file_location(f"{name}_under_test", EXT / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
+from sgdbook_site.downloads import add_download_button
+
 BUNDLE_NAME = "sgdbook-offline.zip"
 TOP_FOLDER = "sgdbook"  # the zip unpacks into one folder, sgdbook/index.html
 # build by-products a reader does not need: the execution reports of a failed build and
@@ -61,18 +63,14 @@ def write_bundle(site: Path, target: Path) -> Path:
 def _link_bundle(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     if app.builder.format != "html" or not enabled():
         return
-    for group in context.get("header_buttons", []):
-        if group.get("label") == "download-buttons":
-            group["buttons"].append(
-                {
-                    "type": "link",
-                    "url": context["pathto"](BUNDLE_NAME, 1),
-                    "text": "离线网站 .zip",
-                    "tooltip": "下载整个网站，解压后打开 sgdbook/index.html 即可离线阅读",
-                    "icon": "fas fa-download",
-                    "label": "download-offline-site-button",
-                }
-            )
+    add_download_button(
+        context,
+        path=BUNDLE_NAME,
+        text="离线网站 .zip",
+        tooltip="下载整个网站，解压后打开 sgdbook/index.html 即可离线阅读",
+        icon="fas fa-download",
+        label="download-offline-site-button",
+    )
 
 
 def _write_bundle(app: Sphinx, exception) -> None:

@@ -28,6 +28,8 @@ from sphinx.errors import SphinxError
 from sphinx.transforms.post_transforms.images import ImageConverter
 from sphinx.util import logging
 
+from sgdbook_site.downloads import add_download_button
+
 logger = logging.getLogger(__name__)
 
 # The math macros of every formula of the book, in LaTeX (the KaTeX table of the HTML build is
@@ -267,18 +269,14 @@ def _link_pdf(app: Sphinx, pagename: str, templatename: str, context: dict, doct
     """Every page's download menu offers the whole book's PDF, when ``make pdf`` has built it."""
     if app.builder.format != "html" or not _book_pdf(app).is_file():
         return
-    for group in context.get("header_buttons", []):
-        if group.get("label") == "download-buttons":
-            group["buttons"].append(
-                {
-                    "type": "link",
-                    "url": context["pathto"](PDF_NAME, 1),
-                    "text": "全书 PDF",
-                    "tooltip": "下载全书的 PDF 版（XeLaTeX 排版）",
-                    "icon": "fas fa-file-pdf",
-                    "label": "download-book-pdf-button",
-                }
-            )
+    add_download_button(
+        context,
+        path=PDF_NAME,
+        text="全书 PDF",
+        tooltip="下载全书的 PDF 版（XeLaTeX 排版）",
+        icon="fas fa-file-pdf",
+        label="download-book-pdf-button",
+    )
 
 
 def _copy_pdf(app: Sphinx, exception) -> None:

@@ -14,7 +14,8 @@ fonts      the CJK web font and the Font Awesome icons, subset to what the site 
 search     Chinese search: jieba plus every user-dictionary term
 api        the API reference page, one section per public sgdbook module
 footer     the build note (device, torch, commit, date) in every page's footer
-downloads  each notebook chapter as ``.ipynb`` next to its ``.md``
+downloads  each notebook chapter as ``.ipynb`` (with an install note) next to its ``.md``;
+           the ``sgdbook`` wheel and pinned requirements; the download-menu helper
 common     paths, the per-build state (``SiteState``) and the caches in ``book/_build``
 ========== ==================================================================================
 """
