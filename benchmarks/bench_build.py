@@ -2,7 +2,8 @@
 
 Run from the repository root (with the project's environment active):
 
-    python benchmarks/bench_build.py [--chapter minibatch] [--repeat 3] [--no-serial] [--keep]
+    python benchmarks/bench_build.py [--chapter minibatch] [--repeat 3] [--repeat-each 1]
+        [--from-cache] [--no-serial] [--keep]
 
 It works on a temporary copy of the working tree (tracked and untracked, not ignored, files;
 ``node_modules`` and ``.venv`` are linked), so the repository itself is never edited and its
@@ -16,6 +17,9 @@ It works on a temporary copy of the working tree (tracked and untracked, not ign
 * no-change rebuilds and rebuilds after a prose edit of one chapter (the largest by default,
   named in the output), ``--repeat`` times each, with their median, and one rebuild after a
   code edit of that chapter;
+* ``--repeat-each`` prose edits of every other page of the table of contents (median and
+  range per page), then the rebuilt site compared file by file with a clean build of the same
+  sources;
 * each number against the targets of issues 8 and 12 (informative; this script never fails on
   them).
 
@@ -171,7 +175,13 @@ def main() -> int:
     parser.add_argument(
         "--no-each-chapter",
         action="store_true",
-        help="skip the one prose edit of every other page of the table of contents",
+        help="skip the prose edits of every other page of the table of contents",
+    )
+    parser.add_argument(
+        "--repeat-each",
+        type=int,
+        default=1,
+        help="prose edits of every other page to time (median reported)",
     )
     parser.add_argument(
         "--no-compare",
@@ -230,7 +240,8 @@ def main() -> int:
             assert not executed, executed
             prose_times.append(seconds)
         prose_time = statistics.median(prose_times)
-        others: dict[str, float] = {}
+        others: dict[str, float] = {}  # median prose-edit rebuild of each other page
+        spread: dict[str, tuple[float, float]] = {}
         edited: list[tuple[Path, str]] = []  # each page is restored once the site shows its edit
         if not args.no_each_chapter:
             for name in chapters:
@@ -238,10 +249,17 @@ def main() -> int:
                     continue
                 other = root / "book" / f"{name}.md"
                 original = other.read_text(encoding="utf-8")
-                other.write_text(original + "\n基准测试追加的一段文字。\n", encoding="utf-8")
                 edited.append((other, original))
-                others[name], executed = bench.build(f"prose edit of {name}")
-                assert not executed, executed
+                times = []
+                for i in range(args.repeat_each):
+                    other.write_text(
+                        original + f"\n基准测试追加的第 {i + 1} 段文字。\n", encoding="utf-8"
+                    )
+                    seconds, executed = bench.build(f"prose edit of {name} {i + 1}")
+                    assert not executed, executed
+                    times.append(seconds)
+                others[name] = statistics.median(times)
+                spread[name] = (min(times), max(times))
         # the site as rebuilt after the last edit, against a clean build of the same sources
         differences = None if args.no_compare else compare_with_clean_build(bench, root)
         for other, original in edited:
@@ -278,6 +296,10 @@ def main() -> int:
         print(target(f"no-change rebuild (median of {args.repeat})", nochange_time, 4))
         print(target(f"prose edit of {chapter} (median of {args.repeat})", prose_time, 5))
         if others:
+            print(f"\nprose edit of each other page (median of {args.repeat_each}, min-max)")
+            for name, seconds in others.items():
+                low, high = spread[name]
+                print(f"  {name:<28} {seconds:7.1f} s  ({low:.1f}-{high:.1f})")
             slowest_other = max(others, key=others.get)
             print(
                 target(

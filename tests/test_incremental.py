@@ -48,9 +48,33 @@ def _differences(left: Path, right: Path) -> list[str]:
     return found
 
 
+TABLE = """
+```{{list-table}} {caption}
+:name: {name}
+:header-rows: 1
+
+* - 步数
+  - 损失
+* - 1
+  - 0.5
+```
+"""
+
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory) -> Path:
     book = _write_sample_book(tmp_path_factory.mktemp("incremental") / "repo")
+    # numbered targets cited from the other page: its numbers come from the chapter's skeleton
+    chapter = book / "sample.md"
+    text = chapter.read_text(encoding="utf-8")
+    table = TABLE.format(caption="步数与损失", name="tbl-sample-steps")
+    chapter.write_text(text.replace("## 参考文献", table + "\n## 参考文献"), encoding="utf-8")
+    index = book / "index.md"
+    index.write_text(
+        index.read_text(encoding="utf-8")
+        + "\n见 {numref}`fig-sample-loss` 与 {numref}`tbl-sample-steps`。\n",
+        encoding="utf-8",
+    )
     _build(book, "--all")
     return book
 
@@ -84,6 +108,58 @@ def test_title_edit_rewrites_every_page(sample):
     written = " ".join(line for line in log.splitlines() if "writing output..." in line)
     assert "index" in written and "sample" in written, log
     assert "（改）" in (sample / "_build" / "html" / "index.html").read_text(encoding="utf-8")
+
+
+def test_new_table_renumbers_the_references_of_the_other_page(sample, tmp_path):
+    """A table inserted before a cited one: the citing page is written again, with 表 1.2."""
+    index_html = sample / "_build" / "html" / "index.html"
+    before = index_html.read_text(encoding="utf-8")
+    chapter = sample / "sample.md"
+    text = chapter.read_text(encoding="utf-8")
+    new_table = TABLE.format(caption="新插入的表", name="tbl-sample-new")
+    chapter.write_text(
+        text.replace(
+            TABLE.format(caption="步数与损失", name="tbl-sample-steps"),
+            new_table + TABLE.format(caption="步数与损失", name="tbl-sample-steps"),
+            1,
+        ),
+        encoding="utf-8",
+    )
+    assert "tbl-sample-new" in chapter.read_text(encoding="utf-8")
+    log = _build(sample)
+    written = " ".join(line for line in log.splitlines() if "writing output..." in line)
+    assert "index" in written, log
+    after = index_html.read_text(encoding="utf-8")
+    assert "表 1.1<" in before and "表 1.2<" in after and "表 1.2<" not in before, after
+
+    clean = tmp_path / "clean"
+    shutil.copytree(sample / "_build" / ".jupyter_cache", clean / "_build" / ".jupyter_cache")
+    _build(sample, "--all", "--path-output", str(clean))
+    assert _differences(sample / "_build" / "html", clean / "_build" / "html") == []
+
+
+def test_environment_pickles_no_doctree(sample):
+    """sphinx-exercise's registry keeps detached copies, not nodes of whole pages."""
+    import pickle
+
+    from docutils import nodes
+
+    loaded: set[str] = set()
+
+    class Recording(pickle.Unpickler):
+        def find_class(self, module, name):
+            loaded.add(f"{module}.{name}")
+            return super().find_class(module, name)
+
+    with open(sample / "_build" / ".doctrees" / "environment.pickle", "rb") as handle:
+        env = Recording(handle).load()
+    registry = env.sphinx_exercise_registry
+    assert {"ex-sample-1"} <= set(registry), sorted(registry)
+    for label, entry in registry.items():
+        node = entry["node"]
+        assert node.parent is None, label
+        assert all(element.document is None for element in node.findall(nodes.Node)), label
+    assert "docutils.nodes.document" not in loaded, "a whole doctree went into the pickle"
 
 
 # --------------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from tempfile import TemporaryDirectory
+from types import SimpleNamespace
 from typing import Any
 
 from sphinx.application import Sphinx
@@ -223,6 +224,8 @@ class BuildState:
     headings_kept: bool = False
     #: The pages this build reads.
     read_docs: list[str] = field(default_factory=list)
+    #: The figure and section numbers of each page about to be read, as they were before.
+    numbers: dict[str, tuple] = field(default_factory=dict)
 
 
 _STATES: weakref.WeakKeyDictionary[Sphinx, BuildState] = weakref.WeakKeyDictionary()
@@ -485,6 +488,7 @@ def _pre_execute(app: Sphinx, env, docnames: list[str]) -> None:
 def _purge(app: Sphinx, env, docname: str) -> None:
     state(app).env_changed = True
     getattr(env, "sgdbook_skeletons", {}).pop(docname, None)
+    getattr(env, "sgdbook_xrefs", {}).pop(docname, None)
     # keep the fingerprint recorded by _pre_execute for a page that is about to be read again;
     # drop it for a page that no longer exists
     if docname not in env.found_docs:
@@ -493,7 +497,7 @@ def _purge(app: Sphinx, env, docname: str) -> None:
 
 
 def _merge(app: Sphinx, env, docnames, other) -> None:
-    for name in ("sgdbook_fingerprints", "sgdbook_sources", "sgdbook_skeletons"):
+    for name in ("sgdbook_fingerprints", "sgdbook_sources", "sgdbook_skeletons", "sgdbook_xrefs"):
         setattr(env, name, {**getattr(env, name, {}), **getattr(other, name, {})})
 
 
@@ -512,6 +516,11 @@ def _note_read(app: Sphinx, env, docnames: list[str]) -> None:
         state(app).env_changed = True
     state(app).read_docs = list(docnames)
     state(app).headings = {d: _headings(env, d) for d in docnames if d in env.all_docs}
+    state(app).numbers = {d: _numbers(env, d) for d in docnames if d in env.all_docs}
+
+
+def _numbers(env, docname: str) -> tuple:
+    return env.toc_fignumbers.get(docname), env.toc_secnumbers.get(docname)
 
 
 def _rewrite_on_new_headings(app: Sphinx, env) -> list[str]:
@@ -653,6 +662,25 @@ def _figtype(env, node) -> str | None:
     return None
 
 
+def _enumerable_classes(env) -> set[type] | None:
+    """The node classes :func:`_figtype` can number, or None when a domain decides otherwise.
+
+    Every domain but ``std`` looks a node's class up in its ``enumerable_nodes``; ``std`` adds
+    sections (handled before) and containers holding a literal block. Testing the class first
+    spares the domain loop for the tens of thousands of other nodes of a chapter.
+    """
+    from sphinx.domains import Domain
+    from sphinx.domains.std import StandardDomain
+
+    classes: set[type] = set()
+    for domain in env.domains.values():
+        method = type(domain).get_enumerable_node_type
+        if method not in (Domain.get_enumerable_node_type, StandardDomain.get_enumerable_node_type):
+            return None
+        classes.update(domain.enumerable_nodes)
+    return classes
+
+
 def skeleton(env, node):
     """What Sphinx's figure numbering reads of a doctree, in the same order: sections (their
     ids), toctrees (their entries) and numbered nodes with ids (whole captions, titles and
@@ -660,6 +688,8 @@ def skeleton(env, node):
     its children's skeletons. Walking it assigns the same numbers as walking the doctree."""
     from docutils import nodes
     from sphinx import addnodes
+
+    candidates = _enumerable_classes(env)
 
     def children(element) -> list:
         kept = []
@@ -674,6 +704,12 @@ def skeleton(env, node):
             return [copy]
         if not isinstance(child, nodes.Element):
             return []
+        if (
+            candidates is not None
+            and child.__class__ not in candidates
+            and not isinstance(child, nodes.container)  # std: a container with a literal block
+        ):
+            return children(child)
         figtype = _figtype(env, child)
         if not (figtype and child["ids"]):
             return children(child)
@@ -692,6 +728,15 @@ def skeleton(env, node):
     return root
 
 
+def _doctree_key(env, docname: str) -> tuple[int, int] | None:
+    """The modification time and size of a page's pickled doctree (None: not written yet)."""
+    try:
+        stat = Path(env.doctreedir, docname + ".doctree").stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
 def _on_skeletons(handler: Callable) -> Callable:
     """Run the toctree collector's numbering with :func:`skeleton` doctrees.
 
@@ -706,10 +751,8 @@ def _on_skeletons(handler: Callable) -> Callable:
         full = env.get_doctree
 
         def get_doctree(docname: str):
-            try:
-                stat = Path(env.doctreedir, docname + ".doctree").stat()
-                key = (stat.st_mtime_ns, stat.st_size)
-            except OSError:
+            key = _doctree_key(env, docname)
+            if key is None:
                 return full(docname)
             if docname not in saved or saved[docname][0] != key:
                 saved[docname] = (
@@ -720,11 +763,73 @@ def _on_skeletons(handler: Callable) -> Callable:
 
         env.get_doctree = get_doctree
         try:
-            return handler(app, env, *args)
+            renumbered = handler(app, env, *args)
         finally:
             del env.get_doctree  # the class's method again
+        # a page read again lost its numbers when it was purged: Sphinx counts it as renumbered
+        before = state(app).numbers
+        changed = {d for d in renumbered if d not in before or before[d] != _numbers(env, d)}
+        return sorted(set(renumbered) | _citing_pages(env, changed))
 
     return wrapped
+
+
+def _note_xrefs(app: Sphinx, doctree) -> None:
+    """Remember the targets a page refers to (see :func:`_citing_pages`)."""
+    from sphinx import addnodes
+
+    targets = {
+        node["reftarget"]
+        for node in doctree.findall(addnodes.pending_xref)
+        if node.get("reftarget")
+    }
+    app.env.__dict__.setdefault("sgdbook_xrefs", {})[app.env.docname] = sorted(targets)
+
+
+def _target_pages(env) -> dict[str, set[str]]:
+    """Each cross-reference target's name (as written and lower-cased) and its pages."""
+    pages: dict[str, set[str]] = {}
+
+    def note(name: str, docname: str) -> None:
+        for key in {name, name.lower()}:
+            pages.setdefault(key, set()).add(docname)
+
+    for domain in env.domains.values():
+        with suppress(Exception):  # a domain without objects
+            for name, _, _, docname, *_ in domain.get_objects():
+                note(name, docname)
+    # sphinx-proof and sphinx-exercise keep their targets outside get_objects
+    for registry in ("proof_list", "sphinx_exercise_registry"):
+        for name, entry in (getattr(env, registry, None) or {}).items():
+            if isinstance(entry, dict) and entry.get("docname"):
+                note(name, entry["docname"])
+    return pages
+
+
+def _citing_pages(env, renumbered: set[str]) -> set[str]:
+    """The pages that refer to a target on a page whose figure, table, equation, theorem or
+    exercise numbers changed.
+
+    Sphinx writes again the pages whose own numbers changed, not the pages citing them: after
+    a table was inserted before a cited one, a chapter's ``表 1`` would still stand where a
+    clean build writes ``表 2``. Any reference into a renumbered page counts (a section's or a
+    figure's label, an equation, a theorem), which may write a page more than needed, never
+    less.
+    """
+    if not renumbered:
+        return set()
+    pages = _target_pages(env)
+    citing = set()
+    for docname, targets in getattr(env, "sgdbook_xrefs", {}).items():
+        if any(pages.get(target, set()) & renumbered for target in targets):
+            citing.add(docname)
+    if citing - renumbered:
+        logger.info(
+            "[sgdbook] numbers changed on %s: written again with the pages citing them (%s)",
+            ", ".join(sorted(renumbered)),
+            ", ".join(sorted(citing - renumbered)),
+        )
+    return citing
 
 
 # --------------------------------------------------------------------------------------------
@@ -776,6 +881,96 @@ def _forget_state(app: Sphinx, exception: Exception | None) -> None:
     _STATES.pop(app, None)
 
 
+def _detach_exercise_copies(app: Sphinx, env) -> None:
+    """Keep sphinx-exercise's registry from carrying whole doctrees into the environment.
+
+    sphinx-exercise keeps each exercise node (a deep copy, which docutils still points to its
+    page's document) and each solution node (the node itself, with its parents) in
+    ``env.sphinx_exercise_registry``, so pickling the environment pickled the whole doctree of
+    every page with exercises as well: three fifths of a 4.9 MB ``environment.pickle``, read
+    and written again by every rebuild. Its post transforms only read the registered nodes'
+    classes, titles and text (a solution's title is resolved on the registered node itself),
+    never their document or parents; a page not read in this build already gets such a
+    detached copy from the pickle, so every page is now treated alike.
+    """
+    from docutils import nodes
+
+    for entry in getattr(env, "sphinx_exercise_registry", {}).values():
+        node = entry.get("node")
+        if not isinstance(node, nodes.Element):
+            continue
+        if node.parent is not None:  # a node of the page's doctree: registered as a copy
+            node = entry["node"] = node.deepcopy()
+        for element in node.findall(nodes.Node):
+            element.document = None
+
+
+_NUMREF_DOCTREES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _skeleton_ids(env, docname: str, key: tuple) -> dict:
+    """The ids of the numbered nodes (and sections) of a page's current :func:`skeleton`."""
+    import pickle
+
+    from docutils import nodes
+
+    saved = getattr(env, "sgdbook_skeletons", {}).get(docname)
+    if saved is None or saved[0] != key:
+        return {}
+    ids = {}
+    for element in pickle.loads(saved[1]).findall(nodes.Element):
+        for id_ in element["ids"]:
+            ids.setdefault(id_, element)
+    return ids
+
+
+def _numref_reads_each_doctree_once() -> None:
+    """Let ``:numref:`` unpickle each target page's doctree once per build, not once per reference.
+
+    Sphinx's ``StandardDomain._resolve_numref_xref`` looks the target up with
+    ``env.get_doctree(docname)``, which unpickles that page's whole doctree on every call: a
+    chapter citing figures and sections of the large chapters spent most of a second of its
+    prose-edit rebuild there. It only reads the target node (its ids, its type, for a code
+    block its literal block) to find its number. A numbered node is looked up in the page's
+    :func:`skeleton` (kept for figure numbering, a few kB; it holds a copy of every numbered
+    node with its ids); any other target in the whole doctree, loaded once per page. Both are
+    used only while they match the page's doctree file (size, mtime).
+    """
+    from sphinx.domains.std import StandardDomain
+
+    original = StandardDomain._resolve_numref_xref
+    if getattr(original, "sgdbook", False):
+        return
+
+    def resolve(self, env, fromdocname, builder, typ, target, node, contnode):
+        full = env.get_doctree
+        memo = _NUMREF_DOCTREES.setdefault(env, {})
+        labelid = (self.labels.get(target) or self.anonlabels.get(target) or ("", ""))[1]
+
+        def get_doctree(docname: str):
+            key = _doctree_key(env, docname)
+            if key is None:
+                return full(docname)
+            if docname not in memo or memo[docname][0] != key:
+                memo[docname] = (key, _skeleton_ids(env, docname, key), None)
+            key_, ids, tree = memo[docname]
+            if labelid in ids:  # a numbered node: its skeleton copy answers as the tree would
+                return SimpleNamespace(ids=ids)
+            if tree is None:
+                tree = full(docname)
+                memo[docname] = (key_, ids, tree)
+            return tree
+
+        env.get_doctree = get_doctree
+        try:
+            return original(self, env, fromdocname, builder, typ, target, node, contnode)
+        finally:
+            del env.get_doctree  # the class's method again
+
+    resolve.sgdbook = True  # type: ignore[attr-defined]
+    StandardDomain._resolve_numref_xref = resolve
+
+
 def _deterministic_amsmath_labels() -> None:
     """Number unlabelled amsmath environments with ids made from the page and their position.
 
@@ -801,6 +996,7 @@ def _deterministic_amsmath_labels() -> None:
 
 def setup(app: Sphinx) -> dict:
     _deterministic_amsmath_labels()
+    _numref_reads_each_doctree_once()
     app.connect("config-inited", _resolve_paths)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-before-read-docs", _pre_execute)
@@ -809,6 +1005,8 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _write_only_what_changed)
     app.connect("env-updated", _rewrite_on_new_headings)
     app.connect("env-updated", _rewrite_on_removed_targets)
+    app.connect("env-updated", _detach_exercise_copies, priority=900)
+    app.connect("doctree-read", _note_xrefs)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("build-finished", _forget_state)

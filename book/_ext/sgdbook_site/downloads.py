@@ -376,10 +376,43 @@ def _merged_outputs(app: Sphinx, notebook):
     try:
         from jupyter_cache import get_cache
 
-        _, merged = get_cache(str(cache)).merge_match_into_notebook(notebook)
+        jc = get_cache(str(cache))
+        jc.get_cache_bundle = _pickled_bundles(jc, cache_dir(app) / "executed")
+        _, merged = jc.merge_match_into_notebook(notebook)
     except Exception:  # no cached match: the notebook without outputs is still the chapter
         return notebook
     return merged
+
+
+def _pickled_bundles(jc, folder: Path):
+    """``jc.get_cache_bundle`` reading each executed notebook from a pickle of it.
+
+    jupyter-cache parses and validates the executed notebook's JSON (figures included) each
+    time: most of the time a prose edit spent making the chapter's download. The pickle is
+    keyed by the record's hash and the cached file's size and mtime (a re-execution of the
+    same code replaces the file); only the newest pickle of each record is kept.
+    """
+    import pickle
+    from types import SimpleNamespace
+
+    from jupyter_cache.cache.db import NbCacheRecord
+
+    original = jc.get_cache_bundle
+
+    def bundle(pk: int):
+        record = NbCacheRecord.record_from_pk(pk, jc.db)
+        stat = jc._get_notebook_path_cache(record.hashkey).stat()
+        store = folder / f"{record.hashkey}-{stat.st_size}-{stat.st_mtime_ns}.pickle"
+        if store.is_file():
+            return SimpleNamespace(nb=pickle.loads(store.read_bytes()))
+        nb = original(pk).nb
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"{record.hashkey}-*.pickle"):
+            old.unlink()
+        store.write_bytes(pickle.dumps(nb, pickle.HIGHEST_PROTOCOL))
+        return SimpleNamespace(nb=nb)
+
+    return bundle
 
 
 def reader_notebook(app: Sphinx, nb_path: Path, notebook_file: str) -> bytes:

@@ -37,14 +37,6 @@ class SearchChineseTerms(SearchChinese):
 
     dict_terms: tuple[str, ...] = ()
 
-    class _Terms(set):
-        """The Latin terms seen so far; Sphinx's ``SearchChinese`` keeps them in a list that
-        grows with every page and is searched for every word, which made indexing the book
-        quadratic (8 of a clean build's 25 s of rendering)."""
-
-        def extend(self, terms) -> None:
-            self.update(terms)
-
     #: Where the segmentation cache is kept (set by :func:`_configure_cache`); none: no cache.
     cache_file: Path | None = None
 
@@ -52,7 +44,6 @@ class SearchChineseTerms(SearchChinese):
         # SearchChinese.init loads jieba's dictionary (half a second); here it is loaded only
         # when a text is not in the cache (:meth:`_cut`).
         self.stemmer = snowballstemmer.stemmer("english")
-        self.latin_terms = self._Terms()  # type: ignore[assignment]
         self._dict_path = options.get("dict")
         self._jieba_ready = False
         terms = []
@@ -91,20 +82,28 @@ class SearchChineseTerms(SearchChinese):
         # SearchChinese.split (the same words in the same order), then the dictionary terms
         words = list(self._cut(input))
         latin1 = [term.strip() for term in self.latin1_letters.findall(input)]
-        self.latin_terms.extend(latin1)
         words.extend(latin1)
         words.extend(term for term in self.dict_terms if term in input)
         return words
 
     def stem(self, word: str) -> str:
-        """``SearchChinese.stem`` (the same rule), with each word's stem computed once."""
+        """``SearchChinese.stem``'s rule, decided by the word alone, each stem computed once.
+
+        Sphinx keeps a Latin word of three or more letters unstemmed when its stem would be
+        shorter than three (``eps``, not ``ep``), but only if the word was seen earlier *as a
+        whole Latin token* by the same index builder. jieba also yields Latin pieces (``eps`` out
+        of ``eps_0``), so a clean build (every page fed) and an incremental one (only the written
+        pages fed) stemmed the same word differently and their search indexes differed. Here the
+        test is whether the word consists of Latin letters, digits and underscores: the same on
+        every build, whatever was fed before.
+        """
         lower = word.lower()
         stems = self._cache.stems
         stemmed = stems.get(lower)
         if stemmed is None:
             stemmed = stems[lower] = self.stemmer.stemWord(lower)
             self._cache.dirty = True
-        if word in self.latin_terms and len(word) >= 3 and len(stemmed) < 3:
+        if len(word) >= 3 and len(stemmed) < 3 and self.latin1_letters.fullmatch(word):
             return lower
         return stemmed
 
