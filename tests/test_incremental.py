@@ -207,3 +207,34 @@ def test_segmentation_cache_round_trip_and_key(tmp_path):
     assert SegmentationCache(path, "随机梯度下降 10 n\n").cuts == {}
     path.write_bytes(b"not a pickle")
     assert SegmentationCache(path, "梯度下降 10 n\n").cuts == {}
+
+
+def test_remembered_entry_points_find_the_same_plugins():
+    """pybtex's plugin lookups, remembered: the same classes, and run-time plugins still win."""
+    import importlib.metadata
+
+    import pybtex.plugin
+    import sgdbook_build
+    from pybtex.style.formatting import BaseStyle
+
+    sgdbook_build._entry_points_looked_up_once()
+    assert pybtex.plugin.entry_points.sgdbook
+    expected = {
+        ep.name: ep.load()
+        for ep in importlib.metadata.entry_points(group="pybtex.style.formatting")
+    }
+    for name, klass in expected.items():
+        assert pybtex.plugin.find_plugin("pybtex.style.formatting", name) is klass, name
+    assert set(pybtex.plugin.enumerate_plugin_names("pybtex.style.formatting")) >= set(expected)
+
+    class Runtime(BaseStyle):
+        pass
+
+    assert pybtex.plugin.register_plugin("pybtex.style.formatting", "sgdbook-test", Runtime)
+    try:
+        assert pybtex.plugin.find_plugin("pybtex.style.formatting", "sgdbook-test") is Runtime
+    finally:
+        pybtex.plugin._RUNTIME_PLUGINS["pybtex.style.formatting"].pop("sgdbook-test", None)
+    wrapper = pybtex.plugin.entry_points
+    sgdbook_build._entry_points_looked_up_once()  # a second call wraps nothing again
+    assert pybtex.plugin.entry_points is wrapper

@@ -971,6 +971,38 @@ def _numref_reads_each_doctree_once() -> None:
     StandardDomain._resolve_numref_xref = resolve
 
 
+def _entry_points_looked_up_once() -> None:
+    """Remember pybtex's and sphinxcontrib-bibtex's entry-point lookups for the process.
+
+    Both look their style and backend plugins up with ``importlib.metadata.entry_points``,
+    which reads the metadata of every installed distribution, on every citation they format or
+    resolve: a tenth to a fifth of a second of a chapter's rebuild. The installed distributions
+    do not change while Sphinx runs; plugins registered at run time are still looked up first,
+    as before, because only the entry-point scan is remembered.
+    """
+    import functools
+
+    import pybtex.plugin
+    import sphinxcontrib.bibtex.plugin
+
+    for module in (pybtex.plugin, sphinxcontrib.bibtex.plugin):
+        lookup = module.entry_points
+        if getattr(lookup, "sgdbook", False):
+            continue
+
+        @functools.cache
+        def remembered(group: str, name: str | None, _lookup=lookup) -> tuple:
+            if name is None:
+                return tuple(_lookup(group=group))
+            return tuple(_lookup(group=group, name=name))
+
+        def entry_points(*, group: str, name: str | None = None, _remembered=remembered) -> tuple:
+            return _remembered(group, name)
+
+        entry_points.sgdbook = True  # type: ignore[attr-defined]
+        module.entry_points = entry_points
+
+
 def _deterministic_amsmath_labels() -> None:
     """Number unlabelled amsmath environments with ids made from the page and their position.
 
@@ -997,6 +1029,7 @@ def _deterministic_amsmath_labels() -> None:
 def setup(app: Sphinx) -> dict:
     _deterministic_amsmath_labels()
     _numref_reads_each_doctree_once()
+    _entry_points_looked_up_once()
     app.connect("config-inited", _resolve_paths)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-before-read-docs", _pre_execute)
