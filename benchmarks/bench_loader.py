@@ -8,7 +8,7 @@ Usage (from the repository root):
         [--repeats 5] [--threads 1]
 
 For each batch size in 1, 10, 100, 1000 it times full shuffled epochs over in-memory tensors
-(X of shape (n, d), y of shape (n,)) with each way (see ``sgdbook.batching.LOADERS``), with
+(X of shape (n, d), y of shape (n,)) with each way (see ``sgdbook.systems.batching.LOADERS``), with
 ``sgdbook.timing.measure_for``: at least ``--repeats`` epochs and ``--min-time`` seconds of timed
 epochs per case, after one warm-up epoch. It reports the median examples per second with the
 interquartile range of the epochs relative to the median, the ratio of
@@ -34,8 +34,8 @@ import sys
 
 import torch
 
-from sgdbook.batching import LOADERS, loader_timing
 from sgdbook.device import describe_device, get_device
+from sgdbook.systems.batching import LOADERS, loader_timing
 from sgdbook.timing import work_clock
 
 TARGET_SIZES = (10, 100)

@@ -24,8 +24,8 @@ import sys
 
 import torch
 
-from sgdbook import data_parallel, roofline
 from sgdbook.device import describe_device, get_device
+from sgdbook.systems import data_parallel, roofline
 
 
 def main(argv: list[str] | None = None) -> int:

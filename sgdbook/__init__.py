@@ -1,98 +1,102 @@
 """sgdbook: the code of the book 《梯度下降：从理论到可执行代码》.
 
 Every figure and every number in the book is computed by this package while the book builds.
-Submodules are imported explicitly by the chapters (``from sgdbook import gd``); importing the
-package itself is cheap and does not import torch.
+The chapters import each module explicitly (``from sgdbook.theory import gd``); importing the
+package or one of its sub-packages is cheap and does not import torch (only :mod:`sgdbook.optim`
+does, for its ``torch.optim`` optimizers).
 
-The modules fall into three groups (:data:`MODULE_GROUPS` is the same map, read by the API page):
+The layout is the map (:data:`MODULE_GROUPS` lists the same modules, in the order the API page
+shows them):
 
-**Toolkit**, the mechanisms every chapter shares (one home each; never write a second one):
+**The toolkit** (``sgdbook.<module>``), the mechanisms every chapter shares, one home each:
+:mod:`~sgdbook.device` (where tensors live, CPU or CUDA), :mod:`~sgdbook.seeding` (every random
+number), :mod:`~sgdbook.plotting` (the figure style), :mod:`~sgdbook.notebook` (numbers pasted
+into the prose, ``glue``), :mod:`~sgdbook.timing` (warm-up, repeats, median, synchronisation),
+:mod:`~sgdbook.validation` (the argument checks) and :mod:`~sgdbook.divergence` (when a run has
+blown up and how that is reported).
 
-* :mod:`sgdbook.device`: where tensors live (CPU or CUDA; ``SGDBOOK_DEVICE``);
-* :mod:`sgdbook.seeding`: every random number comes from a generator seeded here;
-* :mod:`sgdbook.plotting`: the figure style (fonts, real minus sign, colours);
-* :mod:`sgdbook.notebook`: numbers pasted into the prose (``glue``), shown plainly where
-  myst-nb is not installed (a downloaded chapter notebook);
-* :mod:`sgdbook.timing`: warm-up, repeats, median and GPU synchronisation for every timing;
-* :mod:`sgdbook.datasets`: real data available offline, verified before use;
-* :mod:`sgdbook.validation`: the argument checks every public function uses;
-* :mod:`sgdbook.divergence`: when a run has blown up and how that is reported.
+**Optimizers with their schedules** (:mod:`sgdbook.optim`, as ``torch.optim`` holds
+``lr_scheduler`` and ``swa_utils``): SGD, momentum, AdaGrad, RMSprop, Adam, AdamW, NAdam, RAdam
+as ``torch.optim`` optimizers and their runner (re-exported by the package), learning-rate
+schedules (``optim.schedules``), averaged weights (``optim.averaging``), moving averages
+(``optim.ema``), the update rules as the papers write them (``optim.paper_forms``) and two
+optimizers side by side (``optim.agreement``).
 
-**Algorithms**, the methods the book teaches, each checked against torch or a closed form:
+**Theory** (:mod:`sgdbook.theory`): gradient descent on an objective with exact gradients and the
+bounds, thresholds and rates the chapters prove, each next to the iterates that check it.
 
-* :mod:`sgdbook.optim`: SGD, momentum, AdaGrad, RMSprop, Adam, AdamW as ``torch.optim``
-  optimizers, divergence reporting (``DivergenceError``) and a runner for small problems;
-* :mod:`sgdbook.schedules`: learning-rate schedules (epoch-driven and metric-driven, warm-up);
-* :mod:`sgdbook.gd`: gradient descent on an objective, with divergence reported;
-* :mod:`sgdbook.ema`: exponential moving averages;
-* :mod:`sgdbook.objectives`: objective functions with exact gradients;
-* :mod:`sgdbook.landscapes`: two-dimensional loss landscapes and contour plots;
-* :mod:`sgdbook.agreement`: two optimizers side by side, step by step.
+**Problems and data** (:mod:`sgdbook.problems`): objectives, landscapes, finite sums, the
+chapters' regression and classification problems, and real data available offline.
 
-**Chapter experiments**, each used by one chapter (its docstring's first line names it):
+**Systems** (:mod:`sgdbook.systems`): mini-batch loading, matrix-multiply throughput and the
+roofline, data-parallel training with processes.
 
-* chapter 1, :doc:`/gradient-descent`: :mod:`sgdbook.bounds`, :mod:`sgdbook.lower_bounds`,
-  :mod:`sgdbook.preconditioning`;
-* chapter 2, :doc:`/learning-rate`: :mod:`sgdbook.stepsize`;
-* chapter 3, :doc:`/sgd`: :mod:`sgdbook.stochastic`;
-* chapter 4, :doc:`/minibatch`: :mod:`sgdbook.minibatch`, :mod:`sgdbook.batching`,
-  :mod:`sgdbook.matmul`, :mod:`sgdbook.parallel`;
-* chapter 5, :doc:`/momentum-adam`: :mod:`sgdbook.heavy_ball`, :mod:`sgdbook.paper_forms`,
-  :mod:`sgdbook.training`;
-* chapter 6, :doc:`/lr-decay`: :mod:`sgdbook.linreg`, :mod:`sgdbook.noise_floor`.
-
-Modules whose name starts with ``_`` are internal. A new module goes into exactly one group of
-:data:`MODULE_GROUPS` (``tests/test_package_map.py`` checks it); a new chapter experiment also
-names its chapter in the first line of its docstring.
+A module written for one chapter says so in the first line of its docstring
+(``Chapter N (:doc:`/name`): ...``). Modules whose name starts with ``_`` are internal. A new
+module goes into its sub-package and into :data:`MODULE_GROUPS` (``tests/test_package_map.py``
+checks both).
 """
 
 __version__ = "0.1.0"
 
 #: The package map: ``(group title, module names relative to sgdbook)`` pairs, in the order the
-#: API page shows them. Every public module (a ``.py`` file or package directly under
-#: ``sgdbook/`` whose name does not start with ``_``) is in exactly one group; the submodules of
-#: a package (``optim.adam``) go with their package.
+#: API page shows them. Every public module is in exactly one group: each module of the toolkit
+#: and of the sub-packages (no name component starting with ``_``), except the submodules that
+#: their package imports and re-exports (``optim.sgd``, ``optim.adam``, ...: they go with it).
 MODULE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "工具",
+        ("device", "seeding", "plotting", "notebook", "timing", "validation", "divergence"),
+    ),
+    (
+        "优化器与学习率调度",
         (
-            "device",
-            "seeding",
-            "plotting",
-            "notebook",
-            "timing",
-            "datasets",
-            "validation",
-            "divergence",
+            "optim",
+            "optim.schedules",
+            "optim.averaging",
+            "optim.ema",
+            "optim.paper_forms",
+            "optim.agreement",
         ),
     ),
-    ("算法", ("optim", "schedules", "gd", "ema", "objectives", "landscapes", "agreement")),
     (
-        "各章的实验",
+        "理论",
         (
-            "bounds",
-            "lower_bounds",
-            "preconditioning",  # 第 1 章
-            "stepsize",
-            "line_fit",
-            "line_search",
-            "sharpness",  # 第 2 章
-            "stochastic",
-            "sgd_theory",
-            "basin_batches",
-            "logistic",  # 第 3 章
-            "minibatch",
-            "batching",
-            "matmul",
-            "parallel",
-            "roofline",
-            "data_parallel",  # 第 4 章
-            "heavy_ball",
-            "paper_forms",
-            "training",  # 第 5 章
-            "linreg",
-            "noise_floor",
-            "averaging",  # 第 6 章
+            "theory.gd",
+            "theory.bounds",
+            "theory.lower_bounds",
+            "theory.preconditioning",  # 第 1 章
+            "theory.stepsize",
+            "theory.line_search",
+            "theory.sharpness",  # 第 2 章
+            "theory.sgd_theory",  # 第 3 章
+            "theory.heavy_ball",  # 第 5 章
+            "theory.noise_floor",  # 第 6 章
+        ),
+    ),
+    (
+        "问题与数据",
+        (
+            "problems.objectives",
+            "problems.landscapes",
+            "problems.datasets",
+            "problems.line_fit",  # 第 2 章
+            "problems.stochastic",
+            "problems.basin_batches",
+            "problems.logistic",  # 第 3 章
+            "problems.minibatch",  # 第 4 章
+            "problems.training",  # 第 5 章
+            "problems.linreg",  # 第 6 章
+        ),
+    ),
+    (
+        "系统",
+        (
+            "systems.batching",
+            "systems.matmul",
+            "systems.roofline",
+            "systems.parallel",
+            "systems.data_parallel",  # 第 4 章
         ),
     ),
 )

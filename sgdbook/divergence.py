@@ -12,7 +12,7 @@ iterates) uses this module:
 * :func:`first_divergent_step` and :func:`check_series`: the same for a whole series (one row
   per step);
 * :func:`divergence_message`: the Chinese one-line summary that runs returning a result object
-  (:class:`sgdbook.gd.Trajectory` and friends) print from ``status()``.
+  (:class:`sgdbook.theory.gd.Trajectory` and friends) print from ``status()``.
 
 Two ways of reporting exist, chosen per function and documented in its docstring: a *run*
 (``gradient_descent``, ``run_optimizer``, ``stochastic.sgd``, the trainers that return a result

@@ -553,7 +553,7 @@ def update_arguments(fn: Any) -> Any:
 
 
 def objective(name: str, value: Any, *, methods: tuple[str, ...] = ("value", "grad")) -> Any:
-    """An object with callable ``value`` and ``grad`` (an :class:`~sgdbook.objectives.Objective`).
+    """An object with callable ``value`` and ``grad`` (an :class:`~sgdbook.problems.objectives.Objective`).
 
     Raises:
         TypeError: a method is missing or not callable.

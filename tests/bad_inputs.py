@@ -1,6 +1,6 @@
 """Bad and edge-case arguments for every public name of sgdbook (read by tests/test_bad_inputs.py).
 
-:data:`ENTRIES` maps ``"module.name"`` (``"optim.SGD"``, ``"schedules.StepDecay.load_state_dict"``
+:data:`ENTRIES` maps ``"module.name"`` (``"optim.SGD"``, ``"optim.schedules.StepDecay.load_state_dict"``
 for a method) to one of:
 
 * :class:`Call`: a valid call (``fn`` and a factory of keyword arguments, small and fast) and,
@@ -130,7 +130,7 @@ class Documented:
 
 # ---------------------------------------------------------------- small shared fixtures
 def _quadratic():
-    from sgdbook.objectives import Quadratic
+    from sgdbook.problems.objectives import Quadratic
 
     return Quadratic(np.diag([1.0, 4.0]), np.array([1.0, 0.0]))
 
@@ -154,19 +154,19 @@ def _reg(n=12, d=3, dtype=torch.float64):
 
 
 def _linreg_data(n=30):
-    from sgdbook.linreg import synthetic_regression
+    from sgdbook.problems.linreg import synthetic_regression
 
     return synthetic_regression(n)
 
 
 def _shifted():
-    from sgdbook.stochastic import ShiftedSquares
+    from sgdbook.problems.stochastic import ShiftedSquares
 
     return ShiftedSquares(np.array([-1.0, 0.0, 2.0]))
 
 
 def _diag_sum():
-    from sgdbook.sgd_theory import random_sum
+    from sgdbook.theory.sgd_theory import random_sum
 
     return random_sum(5, d=2, seed=0)
 
@@ -176,7 +176,7 @@ _DIGITS: list[Any] = []
 
 def _digits():
     if not _DIGITS:
-        from sgdbook.training import load_digits_data
+        from sgdbook.problems.training import load_digits_data
 
         _DIGITS.append(load_digits_data(device=torch.device("cpu")))
     return _DIGITS[0]
@@ -628,27 +628,33 @@ add(
 )
 
 add(
-    "datasets.DatasetError",
-    Documented("an exception class", lambda: issubclass(M("datasets.DatasetError"), Exception)),
+    "problems.datasets.DatasetError",
+    Documented(
+        "an exception class", lambda: issubclass(M("problems.datasets.DatasetError"), Exception)
+    ),
 )
-add("datasets.Dataset", result())
-add("datasets.diabetes_dir", noargs("datasets.diabetes_dir"))
+add("problems.datasets.Dataset", result())
+add("problems.datasets.diabetes_dir", noargs("problems.datasets.diabetes_dir"))
 add(
-    "datasets.load_diabetes",
-    C("datasets.load_diabetes", lambda: dict(), {"data_dir": st.sampled_from([1, 2.5, [1]])}),
-)
-add(
-    "datasets.array_sha256",
+    "problems.datasets.load_diabetes",
     C(
-        "datasets.array_sha256",
+        "problems.datasets.load_diabetes",
+        lambda: dict(),
+        {"data_dir": st.sampled_from([1, 2.5, [1]])},
+    ),
+)
+add(
+    "problems.datasets.array_sha256",
+    C(
+        "problems.datasets.array_sha256",
         lambda: dict(a=np.ones(3)),
         {"a": st.sampled_from([None, "a", [1, 2], 3])},
     ),
 )
 add(
-    "datasets.standardize",
+    "problems.datasets.standardize",
     C(
-        "datasets.standardize",
+        "problems.datasets.standardize",
         lambda: dict(X=np.arange(6.0).reshape(3, 2), y=np.arange(3.0)),
         {
             "X": st.sampled_from(
@@ -901,41 +907,44 @@ for _cls, _key, _bad in [
 def _sched(cls: str, bad: dict[str, Any], **kw):
     b = {"optimizer": OPTIMIZER}
     b.update(bad)
-    return C(f"schedules.{cls}", lambda: dict(optimizer=_opt(), **kw), b)
+    return C(f"optim.schedules.{cls}", lambda: dict(optimizer=_opt(), **kw), b)
 
 
 add(
-    "schedules.LRSchedule",
+    "optim.schedules.LRSchedule",
     Documented(
         "an abstract base class; concrete schedules have entries",
-        lambda: issubclass(M("schedules.StepDecay"), M("schedules.LRSchedule")),
+        lambda: issubclass(M("optim.schedules.StepDecay"), M("optim.schedules.LRSchedule")),
     ),
 )
-add("schedules.Schedule", Documented("an abstract base class", lambda: True))
-add("schedules.MetricSchedule", Documented("an abstract base class", lambda: True))
-add("schedules.InverseTimeDecay", _sched("InverseTimeDecay", {"k": NONNEG}, k=0.1))
-add("schedules.StepDecay", _sched("StepDecay", {"step_size": INT(1), "gamma": POS}, step_size=2))
+add("optim.schedules.Schedule", Documented("an abstract base class", lambda: True))
+add("optim.schedules.MetricSchedule", Documented("an abstract base class", lambda: True))
+add("optim.schedules.InverseTimeDecay", _sched("InverseTimeDecay", {"k": NONNEG}, k=0.1))
 add(
-    "schedules.MultiStepDecay",
+    "optim.schedules.StepDecay",
+    _sched("StepDecay", {"step_size": INT(1), "gamma": POS}, step_size=2),
+)
+add(
+    "optim.schedules.MultiStepDecay",
     _sched(
         "MultiStepDecay",
         {"milestones": st.sampled_from([[0], [-1], [1.5], None, 3, ["a"]]), "gamma": POS},
         milestones=[2],
     ),
 )
-add("schedules.ExponentialDecay", _sched("ExponentialDecay", {"gamma": POS}, gamma=0.9))
+add("optim.schedules.ExponentialDecay", _sched("ExponentialDecay", {"gamma": POS}, gamma=0.9))
 add(
-    "schedules.CosineAnnealing",
+    "optim.schedules.CosineAnnealing",
     _sched("CosineAnnealing", {"T_max": INT(1), "eta_min": NONNEG}, T_max=5),
 )
 add(
-    "schedules.CosineAnnealingWarmRestarts",
+    "optim.schedules.CosineAnnealingWarmRestarts",
     _sched(
         "CosineAnnealingWarmRestarts", {"T_0": INT(1), "T_mult": INT(1), "eta_min": NONNEG}, T_0=3
     ),
 )
 add(
-    "schedules.LinearWarmup",
+    "optim.schedules.LinearWarmup",
     _sched(
         "LinearWarmup",
         {
@@ -947,7 +956,7 @@ add(
     ),
 )
 add(
-    "schedules.ReduceOnPlateau",
+    "optim.schedules.ReduceOnPlateau",
     _sched(
         "ReduceOnPlateau",
         {
@@ -963,10 +972,10 @@ add(
     ),
 )
 add(
-    "schedules.lr_curve",
+    "optim.schedules.lr_curve",
     C(
-        "schedules.lr_curve",
-        lambda: dict(make_schedule=lambda o: M("schedules.StepDecay")(o, 2), epochs=4),
+        "optim.schedules.lr_curve",
+        lambda: dict(make_schedule=lambda o: M("optim.schedules.StepDecay")(o, 2), epochs=4),
         {
             "make_schedule": CALLABLE,
             "epochs": INT(1),
@@ -976,7 +985,7 @@ add(
     ),
 )
 add(
-    "schedules.OneCycle",
+    "optim.schedules.OneCycle",
     _sched(
         "OneCycle",
         {
@@ -995,7 +1004,7 @@ add(
     ),
 )
 add(
-    "schedules.WarmupStableDecay",
+    "optim.schedules.WarmupStableDecay",
     _sched(
         "WarmupStableDecay",
         {
@@ -1015,7 +1024,7 @@ add(
 
 def _load_state(cls: str, key: str, **kw):
     def run(**kwargs):
-        sch = M(f"schedules.{cls}")(_opt(), **kw)
+        sch = M(f"optim.schedules.{cls}")(_opt(), **kw)
         state = sch.state_dict()
         state[key] = kwargs["value"]
         sch.load_state_dict(state)
@@ -1031,7 +1040,7 @@ for _cls, _key, _bad, _kw in [
     ("OneCycle", "pct_start", OPEN01, dict(max_lr=1.0, total_steps=10)),
 ]:
     add(
-        f"schedules.{_cls}.load_state_dict[{_key}]",
+        f"optim.schedules.{_cls}.load_state_dict[{_key}]",
         Call(
             _load_state(_cls, _key, **_kw),
             lambda k=_key: dict(value=0.5 if k == "pct_start" else 2),
@@ -1042,19 +1051,19 @@ for _cls, _key, _bad, _kw in [
 
 
 # ================================================================= algorithms: gd, ema, objectives
-add("gd.Trajectory", result())
-add("gd.DIVERGENCE_THRESHOLD", constant("gd.DIVERGENCE_THRESHOLD", _FIN))
+add("theory.gd.Trajectory", result())
+add("theory.gd.DIVERGENCE_THRESHOLD", constant("theory.gd.DIVERGENCE_THRESHOLD", _FIN))
 add(
-    "gd.divergence_message",
+    "theory.gd.divergence_message",
     Documented(
         "re-exported from sgdbook.divergence",
-        lambda: M("gd.divergence_message") is M("divergence.divergence_message"),
+        lambda: M("theory.gd.divergence_message") is M("divergence.divergence_message"),
     ),
 )
 add(
-    "gd.gradient_descent",
+    "theory.gd.gradient_descent",
     C(
-        "gd.gradient_descent",
+        "theory.gd.gradient_descent",
         lambda: dict(objective=_quadratic(), x0=[1.0, 1.0], lr=0.1, steps=3),
         {
             "objective": st.sampled_from([None, 1, "f"]),
@@ -1066,41 +1075,45 @@ add(
     ),
 )
 for _n in ("effective_window", "mean_age", "variance_ratio", "equivalent_boxcar", "window_summary"):
-    add(f"ema.{_n}", C(f"ema.{_n}", lambda: dict(beta=0.9), {"beta": OPEN01}))
+    add(f"optim.ema.{_n}", C(f"optim.ema.{_n}", lambda: dict(beta=0.9), {"beta": OPEN01}))
 add(
-    "ema.ema",
+    "optim.ema.ema",
     C(
-        "ema.ema",
+        "optim.ema.ema",
         lambda: dict(series=[1.0, 2.0], beta=0.9),
         {"series": VECTOR, "beta": PROB, "bias_correction": BOOL},
     ),
 )
 add(
-    "ema.ema_weights",
-    C("ema.ema_weights", lambda: dict(beta=0.9, t=5), {"beta": PROB, "t": INT(1)}),
+    "optim.ema.ema_weights",
+    C("optim.ema.ema_weights", lambda: dict(beta=0.9, t=5), {"beta": PROB, "t": INT(1)}),
 )
 add(
-    "ema.mass_in_last",
-    C("ema.mass_in_last", lambda: dict(beta=0.9, n=5), {"beta": OPEN01, "n": INT(0)}),
+    "optim.ema.mass_in_last",
+    C("optim.ema.mass_in_last", lambda: dict(beta=0.9, n=5), {"beta": OPEN01, "n": INT(0)}),
 )
-add("ema.WindowSummary", result())
+add("optim.ema.WindowSummary", result())
 add(
-    "ema.noisy_series",
-    C("ema.noisy_series", lambda: dict(n=5, seed=0), {"n": INT(1), "seed": SEED, "noise": NONNEG}),
-)
-add(
-    "ema.ema_correction_fed_back",
+    "optim.ema.noisy_series",
     C(
-        "ema.ema_correction_fed_back",
+        "optim.ema.noisy_series",
+        lambda: dict(n=5, seed=0),
+        {"n": INT(1), "seed": SEED, "noise": NONNEG},
+    ),
+)
+add(
+    "optim.ema.ema_correction_fed_back",
+    C(
+        "optim.ema.ema_correction_fed_back",
         lambda: dict(series=[1.0, 2.0], beta=0.9),
         {"series": VECTOR, "beta": OPEN01},
     ),
 )
-add("objectives.Objective", Documented("a typing Protocol (value and grad)", lambda: True))
+add("problems.objectives.Objective", Documented("a typing Protocol (value and grad)", lambda: True))
 add(
-    "objectives.Quadratic",
+    "problems.objectives.Quadratic",
     C(
-        "objectives.Quadratic",
+        "problems.objectives.Quadratic",
         lambda: dict(A=np.eye(2), b=[1.0, 0.0]),
         {
             "A": st.sampled_from(
@@ -1119,24 +1132,24 @@ add(
     ),
 )
 add(
-    "objectives.FunctionObjective",
+    "problems.objectives.FunctionObjective",
     C(
-        "objectives.FunctionObjective",
+        "problems.objectives.FunctionObjective",
         lambda: dict(f=lambda x: float(x @ x), df=lambda x: 2 * x),
         {"f": CALLABLE, "df": CALLABLE, "name": st.sampled_from([1, None])},
     ),
 )
-add("objectives.square", noargs("objectives.square"))
+add("problems.objectives.square", noargs("problems.objectives.square"))
 add(
-    "objectives.ill_conditioned_2d",
-    C("objectives.ill_conditioned_2d", lambda: dict(a=0.1, b=2.0), {"a": POS, "b": POS}),
+    "problems.objectives.ill_conditioned_2d",
+    C("problems.objectives.ill_conditioned_2d", lambda: dict(a=0.1, b=2.0), {"a": POS, "b": POS}),
 )
 
 # ================================================================= algorithms: landscapes, agreement
 add(
-    "landscapes.grid_values",
+    "problems.landscapes.grid_values",
     C(
-        "landscapes.grid_values",
+        "problems.landscapes.grid_values",
         lambda: dict(objective=_quadratic(), xlim=(-1, 1), ylim=(-1, 1), n=5),
         {
             "objective": st.sampled_from([None, 1]),
@@ -1147,9 +1160,9 @@ add(
     ),
 )
 add(
-    "landscapes.contour_levels",
+    "problems.landscapes.contour_levels",
     C(
-        "landscapes.contour_levels",
+        "problems.landscapes.contour_levels",
         lambda: dict(Z=np.arange(9.0).reshape(3, 3)),
         {
             "Z": st.sampled_from([[], np.full((2, 2), nan), "Z", None]),
@@ -1172,9 +1185,9 @@ def _axes():
 
 
 add(
-    "landscapes.plot_contour_with_paths",
+    "problems.landscapes.plot_contour_with_paths",
     C(
-        "landscapes.plot_contour_with_paths",
+        "problems.landscapes.plot_contour_with_paths",
         lambda: dict(ax=_axes(), objective=_quadratic(), xlim=(-1, 1), ylim=(-1, 1), n=5),
         {
             "ax": st.sampled_from([None, 1]),
@@ -1187,14 +1200,14 @@ add(
     ),
 )
 add(
-    "landscapes.TiltedDoubleWell",
-    C("landscapes.TiltedDoubleWell", lambda: dict(), {"tilt": REAL, "curvature": POS}),
+    "problems.landscapes.TiltedDoubleWell",
+    C("problems.landscapes.TiltedDoubleWell", lambda: dict(), {"tilt": REAL, "curvature": POS}),
 )
-add("landscapes.CriticalPoint", result())
+add("problems.landscapes.CriticalPoint", result())
 add(
-    "landscapes.LogisticLoss",
+    "problems.landscapes.LogisticLoss",
     C(
-        "landscapes.LogisticLoss",
+        "problems.landscapes.LogisticLoss",
         lambda: dict(X=np.array([[1.0, 0.0], [0.0, 1.0]]), y=np.array([-1.0, 1.0])),
         {
             "X": st.sampled_from([np.ones(2), np.full((2, 2), nan), np.ones((0, 2)), "X"]),
@@ -1204,27 +1217,27 @@ add(
     ),
 )
 add(
-    "landscapes.two_gaussians",
+    "problems.landscapes.two_gaussians",
     C(
-        "landscapes.two_gaussians",
+        "problems.landscapes.two_gaussians",
         lambda: dict(n_per_class=3),
         {"n_per_class": INT(1), "seed": SEED, "separation": REAL, "std": POS},
     ),
 )
-add("landscapes.saddle", noargs("landscapes.saddle"))
-add("landscapes.plateau", noargs("landscapes.plateau"))
+add("problems.landscapes.saddle", noargs("problems.landscapes.saddle"))
+add("problems.landscapes.plateau", noargs("problems.landscapes.plateau"))
 add(
-    "landscapes.escape_step",
+    "problems.landscapes.escape_step",
     C(
-        "landscapes.escape_step",
+        "problems.landscapes.escape_step",
         lambda: dict(losses=[3.0, 1.0], level=2.0),
         {"losses": st.sampled_from(["ab", None, [[1.0]], [1j]]), "level": REAL},
     ),
 )
 add(
-    "agreement.test_problem",
+    "optim.agreement.test_problem",
     C(
-        "agreement.test_problem",
+        "optim.agreement.test_problem",
         lambda: dict(shapes=((2, 2), (3,))),
         {
             "shapes": st.sampled_from([(), ((0, 2),), ((-1,),), "ab", ((1.5,),)]),
@@ -1234,9 +1247,9 @@ add(
     ),
 )
 add(
-    "agreement.step_differences",
+    "optim.agreement.step_differences",
     C(
-        "agreement.step_differences",
+        "optim.agreement.step_differences",
         lambda: dict(
             make_a=lambda p: M("optim.SGD")(p, lr=0.1),
             make_b=lambda p: torch.optim.SGD(p, lr=0.1),
@@ -1257,25 +1270,25 @@ add(
 # ================================================================= chapter 1: bounds
 _EIG = st.sampled_from([[], [nan], "ab", None, [[1.0, 2.0]], [1j]])
 add(
-    "bounds.descent_lemma_upper",
+    "theory.bounds.descent_lemma_upper",
     C(
-        "bounds.descent_lemma_upper",
+        "theory.bounds.descent_lemma_upper",
         lambda: dict(value=1.0, grad=[1.0, 0.0], lr=0.1, L=2.0),
         {"value": REAL, "grad": VECTOR, "lr": st.sampled_from([-0.1, nan, "a", None]), "L": POS},
     ),
 )
 add(
-    "bounds.guaranteed_decrease",
+    "theory.bounds.guaranteed_decrease",
     C(
-        "bounds.guaranteed_decrease",
+        "theory.bounds.guaranteed_decrease",
         lambda: dict(grad_norm=1.0, lr=0.1, L=2.0),
         {"grad_norm": st.sampled_from([-1.0, nan, "a", None]), "lr": POS, "L": POS},
     ),
 )
 add(
-    "bounds.sublinear_bound",
+    "theory.bounds.sublinear_bound",
     C(
-        "bounds.sublinear_bound",
+        "theory.bounds.sublinear_bound",
         lambda: dict(k=[1, 2], L=2.0, distance0=1.0),
         {
             "k": st.sampled_from([[-1], [1.5], "a", None, [nan]]),
@@ -1286,34 +1299,34 @@ add(
     ),
 )
 add(
-    "bounds.linear_rate_bound",
+    "theory.bounds.linear_rate_bound",
     C(
-        "bounds.linear_rate_bound",
+        "theory.bounds.linear_rate_bound",
         lambda: dict(k=[1, 2], L=2.0, mu=1.0, gap0=1.0),
         {"k": st.sampled_from([[-1], [1.5], "a", None]), "L": POS, "mu": POS, "gap0": NONNEG},
     ),
 )
 add(
-    "bounds.steps_for_linear_rate",
+    "theory.bounds.steps_for_linear_rate",
     C(
-        "bounds.steps_for_linear_rate",
+        "theory.bounds.steps_for_linear_rate",
         lambda: dict(L=1.0, mu=0.1, gap0=1.0, tol=1e-3),
         {"L": POS, "mu": st.one_of(POS, st.just(2.0), st.just(5e-324)), "gap0": NONNEG, "tol": POS},
     ),
 )
 add(
-    "bounds.quadratic_contraction",
+    "theory.bounds.quadratic_contraction",
     C(
-        "bounds.quadratic_contraction",
+        "theory.bounds.quadratic_contraction",
         lambda: dict(eigenvalues=[1.0, 2.0], lr=0.1),
         {"eigenvalues": _EIG, "lr": POS},
     ),
 )
 for _n in ("quadratic_exact_iterates", "quadratic_exact_gap"):
     add(
-        f"bounds.{_n}",
+        f"theory.bounds.{_n}",
         C(
-            f"bounds.{_n}",
+            f"theory.bounds.{_n}",
             lambda: dict(q=_quadratic(), x0=[1.0, 1.0], lr=0.1, steps=3),
             {
                 "q": st.sampled_from([None, np.eye(2), "q"]),
@@ -1325,25 +1338,25 @@ for _n in ("quadratic_exact_iterates", "quadratic_exact_gap"):
         ),
     )
 add(
-    "bounds.gap_from_gradient",
+    "theory.bounds.gap_from_gradient",
     C(
-        "bounds.gap_from_gradient",
+        "theory.bounds.gap_from_gradient",
         lambda: dict(grad_norm=1.0, mu=1.0),
         {"grad_norm": st.sampled_from([-1.0, nan, "a", None]), "mu": POS},
     ),
 )
 add(
-    "bounds.distance_from_gradient",
+    "theory.bounds.distance_from_gradient",
     C(
-        "bounds.distance_from_gradient",
+        "theory.bounds.distance_from_gradient",
         lambda: dict(grad_norm=1.0, mu=1.0),
         {"grad_norm": st.sampled_from([-1.0, nan, "a", None]), "mu": POS},
     ),
 )
 add(
-    "bounds.gradient_norms",
+    "theory.bounds.gradient_norms",
     C(
-        "bounds.gradient_norms",
+        "theory.bounds.gradient_norms",
         lambda: dict(objective=_quadratic(), xs=[[1.0, 1.0]]),
         {
             "objective": st.sampled_from([None, 1]),
@@ -1352,9 +1365,9 @@ add(
     ),
 )
 add(
-    "bounds.bound_holds",
+    "theory.bounds.bound_holds",
     C(
-        "bounds.bound_holds",
+        "theory.bounds.bound_holds",
         lambda: dict(measured=[1.0, 1.5], bound=[2.0, 2.0]),
         {
             "measured": st.sampled_from([[], "a", None]),
@@ -1367,26 +1380,26 @@ add(
 
 # ================================================================= chapter 2
 add(
-    "stepsize.contraction_factor",
+    "theory.stepsize.contraction_factor",
     C(
-        "stepsize.contraction_factor",
+        "theory.stepsize.contraction_factor",
         lambda: dict(eigenvalues=[1.0, 2.0], lr=0.1),
         {"eigenvalues": _EIG, "lr": POS},
     ),
 )
 for _n in ("stability_threshold", "optimal_step", "optimal_rate"):
     add(
-        f"stepsize.{_n}",
+        f"theory.stepsize.{_n}",
         C(
-            f"stepsize.{_n}",
+            f"theory.stepsize.{_n}",
             lambda: dict(eigenvalues=[1.0, 2.0]),
             {"eigenvalues": st.sampled_from([[], [nan], "ab", None, [-1.0, 1.0], [0.0]])},
         ),
     )
 add(
-    "stepsize.predicted_iterations",
+    "theory.stepsize.predicted_iterations",
     C(
-        "stepsize.predicted_iterations",
+        "theory.stepsize.predicted_iterations",
         lambda: dict(eigenvalues=[1.0, 2.0], lrs=[0.1, 0.5], tol=1e-3),
         {
             "eigenvalues": st.sampled_from([[], [nan], "ab", [-1.0]]),
@@ -1396,9 +1409,9 @@ add(
     ),
 )
 add(
-    "stepsize.iterations_to_tolerance",
+    "theory.stepsize.iterations_to_tolerance",
     C(
-        "stepsize.iterations_to_tolerance",
+        "theory.stepsize.iterations_to_tolerance",
         lambda: dict(quadratic=_quadratic(), x0=[1.0, 1.0], lrs=[0.1], tol=1e-3, max_steps=200),
         {
             "quadratic": st.sampled_from([None, 1]),
@@ -1410,9 +1423,9 @@ add(
     ),
 )
 add(
-    "stepsize.bisect_threshold",
+    "theory.stepsize.bisect_threshold",
     C(
-        "stepsize.bisect_threshold",
+        "theory.stepsize.bisect_threshold",
         lambda: dict(is_stable=lambda lr: lr < 0.5, lo=0.1, hi=1.0, iters=5),
         {
             "is_stable": CALLABLE,
@@ -1422,11 +1435,11 @@ add(
         },
     ),
 )
-add("stepsize.BacktrackingResult", result())
+add("theory.stepsize.BacktrackingResult", result())
 add(
-    "stepsize.armijo_step",
+    "theory.stepsize.armijo_step",
     C(
-        "stepsize.armijo_step",
+        "theory.stepsize.armijo_step",
         lambda: dict(objective=_quadratic(), x=[1.0, 1.0]),
         {
             "objective": st.sampled_from([None, 1]),
@@ -1439,9 +1452,9 @@ add(
     ),
 )
 add(
-    "stepsize.backtracking_gd",
+    "theory.stepsize.backtracking_gd",
     C(
-        "stepsize.backtracking_gd",
+        "theory.stepsize.backtracking_gd",
         lambda: dict(objective=_quadratic(), x0=[1.0, 1.0], steps=3),
         {
             "objective": st.sampled_from([None, 1]),
@@ -1454,32 +1467,32 @@ add(
     ),
 )
 add(
-    "stepsize.armijo_lower_bound",
+    "theory.stepsize.armijo_lower_bound",
     C(
-        "stepsize.armijo_lower_bound",
+        "theory.stepsize.armijo_lower_bound",
         lambda: dict(L=2.0, eta0=1.0, beta=0.5, c=1e-4),
         {"L": POS, "eta0": POS, "beta": OPEN01, "c": OPEN01},
     ),
 )
-add("stepsize.RegressionData", result("built by per_example_regression"))
+add("theory.stepsize.RegressionData", result("built by per_example_regression"))
 
 
 def _rdata():
-    return M("stepsize.per_example_regression")(n=10, d=2)
+    return M("theory.stepsize.per_example_regression")(n=10, d=2)
 
 
 add(
-    "stepsize.per_example_regression",
+    "theory.stepsize.per_example_regression",
     C(
-        "stepsize.per_example_regression",
+        "theory.stepsize.per_example_regression",
         lambda: dict(n=10, d=2),
         {"n": INT(1), "d": INT(1), "noise": NONNEG, "seed": SEED},
     ),
 )
 add(
-    "stepsize.epoch_end_msd",
+    "theory.stepsize.epoch_end_msd",
     C(
-        "stepsize.epoch_end_msd",
+        "theory.stepsize.epoch_end_msd",
         lambda: dict(data=_rdata(), lr=0.1, epochs=2, order="shuffle", seeds=[0, 1]),
         {
             "data": st.sampled_from([None, 1]),
@@ -1491,11 +1504,11 @@ add(
         },
     ),
 )
-add("stepsize.PerExampleRun", result())
+add("theory.stepsize.PerExampleRun", result())
 add(
-    "stepsize.per_example_sgd",
+    "theory.stepsize.per_example_sgd",
     C(
-        "stepsize.per_example_sgd",
+        "theory.stepsize.per_example_sgd",
         lambda: dict(data=_rdata(), lr=0.1, epochs=2),
         {
             "data": st.sampled_from([None, 1]),
@@ -1508,17 +1521,17 @@ add(
     ),
 )
 add(
-    "stepsize.mean_square_factor",
+    "theory.stepsize.mean_square_factor",
     C(
-        "stepsize.mean_square_factor",
+        "theory.stepsize.mean_square_factor",
         lambda: dict(data=_rdata(), lr=0.1),
         {"data": st.sampled_from([None, 1]), "lr": POS},
     ),
 )
 add(
-    "stepsize.lyapunov_exponent",
+    "theory.stepsize.lyapunov_exponent",
     C(
-        "stepsize.lyapunov_exponent",
+        "theory.stepsize.lyapunov_exponent",
         lambda: dict(data=_rdata(), lr=0.1, updates=5, seeds=[0]),
         {
             "data": st.sampled_from([None, 1]),
@@ -1530,9 +1543,9 @@ add(
     ),
 )
 add(
-    "stepsize.divergence_updates",
+    "theory.stepsize.divergence_updates",
     C(
-        "stepsize.divergence_updates",
+        "theory.stepsize.divergence_updates",
         lambda: dict(data=_rdata(), lr=0.1, epochs=2, seeds=[0]),
         {
             "data": st.sampled_from([None, 1]),
@@ -1546,25 +1559,31 @@ add(
 
 
 def _line():
-    return M("line_fit.tutorial_data")()
+    return M("problems.line_fit.tutorial_data")()
 
 
 _XCOL = st.sampled_from(
     [None, "X", torch.ones(0, 1), torch.full((3, 1), nan), torch.ones(3, 1) * 1j]
 )
-add("line_fit.tutorial_data", C("line_fit.tutorial_data", lambda: dict(), {"seed": SEED}))
+add(
+    "problems.line_fit.tutorial_data",
+    C("problems.line_fit.tutorial_data", lambda: dict(), {"seed": SEED}),
+)
 for _n in ("per_example_curvatures", "full_batch_hessian"):
-    add(f"line_fit.{_n}", C(f"line_fit.{_n}", lambda: dict(X=_line()[0]), {"X": _XCOL}))
+    add(
+        f"problems.line_fit.{_n}",
+        C(f"problems.line_fit.{_n}", lambda: dict(X=_line()[0]), {"X": _XCOL}),
+    )
 for _n in ("cyclic_epoch_factor", "epoch_transient_gain"):
     add(
-        f"line_fit.{_n}",
-        C(f"line_fit.{_n}", lambda: dict(X=_line()[0], lr=0.01), {"X": _XCOL, "lr": POS}),
+        f"problems.line_fit.{_n}",
+        C(f"problems.line_fit.{_n}", lambda: dict(X=_line()[0], lr=0.01), {"X": _XCOL, "lr": POS}),
     )
-add("line_fit.LineFitRun", result())
+add("problems.line_fit.LineFitRun", result())
 add(
-    "line_fit.batch_gd",
+    "problems.line_fit.batch_gd",
     C(
-        "line_fit.batch_gd",
+        "problems.line_fit.batch_gd",
         lambda: dict(X=_line()[0], Y=_line()[1], epochs=2),
         {
             "X": _XCOL,
@@ -1577,9 +1596,9 @@ add(
     ),
 )
 add(
-    "line_fit.per_example",
+    "problems.line_fit.per_example",
     C(
-        "line_fit.per_example",
+        "problems.line_fit.per_example",
         lambda: dict(X=_line()[0], Y=_line()[1], epochs=1),
         {
             "X": _XCOL,
@@ -1594,11 +1613,11 @@ add(
         },
     ),
 )
-add("line_search.StepRun", result())
+add("theory.line_search.StepRun", result())
 add(
-    "line_search.exact_line_search_gd",
+    "theory.line_search.exact_line_search_gd",
     C(
-        "line_search.exact_line_search_gd",
+        "theory.line_search.exact_line_search_gd",
         lambda: dict(quadratic=_quadratic(), x0=[1.0, 1.0], steps=3),
         {
             "quadratic": st.sampled_from([None, 1]),
@@ -1609,17 +1628,17 @@ add(
     ),
 )
 add(
-    "line_search.kantorovich_rate",
+    "theory.line_search.kantorovich_rate",
     C(
-        "line_search.kantorovich_rate",
+        "theory.line_search.kantorovich_rate",
         lambda: dict(kappa=10.0),
         {"kappa": st.one_of(REAL, st.floats(max_value=1, exclude_max=True, **_finite))},
     ),
 )
 add(
-    "line_search.polyak_gd",
+    "theory.line_search.polyak_gd",
     C(
-        "line_search.polyak_gd",
+        "theory.line_search.polyak_gd",
         lambda: dict(
             objective=_quadratic(),
             x0=[1.0, 1.0],
@@ -1636,9 +1655,9 @@ add(
     ),
 )
 add(
-    "line_search.barzilai_borwein_gd",
+    "theory.line_search.barzilai_borwein_gd",
     C(
-        "line_search.barzilai_borwein_gd",
+        "theory.line_search.barzilai_borwein_gd",
         lambda: dict(objective=_quadratic(), x0=[1.0, 1.0], steps=3, eta0=0.1),
         {
             "objective": st.sampled_from([None, 1]),
@@ -1658,9 +1677,9 @@ def _sharp():
 
 _PARAMS = st.sampled_from([[], None, [torch.zeros(2)], "p", [np.zeros(2)]])
 add(
-    "sharpness.hessian_vector_product",
+    "theory.sharpness.hessian_vector_product",
     C(
-        "sharpness.hessian_vector_product",
+        "theory.sharpness.hessian_vector_product",
         lambda: dict(_sharp(), v=torch.ones(2)),
         {
             "loss_fn": CALLABLE,
@@ -1670,9 +1689,9 @@ add(
     ),
 )
 add(
-    "sharpness.top_hessian_eigenvalue",
+    "theory.sharpness.top_hessian_eigenvalue",
     C(
-        "sharpness.top_hessian_eigenvalue",
+        "theory.sharpness.top_hessian_eigenvalue",
         lambda: dict(_sharp(), iters=5),
         {
             "loss_fn": CALLABLE,
@@ -1685,13 +1704,13 @@ add(
     ),
 )
 add(
-    "sharpness.dense_hessian",
-    C("sharpness.dense_hessian", _sharp, {"loss_fn": CALLABLE, "params": _PARAMS}),
+    "theory.sharpness.dense_hessian",
+    C("theory.sharpness.dense_hessian", _sharp, {"loss_fn": CALLABLE, "params": _PARAMS}),
 )
 add(
-    "sharpness.squared_loss",
+    "theory.sharpness.squared_loss",
     C(
-        "sharpness.squared_loss",
+        "theory.sharpness.squared_loss",
         lambda: dict(logits=torch.zeros(3, 10), labels=torch.tensor([0, 1, 2])),
         {
             "logits": st.sampled_from(
@@ -1708,11 +1727,11 @@ add(
         },
     ),
 )
-add("sharpness.SharpnessRun", result())
+add("theory.sharpness.SharpnessRun", result())
 add(
-    "sharpness.gd_with_sharpness",
+    "theory.sharpness.gd_with_sharpness",
     C(
-        "sharpness.gd_with_sharpness",
+        "theory.sharpness.gd_with_sharpness",
         lambda: dict(
             data=_digits(),
             lr=0.1,
@@ -1742,14 +1761,14 @@ add(
 
 # ================================================================= chapter 3
 def _fs():
-    return M("stochastic.nonconvex_example")()
+    return M("problems.stochastic.nonconvex_example")()
 
 
 _PROBLEM = st.sampled_from([None, 1, "p"])
 add(
-    "stochastic.FiniteSum",
+    "problems.stochastic.FiniteSum",
     C(
-        "stochastic.FiniteSum",
+        "problems.stochastic.FiniteSum",
         lambda: dict(values=[lambda x: 0.0], grads=[lambda x: x]),
         {
             "values": st.sampled_from([[], None, [1], "ab"]),
@@ -1758,25 +1777,25 @@ add(
     ),
 )
 add(
-    "stochastic.gradient_noise",
+    "problems.stochastic.gradient_noise",
     C(
-        "stochastic.gradient_noise",
+        "problems.stochastic.gradient_noise",
         lambda: dict(problem=_fs(), x=[1.0]),
         {"problem": _PROBLEM, "x": VECTOR},
     ),
 )
 add(
-    "stochastic.sample_gradients",
+    "problems.stochastic.sample_gradients",
     C(
-        "stochastic.sample_gradients",
+        "problems.stochastic.sample_gradients",
         lambda: dict(problem=_fs(), x=[1.0], samples=3, seed=0),
         {"problem": _PROBLEM, "x": VECTOR, "samples": INT(1), "seed": SEED},
     ),
 )
 add(
-    "stochastic.draw_indices",
+    "problems.stochastic.draw_indices",
     C(
-        "stochastic.draw_indices",
+        "problems.stochastic.draw_indices",
         lambda: dict(n=3, steps=4, rng=np.random.default_rng(0)),
         {
             "n": INT(1),
@@ -1786,11 +1805,11 @@ add(
         },
     ),
 )
-add("stochastic.SGDRun", result())
+add("problems.stochastic.SGDRun", result())
 add(
-    "stochastic.sgd",
+    "problems.stochastic.sgd",
     C(
-        "stochastic.sgd",
+        "problems.stochastic.sgd",
         lambda: dict(problem=_fs(), x0=[1.0], lr=0.1, steps=3, seed=0),
         {
             "problem": _PROBLEM,
@@ -1802,45 +1821,48 @@ add(
         },
     ),
 )
-add("stochastic.nonconvex_example", noargs("stochastic.nonconvex_example"))
-add("stochastic.NONCONVEX_LOCAL_MAX", constant("stochastic.NONCONVEX_LOCAL_MAX", _FIN))
+add("problems.stochastic.nonconvex_example", noargs("problems.stochastic.nonconvex_example"))
 add(
-    "stochastic.basin_statistics",
+    "problems.stochastic.NONCONVEX_LOCAL_MAX",
+    constant("problems.stochastic.NONCONVEX_LOCAL_MAX", _FIN),
+)
+add(
+    "problems.stochastic.basin_statistics",
     C(
-        "stochastic.basin_statistics",
+        "problems.stochastic.basin_statistics",
         lambda: dict(seeds=[0, 1], steps=5),
         {"seeds": SEQ, "theta0": REAL, "lr": POS, "steps": INT(0)},
         token={"seeds": "seed"},
     ),
 )
 add(
-    "stochastic.wilson_interval",
+    "problems.stochastic.wilson_interval",
     C(
-        "stochastic.wilson_interval",
+        "problems.stochastic.wilson_interval",
         lambda: dict(successes=3, trials=10),
         {"successes": st.one_of(INT(0), st.just(11)), "trials": INT(1), "z": POS},
     ),
 )
 add(
-    "stochastic.ShiftedSquares",
+    "problems.stochastic.ShiftedSquares",
     C(
-        "stochastic.ShiftedSquares",
+        "problems.stochastic.ShiftedSquares",
         lambda: dict(centers=np.array([0.0, 1.0])),
         {"centers": VECTOR, "a": POS},
     ),
 )
 add(
-    "stochastic.noise_ball_theory",
+    "problems.stochastic.noise_ball_theory",
     C(
-        "stochastic.noise_ball_theory",
+        "problems.stochastic.noise_ball_theory",
         lambda: dict(problem=_shifted(), lr=0.1),
         {"problem": _PROBLEM, "lr": st.one_of(POS, st.just(2.5))},
     ),
 )
 add(
-    "stochastic.noise_ball",
+    "problems.stochastic.noise_ball",
     C(
-        "stochastic.noise_ball",
+        "problems.stochastic.noise_ball",
         lambda: dict(problem=_shifted(), lr=0.1, steps=20, burn_in=5, chains=3),
         {
             "problem": _PROBLEM,
@@ -1853,17 +1875,17 @@ add(
     ),
 )
 add(
-    "stochastic.reshuffle_theory",
+    "problems.stochastic.reshuffle_theory",
     C(
-        "stochastic.reshuffle_theory",
+        "problems.stochastic.reshuffle_theory",
         lambda: dict(problem=_shifted(), lr=0.1),
         {"problem": _PROBLEM, "lr": st.one_of(POS, st.just(2.5))},
     ),
 )
 add(
-    "stochastic.epoch_end_errors",
+    "problems.stochastic.epoch_end_errors",
     C(
-        "stochastic.epoch_end_errors",
+        "problems.stochastic.epoch_end_errors",
         lambda: dict(problem=_shifted(), lr=0.1, epochs=2, sampling="shuffle", chains=3),
         {
             "problem": _PROBLEM,
@@ -1876,18 +1898,18 @@ add(
     ),
 )
 add(
-    "stochastic.two_gaussians",
+    "problems.stochastic.two_gaussians",
     C(
-        "stochastic.two_gaussians",
+        "problems.stochastic.two_gaussians",
         lambda: dict(n_per_class=5, flips=1, seed=0),
         {"n_per_class": INT(1), "flips": st.one_of(INT(0), st.just(50)), "seed": SEED, "std": POS},
     ),
 )
-add("stochastic.LogisticHistory", result())
+add("problems.stochastic.LogisticHistory", result())
 
 
 def _logit_data():
-    X, y = M("stochastic.two_gaussians")(10, 1, 0)
+    X, y = M("problems.stochastic.two_gaussians")(10, 1, 0)
     return dict(X_train=X, y_train=y, X_test=X, y_test=y)
 
 
@@ -1944,9 +1966,9 @@ _Y10 = st.sampled_from(
     ]
 )
 add(
-    "stochastic.train_logistic",
+    "problems.stochastic.train_logistic",
     C(
-        "stochastic.train_logistic",
+        "problems.stochastic.train_logistic",
         lambda: dict(_logit_data(), batch_size=5, epochs=1),
         {
             "X_train": _T2,
@@ -1995,9 +2017,9 @@ def _loop_kwargs():
 
 
 add(
-    "stochastic.logistic_sgd_loop",
+    "problems.stochastic.logistic_sgd_loop",
     C(
-        "stochastic.logistic_sgd_loop",
+        "problems.stochastic.logistic_sgd_loop",
         _loop_kwargs,
         {
             "batch_size": INT(1),
@@ -2016,9 +2038,9 @@ add(
     ),
 )
 add(
-    "sgd_theory.DiagonalQuadraticSum",
+    "theory.sgd_theory.DiagonalQuadraticSum",
     C(
-        "sgd_theory.DiagonalQuadraticSum",
+        "theory.sgd_theory.DiagonalQuadraticSum",
         lambda: dict(h=np.ones((3, 2)), c=np.zeros((3, 2))),
         {
             "h": st.sampled_from([np.ones(3), -np.ones((3, 2)), np.full((3, 2), nan), "h"]),
@@ -2027,9 +2049,9 @@ add(
     ),
 )
 add(
-    "sgd_theory.random_sum",
+    "theory.sgd_theory.random_sum",
     C(
-        "sgd_theory.random_sum",
+        "theory.sgd_theory.random_sum",
         lambda: dict(n=5),
         {
             "n": INT(1),
@@ -2043,90 +2065,90 @@ add(
 _K = st.sampled_from([[-1], "a", None, [], [nan]])
 _B = dict(L=2.0, mu=1.0, M=1.0, M_G=1.0, gap0=1.0)
 add(
-    "sgd_theory.fixed_step_bound",
+    "theory.sgd_theory.fixed_step_bound",
     C(
-        "sgd_theory.fixed_step_bound",
+        "theory.sgd_theory.fixed_step_bound",
         lambda: dict(k=[1, 2], lr=0.1, **_B),
         {"k": _K, "lr": POS, "L": POS, "mu": POS, "M": NONNEG, "M_G": NONNEG, "gap0": NONNEG},
     ),
 )
 add(
-    "sgd_theory.diminishing_step_bound",
+    "theory.sgd_theory.diminishing_step_bound",
     C(
-        "sgd_theory.diminishing_step_bound",
+        "theory.sgd_theory.diminishing_step_bound",
         lambda: dict(k=[1, 2], beta=2.0, gamma=10.0, **_B),
         {"k": _K, "beta": POS, "gamma": POS, "L": POS, "mu": POS, "gap0": NONNEG},
     ),
 )
 add(
-    "sgd_theory.nonconvex_bound",
+    "theory.sgd_theory.nonconvex_bound",
     C(
-        "sgd_theory.nonconvex_bound",
+        "theory.sgd_theory.nonconvex_bound",
         lambda: dict(K=[1, 2], lr=0.1, L=2.0, M=1.0, M_G=1.0, gap_inf=1.0),
         {"K": _K, "lr": POS, "L": POS, "M": NONNEG, "M_G": NONNEG, "gap_inf": NONNEG},
     ),
 )
 add(
-    "sgd_theory.sin_example_constants",
+    "theory.sgd_theory.sin_example_constants",
     C(
-        "sgd_theory.sin_example_constants",
+        "theory.sgd_theory.sin_example_constants",
         lambda: dict(M_V=2.0),
         {"M_V": st.one_of(REAL, st.just(1.0), st.just(0.5))},
     ),
 )
 add(
-    "sgd_theory.interpolation_bound",
+    "theory.sgd_theory.interpolation_bound",
     C(
-        "sgd_theory.interpolation_bound",
+        "theory.sgd_theory.interpolation_bound",
         lambda: dict(k=[1, 2], lr=0.1, mu=1.0, L_max=2.0, dist0=1.0),
         {"k": _K, "lr": POS, "mu": POS, "L_max": POS, "dist0": NONNEG},
     ),
 )
 add(
-    "sgd_theory.svrg_rate",
+    "theory.sgd_theory.svrg_rate",
     C(
-        "sgd_theory.svrg_rate",
+        "theory.sgd_theory.svrg_rate",
         lambda: dict(lr=0.01, m=100, L=2.0, mu=1.0),
         {"lr": POS, "m": INT(1), "L": POS, "mu": POS},
     ),
 )
 add(
-    "sgd_theory.robbins_monro_envelope",
+    "theory.sgd_theory.robbins_monro_envelope",
     C(
-        "sgd_theory.robbins_monro_envelope",
+        "theory.sgd_theory.robbins_monro_envelope",
         lambda: dict(k=[1, 2], c=0.25, mu=1.0, e0=1.0),
         {"k": _K, "c": POS, "mu": POS, "e0": REAL},
     ),
 )
 add(
-    "sgd_theory.averaging_bounds",
+    "theory.sgd_theory.averaging_bounds",
     C(
-        "sgd_theory.averaging_bounds",
+        "theory.sgd_theory.averaging_bounds",
         lambda: dict(k=[1, 2], lr=0.1, a=1.0, sigma2=1.0, e0=1.0),
         {"k": _K, "lr": POS, "a": POS, "sigma2": NONNEG, "e0": REAL},
     ),
 )
 add(
-    "sgd_theory.gd_work",
+    "theory.sgd_theory.gd_work",
     C(
-        "sgd_theory.gd_work",
+        "theory.sgd_theory.gd_work",
         lambda: dict(n=10, L=2.0, mu=1.0, gap0=1.0, eps=1e-3),
         {"n": INT(1), "L": POS, "mu": POS, "gap0": NONNEG, "eps": POS},
     ),
 )
 add(
-    "sgd_theory.sgd_work",
+    "theory.sgd_theory.sgd_work",
     C(
-        "sgd_theory.sgd_work",
+        "theory.sgd_theory.sgd_work",
         lambda: dict(beta=2.0, gamma=10.0, eps=1e-3, **_B),
         {"beta": POS, "gamma": POS, "L": POS, "mu": POS, "eps": POS},
     ),
 )
-add("sgd_theory.ChainRun", result())
+add("theory.sgd_theory.ChainRun", result())
 add(
-    "sgd_theory.sgd_chains",
+    "theory.sgd_theory.sgd_chains",
     C(
-        "sgd_theory.sgd_chains",
+        "theory.sgd_theory.sgd_chains",
         lambda: dict(problem=_diag_sum(), x0=[1.0, 1.0], lrs=0.1, steps=3, chains=2),
         {
             "problem": _PROBLEM,
@@ -2143,9 +2165,9 @@ add(
     ),
 )
 add(
-    "sgd_theory.gd_run",
+    "theory.sgd_theory.gd_run",
     C(
-        "sgd_theory.gd_run",
+        "theory.sgd_theory.gd_run",
         lambda: dict(problem=_diag_sum(), x0=[1.0, 1.0], lr=0.1, steps=3),
         {
             "problem": _PROBLEM,
@@ -2156,9 +2178,9 @@ add(
     ),
 )
 add(
-    "sgd_theory.svrg_chains",
+    "theory.sgd_theory.svrg_chains",
     C(
-        "sgd_theory.svrg_chains",
+        "theory.sgd_theory.svrg_chains",
         lambda: dict(problem=_diag_sum(), x0=[1.0, 1.0], lr=0.05, m=3, epochs=2, chains=2),
         {
             "problem": _PROBLEM,
@@ -2173,25 +2195,25 @@ add(
     ),
 )
 add(
-    "sgd_theory.sin_grad_norms",
+    "theory.sgd_theory.sin_grad_norms",
     C(
-        "sgd_theory.sin_grad_norms",
+        "theory.sgd_theory.sin_grad_norms",
         lambda: dict(seeds=[0, 1], steps=5),
         {"seeds": SEQ, "theta0": REAL, "lr": POS, "steps": INT(1)},
     ),
 )
 add(
-    "basin_batches.objective",
+    "problems.basin_batches.objective",
     C(
-        "basin_batches.objective",
+        "problems.basin_batches.objective",
         lambda: dict(theta=1.0),
         {"theta": st.sampled_from(["a", None, [1j]])},
     ),
 )
 add(
-    "basin_batches.batch_run",
+    "problems.basin_batches.batch_run",
     C(
-        "basin_batches.batch_run",
+        "problems.basin_batches.batch_run",
         lambda: dict(batch_size=2, steps=5),
         {
             "batch_size": st.sampled_from([0, -1, 1.5, "2"]),
@@ -2203,9 +2225,9 @@ add(
     ),
 )
 add(
-    "basin_batches.batch_table",
+    "problems.basin_batches.batch_table",
     C(
-        "basin_batches.batch_table",
+        "problems.basin_batches.batch_table",
         lambda: dict(batch_sizes=(1, 2), steps=5),
         {
             "batch_sizes": st.sampled_from([(0,), (1.5,), None]),
@@ -2217,11 +2239,11 @@ add(
         token={"batch_sizes": "batch_size"},
     ),
 )
-add("basin_batches.BatchSeedStatistics", result())
+add("problems.basin_batches.BatchSeedStatistics", result())
 add(
-    "basin_batches.batch_seed_statistics",
+    "problems.basin_batches.batch_seed_statistics",
     C(
-        "basin_batches.batch_seed_statistics",
+        "problems.basin_batches.batch_seed_statistics",
         lambda: dict(batch_size=2, seeds=[0, 1], steps=5),
         {
             "batch_size": st.sampled_from([0, -1, 1.5]),
@@ -2232,11 +2254,11 @@ add(
         },
     ),
 )
-add("logistic.CENTRES", constant("logistic.CENTRES"))
+add("problems.logistic.CENTRES", constant("problems.logistic.CENTRES"))
 add(
-    "logistic.notebook_data",
+    "problems.logistic.notebook_data",
     C(
-        "logistic.notebook_data",
+        "problems.logistic.notebook_data",
         lambda: dict(n_per_class=5, flips=1, seed=0),
         {
             "n_per_class": INT(1),
@@ -2246,18 +2268,18 @@ add(
         },
     ),
 )
-add("logistic.NotebookRun", result())
+add("problems.logistic.NotebookRun", result())
 
 
 def _nb():
-    X, y = M("logistic.notebook_data")(5, 1, 0)[:2]
+    X, y = M("problems.logistic.notebook_data")(5, 1, 0)[:2]
     return X, y
 
 
 add(
-    "logistic.train_notebook",
+    "problems.logistic.train_notebook",
     C(
-        "logistic.train_notebook",
+        "problems.logistic.train_notebook",
         lambda: dict(
             X_train=_nb()[0],
             y_train=_nb()[1],
@@ -2281,9 +2303,9 @@ add(
     ),
 )
 add(
-    "logistic.minimum_loss",
+    "problems.logistic.minimum_loss",
     C(
-        "logistic.minimum_loss",
+        "problems.logistic.minimum_loss",
         lambda: dict(X=_nb()[0], y=_nb()[1], iterations=20),
         {"X": _T2_10, "y": _Y10, "iterations": INT(1)},
     ),
@@ -2314,30 +2336,36 @@ _TY = st.sampled_from(
 _TW = st.sampled_from(
     [None, torch.ones(2, dtype=torch.float64), torch.ones(3, dtype=torch.float32), "w"]
 )
-add("minibatch.add_bias", C("minibatch.add_bias", lambda: dict(X=_reg()[0]), {"X": _TX}))
+add(
+    "problems.minibatch.add_bias",
+    C("problems.minibatch.add_bias", lambda: dict(X=_reg()[0]), {"X": _TX}),
+)
 for _n in ("mse", "full_gradient", "per_example_gradients"):
     add(
-        f"minibatch.{_n}",
+        f"problems.minibatch.{_n}",
         C(
-            f"minibatch.{_n}",
+            f"problems.minibatch.{_n}",
             lambda: dict(X=_reg()[0], y=_reg()[1], w=torch.zeros(3, dtype=torch.float64)),
             {"X": _TX, "y": _TY, "w": _TW},
         ),
     )
-add("minibatch.smoothness", C("minibatch.smoothness", lambda: dict(X=_reg()[0]), {"X": _TX}))
 add(
-    "minibatch.minibatch_step_size",
+    "problems.minibatch.smoothness",
+    C("problems.minibatch.smoothness", lambda: dict(X=_reg()[0]), {"X": _TX}),
+)
+add(
+    "problems.minibatch.minibatch_step_size",
     C(
-        "minibatch.minibatch_step_size",
+        "problems.minibatch.minibatch_step_size",
         lambda: dict(L=1.0, L_max=2.0, n=10, batch_size=2),
         {"L": POS, "L_max": POS, "n": INT(2), "batch_size": st.one_of(INT(1), st.just(11))},
     ),
 )
 _G = lambda: _reg()[0]
 add(
-    "minibatch.gradient_noise",
+    "problems.minibatch.gradient_noise",
     C(
-        "minibatch.gradient_noise",
+        "problems.minibatch.gradient_noise",
         lambda: dict(G=_G(), batch_sizes=[1, 2], draws=3, replace=True, seed=0),
         {
             "G": _TX,
@@ -2350,9 +2378,9 @@ add(
     ),
 )
 add(
-    "minibatch.noise_theory",
+    "problems.minibatch.noise_theory",
     C(
-        "minibatch.noise_theory",
+        "problems.minibatch.noise_theory",
         lambda: dict(G=_G(), batch_sizes=[1, 2], replace=False),
         {
             "G": _TX,
@@ -2362,18 +2390,18 @@ add(
     ),
 )
 add(
-    "minibatch.loglog_slope",
+    "problems.minibatch.loglog_slope",
     C(
-        "minibatch.loglog_slope",
+        "problems.minibatch.loglog_slope",
         lambda: dict(x=[1.0, 2.0], y=[1.0, 0.5]),
         {"x": VECTOR, "y": st.sampled_from([[1.0], [nan, 1.0], "y", None])},
     ),
 )
-add("minibatch.TrainingRun", result())
+add("problems.minibatch.TrainingRun", result())
 add(
-    "minibatch.train_least_squares",
+    "problems.minibatch.train_least_squares",
     C(
-        "minibatch.train_least_squares",
+        "problems.minibatch.train_least_squares",
         lambda: dict(X=_reg()[0], y=_reg()[1], batch_size=4, lr=0.1, epochs=1, seed=0),
         {
             "X": _TX,
@@ -2388,14 +2416,18 @@ add(
     ),
 )
 add(
-    "minibatch.optimal_loss",
-    C("minibatch.optimal_loss", lambda: dict(X=_reg()[0], y=_reg()[1]), {"X": _TX, "y": _TY}),
-)
-add("minibatch.TimedTraining", result())
-add(
-    "minibatch.timed_training",
+    "problems.minibatch.optimal_loss",
     C(
-        "minibatch.timed_training",
+        "problems.minibatch.optimal_loss",
+        lambda: dict(X=_reg()[0], y=_reg()[1]),
+        {"X": _TX, "y": _TY},
+    ),
+)
+add("problems.minibatch.TimedTraining", result())
+add(
+    "problems.minibatch.timed_training",
+    C(
+        "problems.minibatch.timed_training",
         lambda: dict(X=_reg()[0], y=_reg()[1], batch_size=4, lr=0.1, epochs=1, seeds=[0]),
         {
             "X": _TX,
@@ -2408,9 +2440,9 @@ add(
     ),
 )
 add(
-    "minibatch.synthetic_regression",
+    "problems.minibatch.synthetic_regression",
     C(
-        "minibatch.synthetic_regression",
+        "problems.minibatch.synthetic_regression",
         lambda: dict(n=10, d=2),
         {
             "n": INT(1),
@@ -2424,18 +2456,18 @@ add(
     ),
 )
 add(
-    "minibatch.step_time",
+    "problems.minibatch.step_time",
     C(
-        "minibatch.step_time",
+        "problems.minibatch.step_time",
         lambda: dict(X=_reg()[0], y=_reg()[1], batch_size=4, min_time=1e-3),
         {"X": _TX, "y": _TY, "batch_size": INT(1, 12), "min_time": POS, "threads": OPT_INT(1)},
     ),
 )
-add("minibatch.StepTimes", result())
+add("problems.minibatch.StepTimes", result())
 add(
-    "minibatch.step_times_by_batch",
+    "problems.minibatch.step_times_by_batch",
     C(
-        "minibatch.step_times_by_batch",
+        "problems.minibatch.step_times_by_batch",
         lambda: dict(X=_reg()[0], y=_reg()[1], batch_sizes=[2, 4], min_time=1e-3),
         {
             "X": _TX,
@@ -2448,37 +2480,37 @@ add(
 )
 
 # ================================================================= chapter 5
-add("heavy_ball.HeavyBallParameters", result())
+add("theory.heavy_ball.HeavyBallParameters", result())
 for _n in ("optimal_parameters", "gd_optimal"):
     add(
-        f"heavy_ball.{_n}",
+        f"theory.heavy_ball.{_n}",
         C(
-            f"heavy_ball.{_n}",
+            f"theory.heavy_ball.{_n}",
             lambda: dict(mu=1.0, L=10.0),
             {"mu": st.one_of(POS, st.just(20.0)), "L": POS},
         ),
     )
 _LR = st.sampled_from([-0.1, nan, "a", None])
 add(
-    "heavy_ball.spectral_radius",
+    "theory.heavy_ball.spectral_radius",
     C(
-        "heavy_ball.spectral_radius",
+        "theory.heavy_ball.spectral_radius",
         lambda: dict(lr=0.1, momentum=0.5, eigenvalues=[1.0, 2.0]),
         {"lr": _LR, "momentum": st.sampled_from([-0.1, nan, "a"]), "eigenvalues": _EIG},
     ),
 )
 add(
-    "heavy_ball.nesterov_spectral_radius",
+    "theory.heavy_ball.nesterov_spectral_radius",
     C(
-        "heavy_ball.nesterov_spectral_radius",
+        "theory.heavy_ball.nesterov_spectral_radius",
         lambda: dict(lr=0.1, momentum=0.5, eigenvalues=[1.0, 2.0]),
         {"lr": _LR, "momentum": st.sampled_from([-0.1, nan, "a"]), "eigenvalues": _EIG},
     ),
 )
 add(
-    "heavy_ball.rate_grid",
+    "theory.heavy_ball.rate_grid",
     C(
-        "heavy_ball.rate_grid",
+        "theory.heavy_ball.rate_grid",
         lambda: dict(mu=1.0, L=10.0, lrs=[0.1], momenta=[0.5]),
         {
             "mu": POS,
@@ -2489,9 +2521,9 @@ add(
     ),
 )
 add(
-    "heavy_ball.measured_rate",
+    "theory.heavy_ball.measured_rate",
     C(
-        "heavy_ball.measured_rate",
+        "theory.heavy_ball.measured_rate",
         lambda: dict(mu=1.0, L=10.0, lr=0.1, momentum=0.5, steps=20),
         {
             "mu": POS,
@@ -2503,9 +2535,9 @@ add(
     ),
 )
 add(
-    "heavy_ball.heavy_ball",
+    "theory.heavy_ball.heavy_ball",
     C(
-        "heavy_ball.heavy_ball",
+        "theory.heavy_ball.heavy_ball",
         lambda: dict(objective=_quadratic(), x0=[1.0, 1.0], lr=0.1, momentum=0.5, steps=3),
         {
             "objective": st.sampled_from([None, 1]),
@@ -2517,9 +2549,9 @@ add(
     ),
 )
 add(
-    "heavy_ball.nesterov_sutskever",
+    "theory.heavy_ball.nesterov_sutskever",
     C(
-        "heavy_ball.nesterov_sutskever",
+        "theory.heavy_ball.nesterov_sutskever",
         lambda: dict(objective=_quadratic(), x0=[1.0, 1.0], lr=0.1, momentum=0.5, steps=3),
         {
             "objective": st.sampled_from([None, 1]),
@@ -2532,17 +2564,17 @@ add(
     ),
 )
 add(
-    "heavy_ball.iterations_to_tolerance",
+    "theory.heavy_ball.iterations_to_tolerance",
     C(
-        "heavy_ball.iterations_to_tolerance",
+        "theory.heavy_ball.iterations_to_tolerance",
         lambda: dict(rate=0.5, tol=1e-3),
         {"rate": OPEN01, "tol": OPEN01},
     ),
 )
 add(
-    "heavy_ball.observed_rate",
+    "theory.heavy_ball.observed_rate",
     C(
-        "heavy_ball.observed_rate",
+        "theory.heavy_ball.observed_rate",
         lambda: dict(errors=[1.0, 0.5, 0.25], start=0, stop=2),
         {
             "errors": st.sampled_from([[], "e", None, [0.0, 1.0, 1.0]]),
@@ -2552,9 +2584,9 @@ add(
     ),
 )
 add(
-    "heavy_ball.accelerated_gradient",
+    "theory.heavy_ball.accelerated_gradient",
     C(
-        "heavy_ball.accelerated_gradient",
+        "theory.heavy_ball.accelerated_gradient",
         lambda: dict(grad=lambda x: x, x0=[1.0, 1.0], lr=0.1, steps=3),
         {
             "grad": st.one_of(CALLABLE, st.just(lambda x: np.ones(1))),
@@ -2567,14 +2599,14 @@ add(
     ),
 )
 add(
-    "heavy_ball.worst_case_quadratic",
-    C("heavy_ball.worst_case_quadratic", lambda: dict(n=3), {"n": INT(2), "L": POS}),
+    "theory.heavy_ball.worst_case_quadratic",
+    C("theory.heavy_ball.worst_case_quadratic", lambda: dict(n=3), {"n": INT(2), "L": POS}),
 )
 _GRAD = st.sampled_from([None, 1, "g"])
 add(
-    "paper_forms.adam_paper",
+    "optim.paper_forms.adam_paper",
     C(
-        "paper_forms.adam_paper",
+        "optim.paper_forms.adam_paper",
         lambda: dict(grad=lambda x: x, x0=[1.0], steps=3),
         {
             "grad": _GRAD,
@@ -2589,9 +2621,9 @@ add(
     ),
 )
 add(
-    "paper_forms.adamw_paper",
+    "optim.paper_forms.adamw_paper",
     C(
-        "paper_forms.adamw_paper",
+        "optim.paper_forms.adamw_paper",
         lambda: dict(grad=lambda x: x, x0=[1.0], steps=3),
         {
             "grad": _GRAD,
@@ -2606,25 +2638,25 @@ add(
     ),
 )
 add(
-    "paper_forms.rmsprop_keras",
+    "optim.paper_forms.rmsprop_keras",
     C(
-        "paper_forms.rmsprop_keras",
+        "optim.paper_forms.rmsprop_keras",
         lambda: dict(grad=lambda x: x, x0=[1.0], steps=3),
         {"grad": _GRAD, "x0": VECTOR, "steps": INT(0), "lr": POS, "rho": PROB, "eps": POS},
     ),
 )
 add(
-    "paper_forms.rmsprop_steady_step",
+    "optim.paper_forms.rmsprop_steady_step",
     C(
-        "paper_forms.rmsprop_steady_step",
+        "optim.paper_forms.rmsprop_steady_step",
         lambda: dict(g=[1.0, 1e-3], lr=1e-3, eps=1e-8, inside=False),
         {"g": st.sampled_from([[], [nan], "g", None, [1j]]), "lr": POS, "eps": POS, "inside": BOOL},
     ),
 )
 add(
-    "paper_forms.decay_under_noise",
+    "optim.paper_forms.decay_under_noise",
     C(
-        "paper_forms.decay_under_noise",
+        "optim.paper_forms.decay_under_noise",
         lambda: dict(
             make_optimizer=lambda p: torch.optim.AdamW(p, lr=1e-2),
             sigmas=[0.1, 1.0],
@@ -2642,35 +2674,35 @@ add(
     ),
 )
 add(
-    "paper_forms.LrInBufferMomentum",
+    "optim.paper_forms.LrInBufferMomentum",
     C(
-        "paper_forms.LrInBufferMomentum",
+        "optim.paper_forms.LrInBufferMomentum",
         lambda: dict(params=[_param()], lr=0.1),
         {"lr": NONNEG, "momentum": NONNEG, "momentum_correction": BOOL},
     ),
 )
 add(
-    "paper_forms.sgd_weight_decay_forms",
+    "optim.paper_forms.sgd_weight_decay_forms",
     C(
-        "paper_forms.sgd_weight_decay_forms",
+        "optim.paper_forms.sgd_weight_decay_forms",
         lambda: dict(grad=lambda x: x, x0=[1.0], steps=3, lr=0.1, momentum=0.5, wd=0.1),
         {"grad": _GRAD, "x0": VECTOR, "steps": INT(0), "lr": POS, "momentum": PROB, "wd": NONNEG},
     ),
 )
-add("training.DigitsData", result("built by load_digits_data"))
-add("training.DIVERGENCE_LOSS", constant("training.DIVERGENCE_LOSS", _FIN))
+add("problems.training.DigitsData", result("built by load_digits_data"))
+add("problems.training.DIVERGENCE_LOSS", constant("problems.training.DIVERGENCE_LOSS", _FIN))
 add(
-    "training.load_digits_data",
+    "problems.training.load_digits_data",
     C(
-        "training.load_digits_data",
+        "problems.training.load_digits_data",
         lambda: dict(device=torch.device("cpu")),
         {"seed": SEED, "val_size": INT(1, 1700), "test_size": INT(1, 1700), "device": DEVICE},
     ),
 )
 add(
-    "training.make_mlp",
+    "problems.training.make_mlp",
     C(
-        "training.make_mlp",
+        "problems.training.make_mlp",
         lambda: dict(hidden=4, device="cpu"),
         {"hidden": INT(1), "seed": SEED, "device": DEVICE},
     ),
@@ -2678,7 +2710,7 @@ add(
 
 
 def _mlp_opt():
-    m = M("training.make_mlp")(hidden=4, device="cpu")
+    m = M("problems.training.make_mlp")(hidden=4, device="cpu")
     return m, torch.optim.SGD(m.parameters(), lr=0.1)
 
 
@@ -2688,9 +2720,9 @@ _DXBAD = st.sampled_from(
     [None, np.ones((20, 64)), torch.ones(0, 64), torch.full((20, 64), nan), torch.ones(20)]
 )
 add(
-    "training.train_epoch",
+    "problems.training.train_epoch",
     C(
-        "training.train_epoch",
+        "problems.training.train_epoch",
         lambda: dict(
             zip(("model", "optimizer"), _mlp_opt()),
             X=_DX(),
@@ -2709,9 +2741,9 @@ add(
     ),
 )
 add(
-    "training.evaluate",
+    "problems.training.evaluate",
     C(
-        "training.evaluate",
+        "problems.training.evaluate",
         lambda: dict(model=_mlp_opt()[0], X=_DX(), y=_DY()),
         {
             "model": st.sampled_from([None, 1]),
@@ -2720,13 +2752,13 @@ add(
         },
     ),
 )
-add("training.TrainResult", result())
-add("training.Comparison", result())
-add("training.RunResult", result())
+add("problems.training.TrainResult", result())
+add("problems.training.Comparison", result())
+add("problems.training.RunResult", result())
 add(
-    "training.train",
+    "problems.training.train",
     C(
-        "training.train",
+        "problems.training.train",
         lambda: dict(
             make_optimizer=lambda p, lr: torch.optim.SGD(p, lr=lr),
             lr=0.1,
@@ -2747,9 +2779,9 @@ add(
     ),
 )
 add(
-    "training.compare_optimizers",
+    "problems.training.compare_optimizers",
     C(
-        "training.compare_optimizers",
+        "problems.training.compare_optimizers",
         lambda: dict(
             factories={"sgd": lambda p, lr: torch.optim.SGD(p, lr=lr)},
             lr_grids={"sgd": [0.1]},
@@ -2772,9 +2804,9 @@ add(
     ),
 )
 add(
-    "training.train_run",
+    "problems.training.train_run",
     C(
-        "training.train_run",
+        "problems.training.train_run",
         lambda: dict(
             make_optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=0.1),
             data=_digits(),
@@ -2798,39 +2830,39 @@ add(
     ),
 )
 add(
-    "training.no_decay_groups",
+    "problems.training.no_decay_groups",
     C(
-        "training.no_decay_groups",
+        "problems.training.no_decay_groups",
         lambda: dict(model=_mlp_opt()[0], weight_decay=0.1),
         {"model": st.sampled_from([None, 1, "m"]), "weight_decay": NONNEG},
     ),
 )
 add(
-    "training.schedule_pairs",
+    "problems.training.schedule_pairs",
     C(
-        "training.schedule_pairs",
+        "problems.training.schedule_pairs",
         lambda: dict(epochs=10),
         {"epochs": INT(1), "warmup_fraction": PROB, "decay_fraction": PROB, "step_gamma": POS},
     ),
 )
 
 # ================================================================= chapter 6
-add("linreg.TRUE_W", constant("linreg.TRUE_W"))
-add("linreg.TRUE_B", constant("linreg.TRUE_B", _FIN))
-add("linreg.DIVERGENCE_LOSS", constant("linreg.DIVERGENCE_LOSS", _FIN))
+add("problems.linreg.TRUE_W", constant("problems.linreg.TRUE_W"))
+add("problems.linreg.TRUE_B", constant("problems.linreg.TRUE_B", _FIN))
+add("problems.linreg.DIVERGENCE_LOSS", constant("problems.linreg.DIVERGENCE_LOSS", _FIN))
 add(
-    "linreg.synthetic_regression",
+    "problems.linreg.synthetic_regression",
     C(
-        "linreg.synthetic_regression",
+        "problems.linreg.synthetic_regression",
         lambda: dict(n=10),
         {"n": INT(1), "noise": NONNEG, "seed": SEED},
     ),
 )
-add("linreg.LinRegRun", result())
+add("problems.linreg.LinRegRun", result())
 add(
-    "linreg.epoch_batches",
+    "problems.linreg.epoch_batches",
     C(
-        "linreg.epoch_batches",
+        "problems.linreg.epoch_batches",
         lambda: dict(n=10, batch_size=3),
         {"n": INT(1), "batch_size": INT(1), "epochs": INT(1), "seed": SEED},
     ),
@@ -2849,9 +2881,9 @@ _LX = st.sampled_from(
 )
 _LY = st.sampled_from([None, torch.ones(5), "y", torch.ones(30, 1), torch.full((30,), nan)])
 add(
-    "linreg.train_linreg",
+    "problems.linreg.train_linreg",
     C(
-        "linreg.train_linreg",
+        "problems.linreg.train_linreg",
         lambda: dict(
             X=_linreg_data()[0],
             y=_linreg_data()[1],
@@ -2873,9 +2905,9 @@ add(
     ),
 )
 add(
-    "linreg.batch_curvatures",
+    "problems.linreg.batch_curvatures",
     C(
-        "linreg.batch_curvatures",
+        "problems.linreg.batch_curvatures",
         lambda: dict(X=_linreg_data()[0], batch_size=10),
         {
             "X": st.sampled_from(
@@ -2888,9 +2920,9 @@ add(
     ),
 )
 add(
-    "linreg.gradient",
+    "problems.linreg.gradient",
     C(
-        "linreg.gradient",
+        "problems.linreg.gradient",
         lambda: dict(X=_linreg_data()[0], y=_linreg_data()[1], w=torch.zeros(2), b=torch.zeros(1)),
         {
             "X": st.sampled_from([None, torch.ones(0, 2), torch.ones(30)]),
@@ -2902,9 +2934,9 @@ add(
     ),
 )
 add(
-    "linreg.least_squares_loss",
+    "problems.linreg.least_squares_loss",
     C(
-        "linreg.least_squares_loss",
+        "problems.linreg.least_squares_loss",
         lambda: dict(X=_linreg_data()[0], y=_linreg_data()[1]),
         {
             "X": st.sampled_from(
@@ -2922,9 +2954,9 @@ add(
     ),
 )
 add(
-    "linreg.predicted_excess_loss",
+    "problems.linreg.predicted_excess_loss",
     C(
-        "linreg.predicted_excess_loss",
+        "problems.linreg.predicted_excess_loss",
         lambda: dict(X=_linreg_data()[0], lr=0.01, batch_size=10, noise=0.1),
         {
             "X": st.sampled_from([None, "X", torch.ones(0, 2), torch.ones(30, 3)]),
@@ -2937,41 +2969,41 @@ add(
 _NF = dict(h=1.0, sigma=0.5, lrs=[0.1, 0.1], x0=1.0)
 _LRS = st.sampled_from([[], [-0.1], [nan], "a", None, [[0.1]]])
 add(
-    "noise_floor.simulate",
+    "theory.noise_floor.simulate",
     C(
-        "noise_floor.simulate",
+        "theory.noise_floor.simulate",
         lambda: dict(_NF, chains=5),
         {"h": POS, "sigma": NONNEG, "lrs": _LRS, "x0": REAL, "chains": INT(1), "seed": SEED},
     ),
 )
 add(
-    "noise_floor.expected_excess_loss",
+    "theory.noise_floor.expected_excess_loss",
     C(
-        "noise_floor.expected_excess_loss",
+        "theory.noise_floor.expected_excess_loss",
         lambda: dict(_NF),
         {"h": POS, "sigma": NONNEG, "lrs": _LRS, "x0": REAL},
     ),
 )
 add(
-    "noise_floor.stationary_excess_loss",
+    "theory.noise_floor.stationary_excess_loss",
     C(
-        "noise_floor.stationary_excess_loss",
+        "theory.noise_floor.stationary_excess_loss",
         lambda: dict(h=1.0, sigma=0.5, lr=0.1),
         {"h": POS, "sigma": NONNEG, "lr": st.one_of(POS, st.just(2.5))},
     ),
 )
 add(
-    "noise_floor.limit_of_mean",
+    "theory.noise_floor.limit_of_mean",
     C(
-        "noise_floor.limit_of_mean",
+        "theory.noise_floor.limit_of_mean",
         lambda: dict(h=1.0, lrs=[0.1], x0=1.0),
         {"h": POS, "lrs": _LRS, "x0": REAL},
     ),
 )
 add(
-    "noise_floor.simulate_averaged",
+    "theory.noise_floor.simulate_averaged",
     C(
-        "noise_floor.simulate_averaged",
+        "theory.noise_floor.simulate_averaged",
         lambda: dict(_NF, chains=5, start=1),
         {
             "h": POS,
@@ -2985,9 +3017,9 @@ add(
     ),
 )
 add(
-    "averaging.AveragedModel",
+    "optim.averaging.AveragedModel",
     C(
-        "averaging.AveragedModel",
+        "optim.averaging.AveragedModel",
         lambda: dict(model=torch.nn.Linear(2, 1)),
         {
             "model": st.sampled_from([None, 1, "m"]),
@@ -3019,9 +3051,9 @@ def _iterate(name: str):
 _TENSORS = st.sampled_from([(), (np.ones(3),), (torch.ones(3), torch.ones(4)), (torch.ones(()),)])
 _TT = {"tensors": "tensor"}
 add(
-    "batching.BatchIterator",
+    "systems.batching.BatchIterator",
     Call(
-        _star("batching.BatchIterator"),
+        _star("systems.batching.BatchIterator"),
         lambda: dict(tensors=_BT(), batch_size=2),
         {
             "tensors": _TENSORS,
@@ -3034,9 +3066,9 @@ add(
     ),
 )
 add(
-    "batching.dataloader",
+    "systems.batching.dataloader",
     Call(
-        _star("batching.dataloader"),
+        _star("systems.batching.dataloader"),
         lambda: dict(tensors=_BT(), batch_size=2),
         {
             "tensors": _TENSORS,
@@ -3049,18 +3081,18 @@ add(
     ),
 )
 add(
-    "batching.batch_sampler_loader",
+    "systems.batching.batch_sampler_loader",
     Call(
-        _star("batching.batch_sampler_loader"),
+        _star("systems.batching.batch_sampler_loader"),
         lambda: dict(tensors=_BT(), batch_size=2),
         {"tensors": _TENSORS, "batch_size": INT(1), "drop_last": BOOL, "seed": OPT_SEED},
         token=_TT,
     ),
 )
 add(
-    "batching.index_slices",
+    "systems.batching.index_slices",
     Call(
-        _iterate("batching.index_slices"),
+        _iterate("systems.batching.index_slices"),
         lambda: dict(tensors=_BT(), batch_size=2),
         {
             "tensors": _TENSORS,
@@ -3070,13 +3102,13 @@ add(
         token=_TT,
     ),
 )
-add("batching.LOADERS", constant("batching.LOADERS", lambda v: len(v) > 0))
+add("systems.batching.LOADERS", constant("systems.batching.LOADERS", lambda v: len(v) > 0))
 add(
-    "batching.loader_throughput",
+    "systems.batching.loader_throughput",
     Call(
-        _star("batching.loader_throughput"),
+        _star("systems.batching.loader_throughput"),
         lambda: dict(
-            tensors=_BT(), batch_size=2, kind=M("batching.LOADERS")[0], repeats=1, warmup=0
+            tensors=_BT(), batch_size=2, kind=M("systems.batching.LOADERS")[0], repeats=1, warmup=0
         ),
         {
             "tensors": _TENSORS,
@@ -3093,82 +3125,93 @@ _MBAD = st.sampled_from(
     [None, np.ones((3, 2)), torch.ones(5, 2), torch.ones(3), torch.ones(3, 2, dtype=torch.int64)]
 )
 add(
-    "matmul.matmul_elementwise",
+    "systems.matmul.matmul_elementwise",
     C(
-        "matmul.matmul_elementwise",
+        "systems.matmul.matmul_elementwise",
         _AB,
         {"A": _MBAD, "B": _MBAD, "rows": OPT_INT(1)},
         token={"A": "A", "B": "B"},
     ),
 )
-add("matmul.matmul_columns", C("matmul.matmul_columns", _AB, {"B": _MBAD}))
-add("matmul.matmul_blocks", C("matmul.matmul_blocks", _AB, {"B": _MBAD, "block": INT(1)}))
-add("matmul.matmul_full", C("matmul.matmul_full", _AB, {"B": _MBAD}))
-add("matmul.METHODS", constant("matmul.METHODS", lambda v: len(v) > 0))
-add("matmul.WayTiming", result())
-add("matmul.PeakReference", result())
+add("systems.matmul.matmul_columns", C("systems.matmul.matmul_columns", _AB, {"B": _MBAD}))
 add(
-    "matmul.rate_inversions",
+    "systems.matmul.matmul_blocks",
+    C("systems.matmul.matmul_blocks", _AB, {"B": _MBAD, "block": INT(1)}),
+)
+add("systems.matmul.matmul_full", C("systems.matmul.matmul_full", _AB, {"B": _MBAD}))
+add("systems.matmul.METHODS", constant("systems.matmul.METHODS", lambda v: len(v) > 0))
+add("systems.matmul.WayTiming", result())
+add("systems.matmul.PeakReference", result())
+add(
+    "systems.matmul.rate_inversions",
     C(
-        "matmul.rate_inversions",
+        "systems.matmul.rate_inversions",
         lambda: dict(ways=[]),
         {"ways": st.sampled_from([None, 3, [1, 2]])},
     ),
 )
-add("roofline.Ceilings", result())
-add("roofline.KernelPoint", result())
-add("roofline.AdamTiming", result())
-add("roofline.KERNELS", constant("roofline.KERNELS", lambda v: len(v) > 0))
-add("roofline.ADAM_VARIANTS", constant("roofline.ADAM_VARIANTS", lambda v: len(v) > 0))
-add("roofline.ADAM_BYTES_PER_PARAM", constant("roofline.ADAM_BYTES_PER_PARAM", lambda v: v > 0))
+add("systems.roofline.Ceilings", result())
+add("systems.roofline.KernelPoint", result())
+add("systems.roofline.AdamTiming", result())
+add("systems.roofline.KERNELS", constant("systems.roofline.KERNELS", lambda v: len(v) > 0))
 add(
-    "roofline.intensity",
+    "systems.roofline.ADAM_VARIANTS",
+    constant("systems.roofline.ADAM_VARIANTS", lambda v: len(v) > 0),
+)
+add(
+    "systems.roofline.ADAM_BYTES_PER_PARAM",
+    constant("systems.roofline.ADAM_BYTES_PER_PARAM", lambda v: v > 0),
+)
+add(
+    "systems.roofline.intensity",
     C(
-        "roofline.intensity",
-        lambda: dict(kernel=M("roofline.KERNELS")[0], n=64),
+        "systems.roofline.intensity",
+        lambda: dict(kernel=M("systems.roofline.KERNELS")[0], n=64),
         {"kernel": CHOICE("DOT"), "n": INT(1), "block": INT(1)},
     ),
 )
 add(
-    "roofline.attainable",
+    "systems.roofline.attainable",
     C(
-        "roofline.attainable",
+        "systems.roofline.attainable",
         lambda: dict(intensity_=1.0, flops=1e9, bandwidth=1e9),
         {"intensity_": POS, "flops": POS, "bandwidth": POS},
         token={"intensity_": "intensity"},
     ),
 )
 add(
-    "roofline.adam_floor_seconds",
+    "systems.roofline.adam_floor_seconds",
     C(
-        "roofline.adam_floor_seconds",
+        "systems.roofline.adam_floor_seconds",
         lambda: dict(params=10, bandwidth=1e9),
         {"params": INT(1), "bandwidth": POS, "bytes_per_param": INT(1)},
     ),
 )
 add(
-    "parallel.WorkerError",
-    Documented("an exception class", lambda: issubclass(M("parallel.WorkerError"), Exception)),
+    "systems.parallel.WorkerError",
+    Documented(
+        "an exception class", lambda: issubclass(M("systems.parallel.WorkerError"), Exception)
+    ),
 )
-add("parallel.ParallelPlan", result())
-add("parallel.free_port", noargs("parallel.free_port"))
+add("systems.parallel.ParallelPlan", result())
+add("systems.parallel.free_port", noargs("systems.parallel.free_port"))
 add(
-    "parallel.choose_backend",
-    C("parallel.choose_backend", lambda: dict(world_size=2), {"world_size": INT(1)}),
+    "systems.parallel.choose_backend",
+    C("systems.parallel.choose_backend", lambda: dict(world_size=2), {"world_size": INT(1)}),
 )
 add(
-    "parallel.plan_workers",
+    "systems.parallel.plan_workers",
     C(
-        "parallel.plan_workers",
+        "systems.parallel.plan_workers",
         lambda: dict(),
         {"preferred": INT(1), "minimum": INT(1), "batch_size": OPT_INT(1)},
     ),
 )
 _XY_NP = lambda: dict(X=np.ones((8, 2)), y=np.ones(8))
 add(
-    "parallel.large_batch_sgd",
+    "systems.parallel.large_batch_sgd",
     C(
-        "parallel.large_batch_sgd",
+        "systems.parallel.large_batch_sgd",
         lambda: dict(_XY_NP(), batch_size=4, lr=0.1, steps=2, seed=0),
         {
             "X": st.sampled_from([None, np.ones(8), np.full((8, 2), nan), "X"]),
@@ -3181,9 +3224,9 @@ add(
     ),
 )
 add(
-    "parallel.launch",
+    "systems.parallel.launch",
     C(
-        "parallel.launch",
+        "systems.parallel.launch",
         lambda: dict(fn=print, world_size=1),
         {
             "fn": CALLABLE,
@@ -3195,9 +3238,9 @@ add(
     ),
 )
 add(
-    "parallel.data_parallel_sgd",
+    "systems.parallel.data_parallel_sgd",
     C(
-        "parallel.data_parallel_sgd",
+        "systems.parallel.data_parallel_sgd",
         lambda: dict(_XY_NP(), world_size=2, batch_size=4, lr=0.1, steps=2, seed=0),
         {
             "world_size": st.one_of(INT(1), st.just(3)),
@@ -3211,17 +3254,17 @@ add(
     ),
 )
 add(
-    "data_parallel.make_model",
+    "systems.data_parallel.make_model",
     C(
-        "data_parallel.make_model",
+        "systems.data_parallel.make_model",
         lambda: dict(d=2, hidden=3, seed=0),
         {"d": INT(1), "hidden": INT(1), "seed": SEED, "dtype": DTYPE},
     ),
 )
 add(
-    "data_parallel.global_batches",
+    "systems.data_parallel.global_batches",
     C(
-        "data_parallel.global_batches",
+        "systems.data_parallel.global_batches",
         lambda: dict(n=8, world_size=2, micro_batch=2),
         {
             "n": INT(1),
@@ -3237,9 +3280,9 @@ _DPB = lambda: dict(
     X=np.ones((8, 2)), y=np.ones(8), batches=[np.arange(4)], hidden=3, lr=0.1, seed=0
 )
 add(
-    "data_parallel.large_batch_training",
+    "systems.data_parallel.large_batch_training",
     C(
-        "data_parallel.large_batch_training",
+        "systems.data_parallel.large_batch_training",
         _DPB,
         {
             "X": st.sampled_from([None, np.ones(8), np.full((8, 2), nan)]),
@@ -3251,9 +3294,9 @@ add(
     ),
 )
 add(
-    "data_parallel.accumulated_training",
+    "systems.data_parallel.accumulated_training",
     C(
-        "data_parallel.accumulated_training",
+        "systems.data_parallel.accumulated_training",
         lambda: dict(_DPB(), accumulation=2),
         {
             "batches": st.sampled_from([[], None, [np.arange(3)]]),
@@ -3264,19 +3307,19 @@ add(
         },
     ),
 )
-add("data_parallel.CommComputeTiming", result())
+add("systems.data_parallel.CommComputeTiming", result())
 add(
-    "data_parallel.allreduce_bytes",
+    "systems.data_parallel.allreduce_bytes",
     C(
-        "data_parallel.allreduce_bytes",
+        "systems.data_parallel.allreduce_bytes",
         lambda: dict(params=10, world_size=2),
         {"params": INT(1), "world_size": INT(1), "element_bytes": INT(1)},
     ),
 )
 add(
-    "data_parallel.ddp_training",
+    "systems.data_parallel.ddp_training",
     C(
-        "data_parallel.ddp_training",
+        "systems.data_parallel.ddp_training",
         lambda: dict(
             X=np.ones((8, 2)),
             y=np.ones(8),
@@ -3301,9 +3344,9 @@ add(
     ),
 )
 add(
-    "data_parallel.comm_compute",
+    "systems.data_parallel.comm_compute",
     C(
-        "data_parallel.comm_compute",
+        "systems.data_parallel.comm_compute",
         lambda: dict(widths=(4,), world_size=2, repeats=1),
         {
             "widths": st.sampled_from([(), (0,), None]),
@@ -3337,50 +3380,50 @@ _SPD = st.sampled_from(
 )
 _KBAD = st.sampled_from([[-1], [1.5], "a", None, [nan], True])
 add(
-    "landscapes.LogCoshQuadratic",
+    "problems.landscapes.LogCoshQuadratic",
     C(
-        "landscapes.LogCoshQuadratic",
+        "problems.landscapes.LogCoshQuadratic",
         lambda: dict(),
         {"mu": POS, "L": st.one_of(POS, st.just(1.0)), "delta": NONNEG},
     ),
 )
 add(
-    "bounds.linear_rate_factor",
+    "theory.bounds.linear_rate_factor",
     C(
-        "bounds.linear_rate_factor",
+        "theory.bounds.linear_rate_factor",
         lambda: dict(L=2.0, mu=1.0),
         {"L": st.one_of(POS, st.just(0.5)), "mu": POS, "lr": st.one_of(OPT_POS, st.just(1.0))},
     ),
 )
 add(
-    "bounds.distance_rate_factor",
+    "theory.bounds.distance_rate_factor",
     C(
-        "bounds.distance_rate_factor",
+        "theory.bounds.distance_rate_factor",
         lambda: dict(L=2.0, mu=1.0),
         {"L": st.one_of(POS, st.just(0.5)), "mu": POS, "lr": st.one_of(OPT_POS, st.just(1.0))},
     ),
 )
 add(
-    "bounds.distance_bound",
+    "theory.bounds.distance_bound",
     C(
-        "bounds.distance_bound",
+        "theory.bounds.distance_bound",
         lambda: dict(k=[0, 2], L=2.0, mu=1.0, distance0=1.0),
         {"k": _KBAD, "L": POS, "mu": POS, "distance0": NONNEG, "lr": OPT_POS},
     ),
 )
 add(
-    "bounds.nonconvex_gradient_bound",
+    "theory.bounds.nonconvex_gradient_bound",
     C(
-        "bounds.nonconvex_gradient_bound",
+        "theory.bounds.nonconvex_gradient_bound",
         lambda: dict(k=[1, 2], L=2.0, gap0=1.0),
         {"k": st.one_of(_KBAD, st.just([0]), st.just(0)), "L": POS, "gap0": NONNEG},
     ),
 )
 for _n in ("ray_minimizer", "ray_return_step"):
     add(
-        f"bounds.{_n}",
+        f"theory.bounds.{_n}",
         C(
-            f"bounds.{_n}",
+            f"theory.bounds.{_n}",
             lambda: dict(objective=_quadratic(), x=[1.0, 1.0], direction=[0.0, -4.0]),
             {
                 "objective": st.sampled_from([None, 1, "f"]),
@@ -3393,85 +3436,89 @@ for _n in ("ray_minimizer", "ray_return_step"):
         ),
     )
 add(
-    "bounds.quadratic_eigen_coordinates",
+    "theory.bounds.quadratic_eigen_coordinates",
     C(
-        "bounds.quadratic_eigen_coordinates",
+        "theory.bounds.quadratic_eigen_coordinates",
         lambda: dict(q=_quadratic(), x0=[1.0, 1.0], lr=0.1, steps=3),
         {"q": _QBAD, "x0": _X2, "lr": POS, "steps": INT(0)},
     ),
 )
 add(
-    "lower_bounds.nesterov_convex_quadratic",
-    C("lower_bounds.nesterov_convex_quadratic", lambda: dict(n=4, L=1.0), {"n": INT(1), "L": POS}),
+    "theory.lower_bounds.nesterov_convex_quadratic",
+    C(
+        "theory.lower_bounds.nesterov_convex_quadratic",
+        lambda: dict(n=4, L=1.0),
+        {"n": INT(1), "L": POS},
+    ),
 )
 add(
-    "lower_bounds.nesterov_strongly_convex_quadratic",
+    "theory.lower_bounds.nesterov_strongly_convex_quadratic",
     C(
-        "lower_bounds.nesterov_strongly_convex_quadratic",
+        "theory.lower_bounds.nesterov_strongly_convex_quadratic",
         lambda: dict(n=4, L=1.0, mu=0.1),
         {"n": INT(1), "L": st.one_of(POS, st.just(0.1)), "mu": st.one_of(POS, st.just(1.0))},
     ),
 )
 add(
-    "lower_bounds.krylov_gap_floor",
+    "theory.lower_bounds.krylov_gap_floor",
     C(
-        "lower_bounds.krylov_gap_floor",
+        "theory.lower_bounds.krylov_gap_floor",
         lambda: dict(k=[0, 2], n=4, L=1.0),
         {"k": st.one_of(_KBAD, st.just([5]), st.just(5)), "n": INT(1), "L": POS},
     ),
 )
 add(
-    "lower_bounds.convex_lower_bound",
+    "theory.lower_bounds.convex_lower_bound",
     C(
-        "lower_bounds.convex_lower_bound",
+        "theory.lower_bounds.convex_lower_bound",
         lambda: dict(k=[0, 2], L=1.0, distance0=1.0),
         {"k": _KBAD, "L": POS, "distance0": NONNEG},
     ),
 )
 add(
-    "lower_bounds.strongly_convex_lower_bound",
+    "theory.lower_bounds.strongly_convex_lower_bound",
     C(
-        "lower_bounds.strongly_convex_lower_bound",
+        "theory.lower_bounds.strongly_convex_lower_bound",
         lambda: dict(k=[0, 2], L=1.0, mu=0.1, distance0=1.0),
         {"k": _KBAD, "L": POS, "mu": st.one_of(POS, st.just(2.0)), "distance0": NONNEG},
     ),
 )
 add(
-    "lower_bounds.krylov_distance_floor",
+    "theory.lower_bounds.krylov_distance_floor",
     C(
-        "lower_bounds.krylov_distance_floor",
-        lambda: dict(q=M("lower_bounds.nesterov_convex_quadratic")(4, 1.0), k=[0, 2]),
+        "theory.lower_bounds.krylov_distance_floor",
+        lambda: dict(q=M("theory.lower_bounds.nesterov_convex_quadratic")(4, 1.0), k=[0, 2]),
         {"q": _QBAD, "k": st.one_of(_KBAD, st.just([5]))},
     ),
 )
 add(
-    "lower_bounds.conjugate_gradient",
+    "theory.lower_bounds.conjugate_gradient",
     C(
-        "lower_bounds.conjugate_gradient",
+        "theory.lower_bounds.conjugate_gradient",
         lambda: dict(q=_quadratic(), x0=[1.0, 1.0], steps=3),
         {"q": _QBAD, "x0": _X2, "steps": INT(0)},
     ),
 )
 add(
-    "lower_bounds.support_size",
+    "theory.lower_bounds.support_size",
     C(
-        "lower_bounds.support_size",
+        "theory.lower_bounds.support_size",
         lambda: dict(x=[1.0, 0.0, 2.0, 0.0]),
         {"x": VECTOR, "tol": NONNEG},
     ),
 )
 add(
-    "preconditioning.newton_step",
+    "theory.preconditioning.newton_step",
     C(
-        "preconditioning.newton_step",
+        "theory.preconditioning.newton_step",
         lambda: dict(objective=_quadratic(), x=[1.0, 1.0]),
         {"objective": st.sampled_from([None, 1, "f"]), "x": _X2},
     ),
 )
 add(
-    "preconditioning.jacobi",
+    "theory.preconditioning.jacobi",
     C(
-        "preconditioning.jacobi",
+        "theory.preconditioning.jacobi",
         lambda: dict(A=np.array([[2.0, 1.0], [1.0, 3.0]])),
         {
             "A": st.one_of(
@@ -3483,17 +3530,17 @@ add(
 )
 for _n in ("preconditioned_spectrum", "preconditioned_condition_number"):
     add(
-        f"preconditioning.{_n}",
+        f"theory.preconditioning.{_n}",
         C(
-            f"preconditioning.{_n}",
+            f"theory.preconditioning.{_n}",
             lambda: dict(A=np.diag([1.0, 4.0]), M=np.diag([1.0, 0.25])),
             {"A": _SPD, "M": _SPD},
         ),
     )
 add(
-    "preconditioning.preconditioned_gradient_descent",
+    "theory.preconditioning.preconditioned_gradient_descent",
     C(
-        "preconditioning.preconditioned_gradient_descent",
+        "theory.preconditioning.preconditioned_gradient_descent",
         lambda: dict(
             objective=_quadratic(), x0=[1.0, 1.0], lr=0.5, steps=3, M=np.diag([1.0, 0.25])
         ),
@@ -3511,22 +3558,26 @@ _YCOL = st.sampled_from(
     [None, "Y", torch.ones(3, 1), torch.full((10, 1), nan), torch.ones(10, 1) * 1j]
 )
 add(
-    "line_fit.least_squares",
-    C("line_fit.least_squares", lambda: dict(X=_line()[0], Y=_line()[1]), {"X": _XCOL, "Y": _YCOL}),
+    "problems.line_fit.least_squares",
+    C(
+        "problems.line_fit.least_squares",
+        lambda: dict(X=_line()[0], Y=_line()[1]),
+        {"X": _XCOL, "Y": _YCOL},
+    ),
 )
 for _n in ("sorted_epoch_map", "sorted_cycle", "epoch_drive_terms"):
     add(
-        f"line_fit.{_n}",
+        f"problems.line_fit.{_n}",
         C(
-            f"line_fit.{_n}",
+            f"problems.line_fit.{_n}",
             lambda: dict(X=_line()[0], Y=_line()[1], lr=0.01),
             {"X": _XCOL, "Y": _YCOL, "lr": POS},
         ),
     )
 add(
-    "line_fit.shuffled_epoch_factors",
+    "problems.line_fit.shuffled_epoch_factors",
     C(
-        "line_fit.shuffled_epoch_factors",
+        "problems.line_fit.shuffled_epoch_factors",
         lambda: dict(X=_line()[0], lr=0.01, permutations=2),
         {"X": _XCOL, "lr": POS, "permutations": INT(1), "seed": SEED},
     ),
@@ -3534,30 +3585,30 @@ add(
 
 
 def _basin_stats():
-    f = M("basin_batches.batch_seed_statistics")
+    f = M("problems.basin_batches.batch_seed_statistics")
     return [f(batch_size=b, seeds=[0, 1], steps=5) for b in (1, 2)]
 
 
 add(
-    "basin_batches.basin_patterns",
+    "problems.basin_batches.basin_patterns",
     C(
-        "basin_batches.basin_patterns",
+        "problems.basin_batches.basin_patterns",
         lambda: dict(statistics=_basin_stats()),
         {"statistics": st.sampled_from([[], None, 3, "LR", [1, 2]])},
     ),
 )
 add(
-    "minibatch.forward_time",
+    "problems.minibatch.forward_time",
     C(
-        "minibatch.forward_time",
+        "problems.minibatch.forward_time",
         lambda: dict(X=_reg()[0], y=_reg()[1], batch_size=4, min_time=1e-3),
         {"X": _TX, "y": _TY, "batch_size": INT(1, 12), "min_time": POS, "threads": OPT_INT(1)},
     ),
 )
 add(
-    "batching.IndexTensorSampler",
+    "systems.batching.IndexTensorSampler",
     C(
-        "batching.IndexTensorSampler",
+        "systems.batching.IndexTensorSampler",
         lambda: dict(n=5, batch_size=2),
         {
             "n": INT(1),
@@ -3567,20 +3618,20 @@ add(
     ),
 )
 add(
-    "batching.tensor_sampler_loader",
+    "systems.batching.tensor_sampler_loader",
     Call(
-        _star("batching.tensor_sampler_loader"),
+        _star("systems.batching.tensor_sampler_loader"),
         lambda: dict(tensors=_BT(), batch_size=2),
         {"tensors": _TENSORS, "batch_size": INT(1), "seed": OPT_SEED},
         token=_TT,
     ),
 )
 add(
-    "batching.loader_timing",
+    "systems.batching.loader_timing",
     Call(
-        _star("batching.loader_timing"),
+        _star("systems.batching.loader_timing"),
         lambda: dict(
-            tensors=_BT(), batch_size=2, kind=M("batching.LOADERS")[0], repeats=1, warmup=0
+            tensors=_BT(), batch_size=2, kind=M("systems.batching.LOADERS")[0], repeats=1, warmup=0
         ),
         {
             "tensors": _TENSORS,
@@ -3592,28 +3643,31 @@ add(
         token=_TT,
     ),
 )
-add("roofline.STREAM_KERNELS", constant("roofline.STREAM_KERNELS", lambda v: len(v) > 0))
 add(
-    "roofline.stream_bytes",
+    "systems.roofline.STREAM_KERNELS",
+    constant("systems.roofline.STREAM_KERNELS", lambda v: len(v) > 0),
+)
+add(
+    "systems.roofline.stream_bytes",
     C(
-        "roofline.stream_bytes",
+        "systems.roofline.stream_bytes",
         lambda: dict(kind="copy", elements=10),
         {"kind": CHOICE("COPY", ["copy"]), "elements": INT(1), "write_allocate": BOOL},
     ),
 )
 add(
-    "training.OptimizerGroup",
+    "problems.training.OptimizerGroup",
     Call(
-        _star("training.OptimizerGroup"),
+        _star("problems.training.OptimizerGroup"),
         lambda: dict(tensors=(torch.optim.SGD([_param()], lr=0.1),)),
         {"tensors": st.sampled_from([(), (None,), (1,), ("sgd",), (_opt,)])},
         token={"tensors": "optimizers"},
     ),
 )
 add(
-    "noise_floor.averaged_excess_loss",
+    "theory.noise_floor.averaged_excess_loss",
     C(
-        "noise_floor.averaged_excess_loss",
+        "theory.noise_floor.averaged_excess_loss",
         lambda: dict(h=1.0, sigma=0.5, lr=0.1, x0=1.0, start=1, m=5),
         {
             "h": POS,
@@ -3627,18 +3681,18 @@ add(
 )
 
 add(
-    "line_fit.sorted_epoch_losses",
+    "problems.line_fit.sorted_epoch_losses",
     C(
-        "line_fit.sorted_epoch_losses",
+        "problems.line_fit.sorted_epoch_losses",
         lambda: dict(X=_line()[0], Y=_line()[1], lr=0.01, epochs=3),
         {"X": _XCOL, "Y": _YCOL, "lr": POS, "epochs": INT(0), "w0": REAL, "b0": REAL},
     ),
 )
 _BRACKET = dict(lo=0.01, hi=1.0, iters=3)
 add(
-    "line_fit.sorted_contraction_edge",
+    "problems.line_fit.sorted_contraction_edge",
     C(
-        "line_fit.sorted_contraction_edge",
+        "problems.line_fit.sorted_contraction_edge",
         lambda: dict(_BRACKET, X=_line()[0]),
         {
             "X": _XCOL,
@@ -3649,9 +3703,9 @@ add(
     ),
 )
 add(
-    "line_fit.sorted_orbit_edge",
+    "problems.line_fit.sorted_orbit_edge",
     C(
-        "line_fit.sorted_orbit_edge",
+        "problems.line_fit.sorted_orbit_edge",
         lambda: dict(_BRACKET, X=_line()[0], Y=_line()[1]),
         {
             "X": _XCOL,
@@ -3687,7 +3741,7 @@ _OPT_SIZES = st.sampled_from([(), (0,), (1.5,), "8", 3])
 
 
 def _ways():
-    return M("matmul.time_four_ways")(
+    return M("systems.matmul.time_four_ways")(
         torch.ones(8, 8),
         torch.ones(8, 8),
         elementwise_rows=1,
@@ -3698,9 +3752,9 @@ def _ways():
 
 
 add(
-    "matmul.time_four_ways",
+    "systems.matmul.time_four_ways",
     C(
-        "matmul.time_four_ways",
+        "systems.matmul.time_four_ways",
         lambda: dict(
             A=torch.ones(4, 3),
             B=torch.ones(3, 2),
@@ -3722,9 +3776,9 @@ add(
     ),
 )
 add(
-    "matmul.peak_gflops",
+    "systems.matmul.peak_gflops",
     C(
-        "matmul.peak_gflops",
+        "systems.matmul.peak_gflops",
         lambda: dict(size=8, device="cpu", **_FAST),
         {
             "size": INT(1),
@@ -3737,9 +3791,9 @@ add(
     ),
 )
 add(
-    "matmul.peak_reference",
+    "systems.matmul.peak_reference",
     C(
-        "matmul.peak_reference",
+        "systems.matmul.peak_reference",
         lambda: dict(sizes=(4, 8), device="cpu", **_FAST),
         {
             "sizes": st.one_of(_SIZES, st.just((4, 4))),
@@ -3752,17 +3806,17 @@ add(
     ),
 )
 add(
-    "roofline.peak_flops",
+    "systems.roofline.peak_flops",
     C(
-        "roofline.peak_flops",
+        "systems.roofline.peak_flops",
         lambda: dict(device="cpu", sizes=(8,), **_FAST),
         {"device": _CPU, "threads": _THREADS, "sizes": _OPT_SIZES, "min_time": POS},
     ),
 )
 add(
-    "roofline.stream_bandwidth",
+    "systems.roofline.stream_bandwidth",
     C(
-        "roofline.stream_bandwidth",
+        "systems.roofline.stream_bandwidth",
         lambda: dict(kind="copy", device="cpu", elements=1024, **_FAST),
         {
             "kind": CHOICE("COPY"),
@@ -3775,9 +3829,9 @@ add(
     ),
 )
 add(
-    "roofline.measure_ceilings",
+    "systems.roofline.measure_ceilings",
     C(
-        "roofline.measure_ceilings",
+        "systems.roofline.measure_ceilings",
         lambda: dict(device="cpu", elements=1024, sizes=(8,), flops_one=1e9, **_FAST),
         {
             "device": _CPU,
@@ -3789,9 +3843,9 @@ add(
     ),
 )
 add(
-    "roofline.time_kernel",
+    "systems.roofline.time_kernel",
     C(
-        "roofline.time_kernel",
+        "systems.roofline.time_kernel",
         lambda: dict(kernel="mm", n=8, device="cpu", **_FAST),
         {
             "kernel": CHOICE("MM"),
@@ -3805,17 +3859,17 @@ add(
     ),
 )
 add(
-    "roofline.points_from_ways",
+    "systems.roofline.points_from_ways",
     C(
-        "roofline.points_from_ways",
+        "systems.roofline.points_from_ways",
         lambda: dict(ways=_ways(), n=8, block=4),
         {"ways": st.sampled_from([None, 3, "ways", [1, 2]]), "n": INT(1), "block": INT(1)},
     ),
 )
 add(
-    "roofline.time_adam_steps",
+    "systems.roofline.time_adam_steps",
     C(
-        "roofline.time_adam_steps",
+        "systems.roofline.time_adam_steps",
         lambda: dict(
             params=64,
             tensors=2,
@@ -3846,9 +3900,9 @@ _X8 = st.sampled_from([None, "X", np.ones(8), np.full((8, 2), nan), np.ones((0, 
 _RANK = lambda: st.one_of(INT(0), st.just(2))
 _BACKEND = st.sampled_from([None, 1, "nonsense", "NCCL", ""])
 add(
-    "parallel.sgd_worker",
+    "systems.parallel.sgd_worker",
     C(
-        "parallel.sgd_worker",
+        "systems.parallel.sgd_worker",
         lambda: dict(
             rank=0,
             world_size=2,
@@ -3887,9 +3941,9 @@ _DDPW = lambda: dict(
     backend="gloo",
 )
 add(
-    "data_parallel.ddp_worker",
+    "systems.data_parallel.ddp_worker",
     C(
-        "data_parallel.ddp_worker",
+        "systems.data_parallel.ddp_worker",
         _DDPW,
         {
             "rank": _RANK(),
@@ -3908,9 +3962,9 @@ add(
 )
 _COMMW = lambda: dict(rank=0, world_size=2, widths=(4,), local_batch=2, repeats=1, backend="gloo")
 add(
-    "data_parallel.comm_compute_worker",
+    "systems.data_parallel.comm_compute_worker",
     C(
-        "data_parallel.comm_compute_worker",
+        "systems.data_parallel.comm_compute_worker",
         _COMMW,
         {
             "rank": _RANK(),
@@ -3925,9 +3979,9 @@ add(
 )
 _TUPLES = st.sampled_from([None, (), [1, 2], "args", (1,)])
 add(
-    "data_parallel.chapter_worker",
+    "systems.data_parallel.chapter_worker",
     C(
-        "data_parallel.chapter_worker",
+        "systems.data_parallel.chapter_worker",
         lambda: dict(
             rank=0, world_size=2, sgd_args=(0,) * 7, ddp_args=(0,) * 9, comm_args=(0,) * 4
         ),
@@ -3955,9 +4009,9 @@ def _dict_bad(base: dict, key: str, values: list) -> st.SearchStrategy:
 
 
 add(
-    "data_parallel.run_chapter_experiments",
+    "systems.data_parallel.run_chapter_experiments",
     C(
-        "data_parallel.run_chapter_experiments",
+        "systems.data_parallel.run_chapter_experiments",
         lambda: dict(
             X=np.ones((8, 2)),
             y=np.ones(8),
@@ -3981,9 +4035,9 @@ add(
 
 # ---------------------------------------------------------------- names added by the chapter 4 review
 add(
-    "minibatch.backward_time",
+    "problems.minibatch.backward_time",
     C(
-        "minibatch.backward_time",
+        "problems.minibatch.backward_time",
         lambda: dict(X=_reg()[0], y=_reg()[1], batch_size=4, min_time=1e-3),
         {"X": _TX, "y": _TY, "batch_size": INT(1, 12), "min_time": POS, "threads": OPT_INT(1)},
     ),
@@ -4000,19 +4054,19 @@ add(
         {"result": st.sampled_from([None, 1.0, [1.0, 2.0], "r"])},
     ),
 )
-add("roofline.cpu_cache_sizes", noargs("roofline.cpu_cache_sizes"))
+add("systems.roofline.cpu_cache_sizes", noargs("systems.roofline.cpu_cache_sizes"))
 add(
-    "roofline.LLC_FALLBACK_BYTES",
-    constant("roofline.LLC_FALLBACK_BYTES", lambda v: isinstance(v, int) and v > 0),
+    "systems.roofline.LLC_FALLBACK_BYTES",
+    constant("systems.roofline.LLC_FALLBACK_BYTES", lambda v: isinstance(v, int) and v > 0),
 )
 add(
-    "roofline.last_level_cache_bytes",
-    C("roofline.last_level_cache_bytes", lambda: dict(device="cpu"), {"device": _CPU}),
+    "systems.roofline.last_level_cache_bytes",
+    C("systems.roofline.last_level_cache_bytes", lambda: dict(device="cpu"), {"device": _CPU}),
 )
 add(
-    "roofline.stream_elements",
+    "systems.roofline.stream_elements",
     C(
-        "roofline.stream_elements",
+        "systems.roofline.stream_elements",
         lambda: dict(device="cpu", factor=1, minimum=1024),
         {"device": _CPU, "factor": INT(1), "minimum": INT(1024)},
     ),

@@ -1,10 +1,10 @@
-"""Tests of sgdbook.agreement: the step-by-step comparison harness of two optimizers."""
+"""Tests of sgdbook.optim.agreement: the step-by-step comparison harness of two optimizers."""
 
 from __future__ import annotations
 
 import torch
 
-from sgdbook import agreement
+from sgdbook.optim import agreement
 
 
 def test_agreement_zero_for_identical_and_positive_for_different():

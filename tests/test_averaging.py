@@ -1,4 +1,4 @@
-"""sgdbook.averaging.AveragedModel against torch.optim.swa_utils.AveragedModel."""
+"""sgdbook.optim.averaging.AveragedModel against torch.optim.swa_utils.AveragedModel."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.optim import swa_utils
 
-from sgdbook.averaging import AveragedModel
+from sgdbook.optim.averaging import AveragedModel
 
 
 def _net(seed=0):

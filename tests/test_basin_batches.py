@@ -1,12 +1,12 @@
-"""Tests of sgdbook.basin_batches: the notebook's batch-size runs and their many-seed version."""
+"""Tests of sgdbook.problems.basin_batches: the notebook's batch-size runs and their many-seed version."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sgdbook import basin_batches as bb
-from sgdbook import stochastic as st
+from sgdbook.problems import basin_batches as bb
+from sgdbook.problems import stochastic as st
 
 
 def notebook_loop(b, steps, seed, theta=5.0, lr=0.15):

@@ -1,4 +1,4 @@
-"""Tests of sgdbook.batching and sgdbook.minibatch."""
+"""Tests of sgdbook.systems.batching and sgdbook.problems.minibatch."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from sgdbook import batching, minibatch
+from sgdbook.problems import minibatch
+from sgdbook.systems import batching
 
 
 def _data(n=10, d=3):

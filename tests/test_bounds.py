@@ -1,12 +1,13 @@
-"""Tests of sgdbook.bounds: every bound holds on the runs it describes, and is not vacuous."""
+"""Tests of sgdbook.theory.bounds: every bound holds on the runs it describes, and is not vacuous."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sgdbook import bounds, gd, objectives
-from sgdbook.landscapes import LogisticLoss, TiltedDoubleWell, two_gaussians
+from sgdbook.problems import objectives
+from sgdbook.problems.landscapes import LogisticLoss, TiltedDoubleWell, two_gaussians
+from sgdbook.theory import bounds, gd
 
 
 def random_quadratic(rng: np.random.Generator, d: int, mu: float, L: float) -> objectives.Quadratic:

@@ -338,14 +338,23 @@ def fp(ext):
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ("from sgdbook import gd, plotting as p", {"sgdbook", "sgdbook.gd", "sgdbook.plotting"}),
-        ("import sgdbook.device as dev\nimport numpy", {"sgdbook.device"}),
-        ("%matplotlib inline\nfrom sgdbook.gd import run", {"sgdbook.gd", "sgdbook.gd.run"}),
         (
-            "def f():\n    from sgdbook.objectives import square\n",
-            {"sgdbook.objectives", "sgdbook.objectives.square"},
+            "from sgdbook.theory import gd\nfrom sgdbook import plotting as p",
+            {"sgdbook", "sgdbook.theory", "sgdbook.theory.gd", "sgdbook.plotting"},
         ),
-        ("x = (\nfrom sgdbook.gd import run", {"sgdbook.gd"}),  # unparsable: the regex fallback
+        ("import sgdbook.device as dev\nimport numpy", {"sgdbook.device"}),
+        (
+            "%matplotlib inline\nfrom sgdbook.theory.gd import run",
+            {"sgdbook.theory.gd", "sgdbook.theory.gd.run"},
+        ),
+        (
+            "def f():\n    from sgdbook.problems.objectives import square\n",
+            {"sgdbook.problems.objectives", "sgdbook.problems.objectives.square"},
+        ),
+        (
+            "x = (\nfrom sgdbook.theory.gd import run",
+            {"sgdbook.theory.gd"},
+        ),  # unparsable: the regex fallback
         ("import numpy as np\nprint('sgdbook')", set()),
     ],
 )
@@ -354,22 +363,27 @@ def test_imported_modules(fp, code, expected):
 
 
 def test_real_package_closure_includes_parents_and_transitive_imports(fp):
-    closure = fp.module_closure({"sgdbook.gd"})
-    assert {"sgdbook", "sgdbook.gd"} <= set(closure)
+    closure = fp.module_closure({"sgdbook.theory.gd"})
+    assert {"sgdbook", "sgdbook.theory.gd"} <= set(closure)
     gd_imports = {
-        m for m in fp._imports_of(closure["sgdbook.gd"], "sgdbook.gd") if m in fp.all_modules()
+        m
+        for m in fp._imports_of(closure["sgdbook.theory.gd"], "sgdbook.theory.gd")
+        if m in fp.all_modules()
     }
     assert gd_imports and gd_imports <= set(closure)
 
 
 def test_chapter_that_names_sgdbook_without_a_readable_import_depends_on_everything(fp):
-    assert fp.dependencies("m = __import__('sgdbook.gd')") == ("*",)
+    assert fp.dependencies("m = __import__('sgdbook.theory.gd')") == ("*",)
     assert fp.dependencies("import numpy") == ()
-    assert fp.dependencies("from sgdbook import gd") == ("sgdbook", "sgdbook.gd")
+    assert fp.dependencies("from sgdbook.theory import gd") == (
+        "sgdbook.theory",
+        "sgdbook.theory.gd",
+    )
     fingerprint = fp.Fingerprinter()
     everything, nothing = fingerprint(("*",)), fingerprint(())
     assert everything != nothing and re.fullmatch(r"[0-9a-f]{64}", nothing)
-    assert fingerprint(("sgdbook.gd",)) not in (everything, nothing)
+    assert fingerprint(("sgdbook.theory.gd",)) not in (everything, nothing)
 
 
 @pytest.mark.parametrize(
@@ -403,19 +417,24 @@ def test_file_memo_is_reused_and_notices_changes(fp, tmp_path):
     # the memo saved by one build spares the next one hashing and parsing unchanged files, and a
     # changed file (size or mtime) is hashed and parsed again: the fingerprint follows the edit
     module = tmp_path / "mod.py"
-    module.write_text("from sgdbook import gd\n", encoding="utf-8")
+    module.write_text("from sgdbook.theory import gd\n", encoding="utf-8")
     memo = fp.FileMemo(tmp_path / "memo.json")
-    assert memo.imports(module, "sgdbook.mod") == {"sgdbook", "sgdbook.gd"}
+    assert memo.imports(module, "sgdbook.mod") == {"sgdbook.theory", "sgdbook.theory.gd"}
     first = memo.sha256(module)
     memo.save()
     again = fp.FileMemo(tmp_path / "memo.json")
     entry = again._entries[str(module)]
-    assert entry["sha256"] == first and entry["imports"]["sgdbook.mod"] == ["sgdbook", "sgdbook.gd"]
+    assert entry["sha256"] == first and entry["imports"]["sgdbook.mod"] == [
+        "sgdbook.theory",
+        "sgdbook.theory.gd",
+    ]
     module.write_text("from sgdbook import plotting  # longer\n", encoding="utf-8")
     assert again.sha256(module) != first
     assert again.imports(module, "sgdbook.mod") == {"sgdbook", "sgdbook.plotting"}
     # with or without a memo, the same fingerprints
-    assert fp.Fingerprinter(again)(("sgdbook.gd",)) == fp.Fingerprinter()(("sgdbook.gd",))
+    assert fp.Fingerprinter(again)(("sgdbook.theory.gd",)) == fp.Fingerprinter()(
+        ("sgdbook.theory.gd",)
+    )
 
 
 def test_build_state_is_one_object_per_application(ext):

@@ -13,8 +13,8 @@ import pytest
 import torch
 
 import sgdbook.optim as optim
-from sgdbook import parallel
 from sgdbook.device import get_device
+from sgdbook.systems import parallel
 
 REQUIRED = os.environ.get("SGDBOOK_REQUIRE_CUDA") == "1"
 

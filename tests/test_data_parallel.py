@@ -1,4 +1,4 @@
-"""Tests of sgdbook.data_parallel: DDP with DistributedSampler and gradient accumulation give the
+"""Tests of sgdbook.systems.data_parallel: DDP with DistributedSampler and gradient accumulation give the
 parameters of single-process large-batch training."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from sgdbook import data_parallel as dp
+from sgdbook.systems import data_parallel as dp
 
 
 def _problem(n=96, d=4):

@@ -1,4 +1,4 @@
-"""Tests of sgdbook.datasets: the shipped data loads, and damage is detected with a clear message."""
+"""Tests of sgdbook.problems.datasets: the shipped data loads, and damage is detected with a clear message."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sgdbook import datasets
+from sgdbook.problems import datasets
 
 
 def test_diabetes_loads_and_verifies():

@@ -9,21 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from sgdbook import (
-    bounds,
-    data_parallel,
-    divergence,
-    gd,
-    heavy_ball,
-    minibatch,
-    noise_floor,
-    optim,
-    parallel,
-    stochastic,
-    training,
-)
+from sgdbook import divergence, optim
 from sgdbook.divergence import DivergenceError
-from sgdbook.objectives import Quadratic
+from sgdbook.problems import minibatch, stochastic, training
+from sgdbook.problems.objectives import Quadratic
+from sgdbook.systems import data_parallel, parallel
+from sgdbook.theory import bounds, gd, heavy_ball, noise_floor
 
 
 def test_one_exception_one_threshold():

@@ -175,11 +175,11 @@ def test_wheel_cache_follows_the_package_sources(tmp_path, monkeypatch):
     assert downloads.build_wheel(cache) == first and not built
     # a change of the package builds it again, and only the new wheel is kept
     key = first.parent.name
-    with (project / "sgdbook" / "ema.py").open("a", encoding="utf-8") as f:
+    with (project / "sgdbook" / "optim" / "ema.py").open("a", encoding="utf-8") as f:
         f.write("\n# edited\n")
     second = downloads.build_wheel(cache)
     assert len(built) == 1 and second.parent.name != key
-    assert _members(second)["sgdbook/ema.py"].endswith(b"# edited\n")
+    assert _members(second)["sgdbook/optim/ema.py"].endswith(b"# edited\n")
     assert [p.name for p in cache.iterdir()] == [second.parent.name]
 
 

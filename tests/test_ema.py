@@ -1,4 +1,4 @@
-"""Tests of sgdbook.ema (chapter 5): the EMA recursion, its weights and the window facts."""
+"""Tests of sgdbook.optim.ema (chapter 5): the EMA recursion, its weights and the window facts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from sgdbook import ema
+from sgdbook.optim import ema
 
 
 def test_bias_correction_exact_on_constant_series():

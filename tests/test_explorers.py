@@ -23,9 +23,10 @@ import numpy as np
 import pytest
 import torch
 
-from sgdbook import basin_batches, gd, heavy_ball, linreg, minibatch, objectives
 from sgdbook import optim as so
-from sgdbook import schedules as sch
+from sgdbook.optim import schedules as sch
+from sgdbook.problems import basin_batches, linreg, minibatch, objectives
+from sgdbook.theory import gd, heavy_ball
 
 CORE = Path(__file__).resolve().parent.parent / "book" / "_ext" / "explorers" / "sgdx-core.js"
 TOL = 1e-12
@@ -337,7 +338,7 @@ def test_minibatch_noise_matches_sgdbook(monkeypatch):
         close(js["measured"], measured, f"noise {c}: measured")
         theory = minibatch.noise_theory(G, c["sizes"], replace=c["replace"])
         close(js["theory"], theory, f"noise {c}: theory")
-        # the printed slope: sgdbook.minibatch.loglog_slope over the sizes whose theory value is > 0
+        # the printed slope: sgdbook.problems.minibatch.loglog_slope over the sizes whose theory value is > 0
         sizes, measured = np.array(c["sizes"], dtype=float), np.asarray(measured, dtype=float)
         keep = (np.asarray(theory) > 0) & (measured > 0)
         assert js["fit"]["sizes"] == sizes[keep].tolist()
@@ -474,7 +475,7 @@ def test_linreg_sgd_with_schedules_matches_sgdbook():
 
 # --- numbers the explorers print, against the chapters' own ---------------------------------
 def test_theta_max_is_the_chapters():
-    from sgdbook import stochastic
+    from sgdbook.problems import stochastic
 
     js = node([{"fn": "consts"}])[0]
     close(js["thetaMax"], stochastic.NONCONVEX_LOCAL_MAX, "theta_max")

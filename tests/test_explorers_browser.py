@@ -26,7 +26,8 @@ from conftest import toc_docnames
 from site_fixtures import parse, serve
 from test_browser import PHONE_WIDTH, REPORT, open_page
 
-from sgdbook import gd, objectives
+from sgdbook.problems import objectives
+from sgdbook.theory import gd
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 

@@ -1,4 +1,4 @@
-"""Tests of sgdbook.gd: the gradient-descent runner and its divergence reporting."""
+"""Tests of sgdbook.theory.gd: the gradient-descent runner and its divergence reporting."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from sgdbook import gd, objectives
+from sgdbook.problems import objectives
+from sgdbook.theory import gd
 
 
 class TestGradientDescent:

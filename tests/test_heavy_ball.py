@@ -1,4 +1,4 @@
-"""Tests of sgdbook.heavy_ball (chapter 5): Polyak's optimum, rates, torch equivalences."""
+"""Tests of sgdbook.theory.heavy_ball (chapter 5): Polyak's optimum, rates, torch equivalences."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from sgdbook import heavy_ball as hb
-from sgdbook import objectives
+from sgdbook.problems import objectives
+from sgdbook.theory import heavy_ball as hb
 
 
 @pytest.mark.parametrize("kappa", [4.0, 20.0, 100.0])

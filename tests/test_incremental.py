@@ -214,8 +214,9 @@ def test_remembered_entry_points_find_the_same_plugins():
     import importlib.metadata
 
     import pybtex.plugin
-    import sgdbook_build
     from pybtex.style.formatting import BaseStyle
+
+    import sgdbook_build
 
     sgdbook_build._entry_points_looked_up_once()
     assert pybtex.plugin.entry_points.sgdbook

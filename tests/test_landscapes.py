@@ -1,4 +1,4 @@
-"""Tests of sgdbook.landscapes: gradients, critical points, grids and the contour helper."""
+"""Tests of sgdbook.problems.landscapes: gradients, critical points, grids and the contour helper."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from sgdbook import gd, landscapes, objectives
+from sgdbook.problems import landscapes, objectives
+from sgdbook.theory import gd
 
 
 def finite_difference_grad(f, x, h=1e-6):
@@ -249,7 +250,7 @@ class TestLogCoshQuadratic:
         assert np.isfinite(f.value([800.0, 0.0]))
 
     def test_distance_rate_is_attained(self):
-        from sgdbook import bounds
+        from sgdbook.theory import bounds
 
         f = landscapes.LogCoshQuadratic()
         run = gd.gradient_descent(f, [-8.0, 2.0], 2 / (f.mu + f.L), 80)

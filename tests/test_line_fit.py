@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from sgdbook import line_fit, stepsize
+from sgdbook.problems import line_fit
+from sgdbook.theory import stepsize
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from sgdbook import line_search, objectives
+from sgdbook.problems import objectives
+from sgdbook.theory import line_search
 
 
 def test_exact_line_search_minimises_along_the_gradient_and_obeys_kantorovich():

@@ -1,4 +1,4 @@
-"""Tests of sgdbook.linreg (chapter 6): data, schedule, divergence detection, curvatures."""
+"""Tests of sgdbook.problems.linreg (chapter 6): data, schedule, divergence detection, curvatures."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from sgdbook import linreg
+from sgdbook.problems import linreg
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests of sgdbook.logistic: the notebook's data and training loop."""
+"""Tests of sgdbook.problems.logistic: the notebook's data and training loop."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from sgdbook import logistic as lg  # noqa: E402
-from sgdbook import stochastic as st  # noqa: E402
+from sgdbook.problems import logistic as lg  # noqa: E402
+from sgdbook.problems import stochastic as st  # noqa: E402
 
 
 def test_data_drawn_as_the_notebook_draws_it():

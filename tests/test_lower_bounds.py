@@ -1,12 +1,12 @@
-"""Tests of sgdbook.lower_bounds: Nesterov's worst functions, the floors, conjugate gradients."""
+"""Tests of sgdbook.theory.lower_bounds: Nesterov's worst functions, the floors, conjugate gradients."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sgdbook import bounds, gd, lower_bounds
-from sgdbook.objectives import Quadratic
+from sgdbook.problems.objectives import Quadratic
+from sgdbook.theory import bounds, gd, lower_bounds
 
 
 @pytest.mark.parametrize("n", [1, 5, 40])

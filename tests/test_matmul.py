@@ -1,4 +1,4 @@
-"""Tests of sgdbook.matmul: the four ways to multiply matrices and their timing table (behaviour
+"""Tests of sgdbook.systems.matmul: the four ways to multiply matrices and their timing table (behaviour
 only; no timed assertions)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sgdbook import matmul
+from sgdbook.systems import matmul
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

@@ -1,11 +1,11 @@
-"""Tests of sgdbook.noise_floor (chapter 6): constant-step floor, Robbins–Monro decay."""
+"""Tests of sgdbook.theory.noise_floor (chapter 6): constant-step floor, Robbins–Monro decay."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sgdbook import noise_floor as nf
+from sgdbook.theory import noise_floor as nf
 
 
 def test_stationary_formula_matches_recursion_and_simulation():

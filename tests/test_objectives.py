@@ -1,11 +1,11 @@
-"""Tests of sgdbook.objectives: the quadratic test functions and their constants."""
+"""Tests of sgdbook.problems.objectives: the quadratic test functions and their constants."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sgdbook import objectives
+from sgdbook.problems import objectives
 
 
 class TestQuadratic:

@@ -1,4 +1,4 @@
-"""sgdbook.schedules.OneCycle against torch's OneCycleLR: rates and momenta at every iteration."""
+"""sgdbook.optim.schedules.OneCycle against torch's OneCycleLR: rates and momenta at every iteration."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch
 from torch.optim import lr_scheduler
 
 import sgdbook.optim as so
-import sgdbook.schedules as sch
+import sgdbook.optim.schedules as sch
 
 
 def _pair(kw, make_opt=lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)):

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sgdbook.optim as so
-from sgdbook import gd, objectives
+from sgdbook.problems import objectives
+from sgdbook.theory import gd
 
 SHAPES = [(3,), (2, 4), (), (5, 1, 2)]
 DTYPES = [torch.float32, torch.float64]

@@ -1,4 +1,4 @@
-"""Tests of sgdbook.paper_forms: the papers' update rules against torch's."""
+"""Tests of sgdbook.optim.paper_forms: the papers' update rules against torch's."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sgdbook import agreement, paper_forms
+from sgdbook.optim import agreement, paper_forms
 
 
 def _torch_path(make, grad, x0, steps):
@@ -64,7 +64,7 @@ def test_steady_step():
 
 def test_lr_in_buffer_momentum_matches_torch_only_for_a_constant_rate():
     from sgdbook.optim import EMAMomentum
-    from sgdbook.schedules import ExponentialDecay
+    from sgdbook.optim.schedules import ExponentialDecay
 
     decay = lambda o: ExponentialDecay(o, 0.97)
     make = lambda p: paper_forms.LrInBufferMomentum(p, lr=0.05, momentum=0.9)

@@ -1,4 +1,4 @@
-"""Tests of sgdbook.parallel: data-parallel SGD equals large-batch SGD; failures clean up."""
+"""Tests of sgdbook.systems.parallel: data-parallel SGD equals large-batch SGD; failures clean up."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from sgdbook import _parallel_workers, parallel
+from sgdbook.systems import _parallel_workers, parallel
 
 
 def _gone(pid: int) -> bool:
@@ -88,7 +88,7 @@ def test_crashed_worker_is_reported_and_reaped():
 
 
 def _pretend_gpus(monkeypatch, count):
-    """Make sgdbook.parallel see CUDA with `count` GPUs (nothing is run on them)."""
+    """Make sgdbook.systems.parallel see CUDA with `count` GPUs (nothing is run on them)."""
     import torch
 
     monkeypatch.setattr(parallel, "get_device", lambda: torch.device("cuda"))

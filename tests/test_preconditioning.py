@@ -1,12 +1,13 @@
-"""Tests of sgdbook.preconditioning: Newton's step, Jacobi, preconditioned gradient descent."""
+"""Tests of sgdbook.theory.preconditioning: Newton's step, Jacobi, preconditioned gradient descent."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sgdbook import bounds, objectives, preconditioning
-from sgdbook.landscapes import LogisticLoss, two_gaussians
+from sgdbook.problems import objectives
+from sgdbook.problems.landscapes import LogisticLoss, two_gaussians
+from sgdbook.theory import bounds, preconditioning
 
 
 def rotated_quadratic(theta: float) -> objectives.Quadratic:

@@ -1,4 +1,4 @@
-"""Tests of sgdbook.roofline: intensities, the roofline bound, Adam's byte count, and that the
+"""Tests of sgdbook.systems.roofline: intensities, the roofline bound, Adam's byte count, and that the
 Adam implementations compared agree."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sgdbook import matmul, roofline
+from sgdbook.systems import matmul, roofline
 
 
 def test_intensities_by_hand():

@@ -1,4 +1,4 @@
-"""sgdbook.schedules against torch.optim.lr_scheduler: the same rates at every step."""
+"""sgdbook.optim.schedules against torch.optim.lr_scheduler: the same rates at every step."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from torch.optim import lr_scheduler as L
 
 import sgdbook.optim as so
-from sgdbook import schedules as S
+from sgdbook.optim import schedules as S
 
 
 def make_optimizer(kind="torch", lrs=(0.5, 0.05)):

@@ -1,4 +1,4 @@
-"""Tests of sgdbook.sgd_theory: the constants, the bounds on cases with known answers, the runs."""
+"""Tests of sgdbook.theory.sgd_theory: the constants, the bounds on cases with known answers, the runs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from sgdbook import sgd_theory as th
-from sgdbook import stochastic as st
+from sgdbook.problems import stochastic as st
+from sgdbook.theory import sgd_theory as th
 
 
 def shifted(a=0.5, n=20, seed=0):
@@ -190,7 +190,7 @@ class TestBounds:
         gn = th.sin_grad_norms(range(200), lr=0.15, steps=500)
         f = lambda t: np.sin(t) + 0.1 * t * t
         left = st.nonconvex_example()
-        from sgdbook import gd
+        from sgdbook.theory import gd
 
         fmin = left.value(gd.gradient_descent(left, [0.0], 0.1, 2000).x)
         bound = th.nonconvex_bound(np.arange(1, 501), 0.15, L, M, M_G, f(5.0) - fmin)

@@ -3,7 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from sgdbook import sharpness, training
+from sgdbook.problems import training
+from sgdbook.theory import sharpness
 
 
 def _tiny_data():

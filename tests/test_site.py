@@ -322,7 +322,9 @@ def test_sample_proofs_exercises_and_references(sample_book):
 def test_api_reference_covers_every_public_module(built_book):
     raw = (built_book / "appendix" / "api.html").read_text(encoding="utf-8")
     modules = api.public_modules()
-    assert "sgdbook.gd" in modules and not any(m.split(".")[-1].startswith("_") for m in modules)
+    assert "sgdbook.theory.gd" in modules and not any(
+        m.split(".")[-1].startswith("_") for m in modules
+    )
     missing = [m for m in modules if f'id="module-{m}"' not in raw]
     assert not missing, f"api.html has no section for {missing}"
     assert api.API_MARKER not in raw
@@ -561,8 +563,8 @@ def test_search_bar_text_is_chinese(site):
 def test_api_page_source_is_generated():
     text = (BOOK / "appendix" / "api.md").read_text(encoding="utf-8")
     assert api.API_MARKER in text
-    generated = api.api_sections(["sgdbook.gd", "sgdbook.extra"])
-    assert ".. automodule:: sgdbook.extra" in generated and "## `sgdbook.gd`" in generated
+    generated = api.api_sections(["sgdbook.theory.gd", "sgdbook.extra"])
+    assert ".. automodule:: sgdbook.extra" in generated and "## `sgdbook.theory.gd`" in generated
 
 
 def test_public_modules_skip_private_ones(tmp_path, monkeypatch):
@@ -578,7 +580,7 @@ def test_public_modules_skip_private_ones(tmp_path, monkeypatch):
     ):
         (package / rel).write_text("", encoding="utf-8")
     monkeypatch.setattr(common, "PACKAGE_DIR", package)
-    assert api.public_modules() == ["sgdbook.gd", "sgdbook.sub", "sgdbook.sub.x"]
+    assert api.public_modules() == ["sgdbook.theory.gd", "sgdbook.sub", "sgdbook.sub.x"]
 
 
 def test_katex_prepare_strips_numbering_and_labels():

@@ -1,4 +1,4 @@
-"""Tests of sgdbook.stepsize: thresholds, rate theory on quadratics, backtracking line search."""
+"""Tests of sgdbook.theory.stepsize: thresholds, rate theory on quadratics, backtracking line search."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from sgdbook import gd, objectives, stepsize
+from sgdbook.problems import objectives
+from sgdbook.theory import gd, stepsize
 
 
 def _random_quadratic(rng, d):

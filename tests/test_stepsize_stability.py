@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sgdbook import stepsize
+from sgdbook.theory import stepsize
 
 
 @pytest.fixture(scope="module")

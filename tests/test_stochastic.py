@@ -1,11 +1,11 @@
-"""Tests of sgdbook.stochastic: finite sums, SGD sampling, noise ball, logistic regression."""
+"""Tests of sgdbook.problems.stochastic: finite sums, SGD sampling, noise ball, logistic regression."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sgdbook import stochastic as st
+from sgdbook.problems import stochastic as st
 
 
 class TestFiniteSum:

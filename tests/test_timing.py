@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from sgdbook import matmul, timing
+from sgdbook import timing
+from sgdbook.systems import matmul
 
 
 class FakeClock:

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 import sgdbook.optim as so
-import sgdbook.paper_forms as pf
-import sgdbook.schedules as sch
-import sgdbook.training as tr
-from sgdbook import agreement
+import sgdbook.optim.paper_forms as pf
+import sgdbook.optim.schedules as sch
+import sgdbook.problems.training as tr
+from sgdbook.optim import agreement
 
 
 @pytest.fixture(scope="module")

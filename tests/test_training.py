@@ -1,4 +1,4 @@
-"""Tests of sgdbook.training (chapter 5): data, the loop, reproducibility, fair comparison."""
+"""Tests of sgdbook.problems.training (chapter 5): data, the loop, reproducibility, fair comparison."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sgdbook import training
+from sgdbook.problems import training
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""sgdbook.schedules.WarmupStableDecay against torch (LambdaLR and a SequentialLR composition)."""
+"""sgdbook.optim.schedules.WarmupStableDecay against torch (LambdaLR and a SequentialLR composition)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.optim import lr_scheduler
 
-import sgdbook.schedules as sch
+import sgdbook.optim.schedules as sch
 
 
 @pytest.mark.parametrize("decay", ["linear", "sqrt", "cos"])

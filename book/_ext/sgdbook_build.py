@@ -766,9 +766,15 @@ def _on_skeletons(handler: Callable) -> Callable:
             renumbered = handler(app, env, *args)
         finally:
             del env.get_doctree  # the class's method again
-        # a page read again lost its numbers when it was purged: Sphinx counts it as renumbered
-        before = state(app).numbers
-        changed = {d for d in renumbered if d not in before or before[d] != _numbers(env, d)}
+        # a page read again lost its numbers when it was purged: Sphinx counts it as renumbered;
+        # a page read for the first time has no citing page that was resolved against it
+        st = state(app)
+        before, read = st.numbers, set(st.read_docs)
+        changed = {
+            d
+            for d in renumbered
+            if (before[d] != _numbers(env, d) if d in before else d not in read)
+        }
         return sorted(set(renumbered) | _citing_pages(env, changed))
 
     return wrapped

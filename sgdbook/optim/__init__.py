@@ -10,7 +10,7 @@ small function the book explains (:func:`sgd_update`, :func:`ema_momentum_update
 Divergence: :func:`params_finite` says whether all parameters are finite,
 :func:`assert_finite` raises :class:`~sgdbook.divergence.DivergenceError` if not, and ``check_finite=True`` on any
 sgdbook optimizer does that after every step. :func:`run_optimizer` stops a run at divergence
-and reports it in the returned :class:`~sgdbook.gd.Trajectory`.
+and reports it in the returned :class:`~sgdbook.theory.gd.Trajectory`.
 """
 
 from ._base import BookOptimizer, DivergenceError, assert_finite, params_finite

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .. import validation as _validate
-from ..gd import DIVERGENCE_THRESHOLD, Trajectory
+from ..theory.gd import DIVERGENCE_THRESHOLD, Trajectory
 from ._base import DivergenceError
 
 __all__ = ["run_optimizer"]
@@ -33,7 +33,7 @@ def run_optimizer(
     Three ways to give the problem:
 
     * an sgdbook objective (anything with ``value(x)`` and ``grad(x)`` on NumPy arrays, e.g.
-      :class:`~sgdbook.objectives.Quadratic`);
+      :class:`~sgdbook.problems.objectives.Quadratic`);
     * a torch function of a tensor, e.g. ``lambda x: 0.1 * x[0]**2 + 2 * x[1]**2``: its
       gradient comes from autograd;
     * a gradient oracle ``grad(x) -> array`` passed by keyword, with ``objective=None`` when
@@ -50,11 +50,11 @@ def run_optimizer(
         grad: optional gradient oracle on NumPy arrays; overrides the objective's gradient.
 
     Returns:
-        A :class:`~sgdbook.gd.Trajectory` with ``xs`` of shape ``(k+1, d)`` and ``losses`` of
+        A :class:`~sgdbook.theory.gd.Trajectory` with ``xs`` of shape ``(k+1, d)`` and ``losses`` of
         shape ``(k+1,)``; ``k = steps`` unless the run diverged: an iterate or a loss (when
         there is one) became ``inf`` or ``nan`` or exceeded
         :data:`~sgdbook.divergence.DIVERGENCE_THRESHOLD` in magnitude (as in
-        :func:`~sgdbook.gd.gradient_descent`), or the optimizer raised
+        :func:`~sgdbook.theory.gd.gradient_descent`), or the optimizer raised
         :class:`~sgdbook.divergence.DivergenceError` (``check_finite=True``); then the run stops
         at once, ``diverged`` is ``True`` and ``status()`` says so. ``lr`` is the first
         parameter group's learning rate. No overflow warnings are printed.

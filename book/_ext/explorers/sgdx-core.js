@@ -9,7 +9,7 @@
   else root.SGDX = factory();
 })(typeof self !== "undefined" ? self : this, function () {
   "use strict";
-  var THRESHOLD = 1e12; // sgdbook.gd.DIVERGENCE_THRESHOLD
+  var THRESHOLD = 1e12; // sgdbook.theory.gd.DIVERGENCE_THRESHOLD
 
   function mulberry32(seed) {
     var a = seed >>> 0;
@@ -34,7 +34,7 @@
     for (var i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]));
     return m;
   }
-  // sgdbook.gd.divergence_message
+  // sgdbook.theory.gd.divergence_message
   function divergenceMessage(step, x, loss) {
     if (!finite(x)) return "发散：第 " + step + " 步后迭代值出现 inf 或 nan，已停止";
     if (!(maxAbs(x) <= THRESHOLD)) return "发散：第 " + step + " 步后迭代值的量级超过 1e+12，已停止";
@@ -42,7 +42,7 @@
     return "发散：第 " + step + " 步后函数值的量级超过 1e+12，已停止";
   }
 
-  // sgdbook.objectives.Quadratic: f(x) = 1/2 x'Ax - b'x + c
+  // sgdbook.problems.objectives.Quadratic: f(x) = 1/2 x'Ax - b'x + c
   function quadratic(A, b, c) {
     var d = A.length;
     b = b || new Array(d).fill(0);
@@ -68,7 +68,7 @@
     return !finite(x) || !isFinite(loss) || maxAbs(x) > THRESHOLD || Math.abs(loss) > THRESHOLD;
   }
 
-  // sgdbook.gd.gradient_descent (without grad_tol)
+  // sgdbook.theory.gd.gradient_descent (without grad_tol)
   function gradientDescent(obj, x0, lr, steps) {
     var x = x0.slice(), xs = [x], losses = [obj.value(x)], diverged = false;
     for (var k = 0; k < steps; k++) {
@@ -80,7 +80,7 @@
     return { xs: xs, losses: losses, diverged: diverged };
   }
 
-  // sgdbook.heavy_ball.heavy_ball: x_{k+1} = x_k - lr grad f(x_k) + beta (x_k - x_{k-1}), x_{-1} = x_0
+  // sgdbook.theory.heavy_ball.heavy_ball: x_{k+1} = x_k - lr grad f(x_k) + beta (x_k - x_{k-1}), x_{-1} = x_0
   function heavyBall(obj, x0, lr, beta, steps) {
     var x = x0.slice(), xp = x0.slice(), xs = [x], losses = [obj.value(x)], diverged = false;
     for (var k = 0; k < steps; k++) {
@@ -94,7 +94,7 @@
     return { xs: xs, losses: losses, diverged: diverged };
   }
 
-  // sgdbook.heavy_ball.nesterov_sutskever: v <- mu v - lr grad f(theta + mu v); theta <- theta + v.
+  // sgdbook.theory.heavy_ball.nesterov_sutskever: v <- mu v - lr grad f(theta + mu v); theta <- theta + v.
   // sgdbook runs all steps; here the run stops (diverged) once |theta| > THRESHOLD.
   function nesterov(obj, x0, lr, mu, steps) {
     var th = x0.slice(), v = x0.map(function () { return 0; }), xs = [th], losses = [obj.value(th)], diverged = false;
@@ -141,7 +141,7 @@
     return function (x) { var g = obj.grad(x); for (var i = 0; i < g.length; i++) g[i] += sigma * gaussian(rand); return g; };
   }
 
-  // sgdbook.basin_batches.batch_run, every iterate: f = sin(t) + 0.1 t^2 as the mean of
+  // sgdbook.problems.basin_batches.batch_run, every iterate: f = sin(t) + 0.1 t^2 as the mean of
   // f1 = 2 sin(t) (label 0) and f2 = 0.2 t^2 (label 1); labels floor(2u) from mulberry32(seed).
   // batch = 0: full gradient descent.
   function basinRun(batch, theta0, lr, steps, seed) {
@@ -162,7 +162,7 @@
 
   // Synthetic one-feature regression with an intercept column: rows (x_i, 1), y_i = 2 x_i - 1 + eps_i,
   // x_i, eps_i ~ N(0, 1) from mulberry32(seed); per-example gradients of 1/2 (x_i'w - y_i)^2 at w
-  // (sgdbook.minibatch.per_example_gradients).
+  // (sgdbook.problems.minibatch.per_example_gradients).
   function regressionGradients(n, seed, w) {
     var rand = mulberry32(seed), G = [];
     for (var i = 0; i < n; i++) {
@@ -172,7 +172,7 @@
     }
     return G;
   }
-  // sgdbook.minibatch.gradient_noise / noise_theory, the batches drawn from mulberry32(seed):
+  // sgdbook.problems.minibatch.gradient_noise / noise_theory, the batches drawn from mulberry32(seed):
   // with replacement a draws x largest matrix of floor(n u); without, argsort of a draws x n matrix
   // of uniforms (row-major).
   function minibatchNoise(G, sizes, draws, replace, seed) {
@@ -208,8 +208,8 @@
     return { measured: measured, theory: theory, sigma: Math.sqrt(sigma2) };
   }
 
-  // sgdbook.schedules stepped once per iteration; the rates of iterations 0 .. T-1
-  // (sgdbook.schedules.lr_curve). kind: constant, step {stepSize, gamma}, cosine {etaMin}
+  // sgdbook.optim.schedules stepped once per iteration; the rates of iterations 0 .. T-1
+  // (sgdbook.optim.schedules.lr_curve). kind: constant, step {stepSize, gamma}, cosine {etaMin}
   // (T_max = T - 1), warmup {warmup, startFactor} (LinearWarmup then CosineAnnealing with
   // T_max = T - 1 - warmup), onecycle {pctStart} (OneCycle(max_lr=lr0, total_steps=T),
   // div_factor 25, final_div_factor 1e4, cosine), inverse {k}.
@@ -263,7 +263,7 @@
     return 0.5 * (s / n);
   }
   // Shuffled mini-batches: one Fisher-Yates permutation per epoch (mulberry32(seed)), cut into
-  // batches of `batch` (the last one may be short), as sgdbook.linreg.epoch_batches does with torch.
+  // batches of `batch` (the last one may be short), as sgdbook.problems.linreg.epoch_batches does with torch.
   function epochBatches(n, batch, epochs, seed) {
     var rand = mulberry32(seed), out = [];
     for (var ep = 0; ep < epochs; ep++) {
@@ -274,7 +274,7 @@
     return out;
   }
   // SGD (sgdbook.optim.SGD, no momentum) on the model from w = 0, b = 0 with the rates lrs
-  // (one per iteration); gradient as sgdbook.linreg.gradient: grad_w = X_B' r / m, grad_b = mean r.
+  // (one per iteration); gradient as sgdbook.problems.linreg.gradient: grad_w = X_B' r / m, grad_b = mean r.
   function linregSGD(data, batches, lrs) {
     var w = [0, 0], b = 0, losses = [linregLoss(data, w, b)], diverged = false;
     for (var t = 0; t < batches.length; t++) {
@@ -291,7 +291,7 @@
     return { losses: losses, w: w, b: b, diverged: diverged };
   }
 
-  // sgdbook.minibatch.loglog_slope: the least-squares slope of log y against log x.
+  // sgdbook.problems.minibatch.loglog_slope: the least-squares slope of log y against log x.
   function loglogSlope(x, y) {
     var n = x.length, mx = 0, my = 0, sxx = 0, sxy = 0, i;
     for (i = 0; i < n; i++) { mx += Math.log(x[i]); my += Math.log(y[i]); }
@@ -309,7 +309,7 @@
   }
 
   // ch3: the local maximum of sin(t) + 0.1 t^2 between the two basins (f'(t) = cos t + 0.2 t = 0
-  // near 2), by Newton's method (sgdbook.stochastic.NONCONVEX_LOCAL_MAX).
+  // near 2), by Newton's method (sgdbook.problems.stochastic.NONCONVEX_LOCAL_MAX).
   var THETA_MAX = (function () {
     var t = 2;
     for (var i = 0; i < 50; i++) t -= (Math.cos(t) + 0.2 * t) / (-Math.sin(t) + 0.2);
@@ -325,7 +325,7 @@
   }
 
   // f* of the ch6 model: the least-squares loss at the solution of the normal equations
-  // [X 1]'[X 1] z = [X 1]'y (Gaussian elimination on the 3 x 3 system; sgdbook.linreg.least_squares_loss).
+  // [X 1]'[X 1] z = [X 1]'y (Gaussian elimination on the 3 x 3 system; sgdbook.problems.linreg.least_squares_loss).
   function linregFstar(data) {
     var XtX = [[0, 0, 0], [0, 0, 0], [0, 0, 0]], Xty = [0, 0, 0], a, b, c, r, k, i, j;
     for (i = 0; i < data.y.length; i++) {

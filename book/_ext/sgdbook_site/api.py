@@ -4,6 +4,8 @@ without editing the page; the page is read again when a module is added or remov
 
 from __future__ import annotations
 
+import ast
+
 from sphinx.application import Sphinx
 
 from . import common
@@ -25,7 +27,26 @@ def public_modules() -> list[str]:
         if any(p.startswith("_") for p in parts) or "__pycache__" in parts:
             continue
         found.append(".".join(parts))
-    return found
+    return sorted(found, key=_map_position)
+
+
+def _module_groups() -> list[str]:
+    """The modules of ``sgdbook.MODULE_GROUPS`` in order, read from the source (not imported:
+    the build may run another copy of the package than the one it documents)."""
+    tree = ast.parse((common.PACKAGE_DIR / "__init__.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "MODULE_GROUPS":
+            return ["sgdbook." + m for _, group in ast.literal_eval(node.value) for m in group]
+    return []
+
+
+def _map_position(module: str) -> tuple[int, str]:
+    """The API page follows the package map: each listed module, with its package just before
+    it and its unlisted submodules (``optim.adam``) after it; anything unlisted at the end."""
+    for i, listed in enumerate(_module_groups()):
+        if module == listed or module.startswith(listed + ".") or listed.startswith(module + "."):
+            return i, module
+    return 10**6, module
 
 
 def api_sections(modules: list[str]) -> str:
