@@ -580,7 +580,7 @@ def test_public_modules_skip_private_ones(tmp_path, monkeypatch):
     ):
         (package / rel).write_text("", encoding="utf-8")
     monkeypatch.setattr(common, "PACKAGE_DIR", package)
-    assert api.public_modules() == ["sgdbook.theory.gd", "sgdbook.sub", "sgdbook.sub.x"]
+    assert api.public_modules() == ["sgdbook.gd", "sgdbook.sub", "sgdbook.sub.x"]
 
 
 def test_katex_prepare_strips_numbering_and_labels():
