@@ -4,6 +4,9 @@ Run from the repository root after a build (``make book``):
 
     .venv/bin/python benchmarks/bench_site.py                     # every chapter, phone + desktop
     .venv/bin/python benchmarks/bench_site.py --pages gradient-descent --presets mobile
+    .venv/bin/python benchmarks/bench_site.py --presets mobile --repeat 3 --html /tmp/site \
+        --save /tmp/lighthouse                                     # another copy, medians
+
 
 It serves ``book/_build/html`` on 127.0.0.1 **with gzip**, as GitHub Pages and nginx send it
 (Python's ``http.server`` does not compress, which would triple the transfer and make every
@@ -11,15 +14,21 @@ number meaningless), and runs Lighthouse (``npx --yes lighthouse@VERSION``: the 
 provides it on first use; it is not a project dependency) with Debian's ``/usr/bin/chromium``
 (``SGDBOOK_CHROMIUM`` overrides). ``mobile`` is Lighthouse's default phone emulation (slow 4G,
 4x CPU slowdown); ``desktop`` its desktop preset. ``--fonts`` chooses what the browser has:
-``none``, the fonts of this machine (no CJK font: the page falls back to the book's 240 kB
-Chinese web font, which arrives late and re-flows the text), and ``system``, a reader's
+``none``, a browser with no CJK font at all (this machine's fonts, every font that covers
+Chinese rejected by a private fontconfig file: the page falls back to the book's 240 kB
+Chinese web font, which arrives late), and ``system``, a reader's
 machine with a Chinese system font (the bundled Noto Sans SC is offered to Chromium through
 a private fontconfig file, so nothing is installed). It prints one row per page, preset and
 font setting:
 the three category scores, First and Largest Contentful Paint, Total Blocking Time,
 Cumulative Layout Shift, and the bytes transferred. Scores vary from run to run by a few
-points and with the machine's load: report the machine with them. Always exits 0 when
-Lighthouse ran (a measurement, not a test).
+points and with the machine's load: report the machine with them. ``--repeat N`` audits each
+page N times and prints the median of every column (the run with the median performance score
+for the byte count) and the min-max of the performance score; ``--html DIR`` serves another
+copy of the site (e.g. one with some assets stripped, for a before/after comparison);
+``--save DIR`` keeps every Lighthouse JSON report. The default pages are every page of the
+table of contents (``_toc.yml``). Always exits 0 when Lighthouse ran (a measurement, not a
+test).
 """
 
 from __future__ import annotations
@@ -27,11 +36,13 @@ from __future__ import annotations
 import argparse
 import functools
 import gzip
+import html
 import http.server
 import io
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,16 +52,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 HTML = REPO / "book" / "_build" / "html"
 LIGHTHOUSE = "lighthouse@13.5.0"
-CHAPTERS = [
-    "index",
-    "gradient-descent",
-    "learning-rate",
-    "sgd",
-    "minibatch",
-    "momentum-adam",
-    "lr-decay",
-    "appendix/api",
-]
+
+
+def toc_pages() -> list[str]:
+    """Every page of the table of contents, in order (root first)."""
+    import yaml
+
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    return [toc["root"]] + [
+        chapter["file"] for part in toc.get("parts", []) for chapter in part.get("chapters", [])
+    ]
+
+
+CHAPTERS = toc_pages()
 COMPRESSIBLE = (".html", ".css", ".js", ".svg", ".json", ".txt", ".map", ".inv")
 CHROME_FLAGS = (
     "--headless --no-sandbox --disable-gpu --disable-background-networking "
@@ -90,20 +104,43 @@ def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_port}/"
 
 
+def _fontconfig(tmp: Path, name: str, body: str) -> Path:
+    conf = tmp / f"{name}.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
+        f"{body}  <cachedir>{tmp / ('fc-cache-' + name)}</cachedir>\n</fontconfig>\n",
+        encoding="utf-8",
+    )
+    return conf
+
+
 def fontconfig_with_cjk(tmp: Path) -> Path:
     """A fontconfig file: the system's configuration plus the book's Noto Sans SC."""
     fonts = tmp / "fonts"
     fonts.mkdir(exist_ok=True)
     for font in (REPO / "sgdbook" / "fonts").glob("*.otf"):
         shutil.copyfile(font, fonts / font.name)
-    conf = tmp / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
-        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
-        f"  <dir>{fonts}</dir>\n  <cachedir>{tmp / 'fc-cache'}</cachedir>\n</fontconfig>\n",
-        encoding="utf-8",
-    )
-    return conf
+    return _fontconfig(tmp, "system", f"  <dir>{fonts}</dir>\n")
+
+
+def system_cjk_fonts() -> list[str]:
+    """The files of the installed fonts that cover Chinese (fontconfig's ``:lang=zh``)."""
+    fc_list = shutil.which("fc-list")
+    if not fc_list:
+        return []
+    out = subprocess.run(
+        [fc_list, ":lang=zh", "file"], capture_output=True, text=True, check=False
+    ).stdout
+    return sorted({line.split(":")[0].strip() for line in out.splitlines() if line.strip()})
+
+
+def fontconfig_without_cjk(tmp: Path) -> Path:
+    """A fontconfig file: the system's configuration with every Chinese font rejected, so the
+    browser has no CJK font at all (the PDF set-up installs Noto CJK on the build machine)."""
+    globs = "".join(f"      <glob>{html.escape(f)}</glob>\n" for f in system_cjk_fonts())
+    body = f"  <selectfont>\n    <rejectfont>\n{globs}    </rejectfont>\n  </selectfont>\n"
+    return _fontconfig(tmp, "none", body if globs else "")
 
 
 def audit(url: str, preset: str, chromium: str, out: Path, env: dict[str, str]) -> dict:
@@ -135,21 +172,33 @@ def audit(url: str, preset: str, chromium: str, out: Path, env: dict[str, str]) 
     return json.loads(out.read_text(encoding="utf-8"))
 
 
-def row(page: str, preset: str, fonts: str, report: dict) -> str:
+def measures(report: dict) -> dict[str, float]:
+    """The numbers of one Lighthouse report that the table shows."""
     cats = report["categories"]
     audits = report["audits"]
+    return {
+        "performance": 100 * cats["performance"]["score"],
+        "accessibility": 100 * cats["accessibility"]["score"],
+        "best-practices": 100 * cats["best-practices"]["score"],
+        "fcp": audits["first-contentful-paint"]["numericValue"] / 1000,
+        "lcp": audits["largest-contentful-paint"]["numericValue"] / 1000,
+        "tbt": audits["total-blocking-time"]["numericValue"],
+        "cls": audits["cumulative-layout-shift"]["numericValue"],
+        "kib": audits["total-byte-weight"]["numericValue"] / 1024,
+    }
 
-    def ms(key: str) -> str:
-        return f"{audits[key]['numericValue'] / 1000:.1f} s"
 
-    kib = audits["total-byte-weight"]["numericValue"] / 1024
+def row(page: str, preset: str, fonts: str, reports: list[dict]) -> str:
+    """One table row: the median of each measure over the runs (and the performance range)."""
+    runs = [measures(r) for r in reports]
+    med = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    perf = sorted(round(run["performance"]) for run in runs)
+    spread = f" ({perf[0]}–{perf[-1]})" if len(runs) > 1 else ""
     return (
-        f"| {page} | {preset} | {fonts} | {round(100 * cats['performance']['score'])} | "
-        f"{round(100 * cats['accessibility']['score'])} | "
-        f"{round(100 * cats['best-practices']['score'])} | "
-        f"{ms('first-contentful-paint')} | {ms('largest-contentful-paint')} | "
-        f"{audits['total-blocking-time']['numericValue']:.0f} ms | "
-        f"{audits['cumulative-layout-shift']['numericValue']:.3f} | {kib:.0f} KiB |"
+        f"| {page} | {preset} | {fonts} | {round(med['performance'])}{spread} | "
+        f"{round(med['accessibility'])} | {round(med['best-practices'])} | "
+        f"{med['fcp']:.1f} s | {med['lcp']:.1f} s | {med['tbt']:.0f} ms | "
+        f"{med['cls']:.3f} | {med['kib']:.0f} KiB |"
     )
 
 
@@ -162,26 +211,41 @@ def main() -> int:
     parser.add_argument(
         "--fonts", nargs="+", default=["none", "system"], choices=["none", "system"]
     )
+    parser.add_argument("--html", type=Path, default=HTML, help="the site folder to serve")
+    parser.add_argument("--repeat", type=int, default=1, help="audits per page and setting")
+    parser.add_argument("--save", type=Path, help="keep every Lighthouse JSON report here")
     args = parser.parse_args()
-    if not (HTML / "index.html").is_file():
-        sys.exit(f"{HTML} has no built site: run `make book` first")
+    site = args.html.resolve()
+    if not (site / "index.html").is_file():
+        sys.exit(f"{site} has no built site: run `make book` first")
     chromium = os.environ.get("SGDBOOK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    server, base = serve(HTML)
-    print(f"{LIGHTHOUSE} on {base} (gzip), chromium {chromium}")
+    server, base = serve(site)
+    repeat = max(1, args.repeat)
+    print(f"{LIGHTHOUSE} on {base} (gzip) serving {site}, chromium {chromium}")
+    print(f"median of {repeat} runs; Performance: median (min–max)" if repeat > 1 else "one run")
     print(
         "| Page | Preset | CJK font | Performance | Accessibility | Best practices | FCP | LCP "
         "| TBT | CLS | Transfer |"
     )
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
-        envs = {"none": {}, "system": {"FONTCONFIG_FILE": str(fontconfig_with_cjk(Path(tmp)))}}
+        envs = {
+            "none": {"FONTCONFIG_FILE": str(fontconfig_without_cjk(Path(tmp)))},
+            "system": {"FONTCONFIG_FILE": str(fontconfig_with_cjk(Path(tmp)))},
+        }
+        keep = args.save or Path(tmp)
+        keep.mkdir(parents=True, exist_ok=True)
         for page in args.pages:
             for preset in args.presets:
                 for fonts in args.fonts:
-                    out = Path(tmp) / f"{page.replace('/', '_')}-{preset}-{fonts}.json"
-                    report = audit(f"{base}{page}.html", preset, chromium, out, envs[fonts])
+                    reports = []
+                    for n in range(repeat):
+                        name = f"{page.replace('/', '_')}-{preset}-{fonts}-{n + 1}.json"
+                        reports.append(
+                            audit(f"{base}{page}.html", preset, chromium, keep / name, envs[fonts])
+                        )
                     print(
-                        row(page, preset, "web font" if fonts == "none" else "system", report),
+                        row(page, preset, "web font" if fonts == "none" else "system", reports),
                         flush=True,
                     )
     server.shutdown()

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+import sys
 import time
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -30,6 +32,9 @@ from site_fixtures import (
     serve,
     site,  # noqa: F401  (fixture)
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
+from sgdbook_site import fonts
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
@@ -454,7 +459,21 @@ def test_figures_on_white_in_dark_mode(chromium, served):
 # Accessibility audit (axe-core, the engine of Lighthouse's and browsers' accessibility audits)
 # --------------------------------------------------------------------------------------------
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+# wcag22aa: target-size (24 x 24 px or spaced apart), which Lighthouse's audit also runs
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+# Scroll the page through, one screen at a time, as a reader does: the theme gives scrolling code
+# blocks, outputs and tables their tabindex as they come near the viewport (sgdbook_site/speed.py).
+JS_SCROLL_THROUGH = """
+async () => {
+  const frame = () => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
+  for (let y = 0; y < document.scrollingElement.scrollHeight; y += innerHeight) {
+    scrollTo(0, y);
+    await frame();
+  }
+  scrollTo(0, 0);
+  await frame();
+}
+"""
 
 
 @pytest.mark.parametrize("width", [1280, PHONE_WIDTH], ids=["desktop", "phone"])
@@ -465,6 +484,7 @@ def test_accessibility_audit(chromium, served, width):
     problems = []
     for doc in [*docs, "search"]:
         page, _ = open_page(chromium, urljoin(base, f"{doc}.html"), width=width)
+        page.evaluate(JS_SCROLL_THROUGH)
         page.add_script_tag(path=str(AXE))
         # KaTeX's visual layer (.katex-html) is aria-hidden; assistive technology reads the MathML
         # next to it, which stays audited. Skipping its thousands of spans halves the audit.
@@ -481,3 +501,106 @@ def test_accessibility_audit(chromium, served, width):
                 )
         page.close()
     assert not problems, f"[{name}] accessibility violations at {width}px:\n" + "\n".join(problems)
+
+
+JS_TARGETS = (
+    JS_DESCRIBE
+    + """
+() => [...document.querySelectorAll('dl.py dt.sig a.reference, dl.py dl.field-list a.reference')].filter((a) => a.getClientRects().length)
+  .map((a) => { const r = a.getBoundingClientRect();
+                return [__describe(a) + ' ' + a.textContent.trim(), r.width, r.height]; })
+"""
+)
+
+
+@pytest.mark.parametrize("width", [1280, PHONE_WIDTH], ids=["desktop", "phone"])
+def test_api_type_links_are_big_enough_to_tap(chromium, served, width):
+    """The API page's links in signatures and parameter lists (``bool``, ``numpy.ndarray``) are
+    at least 24 x 24 px (WCAG 2.2 target size; Lighthouse's ``target-size`` audit)."""
+    name, _html, docs, base = served
+    pages = [d for d in docs if d.endswith("api")]
+    if not pages:
+        pytest.skip(f"the {name} has no API page")
+    page, _ = open_page(chromium, urljoin(base, f"{pages[0]}.html"), width=width)
+    targets = page.evaluate(JS_TARGETS)
+    assert len(targets) > 50, f"[{name}] only {len(targets)} type links: the check is vacuous"
+    small = [t for t in targets if t[1] < 24 or t[2] < 24]
+    assert not small, f"[{name}] links smaller than 24 px at {width}px: {small[:10]}"
+    page.close()
+
+
+JS_LAYOUT = """
+() => [...document.querySelectorAll('.bd-article h1, .bd-article h2, .bd-article p, '
+                                     + '.bd-article li, .bd-footer-content p')]
+  .slice(0, 400).map((e) => { const r = e.getBoundingClientRect();
+                              return [r.x, r.y, r.width, r.height].map((v) => Math.round(v * 10) / 10); })
+"""
+JS_TWO_FRAMES = "() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)))"
+JS_FACES = """
+() => Object.fromEntries([...document.fonts].filter((f) => f.family.startsWith('"SGD') ||
+                                                           f.family.startsWith('SGD'))
+                        .map((f) => [f.family.replace(/"/g, ''), f.status]))
+"""
+
+
+def test_cjk_web_font_arrival_moves_no_text(chromium, served):
+    """A reader without any Chinese font: until the book's web font arrives, Chinese text is set
+    in the placeholder of the same metrics; when it arrives, the text does not move (before the
+    placeholder, Lighthouse measured a layout shift (CLS) of up to 0.44 on a phone)."""
+    name, _html, docs, base = served
+    page = chromium.new_page()
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 800})
+    held = []
+    page.route("**/fonts/sgdbook-cjk.*", lambda route: held.append(route))
+
+    def without_system_cjk(route):
+        # this machine may have Noto CJK: keep only the book's own two faces in the stack
+        response = route.fetch()
+        css = re.sub(
+            r"--sgd-cjk-fonts:[^;]*;",
+            f'--sgd-cjk-fonts: "{fonts.CJK_FAMILY}", "{fonts.PLACEHOLDER_FAMILY}";',
+            response.text(),
+        )
+        route.fulfill(response=response, body=css)
+
+    page.route("**/_static/sgdbook.css*", without_system_cjk)
+    shifts = "window.__shifts = []; new PerformanceObserver((l) => window.__shifts.push(...l.getEntries().map((e) => e.value))).observe({type: 'layout-shift', buffered: true});"
+    page.add_init_script(shifts)
+    # a chapter (pairs of punctuation such as "）。", inline formulas), the front page otherwise
+    doc = docs[1] if len(docs) > 1 else docs[0]
+    page.goto(urljoin(base, f"{doc}.html"), wait_until="domcontentloaded")
+    page.wait_for_function(
+        f"() => (({JS_FACES})())['{fonts.PLACEHOLDER_FAMILY}'] === 'loaded' && "
+        f"(({JS_FACES})())['{fonts.CJK_FAMILY}'] === 'loading'"
+    )
+    # every other font (KaTeX's, the icons) has arrived, once layout has asked for them: only
+    # the CJK web font can move text now
+    page.evaluate(JS_TWO_FRAMES)
+    page.wait_for_function(
+        "() => [...document.fonts].every((f) => f.status !== 'loading' || "
+        f"f.family.replace(/\"/g, '') === '{fonts.CJK_FAMILY}')"
+    )
+    page.evaluate(JS_TWO_FRAMES)
+    assert held, f"[{name}] the web font was not requested: no text needs it?"
+    before = page.evaluate(JS_LAYOUT)
+    shifts_before = sum(page.evaluate("window.__shifts"))
+    for route in held:
+        route.continue_()
+    page.wait_for_function(f"() => (({JS_FACES})())['{fonts.CJK_FAMILY}'] === 'loaded'")
+    page.evaluate(JS_TWO_FRAMES)
+    after = page.evaluate(JS_LAYOUT)
+    shifts_after = sum(page.evaluate("window.__shifts"))
+    page.close()
+    assert len(before) >= 5, f"[{name}] nothing measured"
+    # Nothing on the first screen moves at all. Below it, no element changes its width or
+    # changes its height by more than a pixel: a line holding only a formula comes out 1 px
+    # lower with the real font (its strut), which adds up down a table of formulas.
+    moved = [
+        (i, b, a)
+        for i, (b, a) in enumerate(zip(before, after))
+        if (b != a and b[1] < 800) or b[2] != a[2] or abs(b[3] - a[3]) > 1.05
+    ]
+    assert not moved, f"[{name}] elements moved when the web font arrived: {moved[:5]}"
+    assert shifts_after - shifts_before < 0.001, (
+        f"[{name}] layout shift {shifts_after - shifts_before}"
+    )

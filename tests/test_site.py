@@ -34,7 +34,7 @@ from site_fixtures import (
 )
 
 sys.path.insert(0, str(BOOK / "_ext"))
-from sgdbook_site import api, common, fonts, footer, katex, search
+from sgdbook_site import api, common, fonts, footer, katex, search, speed
 from sgdbook_site import figures as site_figures
 
 pytestmark = pytest.mark.book
@@ -205,6 +205,132 @@ def test_theme_stylesheet_draws_every_icon_the_pages_use(site):
     missing = sorted(hex(c) for c in fonts.fa_codepoints(html) if c not in cmap)
     assert not missing, f"[{name}] icon glyphs missing from {font.name}: {missing}"
     assert font.stat().st_size < 30_000, f"[{name}] {font.name} is not subset"
+
+
+def _font_faces(css: str) -> dict[str, dict[str, str]]:
+    """``@font-face`` rules by family: their descriptors."""
+    faces = {}
+    for body in re.findall(r"@font-face\{([^}]*)\}", css):
+        props = dict(
+            (k.strip(), v.strip())
+            for k, v in (d.split(":", 1) for d in re.split(r";(?![^(]*\))", body) if ":" in d)
+        )
+        faces[props["font-family"].strip('"')] = props
+    return faces
+
+
+def test_cjk_placeholder_has_the_web_fonts_metrics(site):
+    """While the CJK web font loads, text is set in a placeholder with the same em, advances and
+    vertical metrics, so its arrival moves nothing. The placeholder is added by a script first in
+    every page's head (before any stylesheet, after the charset); both faces carry the same
+    metric overrides, which are the fonts' own metrics."""
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    name, html, _ = site
+    pages = html_pages(html)
+    scripts = set()
+    for page in pages:
+        head = page.read_text(encoding="utf-8").split("</head>", 1)[0]
+        found = re.search(r'<meta charset="utf-8" />\s*<script>(.*?)</script>', head, re.S)
+        assert found, f"[{name}] {page.relative_to(html)}: no placeholder script after the charset"
+        assert head.index(found.group(0)) < head.index('rel="stylesheet"')
+        assert head.index('<meta charset="utf-8" />') < 1024
+        scripts.add(found.group(1))
+    assert len(scripts) == 1, f"[{name}] pages carry different placeholder scripts"
+    script = scripts.pop()
+    assert fonts.PLACEHOLDER_FAMILY in script
+    data = base64.b64decode(re.search(r'atob\("([^"]+)"\)', script).group(1))
+    ph = dict(re.findall(r'(\w+):"([^"]*)"', re.search(r"\{unicodeRange:[^}]*\}", script).group(0)))
+    css = (html / "_static" / fonts.FONT_CSS).read_text(encoding="utf-8")
+    web = _font_faces(css)[fonts.CJK_FAMILY]
+    web_file = html / "_static" / re.search(r"url\(([^)?]+)", web["src"]).group(1)
+    web_font = TTFont(str(web_file))
+    ph_font = TTFont(io.BytesIO(data))
+    source = TTFont(str(fonts.CJK_FONT_SOURCE), lazy=True)
+    ascent, descent, gap = fonts.vertical_metrics(source)
+    assert ascent > 1 and descent > 0.2  # Noto's tall CJK metrics, not a Latin font's
+    assert (
+        fonts.vertical_metrics(web_font)
+        == fonts.vertical_metrics(ph_font)
+        == (ascent, descent, gap)
+    )
+    for key, value in (("ascent", ascent), ("descent", descent), ("line-gap", gap)):
+        assert web[f"{key}-override"] == f"{100 * value:g}%", f"[{name}] {key} of {web}"
+        camel = key.replace("-g", "G") + "Override"
+        assert ph[camel] == f"{100 * value:g}%", f"[{name}] {key} of the placeholder"
+    assert web["unicode-range"] == ph["unicodeRange"] == fonts.CJK_RANGE
+    assert ph["display"] == "block" and web["font-display"] == "swap"
+    # every character of the web font is in the placeholder, exactly as wide, on the same em
+    assert ph_font["head"].unitsPerEm == web_font["head"].unitsPerEm
+    web_cmap, ph_cmap = web_font.getBestCmap(), ph_font.getBestCmap()
+    cjk = [c for c in web_cmap if fonts._CJK_CHAR.match(chr(c))]
+    assert len(cjk) > (100 if name == "book" else 5)
+    assert all(c in ph_cmap for c in cjk), f"[{name}] characters missing from the placeholder"
+    widths = [
+        (chr(c), web_font["hmtx"][web_cmap[c]][0], ph_font["hmtx"][ph_cmap[c]][0]) for c in cjk
+    ]
+    assert [w for w in widths if w[1] != w[2]] == [], f"[{name}] advances differ"
+    assert len(data) < 1500, f"[{name}] the placeholder is not small ({len(data)} bytes)"
+    # the stack names the placeholder right after the web font
+    stack = (html / "_static" / "sgdbook.css").read_text(encoding="utf-8")
+    assert f'"{fonts.CJK_FAMILY}", "{fonts.PLACEHOLDER_FAMILY}"' in stack
+
+
+def test_theme_stylesheet_keeps_only_the_icon_rules_in_use(site):
+    name, html, _ = site
+    css = (html / "_static" / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
+    original = fonts.theme_css_source().read_text(encoding="utf-8")
+    rules = fonts._FA_RULE.findall(css)
+    assert 0 < len(rules) < 100 < len(fonts._FA_RULE.findall(original)), f"[{name}] {len(rules)}"
+    assert len(css) < len(original) - 60_000
+    # only those rules went: the rest of the stylesheet is the theme's, byte for byte
+    assert fonts._FA_RULE.sub("", css) == fonts._FA_RULE.sub("", original)
+
+
+def test_head_scripts_do_not_block_the_first_paint(site):
+    """Every script file in a page's head is deferred, but documentation_options.js (whose
+    object inline scripts of the page use while it is parsed); the theme's own are too. (The
+    search page, not in the table of contents, keeps its scripts: its template's search scripts
+    run in place and use doctools.js.)"""
+    name, html, _ = site
+    problems = []
+    n_deferred = 0
+    pages = [p for p in html_pages(html) if p.name != "search.html"]
+    for page in pages:
+        head = page.read_text(encoding="utf-8").split("</head>", 1)[0]
+        for tag in re.findall(r"<script\b[^>]*\bsrc=[^>]*>", head):
+            src = re.search(r'src="([^"]+)"', tag).group(1)
+            deferred = re.search(r"\b(defer|async)\b", tag) is not None
+            if src.split("?")[0].endswith(speed.SYNC_SCRIPTS):
+                if deferred:
+                    problems.append(f"{page.relative_to(html)}: {src} must run in place")
+            elif not deferred:
+                problems.append(f"{page.relative_to(html)}: {src} blocks the parser")
+            n_deferred += deferred
+    assert n_deferred > 5 * len(pages), f"[{name}] the check is vacuous"
+    search = (html / "search.html").read_text(encoding="utf-8").split("</head>", 1)[0]
+    assert 'defer="defer" src="_static/doctools.js' not in search, name
+    assert not problems, f"[{name}]\n" + "\n".join(problems)
+
+
+def test_theme_script_measures_scroll_boxes_near_the_viewport(site):
+    name, html, _ = site
+    script = (html / speed.THEME_JS).read_text(encoding="utf-8")
+    assert speed.LAZY_TABINDEX in script and speed.THEME_TABINDEX not in script, name
+
+
+def test_theme_script_patch_fails_loudly_when_the_theme_changes(tmp_path):
+    target = tmp_path / speed.THEME_JS
+    target.parent.mkdir(parents=True)
+    target.write_text("function I(){" + speed.THEME_TABINDEX + "}", encoding="utf-8")
+    assert speed.lazy_theme_tabindex(tmp_path)
+    assert not speed.lazy_theme_tabindex(tmp_path)  # already patched: unchanged
+    assert target.read_text(encoding="utf-8") == "function I(){" + speed.LAZY_TABINDEX + "}"
+    target.write_text("function I(){/* another version */}", encoding="utf-8")
+    assert not speed.lazy_theme_tabindex(tmp_path)  # and a warning (an error in -W builds)
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ katex      math rendered at build time by the katex npm package, cached between 
 pages      page post-processing (lean, accessible pages), asset de-duplication, apparatus
            polish (证明, math in citations, unique ids); records the pages each build writes
 figures    SVG figures: intrinsic size, lazy loading
-fonts      the CJK web font and the Font Awesome icons, subset to what the site uses
+fonts      the CJK web font (with a placeholder of its metrics) and the Font Awesome icons,
+           subset to what the site uses
+speed      phones: head scripts deferred, the theme's scroll-box check only near the viewport
 search     Chinese search: jieba plus every user-dictionary term
 api        the API reference page, one section per public sgdbook module
 footer     the build note (device, torch, commit, date) in every page's footer
@@ -26,7 +28,17 @@ from sphinx.application import Sphinx
 
 from .common import forget_state
 
-CONCERNS = ("katex", "pages", "figures", "fonts", "search", "api", "footer", "downloads")
+CONCERNS = (
+    "katex",
+    "pages",
+    "figures",
+    "fonts",
+    "speed",
+    "search",
+    "api",
+    "footer",
+    "downloads",
+)
 
 
 def _forget_state(app: Sphinx, exception: Exception | None) -> None:

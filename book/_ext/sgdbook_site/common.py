@@ -39,6 +39,8 @@ class SiteState:
     build_note: str | None = None
     #: Whether the font stylesheet and script were added (builder-inited may run twice).
     font_assets_added: bool = False
+    #: The inline script that adds the CJK placeholder font (fonts.placeholder_script).
+    font_head_script: str | None = None
 
 
 _STATES: weakref.WeakKeyDictionary[Sphinx, SiteState] = weakref.WeakKeyDictionary()

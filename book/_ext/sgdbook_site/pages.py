@@ -24,6 +24,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 
 from .common import site_state
+from .fonts import HEAD_SCRIPT_KEY
 from .katex import KATEX_CSS
 
 _FONTAWESOME_TAG = re.compile(
@@ -33,6 +34,7 @@ _SEARCH_TAGS = re.compile(
     r'\s*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)"'
     r"></script>"
 )
+_CHARSET = '<meta charset="utf-8" />'
 _THEBE_CONFIG = re.compile(r'\s*<script type="text/x-thebe-config">.*?</script>', re.S)
 # Stylesheets that extensions write only after the pages (myst-nb, sphinx-proof, sphinx-exercise
 # and fonts.py, at build-finished). Sphinx appends ``?v=<checksum>`` to a link only when the file
@@ -45,6 +47,13 @@ _LATE_ASSET_VERSION = re.compile(
 
 
 def postprocess(html_text: str, pagename: str, context: dict[str, Any]) -> str:
+    head_script = context.get(HEAD_SCRIPT_KEY)
+    if head_script and _CHARSET in html_text:
+        # after the charset (which must stay in the first 1024 bytes), before the stylesheets
+        # (which would hold an inline script back until they have loaded)
+        html_text = html_text.replace(
+            _CHARSET, f"{_CHARSET}\n    <script>{head_script}</script>", 1
+        )
     html_text = _FONTAWESOME_TAG.sub("", html_text)
     html_text = _THEBE_CONFIG.sub("", html_text)
     html_text = _LATE_ASSET_VERSION.sub(r'\1"', html_text)
