@@ -4,8 +4,8 @@ Run from the repository root after a build (``make book``):
 
     .venv/bin/python benchmarks/bench_site.py                     # every chapter, phone + desktop
     .venv/bin/python benchmarks/bench_site.py --pages gradient-descent --presets mobile
-    .venv/bin/python benchmarks/bench_site.py --presets mobile --repeat 3 --html /tmp/site \
-        --save /tmp/lighthouse                                     # another copy, medians
+    .venv/bin/python benchmarks/bench_site.py --presets mobile --repeat 3 --html /tmp/before book/_build/html \
+        --save /tmp/lighthouse                       # before/after, alternating, medians
 
 
 It serves ``book/_build/html`` on 127.0.0.1 **with gzip**, as GitHub Pages and nginx send it
@@ -25,7 +25,8 @@ Cumulative Layout Shift, and the bytes transferred. Scores vary from run to run 
 points and with the machine's load: report the machine with them. ``--repeat N`` audits each
 page N times and prints the median of every column (the run with the median performance score
 for the byte count) and the min-max of the performance score; ``--html DIR`` serves another
-copy of the site (e.g. one with some assets stripped, for a before/after comparison);
+copy of the site, and ``--html BEFORE AFTER`` serves both and alternates their runs, so that a
+before/after comparison (e.g. a copy with some assets stripped) sees the same machine load;
 ``--save DIR`` keeps every Lighthouse JSON report. The default pages are every page of the
 table of contents (``_toc.yml``). Always exits 0 when Lighthouse ran (a measurement, not a
 test).
@@ -72,8 +73,20 @@ CHROME_FLAGS = (
 )
 
 
+@functools.cache
+def _body(path: Path, mtime: float, compress: bool) -> bytes:
+    """A file's bytes as sent (gzip level 6 for text), compressed once like a static host's
+    precompressed copy, so that compressing a 4 MB page does not sit inside every measurement."""
+    data = path.read_bytes()
+    return gzip.compress(data, 6) if compress else data
+
+
 class GzipHandler(http.server.SimpleHTTPRequestHandler):
-    """Static files, text types gzip-compressed (Content-Encoding: gzip)."""
+    """Static files, text types gzip-compressed (Content-Encoding: gzip), over HTTP/1.1 with
+    keep-alive: the browser reuses its connections, as it does with any real host (GitHub Pages
+    speaks HTTP/2, which multiplexes even more)."""
+
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, *args) -> None:  # quiet
         pass
@@ -84,10 +97,8 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
             path = path / "index.html"
         if not path.is_file():
             return super().send_head()
-        data = path.read_bytes()
         compress = path.suffix in COMPRESSIBLE
-        if compress:
-            data = gzip.compress(data, 6)
+        data = _body(path, path.stat().st_mtime, compress)
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(str(path)))
         if compress:
@@ -188,14 +199,15 @@ def measures(report: dict) -> dict[str, float]:
     }
 
 
-def row(page: str, preset: str, fonts: str, reports: list[dict]) -> str:
+def row(page: str, preset: str, fonts: str, reports: list[dict], site: str | None = None) -> str:
     """One table row: the median of each measure over the runs (and the performance range)."""
     runs = [measures(r) for r in reports]
     med = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     perf = sorted(round(run["performance"]) for run in runs)
     spread = f" ({perf[0]}–{perf[-1]})" if len(runs) > 1 else ""
+    first = f"| {site} " if site is not None else ""
     return (
-        f"| {page} | {preset} | {fonts} | {round(med['performance'])}{spread} | "
+        f"{first}| {page} | {preset} | {fonts} | {round(med['performance'])}{spread} | "
         f"{round(med['accessibility'])} | {round(med['best-practices'])} | "
         f"{med['fcp']:.1f} s | {med['lcp']:.1f} s | {med['tbt']:.0f} ms | "
         f"{med['cls']:.3f} | {med['kib']:.0f} KiB |"
@@ -211,23 +223,40 @@ def main() -> int:
     parser.add_argument(
         "--fonts", nargs="+", default=["none", "system"], choices=["none", "system"]
     )
-    parser.add_argument("--html", type=Path, default=HTML, help="the site folder to serve")
+    parser.add_argument(
+        "--html",
+        type=Path,
+        nargs="+",
+        default=[HTML],
+        help="the site folder(s) to serve; with several, their runs alternate (a before/after "
+        "comparison under the same machine load) and each row names its site",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="audits per page and setting")
     parser.add_argument("--save", type=Path, help="keep every Lighthouse JSON report here")
     args = parser.parse_args()
-    site = args.html.resolve()
-    if not (site / "index.html").is_file():
-        sys.exit(f"{site} has no built site: run `make book` first")
+    sites = [site.resolve() for site in args.html]
+    for site in sites:
+        if not (site / "index.html").is_file():
+            sys.exit(f"{site} has no built site: run `make book` first")
+    labels = [site.name for site in sites] if len(sites) > 1 else [None]
+    if len(set(labels)) != len(labels):
+        labels = [str(site) for site in sites]
     chromium = os.environ.get("SGDBOOK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    server, base = serve(site)
+    servers = [serve(site) for site in sites]
     repeat = max(1, args.repeat)
-    print(f"{LIGHTHOUSE} on {base} (gzip) serving {site}, chromium {chromium}")
+    for site, (_, base) in zip(sites, servers):
+        print(f"{LIGHTHOUSE} on {base} (gzip, HTTP/1.1) serving {site}, chromium {chromium}")
     print(f"median of {repeat} runs; Performance: median (min–max)" if repeat > 1 else "one run")
+    if len(sites) > 1:
+        print("runs alternate between the sites")
+    site_col = "| Site " if len(sites) > 1 else ""
     print(
-        "| Page | Preset | CJK font | Performance | Accessibility | Best practices | FCP | LCP "
-        "| TBT | CLS | Transfer |"
+        f"{site_col}| Page | Preset | CJK font | Performance | Accessibility | Best practices | FCP "
+        "| LCP | TBT | CLS | Transfer |"
     )
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        ("|---" if len(sites) > 1 else "") + "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         envs = {
             "none": {"FONTCONFIG_FILE": str(fontconfig_without_cjk(Path(tmp)))},
@@ -238,17 +267,21 @@ def main() -> int:
         for page in args.pages:
             for preset in args.presets:
                 for fonts in args.fonts:
-                    reports = []
+                    reports: list[list[dict]] = [[] for _ in sites]
                     for n in range(repeat):
-                        name = f"{page.replace('/', '_')}-{preset}-{fonts}-{n + 1}.json"
-                        reports.append(
-                            audit(f"{base}{page}.html", preset, chromium, keep / name, envs[fonts])
-                        )
-                    print(
-                        row(page, preset, "web font" if fonts == "none" else "system", reports),
-                        flush=True,
-                    )
-    server.shutdown()
+                        for i, (_, base) in enumerate(servers):
+                            tag = f"-site{i + 1}" if len(sites) > 1 else ""
+                            name = f"{page.replace('/', '_')}-{preset}-{fonts}{tag}-{n + 1}.json"
+                            reports[i].append(
+                                audit(
+                                    f"{base}{page}.html", preset, chromium, keep / name, envs[fonts]
+                                )
+                            )
+                    for label, site_reports in zip(labels, reports):
+                        font_label = "web font" if fonts == "none" else "system"
+                        print(row(page, preset, font_label, site_reports, label), flush=True)
+    for server, _ in servers:
+        server.shutdown()
     return 0
 
 
