@@ -34,7 +34,7 @@ from site_fixtures import (
 )
 
 sys.path.insert(0, str(BOOK / "_ext"))
-from sgdbook_site import api, common, fonts, footer, katex, search, speed
+from sgdbook_site import api, common, fonts, footer, katex, pages, search, speed
 from sgdbook_site import figures as site_figures
 
 pytestmark = pytest.mark.book
@@ -361,6 +361,12 @@ def test_math_rendered_at_build_time(site):
                 )
             if "katex/katex.min.css" not in raw:
                 problems.append(f"{page.relative_to(html)}: math without the KaTeX stylesheet")
+            head = raw.split("</head>", 1)[0]
+            late = re.search(r'<link [^>]*href="[^"]*katex/katex-fonts\.css"[^>]*>', head)
+            if not late or 'media="print"' not in late.group(0) or "data-sgd-late" not in head:
+                problems.append(f"{page.relative_to(html)}: KaTeX's fonts not linked late")
+            elif pages.LATE_JS not in head.split("<link", 1)[0]:
+                problems.append(f"{page.relative_to(html)}: no script applies the late fonts")
         elif "katex.min.css" in raw:
             problems.append(f"{page.relative_to(html)}: KaTeX stylesheet on a page without math")
         if "katex-error" in raw:
@@ -374,9 +380,13 @@ def test_math_rendered_at_build_time(site):
     assert (html / "_static" / "katex" / "katex.min.css").is_file()
     fonts = list((html / "_static" / "katex" / "fonts").glob("*.woff2"))
     css = (html / "_static" / "katex" / "katex.min.css").read_text(encoding="utf-8")
-    for font in re.findall(r"url\((fonts/[^)]+)\)", css):
+    faces = (html / "_static" / "katex" / "katex-fonts.css").read_text(encoding="utf-8")
+    assert "@font-face" not in css and ".katex" in css
+    urls = re.findall(r"url\((fonts/[^)]+)\)", faces)
+    assert len(urls) == faces.count("@font-face") >= 15, len(urls)
+    for font in urls:
         assert (html / "_static" / "katex" / font).is_file(), f"KaTeX font {font} missing"
-    assert fonts and ".ttf" not in css and ".woff)" not in css
+    assert fonts and ".ttf" not in faces and ".woff)" not in faces
 
 
 def test_sample_math_kinds(sample_book):
@@ -881,6 +891,39 @@ def test_search_index_keeps_no_term_without_pages(tmp_path):
         "titleterms": {},
     }
     assert not search.drop_empty_terms(index)
+
+
+def test_font_stylesheets_are_applied_after_the_first_paint():
+    from sgdbook_site import pages
+
+    head = (
+        '<head><meta charset="utf-8" />\n<link rel="stylesheet" href="_static/sgdbook.css" />'
+        '<link rel="stylesheet" type="text/css" href="../_static/sgdbook-fonts.css" />'
+        '</head><body><span class="katex">x</span></body>'
+    )
+    out = pages.postprocess(head, "x", {"pathto": lambda name, *a: "../" + name})
+    assert out.count('data-sgd-late=""') == 2  # the CJK font's and KaTeX's
+    for href in ("../_static/sgdbook-fonts.css", "../_static/katex/katex-fonts.css"):
+        assert pages.late_stylesheet(href) in out
+    assert '<link rel="stylesheet" href="../_static/katex/katex.min.css" />' in out
+    # the script that applies them is the first thing after the charset
+    assert out.index(pages.LATE_JS) < out.index("<link")
+    plain = pages.postprocess(
+        '<head><meta charset="utf-8" /></head><body>no math</body>', "x", {"pathto": str}
+    )
+    assert pages.LATE_JS not in plain and "katex" not in plain
+
+
+def test_katex_stylesheet_split_keeps_every_rule():
+    from sgdbook_site import katex
+
+    source = (katex.KATEX_DIR / "dist" / "katex.min.css").read_text(encoding="utf-8")
+    rules, faces = katex.split_stylesheet(source)
+    assert "@font-face" not in rules and faces.count("@font-face") == source.count("@font-face")
+    assert len(rules) + len(faces) > 0.6 * len(source)
+    assert "woff2" in faces and ".woff)" not in faces and ".ttf" not in faces
+    # nothing but the faces (and their woff/ttf sources) left the stylesheet
+    assert katex._FONT_FACE.sub("", source) == rules
 
 
 def test_late_stylesheets_are_linked_without_a_stale_checksum():

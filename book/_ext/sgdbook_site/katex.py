@@ -3,7 +3,8 @@
 Formulas (MyST ``$...$``, ``$$...$$``, amsmath environments, math in proofs, exercises and
 notebook outputs) are rendered by ``node_modules/katex`` through one Node.js process per build
 (book/_ext/katex_server.js). No math JavaScript reaches the reader; the KaTeX stylesheet and its
-woff2 fonts are copied to ``_static/katex/`` and linked only from pages that contain math (see
+woff2 fonts are copied to ``_static/katex/`` and linked only from pages that contain math, its
+``@font-face`` rules in a stylesheet applied after the first paint (``split_stylesheet``; see
 ``pages.py``). A formula KaTeX cannot parse is a build warning naming the page (fatal: the build
 is strict).
 
@@ -37,6 +38,10 @@ logger = logging.getLogger(__name__)
 KATEX_DIR = REPO_ROOT / "node_modules" / "katex"
 KATEX_SERVER = Path(__file__).resolve().parent.parent / "katex_server.js"
 KATEX_CSS = "_static/katex/katex.min.css"
+#: KaTeX's ``@font-face`` rules, taken out of its stylesheet: linked as a late stylesheet
+#: (``pages.late_stylesheet``), so the fonts are fetched after the first paint.
+KATEX_FONTS_CSS = "_static/katex/katex-fonts.css"
+_FONT_FACE = re.compile(r"@font-face\{[^}]*\}")
 
 # Macros available in every formula of the book (KaTeX syntax).
 DEFAULT_MACROS = {
@@ -224,16 +229,31 @@ def html_visit_displaymath(self, node: nodes.math_block) -> None:
     raise nodes.SkipNode
 
 
+def split_stylesheet(css: str) -> tuple[str, str]:
+    """KaTeX's stylesheet as (its rules without the ``@font-face`` rules, those rules), with
+    woff2 sources only (every browser the book targets reads them).
+
+    On a phone, fonts that layout asks for before the first paint hold that paint back: with
+    KaTeX's fonts in its render-blocking stylesheet, Lighthouse's phone preset measured a first
+    paint about 1 s later on a chapter (docs/site.md). In a stylesheet applied after the first
+    frame, the fonts arrive a moment later; KaTeX sets each formula's height with struts, so
+    what moves when they arrive is at most a formula's width (tested in the browser)."""
+    css = re.sub(r',url\(fonts/[^)]+\.(?:woff|ttf)\) format\("(?:woff|truetype)"\)', "", css)
+    return _FONT_FACE.sub("", css), "\n".join(_FONT_FACE.findall(css)) + "\n"
+
+
 def copy_assets(outdir: Path, katex_dir: Path = KATEX_DIR) -> None:
-    """KaTeX's stylesheet (woff2 fonts only: every browser the book targets reads them); files
+    """KaTeX's stylesheet, its ``@font-face`` rules in a second one, and its woff2 fonts; files
     already in place are left alone."""
     target = outdir / "_static" / "katex"
     (target / "fonts").mkdir(parents=True, exist_ok=True)
-    css = (katex_dir / "dist" / "katex.min.css").read_text(encoding="utf-8")
-    css = re.sub(r',url\(fonts/[^)]+\.(?:woff|ttf)\) format\("(?:woff|truetype)"\)', "", css)
-    css_file = target / "katex.min.css"
-    if not css_file.is_file() or css_file.read_text(encoding="utf-8") != css:
-        css_file.write_text(css, encoding="utf-8")
+    rules, faces = split_stylesheet(
+        (katex_dir / "dist" / "katex.min.css").read_text(encoding="utf-8")
+    )
+    for name, css in (("katex.min.css", rules), ("katex-fonts.css", faces)):
+        css_file = target / name
+        if not css_file.is_file() or css_file.read_text(encoding="utf-8") != css:
+            css_file.write_text(css, encoding="utf-8")
     for font in sorted((katex_dir / "dist" / "fonts").glob("*.woff2")):
         dest = target / "fonts" / font.name
         if not dest.is_file() or dest.stat().st_size != font.stat().st_size:

@@ -6,6 +6,12 @@
   the search index is loaded only by the search page.
 * Each script and stylesheet is linked once (extensions whose setup runs twice add theirs twice).
 * The KaTeX stylesheet is linked only from pages that contain math.
+* Font stylesheets are late: KaTeX's ``@font-face`` rules and the CJK web font's are linked with
+  ``media="print"`` (fetched without blocking anything, applied to nothing) and switched to
+  ``all`` by the head script after the first contentful paint, with a ``<noscript>`` copy for
+  readers without JavaScript. Fonts that layout asks for before the first paint hold that paint back
+  on a phone; these arrive just after it (KaTeX's formulas and the CJK placeholder keep their
+  metrics, so little or nothing moves: tests/test_browser.py).
 * Accessibility: the primary sidebar is a landmark; bibliography entries are list items.
 * Apparatus: sphinx-proof's English "Proof." becomes 证明, TeX math in BibTeX fields is
   rendered, duplicate element ids (sphinx-proof, sphinx-exercise) get a suffix.
@@ -24,8 +30,8 @@ from docutils import nodes
 from sphinx.application import Sphinx
 
 from .common import site_state
-from .fonts import HEAD_SCRIPT_KEY
-from .katex import KATEX_CSS
+from .fonts import FONT_CSS, HEAD_SCRIPT_KEY
+from .katex import KATEX_CSS, KATEX_FONTS_CSS
 
 _FONTAWESOME_TAG = re.compile(
     r'\s*<script[^>]*src="[^"]*scripts/fontawesome\.js[^"]*"[^>]*></script>'
@@ -40,6 +46,33 @@ _THEBE_CONFIG = re.compile(r'\s*<script type="text/x-thebe-config">.*?</script>'
 # and fonts.py, at build-finished). Sphinx appends ``?v=<checksum>`` to a link only when the file
 # is already in the output folder, so a clean build links them bare and a rebuild with a
 # checksum of the previous build's copy: always bare, every build writes the same page.
+#: Applies the late stylesheets (``late_stylesheet``) once the first contentful paint has been
+#: reported (at the load event where the browser reports no paint timing).
+LATE_JS = (
+    "(function(){var d=0;function go(){if(d)return;d=1;"
+    "var l=document.querySelectorAll('link[data-sgd-late]');"
+    "for(var i=0;i<l.length;i++)l[i].media='all'}"
+    "try{new PerformanceObserver(function(t,o){var e=t.getEntries();"
+    "for(var i=0;i<e.length;i++)if(e[i].name==='first-contentful-paint'){o.disconnect();"
+    "setTimeout(go,0)}}).observe({type:'paint',buffered:true})}catch(e){}"
+    "addEventListener('load',go)})()"
+)
+_FONT_CSS_TAG = re.compile(
+    r'<link rel="stylesheet"(?: type="text/css")? href="([^"]*_static/'
+    + re.escape(FONT_CSS)
+    + r')" />'
+)
+
+
+def late_stylesheet(href: str) -> str:
+    """A stylesheet fetched without blocking the first paint and applied after it by
+    ``LATE_JS`` (at once for readers without JavaScript)."""
+    return (
+        f'<link rel="stylesheet" href="{href}" media="print" data-sgd-late="" />'
+        f'<noscript><link rel="stylesheet" href="{href}" /></noscript>'
+    )
+
+
 _LATE_ASSET_VERSION = re.compile(
     r'(href="[^"]*_static/(?:mystnb\.[0-9a-f]+\.css|proof\.css|exercise\.css|sgdbook-fonts\.css))'
     r'\?v=[0-9a-f]+"'
@@ -47,16 +80,10 @@ _LATE_ASSET_VERSION = re.compile(
 
 
 def postprocess(html_text: str, pagename: str, context: dict[str, Any]) -> str:
-    head_script = context.get(HEAD_SCRIPT_KEY)
-    if head_script and _CHARSET in html_text:
-        # after the charset (which must stay in the first 1024 bytes), before the stylesheets
-        # (which would hold an inline script back until they have loaded)
-        html_text = html_text.replace(
-            _CHARSET, f"{_CHARSET}\n    <script>{head_script}</script>", 1
-        )
     html_text = _FONTAWESOME_TAG.sub("", html_text)
     html_text = _THEBE_CONFIG.sub("", html_text)
     html_text = _LATE_ASSET_VERSION.sub(r'\1"', html_text)
+    html_text = _FONT_CSS_TAG.sub(lambda m: late_stylesheet(m.group(1)), html_text, count=1)
     if pagename != "search":
         # pydata-sphinx-theme loads the whole search index on every page for search-as-you-type,
         # which this book does not use (the search box opens search.html).
@@ -72,8 +99,19 @@ def postprocess(html_text: str, pagename: str, context: dict[str, Any]) -> str:
     html_text = html_text.replace('role="doc-biblioentry"', 'role="listitem"')
     if 'class="katex' in html_text and "katex.min.css" not in html_text:
         href = context["pathto"](KATEX_CSS, 1)
+        fonts_href = context["pathto"](KATEX_FONTS_CSS, 1)
         html_text = html_text.replace(
-            "</head>", f'  <link rel="stylesheet" href="{href}" />\n</head>', 1
+            "</head>",
+            f'  <link rel="stylesheet" href="{href}" />\n  {late_stylesheet(fonts_href)}\n</head>',
+            1,
+        )
+    late = 'data-sgd-late=""' in html_text.split("</head>", 1)[0]
+    head_script = (LATE_JS + ";" if late else "") + (context.get(HEAD_SCRIPT_KEY) or "")
+    if head_script and _CHARSET in html_text:
+        # after the charset (which must stay in the first 1024 bytes), before the stylesheets
+        # (which would hold an inline script back until they have loaded)
+        html_text = html_text.replace(
+            _CHARSET, f"{_CHARSET}\n    <script>{head_script}</script>", 1
         )
     return html_text
 
