@@ -46,16 +46,21 @@ _THEBE_CONFIG = re.compile(r'\s*<script type="text/x-thebe-config">.*?</script>'
 # and fonts.py, at build-finished). Sphinx appends ``?v=<checksum>`` to a link only when the file
 # is already in the output folder, so a clean build links them bare and a rebuild with a
 # checksum of the previous build's copy: always bare, every build writes the same page.
-#: Applies the late stylesheets (``late_stylesheet``) once the first contentful paint has been
-#: reported (at the load event where the browser reports no paint timing).
+#: Applies the late stylesheets (``late_stylesheet``) once the browser has reported the first
+#: contentful paint. Not at the load event: on a fast connection it can come before the first
+#: paint, whose fonts would then hold that paint back. A browser that reports no paint timing
+#: applies them at load; one that never reports the paint (a page loaded in a background tab),
+#: 3 s after load.
 LATE_JS = (
     "(function(){var d=0;function go(){if(d)return;d=1;"
     "var l=document.querySelectorAll('link[data-sgd-late]');"
     "for(var i=0;i<l.length;i++)l[i].media='all'}"
-    "try{new PerformanceObserver(function(t,o){var e=t.getEntries();"
+    "var p=window.PerformanceObserver&&PerformanceObserver.supportedEntryTypes&&"
+    "PerformanceObserver.supportedEntryTypes.indexOf('paint')>=0;"
+    "if(p)try{new PerformanceObserver(function(t,o){var e=t.getEntries();"
     "for(var i=0;i<e.length;i++)if(e[i].name==='first-contentful-paint'){o.disconnect();"
-    "setTimeout(go,0)}}).observe({type:'paint',buffered:true})}catch(e){}"
-    "addEventListener('load',go)})()"
+    "setTimeout(go,0)}}).observe({type:'paint',buffered:true})}catch(e){p=0}"
+    "addEventListener('load',function(){setTimeout(go,p?3000:0)})})()"
 )
 _FONT_CSS_TAG = re.compile(
     r'<link rel="stylesheet"(?: type="text/css")? href="([^"]*_static/'
