@@ -91,10 +91,27 @@ def test_assets_only_on_pages_with_an_explorer(built_book):
     (REPORT / "explorers.json").write_text(json.dumps(weights, indent=1), encoding="utf-8")
 
 
+JS_BUILD_ALL = """async () => {
+  // explorers are built when they come near the viewport: bring each one there
+  for (const root of document.querySelectorAll('.sgdx[data-explorer]')) {
+    root.scrollIntoView();
+    for (let i = 0; i < 600 && !root.querySelector('.sgdx-app'); i++) {
+      await new Promise((ok) => requestAnimationFrame(ok));
+    }
+  }
+  window.scrollTo(0, 0);
+  return [...document.querySelectorAll('.sgdx[data-explorer]')].every((r) => r.querySelector('.sgdx-app'));
+}"""
+
+
+def _build_all(page):
+    assert page.evaluate(JS_BUILD_ALL), "an explorer was not built when scrolled into view"
+
+
 def _open(chromium, base, doc, query="", width=1280):
     blocked = len(chromium.blocked)
     page, log = open_page(chromium, urljoin(base, f"{doc}.html") + query, width=width)
-    page.wait_for_function("document.querySelectorAll('.sgdx-app').length > 0")
+    _build_all(page)
     return page, log, blocked
 
 
@@ -277,6 +294,38 @@ def test_quadratic_known_values(chromium, book):
     page.close()
 
 
+def test_explorers_are_built_only_near_the_viewport(chromium, book):
+    """An explorer far below the first screen is not built at load (its static fallback stays,
+    no work on the page's main thread); scrolled near, it is; a linked setting builds it at
+    once."""
+    _, base = book
+    far_below = """() => [...document.querySelectorAll('.sgdx[data-explorer]')].filter(
+        (r) => r.getBoundingClientRect().top > 3 * innerHeight).map((r) => [
+        r.getAttribute('data-explorer'), !!r.querySelector('.sgdx-app'),
+        !r.querySelector('.sgdx-fallback').hidden])"""
+    checked = 0
+    for doc in PAGES:
+        page, _log = open_page(chromium, urljoin(base, f"{doc}.html"), width=PHONE_WIDTH)
+        _frames(page)
+        for kind, built, fallback_shown in page.evaluate(far_below):
+            checked += 1
+            assert not built and fallback_shown, f"{doc}: {kind} built far below the screen"
+        assert page.evaluate(JS_BUILD_ALL), f"{doc}: an explorer was not built when scrolled near"
+        page.close()
+    assert checked, "no explorer far below a first screen: the check is vacuous"
+    page, _log = open_page(
+        chromium, urljoin(base, "momentum-adam.html?adam.lr=0.05"), width=PHONE_WIDTH
+    )
+    _frames(page)
+    linked, other = page.evaluate(
+        "() => ['adam', 'momentum'].map((k) => { const r = document.getElementById('sgdx-' + k);"
+        " return [r.getBoundingClientRect().top, !!r.querySelector('.sgdx-app')]; })"
+    )
+    assert linked[1], f"a linked setting did not build its explorer at once ({linked})"
+    assert other[0] > 3 * 900 and not other[1], f"the other explorer: {other}"
+    page.close()
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_phone_width_and_theme(chromium, book, scheme):
     _, base = book
@@ -285,7 +334,7 @@ def test_phone_width_and_theme(chromium, book, scheme):
         page.emulate_media(color_scheme=scheme)
         page.set_viewport_size({"width": PHONE_WIDTH, "height": 800})
         page.goto(urljoin(base, f"{doc}.html"), wait_until="load")
-        page.wait_for_function("document.querySelectorAll('.sgdx-app').length > 0")
+        _build_all(page)
         assert page.evaluate("document.documentElement.dataset.theme") == scheme
         for kind in kinds:
             r = page.evaluate(
@@ -340,7 +389,7 @@ def test_works_from_a_downloaded_copy(chromium, built_book):
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto((built_book / "learning-rate.html").as_uri(), wait_until="load")
-    page.wait_for_function("document.querySelectorAll('.sgdx-app').length > 0")
+    _build_all(page)
     page.locator("#sgdx-lr-threshold-eta").focus()
     page.keyboard.press("ArrowRight")
     assert "x₁₀" in _status(page, "lr-threshold")

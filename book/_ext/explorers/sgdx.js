@@ -470,11 +470,29 @@
     },
   };
 
+  // Each explorer is built when it comes within a screen of the viewport: building one runs its
+  // algorithm and draws its plots, work a phone would otherwise do at load for explorers far
+  // below the first screen (Lighthouse counted it as blocking time). A linked setting
+  // (?KIND.name=value) or an anchor inside the explorer builds it at once.
   function start() {
-    var roots = document.querySelectorAll(".sgdx[data-explorer]");
+    var roots = document.querySelectorAll(".sgdx[data-explorer]"), io = null;
+    var hash = window.location.hash ? document.getElementById(decodeURIComponent(window.location.hash.slice(1))) : null;
+    function make(root) {
+      var kind = root.getAttribute("data-explorer");
+      if (SPECS[kind] && !root.hasAttribute("data-started")) {
+        root.setAttribute("data-started", "");
+        new Explorer(root, SPECS[kind]);
+      }
+    }
+    if (window.IntersectionObserver) {
+      io = new IntersectionObserver(function (entries) {
+        entries.forEach(function (e) { if (e.isIntersecting) { io.unobserve(e.target); make(e.target); } });
+      }, { rootMargin: "100% 0px" });
+    }
     for (var i = 0; i < roots.length; i++) {
       var kind = roots[i].getAttribute("data-explorer");
-      if (SPECS[kind]) new Explorer(roots[i], SPECS[kind]);
+      var linked = window.location.search.indexOf(kind + ".") >= 0 || (hash && roots[i].contains(hash));
+      if (io && !linked) io.observe(roots[i]); else make(roots[i]);
     }
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
