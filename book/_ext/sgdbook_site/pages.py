@@ -42,10 +42,6 @@ _SEARCH_TAGS = re.compile(
 )
 _CHARSET = '<meta charset="utf-8" />'
 _THEBE_CONFIG = re.compile(r'\s*<script type="text/x-thebe-config">.*?</script>', re.S)
-# Stylesheets that extensions write only after the pages (myst-nb, sphinx-proof, sphinx-exercise
-# and fonts.py, at build-finished). Sphinx appends ``?v=<checksum>`` to a link only when the file
-# is already in the output folder, so a clean build links them bare and a rebuild with a
-# checksum of the previous build's copy: always bare, every build writes the same page.
 #: Applies the late stylesheets (``late_stylesheet``) once the browser has reported the first
 #: contentful paint. Not at the load event: on a fast connection it can come before the first
 #: paint, whose fonts would then hold that paint back. A browser that reports no paint timing
@@ -78,6 +74,10 @@ def late_stylesheet(href: str) -> str:
     )
 
 
+# Stylesheets that extensions write only after the pages (myst-nb, sphinx-proof, sphinx-exercise
+# and fonts.py, at build-finished). Sphinx appends ``?v=<checksum>`` to a link only when the file
+# is already in the output folder, so a clean build links them bare and a rebuild with a
+# checksum of the previous build's copy: always bare, every build writes the same page.
 _LATE_ASSET_VERSION = re.compile(
     r'(href="[^"]*_static/(?:mystnb\.[0-9a-f]+\.css|proof\.css|exercise\.css|sgdbook-fonts\.css))'
     r'\?v=[0-9a-f]+"'
